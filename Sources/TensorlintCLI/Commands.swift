@@ -1,0 +1,241 @@
+import ArgumentParser
+import Foundation
+import TensorlintEngine
+import TensorlintIR
+import TensorlintReporters
+
+public let toolVersion = "0.1.0"
+
+/// Exit statuses: 0 clean, 1 error findings, 2 usage, configuration or unreadable input.
+public enum ExitStatus {
+    public static let clean: Int32 = 0
+    public static let findings: Int32 = 1
+    public static let failure: Int32 = 2
+}
+
+/// A failure that ends the run with status 2 and one line on standard error.
+struct CommandFailure: Error, CustomStringConvertible {
+    let description: String
+}
+
+public struct Tensorlint: ParsableCommand {
+    public static let configuration = CommandConfiguration(
+        commandName: "tensorlint",
+        abstract: "Static analysis of ML model files: predicts what coremltools or onnxruntime will do with them.",
+        version: toolVersion,
+        subcommands: [Lint.self, Rules.self, Explain.self],
+        defaultSubcommand: Lint.self
+    )
+
+    public init() {}
+}
+
+/// Options that say what the model will be run through; shared by every command that lints.
+struct TargetOptions: ParsableArguments {
+    @Option(help: "Converter or runtime: coremltools or onnxruntime.")
+    var target: String?
+
+    @Option(name: .customLong("converter-version"), help: "Version of the converter (default: the newest tensorlint knows, coremltools 9.0).")
+    var converterVersion: String?
+
+    @Option(name: .customLong("minimum-deployment-target"), help: "Core ML deployment target: iOS15…iOS18, iOS26, or the macOS/tvOS/watchOS equivalents.")
+    var minimumDeploymentTarget: String?
+
+    @Option(name: .customLong("compute-precision"), help: "float16 or float32, as ct.precision.")
+    var computePrecision: String?
+
+    func settings(_ configuration: Configuration) throws -> Settings {
+        var target = configuration.target ?? .coremltools
+        if let text = self.target {
+            guard let parsed = ConversionTarget(rawValue: text) else { throw CommandFailure(description: "--target must be coremltools or onnxruntime, not '\(text)'") }
+            target = parsed
+        }
+        var settings = Settings(target: target)
+        if let version = configuration.converterVersion { settings.converterVersion = version }
+        if let text = converterVersion {
+            guard let version = Version(text) else { throw CommandFailure(description: "--converter-version '\(text)' is not a version number") }
+            settings.converterVersion = version
+        }
+        if let deploymentTarget = configuration.deploymentTarget { settings.deploymentTarget = deploymentTarget }
+        if let text = minimumDeploymentTarget {
+            guard let parsed = DeploymentTarget(text) else {
+                throw CommandFailure(description: "--minimum-deployment-target '\(text)' is not one of \(DeploymentTarget.knownNames.joined(separator: ", "))")
+            }
+            settings.deploymentTarget = parsed
+        }
+        if let precision = configuration.computePrecision { settings.computePrecision = precision }
+        if let text = computePrecision {
+            guard let parsed = ComputePrecision(rawValue: text) else { throw CommandFailure(description: "--compute-precision must be float16 or float32, not '\(text)'") }
+            settings.computePrecision = parsed
+        }
+        return settings
+    }
+}
+
+struct ConfigOptions: ParsableArguments {
+    @Option(help: "Configuration file (default: .tensorlint.yml in the working directory or a parent).")
+    var config: String?
+
+    func load() throws -> Configuration {
+        let path = config ?? Configuration.discover(from: FileManager.default.currentDirectoryPath)
+        guard let path else { return Configuration() }
+        guard FileManager.default.fileExists(atPath: path) else { throw CommandFailure(description: "\(path): no such configuration file") }
+        let configuration = try Configuration.load(path: path)
+        if !configuration.unknownKeys.isEmpty {
+            warn("\(path): warning: unknown configuration key\(configuration.unknownKeys.count == 1 ? "" : "s") \(configuration.unknownKeys.map { "'\($0)'" }.joined(separator: ", ")) ignored")
+        }
+        return configuration
+    }
+
+    /// Built-in rules plus those the configuration names, before selection.
+    func allRules(_ configuration: Configuration) throws -> [Rule] {
+        var rules = try RuleSet.builtin()
+        let base = configuration.path.map { URL(fileURLWithPath: $0).deletingLastPathComponent().path }
+            ?? FileManager.default.currentDirectoryPath
+        for location in configuration.ruleLocations {
+            rules += try RuleSet.load(from: location.hasPrefix("/") ? location : base + "/" + location)
+        }
+        var seen: [String: String] = [:]
+        for rule in rules {
+            if let other = seen[rule.id] { throw CommandFailure(description: "\(rule.origin): rule id '\(rule.id)' is already defined by \(other)") }
+            seen[rule.id] = rule.origin
+        }
+        return rules
+    }
+}
+
+func warn(_ line: String) {
+    FileHandle.standardError.write(Data((line + "\n").utf8))
+}
+
+struct Lint: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Lint model files or folders (folders are walked; models are recognised by content).")
+
+    @ArgumentParser.Argument(help: "Model files or folders.")
+    var paths: [String] = []
+
+    @Option(help: "Output format: text, json or sarif.")
+    var format: String = "text"
+
+    @Option(name: [.short, .customLong("output")], help: "Write the report to this file instead of standard output.")
+    var output: String?
+
+    @OptionGroup var targetOptions: TargetOptions
+    @OptionGroup var configOptions: ConfigOptions
+
+    func run() throws {
+        let reporter: any Reporter
+        switch format {
+        case "text": reporter = TextReporter()
+        case "json": reporter = JSONReporter()
+        case "sarif": reporter = SARIFReporter()
+        default: throw CommandFailure(description: "--format must be text, json or sarif, not '\(format)'")
+        }
+        guard !paths.isEmpty else { throw CommandFailure(description: "no model file or folder given (usage: tensorlint lint PATH...)") }
+        let configuration = try configOptions.load()
+        let settings = try targetOptions.settings(configuration)
+        let allRules = try configOptions.allRules(configuration)
+        for id in configuration.unknownRuleIds(among: allRules) {
+            warn("\(configuration.path ?? Configuration.fileName): warning: no rule has the id '\(id)'")
+        }
+        let rules = configuration.select(from: allRules)
+        let linter = Linter(rules: rules, knowledge: try RuleSet.builtinKnowledge())
+        let base = configuration.path.map { URL(fileURLWithPath: $0).deletingLastPathComponent().path }
+            ?? FileManager.default.currentDirectoryPath
+        let items = FileCollector.collect(paths, isIncluded: configuration.includes(relativePath:), relativeTo: base)
+        var results: [LintReport.FileResult] = []
+        for item in items {
+            do throws(ReadError) {
+                let model = try ModelLoader.load(path: item.path)
+                results.append(.init(path: item.path, format: model.format, layout: model.layout,
+                                     findings: linter.lint(model, settings: settings), error: nil))
+            } catch {
+                warn("\(item.path): \(error)")
+                results.append(.init(path: item.path, format: nil, layout: nil, findings: [], error: error.description))
+            }
+        }
+        let report = LintReport(files: results, rules: rules, settings: settings, toolVersion: toolVersion,
+                                workingDirectory: FileManager.default.currentDirectoryPath)
+        let text = reporter.render(report)
+        if let output {
+            do {
+                try text.write(toFile: output, atomically: true, encoding: .utf8)
+            } catch {
+                throw CommandFailure(description: "\(output): cannot write the report: \(error.localizedDescription)")
+            }
+        } else {
+            FileHandle.standardOutput.write(Data(text.utf8))
+        }
+        if results.contains(where: { $0.error != nil }) { throw ExitCode(ExitStatus.failure) }
+        if report.findings.contains(where: { $0.severity == .error }) { throw ExitCode(ExitStatus.findings) }
+    }
+}
+
+struct Rules: ParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "List the rules: id, severity, default, fix, summary.")
+
+    @OptionGroup var configOptions: ConfigOptions
+
+    func run() throws {
+        let configuration = try configOptions.load()
+        let rules = try configOptions.allRules(configuration)
+        let active = Set(configuration.select(from: rules).map(\.id))
+        let idWidth = rules.map(\.id.count).max() ?? 2
+        var lines = ["\("id".padding(toLength: idWidth, withPad: " ", startingAt: 0))  severity  default  active  fix           summary"]
+        for rule in rules {
+            let fix = rule.fix.automatic != nil ? rule.fix.applicability.rawValue : "-"
+            lines.append([
+                rule.id.padding(toLength: idWidth, withPad: " ", startingAt: 0),
+                rule.severity.rawValue.padding(toLength: 8, withPad: " ", startingAt: 0),
+                (rule.enabledByDefault ? "enabled" : "opt-in").padding(toLength: 7, withPad: " ", startingAt: 0),
+                (active.contains(rule.id) ? "yes" : "no").padding(toLength: 6, withPad: " ", startingAt: 0),
+                fix.padding(toLength: 12, withPad: " ", startingAt: 0),
+                rule.summary,
+            ].joined(separator: "  "))
+        }
+        print(lines.joined(separator: "\n"))
+    }
+}
+
+struct Explain: ParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Explain a rule: what it checks, why, how to fix, references.")
+
+    @ArgumentParser.Argument(help: "The rule id (see `tensorlint rules`).")
+    var ruleId: String
+
+    @OptionGroup var configOptions: ConfigOptions
+
+    func run() throws {
+        let rules = try configOptions.allRules(try configOptions.load())
+        guard let rule = rules.first(where: { $0.id == ruleId }) else {
+            throw CommandFailure(description: "no rule '\(ruleId)' (see `tensorlint rules`)")
+        }
+        print(RuleDocumentation.markdown(rule), terminator: "")
+    }
+}
+
+/// Runs the command line and returns the exit status: usage errors are 2, not ArgumentParser's 64.
+public func runTensorlint(_ arguments: [String]) -> Int32 {
+    do {
+        var command = try Tensorlint.parseAsRoot(arguments)
+        try command.run()
+        return ExitStatus.clean
+    } catch let exit as ExitCode {
+        return exit.rawValue
+    } catch let failure as CommandFailure {
+        warn("tensorlint: \(failure.description)")
+        return ExitStatus.failure
+    } catch let error as RuleFileError {
+        warn("\(error.description)")
+        return ExitStatus.failure
+    } catch {
+        let code = Tensorlint.exitCode(for: error)
+        if code == .success {
+            print(Tensorlint.fullMessage(for: error))
+            return ExitStatus.clean
+        }
+        warn(Tensorlint.fullMessage(for: error).split(separator: "\n").first.map(String.init) ?? "tensorlint: \(error)")
+        return ExitStatus.failure
+    }
+}

@@ -1,0 +1,128 @@
+import TensorlintIR
+
+/// Values a match binds for the message template (`{op}`, `{mil_op}`, `{inputs}` …).
+public typealias Bindings = [String: String]
+
+/// The declarative match language of rule files. Each leaf either fails or succeeds with bindings.
+public indirect enum Condition: Sendable {
+    case all([Condition])
+    case any([Condition])
+    case not(Condition)
+    /// Node: the op is one of these (`aten.celu`, or with overload `aten.where.ScalarOther`).
+    case op(Set<String>)
+    /// Node: some tensor input (or the named one) has one of these dtypes.
+    case inputDType(argument: String?, dtypes: Set<DType>)
+    /// Node: some output has one of these dtypes.
+    case outputDType(Set<DType>)
+    /// Node: a scalar literal (Python int or float written into the graph) is passed, optionally a named one.
+    case literal(argument: String?)
+    /// Model: the IR dialect is one of these.
+    case dialect(Set<String>)
+    /// Model: some parameter, buffer or constant has one of these dtypes.
+    case weightDType(Set<DType>)
+    /// Model: some user input has one of these dtypes.
+    case userInputDType(Set<DType>)
+    /// Model: some tensor anywhere has one of these dtypes.
+    case anyTensorDType(Set<DType>)
+    /// Settings: the deployment target lies in [minimum, below).
+    case deploymentTarget(minimum: DeploymentTarget?, below: DeploymentTarget?)
+    case computePrecision(Set<ComputePrecision>)
+    case converterVersion(VersionRange)
+    /// A check written in Swift, for what YAML cannot say (`Predicates`).
+    case predicate(String)
+}
+
+/// What a condition is evaluated against.
+public struct MatchContext {
+    public let model: Model
+    public let graph: Graph
+    public let node: Node?
+    public let settings: Settings
+    public let knowledge: Knowledge
+}
+
+extension Condition {
+    func evaluate(_ context: MatchContext) -> Bindings? {
+        switch self {
+        case .all(let conditions):
+            var merged: Bindings = [:]
+            for condition in conditions {
+                guard let bindings = condition.evaluate(context) else { return nil }
+                merged.merge(bindings) { first, _ in first }
+            }
+            return merged
+        case .any(let conditions):
+            for condition in conditions {
+                if let bindings = condition.evaluate(context) { return bindings }
+            }
+            return nil
+        case .not(let condition):
+            return condition.evaluate(context) == nil ? [:] : nil
+        case .op(let names):
+            guard let node = context.node else { return nil }
+            return names.contains(node.op.qualifiedName) || names.contains(node.op.description) ? [:] : nil
+        case .inputDType(let argument, let dtypes):
+            guard let node = context.node else { return nil }
+            for input in node.inputs where argument == nil || input.name == argument {
+                for name in input.argument.tensorNames {
+                    if let dtype = context.graph.dtype(of: name), dtypes.contains(dtype) {
+                        return ["input": input.name, "input_tensor": name, "dtype": dtype.rawValue]
+                    }
+                }
+            }
+            return nil
+        case .outputDType(let dtypes):
+            guard let node = context.node else { return nil }
+            for case let name? in node.outputs {
+                if let dtype = context.graph.dtype(of: name), dtypes.contains(dtype) {
+                    return ["output": name, "dtype": dtype.rawValue]
+                }
+            }
+            return nil
+        case .literal(let argument):
+            guard let node = context.node else { return nil }
+            for input in node.inputs where (argument == nil || input.name == argument) && input.argument.isScalarLiteral {
+                return ["argument": input.name, "value": input.argument.literalDescription]
+            }
+            return nil
+        case .dialect(let dialects):
+            guard let dialect = context.model.dialect, dialects.contains(dialect) else { return nil }
+            return ["dialect": dialect]
+        case .weightDType(let dtypes):
+            return Self.describeValues(context.model, dtypes: dtypes, bindingKey: "weights") { $0.role.isWeight }
+        case .userInputDType(let dtypes):
+            return Self.describeValues(context.model, dtypes: dtypes, bindingKey: "inputs") { $0.role == .userInput }
+        case .anyTensorDType(let dtypes):
+            return Self.describeValues(context.model, dtypes: dtypes, bindingKey: "tensors") { _ in true }
+        case .deploymentTarget(let minimum, let below):
+            let target = context.settings.deploymentTarget
+            if let minimum, target < minimum { return nil }
+            if let below, !(target < below) { return nil }
+            return [:]
+        case .computePrecision(let precisions):
+            return precisions.contains(context.settings.computePrecision) ? [:] : nil
+        case .converterVersion(let range):
+            return range.contains(context.settings.converterVersion) ? [:] : nil
+        case .predicate(let name):
+            return Predicates.all[name]?(context)
+        }
+    }
+
+    /// Binds `{<key>}` to the first few matching values (`x (float16), p_weight (float16), … 3 more`) and `{count}`.
+    private static func describeValues(_ model: Model, dtypes: Set<DType>, bindingKey: String,
+                                       where include: (Value) -> Bool) -> Bindings? {
+        var matching: [Value] = []
+        for graph in model.graphs {
+            let ordered = graph.inputs.compactMap { graph.values[$0] }
+                + graph.values.values.filter { !graph.inputs.contains($0.name) }.sorted { $0.name < $1.name }
+            matching += ordered.filter { value in value.dtype.map(dtypes.contains) == true && include(value) }
+        }
+        guard let first = matching.first else { return nil }
+        let shown = matching.prefix(3).map { "\($0.name) (\($0.dtype!.rawValue))" }.joined(separator: ", ")
+        let more = matching.count > 3 ? ", … \(matching.count - 3) more" : ""
+        var bindings = ["tensors": shown + more, "count": String(matching.count), "dtype": first.dtype!.rawValue]
+        bindings[bindingKey] = shown + more
+        return bindings
+    }
+
+}

@@ -1,0 +1,37 @@
+import TensorlintIR
+
+/// One thing a rule found in one model.
+public struct Finding: Sendable {
+    public var ruleId: String
+    public var severity: Severity
+    public var message: String
+    public var fix: String
+    public var fixApplicability: FixApplicability
+    public var automaticFix: String?
+    public var file: String
+    /// Graph and node the finding is about; `nil` for model-level findings.
+    public var graph: String?
+    public var node: String?
+    public var op: String?
+    public var source: SourceInfo?
+
+    /// `main/leaky_relu`: stable across runs, used for logical locations and fingerprints.
+    public var nodePath: String? { node.map { "\(graph ?? "main")/\($0)" } }
+}
+
+/// Fills `{name}` placeholders from bindings; an unknown placeholder stays visible as `{name}` so that
+/// rule authors see it in their tests.
+enum MessageTemplate {
+    static func render(_ template: String, _ bindings: Bindings) -> String {
+        var result = ""
+        var rest = Substring(template)
+        while let open = rest.firstIndex(of: "{") {
+            result += rest[..<open]
+            guard let close = rest[open...].firstIndex(of: "}") else { break }
+            let key = String(rest[rest.index(after: open)..<close])
+            result += bindings[key] ?? "{\(key)}"
+            rest = rest[rest.index(after: close)...]
+        }
+        return result + rest
+    }
+}

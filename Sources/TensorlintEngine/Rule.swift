@@ -1,0 +1,110 @@
+import TensorlintIR
+
+public enum Severity: String, Sendable, CaseIterable, Codable, Comparable {
+    case note, warning, error
+
+    public static func < (lhs: Severity, rhs: Severity) -> Bool {
+        allCases.firstIndex(of: lhs)! < allCases.firstIndex(of: rhs)!
+    }
+}
+
+/// How far an automatic fix may be trusted, as in Ruff.
+public enum FixApplicability: String, Sendable, Codable {
+    /// The fixed model computes what the original was meant to compute.
+    case safe
+    /// May change numerics or structure; opt-in.
+    case unsafe
+    /// Advice that no file edit carries out.
+    case displayOnly = "display-only"
+}
+
+public struct Fix: Sendable {
+    /// What a person should do, as a message template.
+    public var suggestion: String
+    /// The name of an automatic fix, when one exists.
+    public var automatic: String?
+    public var applicability: FixApplicability
+}
+
+/// A model the rule's own tests run it on, with the settings that matter.
+public struct RuleExample: Sendable {
+    public var fixture: String
+    public var deploymentTarget: DeploymentTarget?
+    public var computePrecision: ComputePrecision?
+    public var line: Int
+}
+
+/// A rule as declared in a YAML file under `rules/` (or a user's rule folder).
+public struct Rule: Sendable {
+    public enum Scope: String, Sendable {
+        /// Evaluated once per node of every graph.
+        case node
+        /// Evaluated once per model.
+        case model
+    }
+
+    public var id: String
+    public var name: String
+    public var severity: Severity
+    public var enabledByDefault: Bool
+    public var summary: String
+    public var description: String
+    /// Message template: `{placeholder}` names a binding (see `MessageTemplate`).
+    public var message: String
+    public var fix: Fix
+    public var references: [String]
+    public var formats: Set<Model.Format>
+    public var targets: Set<ConversionTarget>
+    public var converterVersions: VersionRange
+    public var scope: Scope
+    /// Conditions on the settings (deployment target, precision), checked before the model is looked at.
+    public var when: Condition?
+    public var match: Condition
+    public var triggering: [RuleExample]
+    public var nonTriggering: [RuleExample]
+    /// Where the rule was loaded from (`builtin:coremltools/fp16-source-model.yml` or a path).
+    public var origin: String
+
+    public func applies(to model: Model, settings: Settings) -> Bool {
+        formats.contains(model.format) && targets.contains(settings.target)
+            && converterVersions.contains(settings.converterVersion)
+    }
+}
+
+/// `>=9.0, <10` style ranges.
+public struct VersionRange: Sendable, CustomStringConvertible {
+    public var minimum: Version?
+    public var below: Version?
+
+    public static let any = VersionRange(minimum: nil, below: nil)
+
+    public func contains(_ version: Version) -> Bool {
+        if let minimum, version < minimum { return false }
+        if let below, !(version < below) { return false }
+        return true
+    }
+
+    public var description: String {
+        [minimum.map { ">=\($0)" }, below.map { "<\($0)" }].compactMap { $0 }.joined(separator: ", ")
+    }
+
+    /// Parses `">=9.0, <10"`; `nil` when a part is not understood.
+    public init?(parsing text: String) {
+        for part in text.split(separator: ",").map({ $0.trimmingCharacters(in: .whitespaces) }) where !part.isEmpty {
+            if part.hasPrefix(">="), let version = Version(String(part.dropFirst(2))) {
+                minimum = version
+            } else if part.hasPrefix("<"), let version = Version(String(part.dropFirst(1))) {
+                below = version
+            } else if let version = Version(part) {
+                minimum = version
+            } else {
+                return nil
+            }
+        }
+    }
+
+    public init(minimum: Version?, below: Version?) {
+        self.minimum = minimum
+        self.below = below
+    }
+}

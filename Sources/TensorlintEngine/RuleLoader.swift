@@ -1,0 +1,266 @@
+import TensorlintIR
+import Yams
+
+/// A problem in a rule file, with the line it is on.
+public struct RuleFileError: Error, CustomStringConvertible, Sendable {
+    public let file: String
+    public let line: Int?
+    public let reason: String
+    public var description: String { "\(file)\(line.map { ":\($0)" } ?? ""): \(reason)" }
+}
+
+/// Parses and validates rule files. Every key is checked: a misspelt key is an error, not a silent no-op.
+public enum RuleLoader {
+    static let ruleKeys: Set<String> = ["id", "name", "severity", "default", "summary", "description", "message", "fix",
+                                        "references", "applies_to", "scope", "when", "match", "examples"]
+
+    public static func parse(yaml: String, origin: String) throws(RuleFileError) -> Rule {
+        let root: Yams.Node
+        do {
+            guard let node = try Yams.compose(yaml: yaml) else { throw RuleFileError(file: origin, line: nil, reason: "empty rule file") }
+            root = node
+        } catch let error as RuleFileError {
+            throw error
+        } catch {
+            throw RuleFileError(file: origin, line: (error as? YamlError).flatMap(Self.line), reason: "invalid YAML: \(Self.firstLine(error))")
+        }
+        let reader = NodeReader(origin: origin)
+        let top = try reader.mapping(root, "rule")
+        try reader.rejectUnknown(top, allowed: ruleKeys, in: "rule")
+        let id = try reader.string(top, "id")
+        guard id.allSatisfy({ $0.isLowercase || $0.isNumber || $0 == "-" }), !id.isEmpty else {
+            throw reader.error(top["id"], "id `\(id)` must be lower-case words joined by hyphens")
+        }
+        let severityText = try reader.string(top, "severity")
+        guard let severity = Severity(rawValue: severityText) else {
+            throw reader.error(top["severity"], "severity must be error, warning or note, not `\(severityText)`")
+        }
+        let defaultText = try reader.string(top, "default", fallback: "enabled")
+        guard ["enabled", "opt-in"].contains(defaultText) else {
+            throw reader.error(top["default"], "default must be `enabled` or `opt-in`")
+        }
+        let fixNode = try reader.mapping(try reader.required(top, "fix"), "fix")
+        try reader.rejectUnknown(fixNode, allowed: ["suggestion", "automatic", "applicability"], in: "fix")
+        let applicabilityText = try reader.string(fixNode, "applicability", fallback: "display-only")
+        guard let applicability = FixApplicability(rawValue: applicabilityText) else {
+            throw reader.error(fixNode["applicability"], "applicability must be safe, unsafe or display-only")
+        }
+        let applies = try top["applies_to"].map { node throws(RuleFileError) in try reader.mapping(node, "applies_to") }
+        if let applies { try reader.rejectUnknown(applies, allowed: ["formats", "targets", "converter_versions"], in: "applies_to") }
+        var formats = Set(Model.Format.allCases)
+        var targets = Set(ConversionTarget.allCases)
+        var versions = VersionRange.any
+        if let applies {
+            if let node = applies["formats"] {
+                formats = Set(try reader.strings(node, "formats").map { text throws(RuleFileError) in
+                    guard let format = Model.Format(rawValue: text) else { throw reader.error(node, "unknown format `\(text)` (torch.export, onnx)") }
+                    return format
+                })
+            }
+            if let node = applies["targets"] {
+                targets = Set(try reader.strings(node, "targets").map { text throws(RuleFileError) in
+                    guard let target = ConversionTarget(rawValue: text) else { throw reader.error(node, "unknown target `\(text)`") }
+                    return target
+                })
+            }
+            if let node = applies["converter_versions"] {
+                let text = try reader.scalar(node, "converter_versions")
+                guard let range = VersionRange(parsing: text) else { throw reader.error(node, "converter_versions `\(text)` is not like `>=9.0, <10`") }
+                versions = range
+            }
+        }
+        let scopeText = try reader.string(top, "scope", fallback: "node")
+        guard let scope = Rule.Scope(rawValue: scopeText) else { throw reader.error(top["scope"], "scope must be node or model") }
+        let examples = try top["examples"].map { node throws(RuleFileError) in try reader.mapping(node, "examples") }
+        if let examples { try reader.rejectUnknown(examples, allowed: ["triggering", "non_triggering"], in: "examples") }
+        return Rule(
+            id: id, name: try reader.string(top, "name"), severity: severity, enabledByDefault: defaultText == "enabled",
+            summary: try reader.string(top, "summary"), description: try reader.string(top, "description"),
+            message: try reader.string(top, "message"),
+            fix: Fix(suggestion: try reader.string(fixNode, "suggestion"),
+                     automatic: try fixNode["automatic"].map { node throws(RuleFileError) in try reader.scalar(node, "automatic") },
+                     applicability: applicability),
+            references: try top["references"].map { node throws(RuleFileError) in try reader.strings(node, "references") } ?? [],
+            formats: formats, targets: targets, converterVersions: versions, scope: scope,
+            when: try top["when"].map { node throws(RuleFileError) in try ConditionParser(reader: reader).parse(node) },
+            match: try ConditionParser(reader: reader).parse(try reader.required(top, "match")),
+            triggering: try examples?["triggering"].map { node throws(RuleFileError) in try Self.examples(node, reader: reader) } ?? [],
+            nonTriggering: try examples?["non_triggering"].map { node throws(RuleFileError) in try Self.examples(node, reader: reader) } ?? [],
+            origin: origin)
+    }
+
+    static func examples(_ node: Yams.Node, reader: NodeReader) throws(RuleFileError) -> [RuleExample] {
+        guard let items = node.sequence else { throw reader.error(node, "examples must be a list") }
+        var examples: [RuleExample] = []
+        for item in items {
+            let mapping = try reader.mapping(item, "example")
+            try reader.rejectUnknown(mapping, allowed: ["fixture", "minimum_deployment_target", "compute_precision"], in: "example")
+            var target: DeploymentTarget?
+            if let node = mapping["minimum_deployment_target"] {
+                let text = try reader.scalar(node, "minimum_deployment_target")
+                guard let parsed = DeploymentTarget(text) else { throw reader.error(node, "unknown deployment target `\(text)`") }
+                target = parsed
+            }
+            var precision: ComputePrecision?
+            if let node = mapping["compute_precision"] {
+                let text = try reader.scalar(node, "compute_precision")
+                guard let parsed = ComputePrecision(rawValue: text) else { throw reader.error(node, "compute_precision must be float16 or float32") }
+                precision = parsed
+            }
+            examples.append(RuleExample(fixture: try reader.string(mapping, "fixture"), deploymentTarget: target,
+                                        computePrecision: precision, line: item.mark?.line ?? 0))
+        }
+        return examples
+    }
+
+    static func line(_ error: YamlError) -> Int? {
+        switch error {
+        case .scanner(_, _, let mark, _), .parser(_, _, let mark, _), .composer(_, _, let mark, _): return mark.line
+        default: return nil
+        }
+    }
+
+    static func firstLine(_ error: Error) -> String {
+        String(describing: error).split(separator: "\n").first.map(String.init) ?? "\(error)"
+    }
+}
+
+/// Typed access to a YAML node tree with errors that name the file and line.
+struct NodeReader {
+    let origin: String
+
+    func error(_ node: Yams.Node?, _ reason: String) -> RuleFileError {
+        RuleFileError(file: origin, line: node?.mark?.line, reason: reason)
+    }
+
+    func mapping(_ node: Yams.Node, _ what: String) throws(RuleFileError) -> Yams.Node.Mapping {
+        guard let mapping = node.mapping else { throw error(node, "\(what) must be a mapping") }
+        return mapping
+    }
+
+    func required(_ mapping: Yams.Node.Mapping, _ key: String) throws(RuleFileError) -> Yams.Node {
+        guard let node = mapping[key] else { throw RuleFileError(file: origin, line: mapping.keys.first?.mark?.line, reason: "missing key `\(key)`") }
+        return node
+    }
+
+    func scalar(_ node: Yams.Node, _ what: String) throws(RuleFileError) -> String {
+        guard let scalar = node.scalar else { throw error(node, "`\(what)` must be a single value") }
+        return scalar.string
+    }
+
+    func string(_ mapping: Yams.Node.Mapping, _ key: String, fallback: String? = nil) throws(RuleFileError) -> String {
+        guard let node = mapping[key] else {
+            if let fallback { return fallback }
+            throw RuleFileError(file: origin, line: mapping.keys.first?.mark?.line, reason: "missing key `\(key)`")
+        }
+        return try scalar(node, key)
+    }
+
+    func strings(_ node: Yams.Node, _ what: String) throws(RuleFileError) -> [String] {
+        if let scalar = node.scalar { return [scalar.string] }
+        guard let sequence = node.sequence else { throw error(node, "`\(what)` must be a list") }
+        var values: [String] = []
+        for item in sequence { values.append(try scalar(item, what)) }
+        return values
+    }
+
+    func rejectUnknown(_ mapping: Yams.Node.Mapping, allowed: Set<String>, in what: String) throws(RuleFileError) {
+        for key in mapping.keys {
+            guard let name = key.string, allowed.contains(name) else {
+                throw error(key, "unknown key `\(key.string ?? "?")` in \(what) (expected one of: \(allowed.sorted().joined(separator: ", ")))")
+            }
+        }
+    }
+}
+
+/// The match language's YAML form: a mapping of one key per condition (several keys mean all of them).
+struct ConditionParser {
+    let reader: NodeReader
+
+    static let keys: Set<String> = ["all", "any", "not", "op", "input_dtype", "output_dtype", "literal", "dialect",
+                                    "weight_dtype", "user_input_dtype", "any_tensor_dtype", "deployment_target",
+                                    "compute_precision", "converter_version", "predicate"]
+
+    func parse(_ node: Yams.Node) throws(RuleFileError) -> Condition {
+        let mapping = try reader.mapping(node, "condition")
+        try reader.rejectUnknown(mapping, allowed: Self.keys, in: "condition")
+        var conditions: [Condition] = []
+        for (key, value) in mapping {
+            conditions.append(try leaf(key.string ?? "", value))
+        }
+        guard !conditions.isEmpty else { throw reader.error(node, "empty condition") }
+        return conditions.count == 1 ? conditions[0] : .all(conditions)
+    }
+
+    private func list(_ node: Yams.Node, _ what: String) throws(RuleFileError) -> [Condition] {
+        guard let items = node.sequence, !items.isEmpty else { throw reader.error(node, "`\(what)` takes a non-empty list of conditions") }
+        var conditions: [Condition] = []
+        for item in items { conditions.append(try parse(item)) }
+        return conditions
+    }
+
+    private func dtypes(_ node: Yams.Node, _ what: String) throws(RuleFileError) -> Set<DType> {
+        Set(try reader.strings(node, what).map { text throws(RuleFileError) in
+            guard let dtype = DType(name: text) else { throw reader.error(node, "unknown dtype `\(text)`") }
+            return dtype
+        })
+    }
+
+    private func target(_ node: Yams.Node?, _ what: String) throws(RuleFileError) -> DeploymentTarget? {
+        guard let node else { return nil }
+        let text = try reader.scalar(node, what)
+        guard let target = DeploymentTarget(text) else { throw reader.error(node, "unknown deployment target `\(text)`") }
+        return target
+    }
+
+    private func leaf(_ key: String, _ value: Yams.Node) throws(RuleFileError) -> Condition {
+        switch key {
+        case "all": return .all(try list(value, key))
+        case "any": return .any(try list(value, key))
+        case "not": return .not(try parse(value))
+        case "op": return .op(Set(try reader.strings(value, key)))
+        case "output_dtype": return .outputDType(try dtypes(value, key))
+        case "dialect": return .dialect(Set(try reader.strings(value, key)))
+        case "weight_dtype": return .weightDType(try dtypes(value, key))
+        case "user_input_dtype": return .userInputDType(try dtypes(value, key))
+        case "any_tensor_dtype": return .anyTensorDType(try dtypes(value, key))
+        case "input_dtype":
+            if value.mapping != nil {
+                let mapping = try reader.mapping(value, key)
+                try reader.rejectUnknown(mapping, allowed: ["argument", "dtype"], in: key)
+                return .inputDType(argument: try mapping["argument"].map { node throws(RuleFileError) in try reader.scalar(node, "argument") },
+                                   dtypes: try dtypes(try reader.required(mapping, "dtype"), "dtype"))
+            }
+            return .inputDType(argument: nil, dtypes: try dtypes(value, key))
+        case "literal":
+            if value.mapping != nil {
+                let mapping = try reader.mapping(value, key)
+                try reader.rejectUnknown(mapping, allowed: ["argument"], in: key)
+                return .literal(argument: try reader.string(mapping, "argument"))
+            }
+            let text = try reader.scalar(value, key)
+            return .literal(argument: text == "any" ? nil : text)
+        case "deployment_target":
+            let mapping = try reader.mapping(value, key)
+            try reader.rejectUnknown(mapping, allowed: ["min", "below"], in: key)
+            return .deploymentTarget(minimum: try target(mapping["min"], "min"), below: try target(mapping["below"], "below"))
+        case "compute_precision":
+            return .computePrecision(Set(try reader.strings(value, key).map { text throws(RuleFileError) in
+                guard let precision = ComputePrecision(rawValue: text) else { throw reader.error(value, "compute_precision must be float16 or float32") }
+                return precision
+            }))
+        case "converter_version":
+            let text = try reader.scalar(value, key)
+            guard let range = VersionRange(parsing: text) else { throw reader.error(value, "converter_version `\(text)` is not like `>=9.0, <10`") }
+            return .converterVersion(range)
+        case "predicate":
+            let name = try reader.scalar(value, key)
+            guard Predicates.all[name] != nil else {
+                throw reader.error(value, "unknown predicate `\(name)` (known: \(Predicates.all.keys.sorted().joined(separator: ", ")))")
+            }
+            return .predicate(name)
+        default:
+            throw reader.error(value, "unknown condition `\(key)`")
+        }
+    }
+}

@@ -1,0 +1,105 @@
+import TensorlintIR
+
+/// The converter or runtime a model is linted for.
+public enum ConversionTarget: String, Sendable, CaseIterable, Codable {
+    case coremltools
+    case onnxruntime
+}
+
+public enum ComputePrecision: String, Sendable, CaseIterable, Codable {
+    case float16
+    case float32
+}
+
+/// A Core ML deployment target, ordered by the MIL opset it selects.
+/// macOS, tvOS and watchOS targets are aliases of the iOS target with the same opset, as in coremltools.
+public struct DeploymentTarget: Sendable, Hashable, Comparable, CustomStringConvertible {
+    /// MIL opsets: iOS15 = 6 … iOS18 = 9, iOS26 = 10 (the Core ML specification version).
+    public let specificationVersion: Int
+    /// The name the user wrote (`macOS13`), kept for messages.
+    public let name: String
+
+    static let aliases: [String: Int] = {
+        var table: [String: Int] = [:]
+        let families: [(String, [Int])] = [
+            ("iOS", [15, 16, 17, 18, 26]), ("macOS", [12, 13, 14, 15, 26]),
+            ("tvOS", [15, 16, 17, 18, 26]), ("watchOS", [8, 9, 10, 11, 26]),
+        ]
+        for (family, versions) in families {
+            for (index, version) in versions.enumerated() { table["\(family)\(version)".lowercased()] = 6 + index }
+        }
+        return table
+    }()
+
+    public init?(_ name: String) {
+        guard let version = Self.aliases[name.lowercased()] else { return nil }
+        self.specificationVersion = version
+        self.name = name
+    }
+
+    /// The iOS name of this opset, which is how knowledge tables are keyed.
+    public var opsetName: String {
+        specificationVersion == 10 ? "iOS26" : "iOS\(specificationVersion + 9)"
+    }
+
+    public var description: String { name }
+
+    public static func < (lhs: Self, rhs: Self) -> Bool { lhs.specificationVersion < rhs.specificationVersion }
+    public static func == (lhs: Self, rhs: Self) -> Bool { lhs.specificationVersion == rhs.specificationVersion }
+    public func hash(into hasher: inout Hasher) { hasher.combine(specificationVersion) }
+
+    public static let knownNames = ["iOS15", "iOS16", "iOS17", "iOS18", "iOS26", "macOS12", "macOS13", "macOS14",
+                                    "macOS15", "macOS26", "tvOS15", "tvOS16", "tvOS17", "tvOS18", "tvOS26",
+                                    "watchOS8", "watchOS9", "watchOS10", "watchOS11", "watchOS26"]
+}
+
+/// A dotted version number (`9.0`, `1.32.0`), compared component by component.
+public struct Version: Sendable, Comparable, Hashable, CustomStringConvertible {
+    public let components: [Int]
+
+    public init?(_ text: String) {
+        let parts = text.split(separator: ".").map { Int($0) }
+        guard !parts.isEmpty, parts.allSatisfy({ $0 != nil }) else { return nil }
+        components = parts.map { $0! }
+    }
+
+    public var description: String { components.map(String.init).joined(separator: ".") }
+
+    public static func < (lhs: Version, rhs: Version) -> Bool {
+        for index in 0..<max(lhs.components.count, rhs.components.count) {
+            let left = index < lhs.components.count ? lhs.components[index] : 0
+            let right = index < rhs.components.count ? rhs.components[index] : 0
+            if left != right { return left < right }
+        }
+        return false
+    }
+
+    public static func == (lhs: Version, rhs: Version) -> Bool { !(lhs < rhs) && !(rhs < lhs) }
+    public func hash(into hasher: inout Hasher) { hasher.combine(components.reversed().drop { $0 == 0 }.reversed() as [Int]) }
+}
+
+/// What the user will run the model through: the question every rule answers.
+public struct Settings: Sendable {
+    public var target: ConversionTarget
+    public var converterVersion: Version
+    public var deploymentTarget: DeploymentTarget
+    public var computePrecision: ComputePrecision
+
+    /// coremltools' own defaults for `convert_to="mlprogram"`: iOS15, FLOAT16.
+    public init(target: ConversionTarget = .coremltools, converterVersion: Version? = nil,
+                deploymentTarget: DeploymentTarget = DeploymentTarget("iOS15")!,
+                computePrecision: ComputePrecision = .float16) {
+        self.target = target
+        self.converterVersion = converterVersion ?? Settings.defaultVersion(for: target)
+        self.deploymentTarget = deploymentTarget
+        self.computePrecision = computePrecision
+    }
+
+    /// The version whose knowledge ships with tensorlint.
+    public static func defaultVersion(for target: ConversionTarget) -> Version {
+        switch target {
+        case .coremltools: return Version("9.0")!
+        case .onnxruntime: return Version("1.32")!
+        }
+    }
+}

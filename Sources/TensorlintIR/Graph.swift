@@ -1,0 +1,249 @@
+/// A model file as read by a format reader: one or more graphs plus what the file says about itself.
+public struct Model: Sendable {
+    public enum Format: String, Sendable, CaseIterable, Codable {
+        case torchExport = "torch.export"
+        case onnx
+    }
+
+    public var path: String
+    public var format: Format
+    /// Container layout and schema, e.g. `pt2-archive, schema 8.20`.
+    public var layout: String
+    /// The producing library's version when the file records it (`torch_version`).
+    public var producerVersion: String?
+    /// IR dialect for torch.export (`TRAINING`, `ATEN`, `EDGE`).
+    public var dialect: String?
+    /// The main graph first; nested graphs (control flow, functions) after it.
+    public var graphs: [Graph]
+    /// Problems the reader met that do not stop it (unknown fields, pickled payloads skipped).
+    public var readerNotes: [String]
+
+    public init(path: String, format: Format, layout: String, producerVersion: String? = nil,
+                dialect: String? = nil, graphs: [Graph], readerNotes: [String] = []) {
+        self.path = path
+        self.format = format
+        self.layout = layout
+        self.producerVersion = producerVersion
+        self.dialect = dialect
+        self.graphs = graphs
+        self.readerNotes = readerNotes
+    }
+
+    public var mainGraph: Graph { graphs[0] }
+}
+
+public struct Graph: Sendable {
+    public var name: String
+    public var nodes: [Node]
+    public var values: [String: Value]
+    /// Names of the graph's inputs in order (user inputs, parameters, buffers, constants alike).
+    public var inputs: [String]
+    public var outputs: [String]
+
+    public init(name: String, nodes: [Node], values: [String: Value], inputs: [String], outputs: [String]) {
+        self.name = name
+        self.nodes = nodes
+        self.values = values
+        self.inputs = inputs
+        self.outputs = outputs
+    }
+
+    public func value(_ name: String) -> Value? { values[name] }
+    public func dtype(of name: String) -> DType? { values[name]?.dtype }
+
+    /// Values of a role, in input order.
+    public func inputs(withRole matches: (Value.Role) -> Bool) -> [Value] {
+        inputs.compactMap { values[$0] }.filter { matches($0.role) }
+    }
+}
+
+public struct Value: Sendable {
+    public enum Role: Sendable, Equatable {
+        case userInput
+        /// A trained weight, with its fully qualified name (`conv.weight`).
+        case parameter(String)
+        case buffer(String)
+        /// A tensor constant lifted into the graph, or an ONNX initializer.
+        case constant(String)
+        case intermediate
+
+        public var isWeight: Bool {
+            switch self {
+            case .parameter, .buffer, .constant: return true
+            default: return false
+            }
+        }
+    }
+
+    public var name: String
+    public var dtype: DType?
+    /// Sizes; `nil` entries are symbolic.
+    public var shape: [Int?]?
+    public var role: Role
+
+    public init(name: String, dtype: DType?, shape: [Int?]?, role: Role) {
+        self.name = name
+        self.dtype = dtype
+        self.shape = shape
+        self.role = role
+    }
+}
+
+/// An operator identity: `aten.leaky_relu.default` is namespace `aten`, name `leaky_relu`, overload `default`.
+public struct OpName: Sendable, Hashable, CustomStringConvertible {
+    public var namespace: String
+    public var name: String
+    public var overload: String?
+
+    public init(namespace: String, name: String, overload: String? = nil) {
+        self.namespace = namespace
+        self.name = name
+        self.overload = overload
+    }
+
+    /// `aten.leaky_relu.default` (overload included when known).
+    public var description: String {
+        [namespace, name, overload].compactMap { $0 }.filter { !$0.isEmpty }.joined(separator: ".")
+    }
+
+    /// `aten.leaky_relu`, without the overload.
+    public var qualifiedName: String { namespace.isEmpty ? name : "\(namespace).\(name)" }
+}
+
+public struct Node: Sendable {
+    public var name: String
+    public var op: OpName
+    public var inputs: [NodeInput]
+    public var outputs: [String?]
+    public var source: SourceInfo
+
+    public init(name: String, op: OpName, inputs: [NodeInput], outputs: [String?], source: SourceInfo) {
+        self.name = name
+        self.op = op
+        self.inputs = inputs
+        self.outputs = outputs
+        self.source = source
+    }
+
+    public func input(named name: String) -> NodeInput? { inputs.first { $0.name == name } }
+}
+
+public struct NodeInput: Sendable {
+    /// The schema's argument name (`self`, `negative_slope`) or, for ONNX, the formal parameter name when known.
+    public var name: String
+    public var argument: Argument
+
+    public init(name: String, argument: Argument) {
+        self.name = name
+        self.argument = argument
+    }
+}
+
+/// What a node input is: a tensor flowing in, or a literal written into the graph.
+public enum Argument: Sendable, Equatable {
+    case tensor(String)
+    case tensors([String?])
+    case int(Int64)
+    case float(Double)
+    case bool(Bool)
+    case string(String)
+    case ints([Int64])
+    case floats([Double])
+    case bools([Bool])
+    case scalarType(DType?)
+    /// A symbolic scalar (SymInt, SymFloat) named in the graph.
+    case symbol(String)
+    case none
+    /// Anything else the reader keeps only by its kind (devices, layouts, nested graphs).
+    case other(String)
+
+    /// Whether this is a Python number written into the graph (`as_int`, `as_float`): what converters turn into constants.
+    public var isScalarLiteral: Bool {
+        switch self {
+        case .int, .float: return true
+        default: return false
+        }
+    }
+
+    public var tensorNames: [String] {
+        switch self {
+        case .tensor(let name): return [name]
+        case .tensors(let names): return names.compactMap { $0 }
+        default: return []
+        }
+    }
+
+    /// How the argument reads in a message.
+    public var literalDescription: String {
+        switch self {
+        case .tensor(let name): return name
+        case .tensors(let names): return "[" + names.map { $0 ?? "None" }.joined(separator: ", ") + "]"
+        case .int(let value): return String(value)
+        case .float(let value): return formatFloat(value)
+        case .bool(let value): return value ? "True" : "False"
+        case .string(let value): return "\"\(value)\""
+        case .ints(let values): return "[" + values.map(String.init).joined(separator: ", ") + "]"
+        case .floats(let values): return "[" + values.map(formatFloat).joined(separator: ", ") + "]"
+        case .bools(let values): return "[" + values.map { $0 ? "True" : "False" }.joined(separator: ", ") + "]"
+        case .scalarType(let dtype): return dtype.map { "torch.\($0.rawValue)" } ?? "unknown dtype"
+        case .symbol(let name): return name
+        case .none: return "None"
+        case .other(let kind): return kind
+        }
+    }
+}
+
+private func formatFloat(_ value: Double) -> String {
+    if value.isNaN { return "nan" }
+    if value.isInfinite { return value > 0 ? "inf" : "-inf" }
+    return "\(value)"
+}
+
+/// Where a node came from in the user's code.
+public struct SourceInfo: Sendable {
+    public struct Frame: Sendable, Equatable {
+        public var file: String
+        public var line: Int
+        public var function: String?
+        public var code: String?
+
+        public init(file: String, line: Int, function: String?, code: String?) {
+            self.file = file
+            self.line = line
+            self.function = function
+            self.code = code
+        }
+    }
+
+    public struct Module: Sendable, Equatable {
+        /// Attribute path from the root module (`layer.activation`); empty for the root.
+        public var path: String
+        /// Fully qualified class (`torch.nn.modules.activation.LeakyReLU`).
+        public var type: String
+
+        public init(path: String, type: String) {
+            self.path = path
+            self.type = type
+        }
+    }
+
+    /// Innermost module last.
+    public var modules: [Module]
+    /// User frames of the stack trace, innermost last.
+    public var frames: [Frame]
+
+    public init(modules: [Module] = [], frames: [Frame] = []) {
+        self.modules = modules
+        self.frames = frames
+    }
+
+    /// The deepest non-root module path, e.g. `encoder.layer.0.act`.
+    public var modulePath: String? { modules.last(where: { !$0.path.isEmpty })?.path }
+    public var moduleType: String? { modules.last?.type }
+    /// The frame that names the user's line: the innermost one outside installed packages and torch.
+    public var userFrame: Frame? {
+        frames.last { frame in
+            !["/site-packages/", "/dist-packages/", "/torch/"].contains { frame.file.contains($0) }
+        }
+    }
+}

@@ -1,0 +1,66 @@
+import Foundation
+import TensorlintEngine
+import TensorlintIR
+
+/// Machine-readable findings. Format version 1 (docs/json-format.md); fields are only ever added.
+public struct JSONReporter: Reporter {
+    public static let formatVersion = 1
+
+    public init() {}
+
+    public func render(_ report: LintReport) -> String {
+        let files: [[String: Any]] = report.files.map { file in
+            var entry: [String: Any] = ["path": report.relative(file.path),
+                                        "findings": file.findings.map { finding(report, $0) }]
+            if let format = file.format { entry["format"] = format.rawValue }
+            if let layout = file.layout { entry["layout"] = layout }
+            if let error = file.error { entry["error"] = error }
+            return entry
+        }
+        let document: [String: Any] = [
+            "format_version": Self.formatVersion,
+            "tool": ["name": "tensorlint", "version": report.toolVersion],
+            "settings": [
+                "target": report.settings.target.rawValue,
+                "converter_version": report.settings.converterVersion.description,
+                "minimum_deployment_target": report.settings.deploymentTarget.name,
+                "compute_precision": report.settings.computePrecision.rawValue,
+            ],
+            "files": files,
+            "summary": [
+                "files": report.files.count,
+                "errors": report.findings.filter { $0.severity == .error }.count,
+                "warnings": report.findings.filter { $0.severity == .warning }.count,
+                "notes": report.findings.filter { $0.severity == .note }.count,
+                "unreadable": report.files.filter { $0.error != nil }.count,
+            ],
+        ]
+        return serialize(document)
+    }
+
+    private func finding(_ report: LintReport, _ finding: Finding) -> [String: Any] {
+        var entry: [String: Any] = [
+            "rule": finding.ruleId,
+            "severity": finding.severity.rawValue,
+            "message": finding.message,
+            "fix": ["suggestion": finding.fix, "applicability": finding.fixApplicability.rawValue,
+                    "automatic": finding.automaticFix as Any? ?? NSNull()],
+        ]
+        if let node = finding.node {
+            entry["node"] = ["graph": finding.graph ?? "main", "name": node, "op": finding.op ?? "",
+                             "module": finding.source?.modulePath as Any? ?? NSNull(),
+                             "module_type": finding.source?.moduleType as Any? ?? NSNull()]
+        }
+        if let frame = finding.source?.userFrame {
+            entry["source"] = ["file": frame.file, "line": frame.line, "code": frame.code as Any? ?? NSNull()]
+        }
+        return entry
+    }
+}
+
+func serialize(_ object: Any) -> String {
+    guard let data = try? JSONSerialization.data(withJSONObject: object, options: [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]) else {
+        return "{}"
+    }
+    return String(decoding: data, as: UTF8.self) + "\n"
+}

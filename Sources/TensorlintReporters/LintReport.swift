@@ -1,0 +1,51 @@
+import Foundation
+import TensorlintEngine
+import TensorlintIR
+
+/// Everything one `tensorlint lint` run produced, as reporters see it.
+public struct LintReport: Sendable {
+    public struct FileResult: Sendable {
+        public var path: String
+        public var format: Model.Format?
+        public var layout: String?
+        public var findings: [Finding]
+        /// Set when the file could not be read: the one-line reason.
+        public var error: String?
+
+        public init(path: String, format: Model.Format?, layout: String?, findings: [Finding], error: String?) {
+            self.path = path
+            self.format = format
+            self.layout = layout
+            self.findings = findings
+            self.error = error
+        }
+    }
+
+    public var files: [FileResult]
+    public var rules: [Rule]
+    public var settings: Settings
+    public var toolVersion: String
+    /// Directory that relative paths and source locations are resolved against.
+    public var workingDirectory: String
+
+    public init(files: [FileResult], rules: [Rule], settings: Settings, toolVersion: String, workingDirectory: String) {
+        self.files = files
+        self.rules = rules
+        self.settings = settings
+        self.toolVersion = toolVersion
+        self.workingDirectory = workingDirectory
+    }
+
+    public var findings: [Finding] { files.flatMap(\.findings) }
+
+    /// `path` relative to the working directory when it lies below it.
+    func relative(_ path: String) -> String {
+        let absolute = URL(fileURLWithPath: path, relativeTo: URL(fileURLWithPath: workingDirectory)).standardizedFileURL.path
+        let base = URL(fileURLWithPath: workingDirectory).standardizedFileURL.path
+        return absolute.hasPrefix(base + "/") ? String(absolute.dropFirst(base.count + 1)) : absolute
+    }
+}
+
+public protocol Reporter {
+    func render(_ report: LintReport) -> String
+}

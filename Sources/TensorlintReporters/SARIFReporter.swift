@@ -1,0 +1,125 @@
+import Foundation
+import TensorlintEngine
+import TensorlintIR
+
+/// SARIF 2.1.0 for GitHub code scanning and CI dashboards.
+public struct SARIFReporter: Reporter {
+    public static let informationUri = "https://github.com/tensorlint/tensorlint"
+
+    public init() {}
+
+    public func render(_ report: LintReport) -> String {
+        let ruleIndex = Dictionary(uniqueKeysWithValues: report.rules.enumerated().map { ($1.id, $0) })
+        var results: [[String: Any]] = []
+        var notifications: [[String: Any]] = []
+        for file in report.files {
+            if let error = file.error {
+                notifications.append([
+                    "level": "error",
+                    "message": ["text": "\(report.relative(file.path)): \(error)"],
+                    "locations": [["physicalLocation": ["artifactLocation": artifact(report, file.path)]]],
+                ])
+            }
+            for finding in file.findings {
+                results.append(result(report, finding, ruleIndex: ruleIndex[finding.ruleId]))
+            }
+        }
+        let run: [String: Any] = [
+            "tool": ["driver": [
+                "name": "tensorlint",
+                "semanticVersion": report.toolVersion,
+                "informationUri": Self.informationUri,
+                "rules": report.rules.map(descriptor),
+            ]],
+            "invocations": [[
+                "executionSuccessful": true,
+                "toolExecutionNotifications": notifications,
+            ]],
+            "originalUriBaseIds": ["SRCROOT": ["uri": URL(fileURLWithPath: report.workingDirectory, isDirectory: true).absoluteString]],
+            "results": results,
+            "columnKind": "unicodeCodePoints",
+        ]
+        return serialize([
+            "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
+            "version": "2.1.0",
+            "runs": [run],
+        ])
+    }
+
+    private func descriptor(_ rule: Rule) -> [String: Any] {
+        var markdown = "\(rule.description)\n\n**Fix:** \(rule.fix.suggestion)"
+        if !rule.references.isEmpty {
+            markdown += "\n\n**References:**\n" + rule.references.map { "- <\($0)>" }.joined(separator: "\n")
+        }
+        var descriptor: [String: Any] = [
+            "id": rule.id,
+            "name": rule.name.split(separator: " ").map { $0.prefix(1).uppercased() + $0.dropFirst() }.joined()
+                .filter { $0.isLetter || $0.isNumber },
+            "shortDescription": ["text": rule.summary],
+            "fullDescription": ["text": rule.description],
+            "help": ["text": "\(rule.description)\nFix: \(rule.fix.suggestion)", "markdown": markdown],
+            "defaultConfiguration": ["level": level(rule.severity), "enabled": rule.enabledByDefault],
+            "properties": ["tags": [rule.targets.map(\.rawValue).sorted(), rule.formats.map(\.rawValue).sorted()].flatMap { $0 },
+                           "fixApplicability": rule.fix.applicability.rawValue],
+        ]
+        if let url = rule.references.first { descriptor["helpUri"] = url }
+        return descriptor
+    }
+
+    private func result(_ report: LintReport, _ finding: Finding, ruleIndex: Int?) -> [String: Any] {
+        var location: [String: Any] = ["physicalLocation": physicalLocation(report, finding)]
+        if let nodePath = finding.nodePath {
+            location["logicalLocations"] = [[
+                "name": finding.node ?? nodePath,
+                "fullyQualifiedName": nodePath,
+                "kind": "function",
+            ]]
+        }
+        let nodeText = finding.nodePath.map { " (node \($0))" } ?? ""
+        var result: [String: Any] = [
+            "ruleId": finding.ruleId,
+            "level": level(finding.severity),
+            "message": ["text": finding.message + nodeText + "\nFix: " + finding.fix],
+            "locations": [location],
+            "partialFingerprints": ["tensorlintFinding/v1": fingerprint(report.relative(finding.file), finding)],
+            "properties": ["fix": finding.fix, "fixApplicability": finding.fixApplicability.rawValue],
+        ]
+        if let ruleIndex { result["ruleIndex"] = ruleIndex }
+        return result
+    }
+
+    /// The Python line from the stack trace when that file exists under the working directory
+    /// (code scanning shows it in the diff), else the model file itself with no region.
+    private func physicalLocation(_ report: LintReport, _ finding: Finding) -> [String: Any] {
+        if let frame = finding.source?.userFrame, frame.line > 0 {
+            let relative = report.relative(frame.file)
+            if !relative.hasPrefix("/"), FileManager.default.fileExists(atPath: report.workingDirectory + "/" + relative) {
+                return ["artifactLocation": ["uri": relative, "uriBaseId": "SRCROOT"], "region": ["startLine": frame.line]]
+            }
+        }
+        return ["artifactLocation": artifact(report, finding.file)]
+    }
+
+    private func artifact(_ report: LintReport, _ path: String) -> [String: Any] {
+        let relative = report.relative(path)
+        if relative.hasPrefix("/") { return ["uri": URL(fileURLWithPath: relative).absoluteString] }
+        return ["uri": relative.addingPercentEncoding(withAllowedCharacters: .urlPathAllowed) ?? relative, "uriBaseId": "SRCROOT"]
+    }
+
+    private func level(_ severity: Severity) -> String {
+        switch severity {
+        case .error: return "error"
+        case .warning: return "warning"
+        case .note: return "note"
+        }
+    }
+
+    /// FNV-1a over rule, file and node: stable across runs and machines, so code scanning tracks a finding.
+    private func fingerprint(_ file: String, _ finding: Finding) -> String {
+        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
+        for byte in "\(finding.ruleId)|\(file)|\(finding.nodePath ?? "")".utf8 {
+            hash = (hash ^ UInt64(byte)) &* 0x100_0000_01b3
+        }
+        return String(hash, radix: 16)
+    }
+}

@@ -1,0 +1,4 @@
+import Foundation
+import TensorlintCLI
+
+exit(runTensorlint(Array(CommandLine.arguments.dropFirst())))
