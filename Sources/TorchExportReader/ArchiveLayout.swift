@@ -43,7 +43,7 @@ struct ZipEntries {
         do {
             archive = try Archive(url: url, accessMode: .read)
         } catch {
-            throw .notThisFormat("not a readable zip archive (truncated or corrupted)")
+            throw .malformed("unreadable zip archive (truncated or corrupted)")
         }
         var byName: [String: Entry] = [:]
         var names: [String] = []

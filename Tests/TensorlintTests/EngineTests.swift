@@ -1,0 +1,164 @@
+import Foundation
+import Testing
+@testable import TensorlintEngine
+import TensorlintIR
+
+@Suite struct KnowledgeTests {
+    let coreml = Engine.knowledge.coremltools(for: Version("9.0")!)!
+
+    @Test func sanitizesOpKindsAsCoremltools() {
+        let cases: [(String, String, String?, String)] = [
+            ("aten", "leaky_relu", "default", "leaky_relu"), ("aten", "add", "Tensor", "add"),
+            ("aten", "div", "Tensor_mode", "div"), ("aten", "mean", "dim", "mean.dim"),
+            ("aten", "sum", "dim_IntList", "sum.dim_intlist"), ("aten", "where", "ScalarOther", "where.scalarother"),
+            ("aten", "lstm", "input", "lstm.input"), ("_operator", "getitem", nil, "getitem"),
+            ("quantized_decomposed", "dequantize_per_tensor", "default", "quantized_decomposed::dequantize_per_tensor"),
+        ]
+        for (namespace, name, overload, kind) in cases {
+            #expect(CoreMLKnowledge.sanitizedKind(OpName(namespace: namespace, name: name, overload: overload)) == kind)
+        }
+    }
+
+    @Test func registryIsTheGeneratedOne() {
+        #expect(coreml.registeredKinds.count == 447)
+        #expect(coreml.registeredKinds.contains("where.self"))
+        #expect(!coreml.registeredKinds.contains("where.scalarother"))
+        #expect(coreml.promotingConverters.contains("linear"))
+    }
+
+    @Test func everyLoweringNamesARealConverterAndRealMILInputs() {
+        let converters = Set(coreml.converterOf.values)
+        for (op, lowering) in coreml.lowerings {
+            #expect(converters.contains(lowering.converter), "\(op): no converter \(lowering.converter) in coremltools \(coreml.version)")
+            for emitted in lowering.emits {
+                let domains = coreml.typeDomains(of: emitted.milOp, at: DeploymentTarget("iOS15")!)
+                #expect(domains != nil, "\(op): MIL op \(emitted.milOp) unknown")
+                for (input, _) in emitted.bindings {
+                    #expect(domains?[input] != nil, "\(op): MIL op \(emitted.milOp) has no typed input \(input)")
+                }
+            }
+        }
+    }
+
+    @Test func iOS17SeparatesActivationAlphaButNotClip() {
+        let ios16 = DeploymentTarget("iOS16")!, ios17 = DeploymentTarget("iOS17")!
+        #expect(coreml.typeDomains(of: "leaky_relu", at: ios16)?["alpha"] == coreml.typeDomains(of: "leaky_relu", at: ios16)?["x"])
+        #expect(coreml.typeDomains(of: "leaky_relu", at: ios17)?["alpha"] != coreml.typeDomains(of: "leaky_relu", at: ios17)?["x"])
+        #expect(coreml.typeDomains(of: "clip", at: ios17)?["alpha"] == coreml.typeDomains(of: "clip", at: ios17)?["x"])
+    }
+
+    @Test func deploymentTargetAliasesShareAnOpset() {
+        #expect(DeploymentTarget("macOS13") == DeploymentTarget("iOS16"))
+        #expect(DeploymentTarget("watchOS10")! == DeploymentTarget("iOS17")!)
+        #expect(DeploymentTarget("tvOS18")!.opsetName == "iOS18")
+        #expect(DeploymentTarget("iOS14") == nil)
+    }
+
+    @Test func versionsCompareNumerically() {
+        #expect(Version("9.0")! < Version("10.0")!)
+        #expect(Version("9")! == Version("9.0.0")!)
+        #expect(VersionRange(parsing: ">=9.0, <10")!.contains(Version("9.1")!))
+        #expect(!VersionRange(parsing: ">=9.0, <10")!.contains(Version("10")!))
+    }
+}
+
+@Suite struct RuleLoaderTests {
+    static let valid = """
+    id: my-rule
+    name: My rule
+    severity: warning
+    summary: s
+    description: d
+    message: "{op} at {node}"
+    fix: {suggestion: do this}
+    scope: node
+    match:
+      op: [aten.celu]
+    examples:
+      triggering:
+        - fixture: celu.fp32.aten.pt2
+    """
+
+    @Test func loadsAUserRuleAndRunsIt() throws {
+        let rule = try RuleLoader.parse(yaml: Self.valid, origin: "my-rule.yml")
+        #expect(rule.severity == .warning && rule.enabledByDefault)
+        let findings = try Engine.lint(Repo.example("celu.fp32.aten.pt2"), rules: [rule])
+        #expect(findings.map(\.message) == ["aten.celu.default at celu"])
+    }
+
+    @Test(arguments: [
+        ("severity: warning", "severity: fatal", 3, "severity must be error, warning or note"),
+        ("scope: node", "scope: node\nextra: 1", 9, "unknown key `extra` in rule"),
+        ("  op: [aten.celu]", "  predicate: no-such-thing", 10, "unknown predicate `no-such-thing`"),
+        ("  op: [aten.celu]", "  opp: [aten.celu]", 10, "unknown key `opp` in condition"),
+        ("id: my-rule", "id: My Rule", 1, "must be lower-case words"),
+    ])
+    func reportsTheFileLineAndCause(_ replacing: String, _ with: String, _ line: Int, _ reason: String) {
+        do {
+            _ = try RuleLoader.parse(yaml: Self.valid.replacingOccurrences(of: replacing, with: with), origin: "bad.yml")
+            Issue.record("accepted an invalid rule")
+        } catch {
+            #expect(error.file == "bad.yml")
+            #expect(error.line == line)
+            #expect(error.reason.contains(reason), "\(error.reason)")
+        }
+    }
+
+    @Test func rejectsBrokenYAMLWithALine() {
+        #expect(throws: RuleFileError.self) { try RuleLoader.parse(yaml: "id: [unclosed\n", origin: "x.yml") }
+    }
+}
+
+@Suite struct ConfigurationTests {
+    @Test func selectsRulesLikeSwiftLint() throws {
+        let configuration = try Configuration.parse(yaml: """
+        disabled_rules: [coreml-fp16-source-model]
+        severity:
+          coreml-unsupported-op: warning
+        target:
+          minimum_deployment_target: iOS17
+          compute_precision: float32
+        mystery: 1
+        """, path: ".tensorlint.yml")
+        let selected = configuration.select(from: Engine.rules)
+        #expect(!selected.contains { $0.id == "coreml-fp16-source-model" })
+        #expect(selected.first { $0.id == "coreml-unsupported-op" }?.severity == .warning)
+        #expect(configuration.deploymentTarget == DeploymentTarget("iOS17"))
+        #expect(configuration.computePrecision == .float32)
+        #expect(configuration.unknownKeys == ["mystery"])
+
+        let only = try Configuration.parse(yaml: "only_rules: [coreml-training-dialect]\nopt_in_rules: [x]", path: "c.yml")
+        #expect(only.select(from: Engine.rules).map(\.id) == ["coreml-training-dialect"])
+        #expect(only.unknownRuleIds(among: Engine.rules) == ["x"])
+    }
+
+    @Test func rejectsBadValuesWithALine() {
+        do {
+            _ = try Configuration.parse(yaml: "target:\n  minimum_deployment_target: iOS99\n", path: "c.yml")
+            Issue.record("accepted iOS99")
+        } catch {
+            #expect(error.line == 2)
+        }
+    }
+
+    @Test func globsMatchPathsAndFolders() {
+        #expect(Glob.matches("models/**/*.pt2", "models/a/b/c.pt2"))
+        #expect(Glob.matches("models/**/*.pt2", "models/c.pt2"))
+        #expect(!Glob.matches("models/*.pt2", "models/a/c.pt2"))
+        #expect(Glob.matches("legacy", "legacy/x.pt2"))
+        #expect(!Glob.matches("legacy", "legacy2/x.pt2"))
+        let configuration = try! Configuration.parse(yaml: "included: [models]\nexcluded: ['**/old_*']", path: "c.yml")
+        #expect(configuration.includes(relativePath: "models/a.pt2"))
+        #expect(!configuration.includes(relativePath: "models/old_a.pt2"))
+        #expect(!configuration.includes(relativePath: "other/a.pt2"))
+    }
+
+    @Test func theRepositoryConfigurationDocumentsEveryKey() throws {
+        let path = Repo.root.appendingPathComponent(Configuration.fileName).path
+        let text = try String(contentsOfFile: path, encoding: .utf8)
+        for key in Configuration.topKeys.union(Configuration.targetKeys) {
+            #expect(text.contains("\(key):"), "\(Configuration.fileName) does not document \(key)")
+        }
+        #expect(try Configuration.load(path: path).unknownKeys.isEmpty)
+    }
+}

@@ -1,0 +1,124 @@
+import Foundation
+import Testing
+import TensorlintCLI
+import TensorlintEngine
+import TensorlintIR
+import TensorlintReporters
+
+@Suite struct OutputTests {
+    func report(_ fixtures: [String], target: String = "iOS16", broken: [String] = []) throws -> LintReport {
+        var files = try fixtures.map { fixture in
+            LintReport.FileResult(path: Repo.example(fixture), format: .torchExport, layout: nil,
+                                  findings: try Engine.lint(Repo.example(fixture), target: target), error: nil)
+        }
+        files += broken.map { LintReport.FileResult(path: Repo.broken($0), format: nil, layout: nil, findings: [], error: "not a model file: x") }
+        return LintReport(files: files, rules: Engine.rules,
+                          settings: Settings(deploymentTarget: DeploymentTarget(target)!), toolVersion: toolVersion,
+                          workingDirectory: Repo.root.path)
+    }
+
+    @Test func sarifCarriesRulesResultsAndNotifications() throws {
+        let text = SARIFReporter().render(try report(["leaky_relu.fp16.aten.pt2"], broken: ["text.pt2"]))
+        let log = try #require(try JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any])
+        #expect(log["version"] as? String == "2.1.0")
+        let run = try #require((log["runs"] as? [[String: Any]])?.first)
+        let rules = try #require(((run["tool"] as? [String: Any])?["driver"] as? [String: Any])?["rules"] as? [[String: Any]])
+        #expect(rules.count == Engine.rules.count)
+        for rule in rules {
+            for key in ["shortDescription", "fullDescription", "help", "defaultConfiguration"] { #expect(rule[key] != nil, "rule lacks \(key)") }
+        }
+        let results = try #require(run["results"] as? [[String: Any]])
+        let error = try #require(results.first { $0["level"] as? String == "error" })
+        let index = try #require(error["ruleIndex"] as? Int)
+        #expect(rules[index]["id"] as? String == error["ruleId"] as? String)
+        let location = try #require((error["locations"] as? [[String: Any]])?.first)
+        let logical = try #require((location["logicalLocations"] as? [[String: Any]])?.first)
+        #expect(logical["fullyQualifiedName"] as? String == "main/leaky_relu")
+        let artifact = (location["physicalLocation"] as? [String: Any])?["artifactLocation"] as? [String: Any]
+        #expect(artifact?["uri"] as? String == "examples/models/leaky_relu.fp16.aten.pt2")
+        #expect((error["message"] as? [String: Any])?["text"] as? String ?? "" != "")
+        #expect((error["partialFingerprints"] as? [String: String])?.isEmpty == false)
+        let invocation = try #require((run["invocations"] as? [[String: Any]])?.first)
+        #expect((invocation["toolExecutionNotifications"] as? [[String: Any]])?.count == 1)
+    }
+
+    @Test func fingerprintsAreStableAcrossRuns() throws {
+        let first = SARIFReporter().render(try report(["hardtanh.fp16.aten.pt2"]))
+        let second = SARIFReporter().render(try report(["hardtanh.fp16.aten.pt2"]))
+        #expect(first == second)
+    }
+
+    @Test func jsonIsVersionedAndCountsFindings() throws {
+        let text = JSONReporter().render(try report(["leaky_relu.fp16.aten.pt2", "leaky_relu.fp32.aten.pt2"]))
+        let document = try #require(try JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any])
+        #expect(document["format_version"] as? Int == 1)
+        let summary = try #require(document["summary"] as? [String: Int])
+        #expect(summary["errors"] == 1 && summary["warnings"] == 1 && summary["files"] == 2)
+        let files = try #require(document["files"] as? [[String: Any]])
+        let finding = try #require((files[0]["findings"] as? [[String: Any]])?.first)
+        #expect((finding["node"] as? [String: Any])?["op"] as? String == "aten.leaky_relu.default")
+        #expect((finding["fix"] as? [String: Any])?["applicability"] as? String == "safe")
+    }
+
+    @Test func textIsCompilerStyle() throws {
+        let text = TextReporter().render(try report(["celu.fp32.aten.pt2"]))
+        let first = try #require(text.split(separator: "\n").first)
+        #expect(first.hasPrefix("examples/models/celu.fp32.aten.pt2: error: `aten.celu.default` node `celu`"))
+        #expect(first.hasSuffix("[coreml-unsupported-op]"))
+        #expect(text.contains("  source: examples/model.py:12: return self.act(x)"))
+        #expect(text.hasSuffix("1 file linted: 1 error, 0 warnings\n"))
+    }
+
+    @Test func explainCoversWhyFixAndSafety() throws {
+        let rule = try #require(Engine.rules.first { $0.id == "coreml-scalar-fp32-constant" })
+        let text = RuleDocumentation.markdown(rule)
+        for heading in ["## Why", "## Fix", "## Fix safety", "## Examples", "## References"] { #expect(text.contains(heading)) }
+        #expect(text.contains("Safe: the automatic fix `keep-fp32`"))
+    }
+}
+
+@Suite(.serialized) struct CommandLineTests {
+    @Test func exitStatusesFollowTheFindings() {
+        let out = temporaryDirectory().appendingPathComponent("out.sarif").path
+        #expect(runTensorlint(["lint", Repo.example("leaky_relu.fp32.aten.pt2"), "-o", out]) == 0)
+        #expect(runTensorlint(["lint", "--format", "sarif", "--minimum-deployment-target", "iOS16",
+                               Repo.example("leaky_relu.fp16.aten.pt2"), "-o", out]) == 1)
+        #expect(runTensorlint(["lint", "--minimum-deployment-target", "iOS17", Repo.example("leaky_relu.fp16.aten.pt2"), "-o", out]) == 0)
+        #expect(runTensorlint(["lint", "--target", "onnxruntime", Repo.example("leaky_relu.fp16.aten.pt2"), "-o", out]) == 0)
+    }
+
+    @Test func badInputAndUsageExitWithTwo() {
+        let out = temporaryDirectory().appendingPathComponent("out.txt").path
+        for name in Repo.brokenFiles {
+            #expect(runTensorlint(["lint", Repo.broken(name), "-o", out]) == 2, "\(name)")
+        }
+        #expect(runTensorlint(["lint", "/no/such/model.pt2", "-o", out]) == 2)
+        #expect(runTensorlint(["lint", "--minimum-deployment-target", "iOS14", Repo.example("celu.fp32.aten.pt2")]) == 2)
+        #expect(runTensorlint(["lint", "--format", "xml", Repo.example("celu.fp32.aten.pt2")]) == 2)
+        #expect(runTensorlint(["lint", "--no-such-flag"]) == 2)
+        #expect(runTensorlint(["explain", "no-such-rule"]) == 2)
+    }
+
+    @Test func foldersAreWalkedAndNonModelsSkipped() throws {
+        let directory = temporaryDirectory()
+        try FileManager.default.copyItem(atPath: Repo.example("celu.fp32.aten.pt2"), toPath: directory.appendingPathComponent("renamed.bin").path)
+        try FileManager.default.copyItem(atPath: Repo.broken("not_torch.pt2"), toPath: directory.appendingPathComponent("other.pt2").path)
+        try "notes".write(to: directory.appendingPathComponent("README.md"), atomically: true, encoding: .utf8)
+        let out = directory.appendingPathComponent("report.json").path
+        #expect(runTensorlint(["lint", "--format", "json", directory.path, "-o", out]) == 1)
+        let document = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: out))) as? [String: Any]
+        #expect((document?["files"] as? [Any])?.count == 1, "only the model, recognised by content, is linted")
+    }
+
+    @Test func configurationFileIsHonouredAndFlagsWin() throws {
+        let directory = temporaryDirectory()
+        let config = directory.appendingPathComponent(".tensorlint.yml").path
+        try "target:\n  minimum_deployment_target: iOS17\n".write(toFile: config, atomically: true, encoding: .utf8)
+        let out = directory.appendingPathComponent("out.txt").path
+        let model = Repo.example("leaky_relu.fp16.aten.pt2")
+        #expect(runTensorlint(["lint", "--config", config, model, "-o", out]) == 0)
+        #expect(runTensorlint(["lint", "--config", config, "--minimum-deployment-target", "iOS16", model, "-o", out]) == 1)
+        try "rules: [missing-folder]\n".write(toFile: config, atomically: true, encoding: .utf8)
+        #expect(runTensorlint(["lint", "--config", config, model, "-o", out]) == 2)
+    }
+}

@@ -1,0 +1,95 @@
+import Foundation
+import Testing
+import TensorlintCLI
+import TensorlintIR
+@testable import TorchExportReader
+
+@Suite struct ReaderTests {
+    @Test func readsTheTorch27FlatZip() throws {
+        let model = try TorchExportReader.read(fileAt: Repo.example("linear.fp32.aten.pt2"))
+        #expect(model.layout == "legacy flat zip, schema 8.7")
+        #expect(model.dialect == "ATEN")
+        #expect(model.producerVersion == "2.7.1")
+        let graph = model.mainGraph
+        #expect(graph.inputs == ["x", "p_fc_weight", "p_fc_bias"])
+        #expect(graph.value("p_fc_weight")?.role == .parameter("fc.weight"))
+        #expect(graph.value("p_fc_weight")?.dtype == .float32)
+        #expect(graph.value("p_fc_weight")?.shape == [6, 8])
+        #expect(graph.value("x")?.role == .userInput)
+        let node = try #require(graph.nodes.first)
+        #expect(node.op == OpName(namespace: "aten", name: "linear", overload: "default"))
+        #expect(node.name == "linear", "torch 2.7 files have no node name: it comes from the single output")
+        #expect(node.source.modulePath == "fc")
+        #expect(node.source.userFrame == SourceInfo.Frame(file: "examples/model.py", line: 12, function: "forward", code: "return self.fc(x)"))
+    }
+
+    @Test func readsThePT2ArchiveLayout() throws {
+        let model = try TorchExportReader.read(fileAt: Repo.example("leaky_relu.fp16.aten.pt2"))
+        #expect(model.layout == "pt2 archive, schema 8.20")
+        let node = try #require(model.mainGraph.nodes.first)
+        #expect(node.input(named: "negative_slope")?.argument == .float(0.1))
+        #expect(node.input(named: "self")?.argument == .tensor("x"))
+        #expect(model.mainGraph.dtype(of: "leaky_relu") == .float16)
+    }
+
+    @Test func namesMultiOutputNodesOfOldFilesAfterTheirUnusedOutputs() {
+        #expect(ExportedProgramParser.derivedNodeName(target: "torch.ops.aten.x.default", outputs: ["getitem", "bn_unused_1", "bn_unused_2"]) == "bn")
+    }
+
+    @Test func readsTheTrainingDialectAndBuffers() throws {
+        #expect(try TorchExportReader.read(fileAt: Repo.example("leaky_relu.fp32.train.pt2")).dialect == "TRAINING")
+        let model = try TorchExportReader.read(fileAt: Repo.example("batch_norm.fp32.aten.pt2"))
+        #expect(model.mainGraph.value("b_bn_running_mean")?.role == .buffer("bn.running_mean"))
+        #expect(model.mainGraph.nodes[0].name == "_native_batch_norm_legit_no_training")
+    }
+
+    @Test(arguments: Repo.brokenFiles)
+    func damagedFilesGiveOneLineErrors(_ name: String) {
+        #expect(throws: ReadError.self) { try ModelLoader.load(path: Repo.broken(name)) }
+        do {
+            _ = try ModelLoader.load(path: Repo.broken(name))
+        } catch {
+            #expect(!error.description.contains("\n"))
+        }
+    }
+
+    @Test func missingAndUnreadablePathsAreReadErrors() {
+        #expect(throws: ReadError.unreadable("no such file")) { try ModelLoader.load(path: "/nonexistent/model.pt2") }
+        #expect(throws: ReadError.unreadable("is a directory")) { try ModelLoader.load(path: Repo.root.path) }
+    }
+
+    /// Deterministic corruption of a real archive: every variant must be read or refused, never crash.
+    @Test func corruptedArchivesNeverCrash() throws {
+        let original = try Data(contentsOf: URL(fileURLWithPath: Repo.example("batch_norm_relu.fp32.aten.pt2")))
+        let directory = temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        var generator = SplitMix64(seed: 42)
+        for round in 0..<200 {
+            var bytes = [UInt8](original)
+            switch round % 3 {
+            case 0: bytes = Array(bytes.prefix(Int(generator.next() % UInt64(bytes.count))))
+            case 1: for _ in 0..<8 { bytes[Int(generator.next() % UInt64(bytes.count))] = UInt8(truncatingIfNeeded: generator.next()) }
+            default: bytes.removeSubrange(Int(generator.next() % UInt64(bytes.count / 2))..<(bytes.count / 2 + 10))
+            }
+            let path = directory.appendingPathComponent("case\(round).pt2").path
+            FileManager.default.createFile(atPath: path, contents: Data(bytes))
+            do {
+                _ = try ModelLoader.load(path: path)
+            } catch {
+                #expect(!error.description.isEmpty)
+            }
+        }
+    }
+}
+
+struct SplitMix64 {
+    var state: UInt64
+    init(seed: UInt64) { state = seed }
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+}

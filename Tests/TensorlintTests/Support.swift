@@ -1,0 +1,38 @@
+import Foundation
+import TensorlintCLI
+import TensorlintEngine
+import TensorlintIR
+
+/// Paths in the repository, found from this file so that tests run from any working directory.
+enum Repo {
+    static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+    static func example(_ name: String) -> String { root.appendingPathComponent("examples/models/\(name)").path }
+    static func broken(_ name: String) -> String { root.appendingPathComponent("examples/broken/\(name)").path }
+    static var brokenFiles: [String] {
+        ((try? FileManager.default.contentsOfDirectory(atPath: root.appendingPathComponent("examples/broken").path)) ?? []).sorted()
+    }
+    /// `../shared` beside the repository, when this machine has it.
+    static var shared: URL? {
+        let url = root.deletingLastPathComponent().appendingPathComponent("shared")
+        return FileManager.default.fileExists(atPath: url.appendingPathComponent("corpus").path) ? url : nil
+    }
+}
+
+enum Engine {
+    static let rules = try! RuleSet.builtin()
+    static let knowledge = try! RuleSet.builtinKnowledge()
+
+    static func lint(_ path: String, rules: [Rule] = Engine.rules, target: String = "iOS15",
+                     precision: ComputePrecision = .float16) throws -> [Finding] {
+        let model = try ModelLoader.load(path: path)
+        let settings = Settings(target: .coremltools, deploymentTarget: DeploymentTarget(target)!, computePrecision: precision)
+        return Linter(rules: rules, knowledge: knowledge).lint(model, settings: settings)
+    }
+}
+
+/// A fresh temporary directory for one test.
+func temporaryDirectory() -> URL {
+    let url = FileManager.default.temporaryDirectory.appendingPathComponent("tensorlint-tests-\(UUID().uuidString)")
+    try! FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
+    return url
+}
