@@ -177,9 +177,20 @@ struct Rules: ParsableCommand {
 
     @OptionGroup var configOptions: ConfigOptions
 
+    @Option(name: .customLong("write-docs"), help: "Write one Markdown page per rule, and an index, into this folder (docs/rules).")
+    var docsDirectory: String?
+
     func run() throws {
         let configuration = try configOptions.load()
         let rules = try configOptions.allRules(configuration)
+        if let docsDirectory {
+            do {
+                try RuleDocumentation.write(rules, to: docsDirectory)
+            } catch {
+                throw CommandFailure(description: "\(docsDirectory): cannot write the rule pages: \(error.localizedDescription)")
+            }
+            return
+        }
         let active = Set(configuration.select(from: rules).map(\.id))
         let idWidth = rules.map(\.id.count).max() ?? 2
         var lines = ["\("id".padding(toLength: idWidth, withPad: " ", startingAt: 0))  severity  default  active  fix           summary"]

@@ -141,6 +141,9 @@ public struct CoreMLKnowledge: Sendable {
         throw KnowledgeError(file: file, reason: "\(op): binding \(raw) is not NAME, {argument:}, {constant:} or {like:}")
     }
 
+    /// The opsets the type-domain table covers, oldest first.
+    public var opsets: [DeploymentTarget] { typeDomains.keys.compactMap(DeploymentTarget.init).sorted() }
+
     /// The type-domain table of the newest opset at or below the deployment target.
     public func typeDomains(of milOp: String, at target: DeploymentTarget) -> [String: String]? {
         let opsets = typeDomains.keys.compactMap { name in DeploymentTarget(name).map { ($0, name) } }

@@ -45,10 +45,7 @@ public struct Linter: Sendable {
             all["node"] = node.name
             all["module"] = node.source.modulePath ?? "the root module"
             all["module_type"] = node.source.moduleType ?? "unknown"
-            if let frame = node.source.userFrame {
-                all["location"] = "\(frame.file):\(frame.line)"
-                all["code"] = frame.code ?? ""
-            }
+            all["source"] = node.source.userFrame.map { ", \($0.file):\($0.line)" } ?? ""
         }
         return Finding(ruleId: rule.id, severity: rule.severity, message: MessageTemplate.render(rule.message, all),
                        fix: MessageTemplate.render(rule.fix.suggestion, all), fixApplicability: rule.fix.applicability,

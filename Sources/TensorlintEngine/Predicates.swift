@@ -26,12 +26,24 @@ public enum Predicates {
     /// type domain with an input of another dtype at this deployment target: MIL's type check raises.
     static func scalarConstantClash(_ context: MatchContext) -> Bindings? {
         guard let node = context.node, let knowledge = context.knowledge.coremltools(for: context.settings.converterVersion),
-              let lowering = knowledge.lowering(for: node.op) else { return nil }
+              let lowering = knowledge.lowering(for: node.op),
+              var bindings = clash(node, lowering, knowledge, context.graph, at: context.settings.deploymentTarget) else { return nil }
+        let later = knowledge.opsets.filter { $0 > context.settings.deploymentTarget }
+        if let cure = later.first(where: { clash(node, lowering, knowledge, context.graph, at: $0) == nil }) {
+            bindings["target_advice"] = "If the model must stay fp16, raising `minimum_deployment_target` to \(cure.opsetName) alone also fixes this: from that opset `\(bindings["mil_input"]!)` has a type domain of its own."
+        } else {
+            bindings["target_advice"] = "No deployment target up to \(later.last?.opsetName ?? context.settings.deploymentTarget.opsetName) avoids it while the model is fp16."
+        }
+        return bindings
+    }
+
+    static func clash(_ node: Node, _ lowering: CoreMLKnowledge.Lowering, _ knowledge: CoreMLKnowledge, _ graph: Graph,
+                      at target: DeploymentTarget) -> Bindings? {
         for emitted in lowering.emits where !skipped(emitted, node: node) {
-            guard let domains = knowledge.typeDomains(of: emitted.milOp, at: context.settings.deploymentTarget) else { continue }
+            guard let domains = knowledge.typeDomains(of: emitted.milOp, at: target) else { continue }
             var members: [String: [(input: String, operand: Operand)]] = [:]
             for (input, binding) in emitted.bindings {
-                guard let domain = domains[input], let operand = resolve(binding, node: node, graph: context.graph) else { continue }
+                guard let domain = domains[input], let operand = resolve(binding, node: node, graph: graph) else { continue }
                 members[domain, default: []].append((input, operand))
             }
             for domain in members.keys.sorted() {
@@ -42,7 +54,7 @@ public enum Predicates {
                 return ["mil_op": emitted.milOp, "mil_input": constant.input, "constant_dtype": constant.operand.dtype.shortName,
                         "constant_origin": constant.operand.origin, "partner": partner.input,
                         "partner_dtype": partner.operand.dtype.shortName, "partner_origin": partner.operand.origin,
-                        "converter": lowering.converter, "opset": context.settings.deploymentTarget.opsetName]
+                        "converter": lowering.converter, "opset": target.opsetName]
             }
         }
         return nil

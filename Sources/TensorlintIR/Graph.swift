@@ -15,18 +15,15 @@ public struct Model: Sendable {
     public var dialect: String?
     /// The main graph first; nested graphs (control flow, functions) after it.
     public var graphs: [Graph]
-    /// Problems the reader met that do not stop it (unknown fields, pickled payloads skipped).
-    public var readerNotes: [String]
 
     public init(path: String, format: Format, layout: String, producerVersion: String? = nil,
-                dialect: String? = nil, graphs: [Graph], readerNotes: [String] = []) {
+                dialect: String? = nil, graphs: [Graph]) {
         self.path = path
         self.format = format
         self.layout = layout
         self.producerVersion = producerVersion
         self.dialect = dialect
         self.graphs = graphs
-        self.readerNotes = readerNotes
     }
 
     public var mainGraph: Graph { graphs[0] }

@@ -2,7 +2,7 @@ import Foundation
 import TensorlintEngine
 import TensorlintIR
 
-/// Machine-readable findings. Format version 1 (docs/json-format.md); fields are only ever added.
+/// Machine-readable findings. Format version 1 (README, "Output formats"); fields are only ever added.
 public struct JSONReporter: Reporter {
     public static let formatVersion = 1
 

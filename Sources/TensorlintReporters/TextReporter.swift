@@ -22,8 +22,7 @@ public struct TextReporter: Reporter {
                 if let frame = finding.source?.userFrame {
                     lines.append("  source: \(frame.file):\(frame.line)" + (frame.code.map { ": \($0)" } ?? ""))
                 }
-                let safety = finding.automaticFix != nil ? " (\(finding.fixApplicability.rawValue) fix: \(finding.automaticFix!))" : ""
-                lines.append("  fix: \(finding.fix)\(safety)")
+                lines.append("  fix: \(finding.fix)")
             }
         }
         let findings = report.findings

@@ -6,7 +6,6 @@ struct ExportedProgramParser {
     typealias Object = [String: Any]
 
     let entryName: String
-    private(set) var notes: [String] = []
     private var extraGraphs: [Graph] = []
 
     init(entryName: String) {

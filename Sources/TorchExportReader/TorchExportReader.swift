@@ -42,6 +42,6 @@ public struct TorchExportReader: ModelReader {
         let schema = program.schemaVersion.map { ", schema \($0)" } ?? ""
         return Model(path: path, format: .torchExport, layout: layoutName + schema,
                      producerVersion: program.torchVersion, dialect: program.dialect,
-                     graphs: program.graphs, readerNotes: parser.notes)
+                     graphs: program.graphs)
     }
 }

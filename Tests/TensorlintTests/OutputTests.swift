@@ -122,3 +122,17 @@ import TensorlintReporters
         #expect(runTensorlint(["lint", "--config", config, model, "-o", out]) == 2)
     }
 }
+
+@Suite struct RuleDocumentationTests {
+    /// docs/rules is generated; this keeps it in step with the rules (regenerate with
+    /// `tensorlint rules --write-docs docs/rules`).
+    @Test func docsRulesIsCurrent() throws {
+        let directory = Repo.root.appendingPathComponent("docs/rules")
+        for rule in Engine.rules {
+            let page = try String(contentsOf: directory.appendingPathComponent("\(rule.id).md"), encoding: .utf8)
+            #expect(page == RuleDocumentation.markdown(rule), "docs/rules/\(rule.id).md is stale")
+        }
+        let index = try String(contentsOf: directory.appendingPathComponent("README.md"), encoding: .utf8)
+        #expect(index == RuleDocumentation.index(Engine.rules))
+    }
+}

@@ -55,8 +55,12 @@ import TensorlintIR
         }
         for target in ["iOS16", "iOS17", "iOS18"] {
             let findings = try Engine.lint(Repo.example("hardtanh.fp16.aten.pt2"), target: target)
-            #expect(findings.contains { $0.message.contains("MIL `clip`") }, "hardtanh at \(target)")
+            let clip = findings.first { $0.message.contains("MIL `clip`") }
+            #expect(clip != nil, "hardtanh at \(target)")
+            #expect(clip?.fix.contains("No deployment target") == true)
         }
+        let leaky = try Engine.lint(Repo.example("leaky_relu.fp16.aten.pt2"), target: "iOS16")
+        #expect(leaky.contains { $0.fix.contains("raising `minimum_deployment_target` to iOS17 alone also fixes this") })
     }
 
     @Test func fp32ModelsWithConvertingOpsAreClean() throws {
