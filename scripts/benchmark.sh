@@ -1,21 +1,22 @@
 #!/usr/bin/env bash
 # Whole-process time and peak memory of `tensorlint lint` on one model, over N runs (default 10).
 #   scripts/benchmark.sh [MODEL] [RUNS]
-# Prints the median and range of wall time and the median peak resident set, from /usr/bin/time -v.
+# Prints the median and range of wall time (nanosecond clock around the process) and the median
+# peak resident set (from /usr/bin/time -v). TENSORLINT=path benchmarks another binary.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 model=${1:-examples/models/batch_norm_relu.fp32.aten.pt2}
 runs=${2:-10}
-binary=.build/release/tensorlint
-[ -x "$binary" ] || swift build -c release >/dev/null
+binary=${TENSORLINT:-.build/release/tensorlint}
+[ -x "$binary" ] || swift build -c release --static-swift-stdlib >/dev/null
 [ -x /usr/bin/time ] || { echo "benchmark: /usr/bin/time is missing (apt-get install time)" >&2; exit 2; }
 "$binary" lint --format sarif --minimum-deployment-target iOS16 "$model" >/dev/null || true  # warm the page cache
 times=() rss=()
 for _ in $(seq "$runs"); do
+    start=$(date +%s%N)
     out=$( { /usr/bin/time -v "$binary" lint --format sarif --minimum-deployment-target iOS16 "$model" >/dev/null; } 2>&1 || true)
-    wall=$(echo "$out" | awk -F': ' '/Elapsed \(wall clock\)/ {print $2}')
-    seconds=$(echo "$wall" | awk -F: '{ if (NF == 3) print $1 * 3600 + $2 * 60 + $3; else print $1 * 60 + $2 }')
-    times+=("$(awk -v s="$seconds" 'BEGIN { printf "%.1f", s * 1000 }')")
+    end=$(date +%s%N)
+    times+=("$(awk -v ns="$((end - start))" 'BEGIN { printf "%.1f", ns / 1e6 }')")
     rss+=("$(echo "$out" | awk -F': ' '/Maximum resident set size/ {print $2}')")
 done
 median() { printf '%s\n' "$@" | sort -n | awk '{ a[NR] = $1 } END { print (NR % 2) ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2 }'; }
