@@ -168,7 +168,7 @@ struct Lint: ParsableCommand {
             FileHandle.standardOutput.write(Data(text.utf8))
         }
         if results.contains(where: { $0.error != nil }) { throw ExitCode(ExitStatus.failure) }
-        if report.findings.contains(where: { $0.severity == .error }) { throw ExitCode(ExitStatus.findings) }
+        if report.count(.error) > 0 { throw ExitCode(ExitStatus.findings) }
     }
 }
 

@@ -38,7 +38,8 @@ public struct MatchContext {
     public let graph: Graph
     public let node: Node?
     public let settings: Settings
-    public let knowledge: Knowledge
+    /// coremltools knowledge for `settings.converterVersion`, resolved once per lint.
+    public let coreml: CoreMLKnowledge?
 }
 
 extension Condition {
@@ -113,8 +114,9 @@ extension Condition {
                                        where include: (Value) -> Bool) -> Bindings? {
         var matching: [Value] = []
         for graph in model.graphs {
+            let inputs = Set(graph.inputs)
             let ordered = graph.inputs.compactMap { graph.values[$0] }
-                + graph.values.values.filter { !graph.inputs.contains($0.name) }.sorted { $0.name < $1.name }
+                + graph.values.values.filter { !inputs.contains($0.name) }.sorted { $0.name < $1.name }
             matching += ordered.filter { value in value.dtype.map(dtypes.contains) == true && include(value) }
         }
         guard let first = matching.first else { return nil }

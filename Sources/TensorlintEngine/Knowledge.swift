@@ -50,6 +50,8 @@ public struct CoreMLKnowledge: Sendable {
     public let converterOf: [String: String]
     /// Opset name (`iOS15`) → MIL op → input → type-domain id.
     public let typeDomains: [String: [String: [String: String]]]
+    /// The opsets the type-domain table covers, oldest first.
+    public let opsets: [DeploymentTarget]
     /// Torch op (qualified, or with overload) → lowering.
     public let lowerings: [String: Lowering]
     /// Unregistered torch op → what converts instead.
@@ -98,6 +100,7 @@ public struct CoreMLKnowledge: Sendable {
             }
         }
         typeDomains = domains
+        opsets = domains.keys.compactMap(DeploymentTarget.init).sorted()
         let loweringFile = "coremltools-\(version)/torch-lowering.yml"
         guard let text = files["torch-lowering.yml"], let root = try Yams.load(yaml: text) as? [String: Any] else {
             throw KnowledgeError(file: loweringFile, reason: "missing or not a mapping")
@@ -141,15 +144,10 @@ public struct CoreMLKnowledge: Sendable {
         throw KnowledgeError(file: file, reason: "\(op): binding \(raw) is not NAME, {argument:}, {constant:} or {like:}")
     }
 
-    /// The opsets the type-domain table covers, oldest first.
-    public var opsets: [DeploymentTarget] { typeDomains.keys.compactMap(DeploymentTarget.init).sorted() }
-
     /// The type-domain table of the newest opset at or below the deployment target.
     public func typeDomains(of milOp: String, at target: DeploymentTarget) -> [String: String]? {
-        let opsets = typeDomains.keys.compactMap { name in DeploymentTarget(name).map { ($0, name) } }
-            .filter { $0.0 <= target }.sorted { $0.0 < $1.0 }
-        for (_, name) in opsets.reversed() {
-            if let domains = typeDomains[name]?[milOp] { return domains }
+        for opset in opsets.reversed() where opset <= target {
+            if let domains = typeDomains[opset.name]?[milOp] { return domains }
         }
         return nil
     }

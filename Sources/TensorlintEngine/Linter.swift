@@ -12,8 +12,9 @@ public struct Linter: Sendable {
 
     public func lint(_ model: Model, settings: Settings) -> [Finding] {
         var findings: [Finding] = []
+        let coreml = knowledge.coremltools(for: settings.converterVersion)
         for rule in rules where rule.applies(to: model, settings: settings) {
-            let settingsContext = MatchContext(model: model, graph: model.mainGraph, node: nil, settings: settings, knowledge: knowledge)
+            let settingsContext = MatchContext(model: model, graph: model.mainGraph, node: nil, settings: settings, coreml: coreml)
             if let when = rule.when, when.evaluate(settingsContext) == nil { continue }
             switch rule.scope {
             case .model:
@@ -23,7 +24,7 @@ public struct Linter: Sendable {
             case .node:
                 for graph in model.graphs {
                     for node in graph.nodes {
-                        let context = MatchContext(model: model, graph: graph, node: node, settings: settings, knowledge: knowledge)
+                        let context = MatchContext(model: model, graph: graph, node: node, settings: settings, coreml: coreml)
                         if let bindings = rule.match.evaluate(context) {
                             findings.append(finding(rule, model: model, graph: graph, node: node, bindings: bindings, settings: settings))
                         }

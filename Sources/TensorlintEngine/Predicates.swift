@@ -14,7 +14,7 @@ public enum Predicates {
 
     /// The node's op kind, sanitized as `from_exir_node` does, is not in the torch frontend's registry.
     static func unregisteredOp(_ context: MatchContext) -> Bindings? {
-        guard let node = context.node, let knowledge = context.knowledge.coremltools(for: context.settings.converterVersion) else { return nil }
+        guard let node = context.node, let knowledge = context.coreml else { return nil }
         let kind = CoreMLKnowledge.sanitizedKind(node.op)
         guard !knowledge.registeredKinds.contains(kind) else { return nil }
         let alternative = knowledge.alternatives[node.op.description] ?? knowledge.alternatives[node.op.qualifiedName]
@@ -25,7 +25,7 @@ public enum Predicates {
     /// A converter passes a Python scalar (or a constant of its own) to a MIL op input that shares a
     /// type domain with an input of another dtype at this deployment target: MIL's type check raises.
     static func scalarConstantClash(_ context: MatchContext) -> Bindings? {
-        guard let node = context.node, let knowledge = context.knowledge.coremltools(for: context.settings.converterVersion),
+        guard let node = context.node, let knowledge = context.coreml,
               let lowering = knowledge.lowering(for: node.op),
               var bindings = clash(node, lowering, knowledge, context.graph, at: context.settings.deploymentTarget) else { return nil }
         let later = knowledge.opsets.filter { $0 > context.settings.deploymentTarget }
@@ -63,7 +63,7 @@ public enum Predicates {
     /// A converter asserts that two inputs share a dtype (`assert x.dtype == y.dtype`), and a Python
     /// scalar (an fp32 constant) meets a tensor of another dtype: the conversion stops with an AssertionError.
     static func converterDTypeAssert(_ context: MatchContext) -> Bindings? {
-        guard let node = context.node, let knowledge = context.knowledge.coremltools(for: context.settings.converterVersion),
+        guard let node = context.node, let knowledge = context.coreml,
               let lowering = knowledge.lowering(for: node.op), lowering.assertsSameDType.count >= 2 else { return nil }
         let operands = lowering.assertsSameDType.compactMap { name in
             resolve(.argument(name, default: nil), node: node, graph: context.graph).map { (name, $0) }
@@ -78,14 +78,14 @@ public enum Predicates {
     /// `operator.getitem` node for each further output, which fails unless conversion stops before it
     /// (coremltools stops as soon as every graph output has been produced).
     static func unboundOutputRead(_ context: MatchContext) -> Bindings? {
-        guard let node = context.node, let knowledge = context.knowledge.coremltools(for: context.settings.converterVersion),
-              let bound = knowledge.lowering(for: node.op)?.bindsOutputs, node.outputs.count > bound,
+        guard let node = context.node, let knowledge = context.coreml,
+              let lowering = knowledge.lowering(for: node.op), let bound = lowering.bindsOutputs, node.outputs.count > bound,
               let unbound = node.outputs[bound...].compactMap({ $0 }).first,
               let position = context.graph.nodes.firstIndex(where: { $0.name == node.name }) else { return nil }
         var available = Set(context.graph.inputs)
         for earlier in context.graph.nodes[...position] { available.formUnion(earlier.outputs.compactMap { $0 }) }
         guard let pending = context.graph.outputs.first(where: { !available.contains($0) }) else { return nil }
-        return ["converter": knowledge.lowering(for: node.op)!.converter, "bound": String(bound),
+        return ["converter": lowering.converter, "bound": String(bound),
                 "unbound_output": unbound, "unbound_index": String(bound), "pending_output": pending]
     }
 

@@ -29,9 +29,9 @@ public struct JSONReporter: Reporter {
             "files": files,
             "summary": [
                 "files": report.files.count,
-                "errors": report.findings.filter { $0.severity == .error }.count,
-                "warnings": report.findings.filter { $0.severity == .warning }.count,
-                "notes": report.findings.filter { $0.severity == .note }.count,
+                "errors": report.count(.error),
+                "warnings": report.count(.warning),
+                "notes": report.count(.note),
                 "unreadable": report.files.filter { $0.error != nil }.count,
             ],
         ]

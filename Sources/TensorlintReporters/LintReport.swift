@@ -38,6 +38,11 @@ public struct LintReport: Sendable {
 
     public var findings: [Finding] { files.flatMap(\.findings) }
 
+    /// How many findings have this severity, over all files.
+    public func count(_ severity: Severity) -> Int {
+        files.reduce(0) { total, file in total + file.findings.count { $0.severity == severity } }
+    }
+
     /// `path` relative to the working directory when it lies below it.
     func relative(_ path: String) -> String {
         let absolute = URL(fileURLWithPath: path, relativeTo: URL(fileURLWithPath: workingDirectory)).standardizedFileURL.path

@@ -13,11 +13,11 @@ public struct TextReporter: Reporter {
             for finding in file.findings {
                 lines.append("\(path): \(finding.severity.rawValue): \(finding.message) [\(finding.ruleId)]")
                 if let nodePath = finding.nodePath {
-                    var where_ = "  node: \(nodePath)"
-                    if let op = finding.op { where_ += " (\(op))" }
-                    if let module = finding.source?.modulePath { where_ += ", module \(module)" }
-                    if let type = finding.source?.moduleType { where_ += " (\(type))" }
-                    lines.append(where_)
+                    var location = "  node: \(nodePath)"
+                    if let op = finding.op { location += " (\(op))" }
+                    if let module = finding.source?.modulePath { location += ", module \(module)" }
+                    if let type = finding.source?.moduleType { location += " (\(type))" }
+                    lines.append(location)
                 }
                 if let frame = finding.source?.userFrame {
                     lines.append("  source: \(frame.file):\(frame.line)" + (frame.code.map { ": \($0)" } ?? ""))
@@ -25,9 +25,8 @@ public struct TextReporter: Reporter {
                 lines.append("  fix: \(finding.fix)")
             }
         }
-        let findings = report.findings
-        let errors = findings.filter { $0.severity == .error }.count
-        let warnings = findings.filter { $0.severity == .warning }.count
+        let errors = report.count(.error)
+        let warnings = report.count(.warning)
         let unreadable = report.files.filter { $0.error != nil }.count
         var summary = "\(report.files.count) file\(report.files.count == 1 ? "" : "s") linted: \(errors) error\(errors == 1 ? "" : "s"), \(warnings) warning\(warnings == 1 ? "" : "s")"
         if unreadable > 0 { summary += ", \(unreadable) unreadable" }
