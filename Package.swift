@@ -21,6 +21,8 @@ let package = Package(
             "TensorlintIR",
             .product(name: "ZIPFoundation", package: "ZIPFoundation"),
         ]),
+        // ONNX models (.onnx): memory-mapped protobuf wire format, tensor payloads skipped.
+        .target(name: "ONNXReader", dependencies: ["TensorlintIR"]),
         // Rule definitions (YAML), knowledge tables, configuration and the matcher.
         .target(
             name: "TensorlintEngine",
@@ -30,7 +32,7 @@ let package = Package(
         .target(name: "TensorlintReporters", dependencies: ["TensorlintEngine", "TensorlintIR"]),
         // Everything the command line does, as a library so that tests can drive it.
         .target(name: "TensorlintCLI", dependencies: [
-            "TensorlintIR", "TorchExportReader", "TensorlintEngine", "TensorlintReporters",
+            "TensorlintIR", "TorchExportReader", "ONNXReader", "TensorlintEngine", "TensorlintReporters",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "tensorlint", dependencies: ["TensorlintCLI"]),
@@ -39,7 +41,7 @@ let package = Package(
         .plugin(name: "EmbedRulesPlugin", capability: .buildTool(), dependencies: ["EmbedRules"]),
         .testTarget(
             name: "TensorlintTests",
-            dependencies: ["TensorlintIR", "TorchExportReader", "TensorlintEngine", "TensorlintReporters", "TensorlintCLI"]
+            dependencies: ["TensorlintIR", "TorchExportReader", "ONNXReader", "TensorlintEngine", "TensorlintReporters", "TensorlintCLI"]
         ),
     ]
 )

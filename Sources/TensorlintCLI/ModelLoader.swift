@@ -1,16 +1,17 @@
 import Foundation
 import TensorlintIR
+import ONNXReader
 import TorchExportReader
 
 /// Picks the reader for a file by its content, never by its extension.
 public enum ModelLoader {
-    public static let readers: [any ModelReader.Type] = [TorchExportReader.self]
+    public static let readers: [any ModelReader.Type] = [TorchExportReader.self, ONNXReader.self]
 
     /// Reads a file the user named: a file no reader claims is an error.
     public static func load(path: String) throws(ReadError) -> Model {
         let prefix = try FilePrefix.read(path)
         guard let reader = readers.first(where: { $0.claims(prefix: prefix) }) else {
-            throw .notThisFormat(prefix.isEmpty ? "the file is empty" : "unrecognized content (expected a torch.export .pt2 archive)")
+            throw .notThisFormat(prefix.isEmpty ? "the file is empty" : "unrecognized content (expected a torch.export .pt2 archive or an ONNX model)")
         }
         return try reader.read(fileAt: path)
     }

@@ -15,34 +15,51 @@ public struct Model: Sendable {
     public var dialect: String?
     /// The main graph first; nested graphs (control flow, functions) after it.
     public var graphs: [Graph]
+    /// Operator set versions by domain (`ai.onnx` → 17) for formats that version their operators.
+    public var opsetImports: [String: Int]
+    /// Key/value metadata the file carries about itself.
+    public var metadata: [String: String]
 
     public init(path: String, format: Format, layout: String, producerVersion: String? = nil,
-                dialect: String? = nil, graphs: [Graph]) {
+                dialect: String? = nil, graphs: [Graph], opsetImports: [String: Int] = [:], metadata: [String: String] = [:]) {
         self.path = path
         self.format = format
         self.layout = layout
         self.producerVersion = producerVersion
         self.dialect = dialect
         self.graphs = graphs
+        self.opsetImports = opsetImports
+        self.metadata = metadata
     }
 
     public var mainGraph: Graph { graphs[0] }
 }
 
 public struct Graph: Sendable {
+    /// What a graph is to the model.
+    public enum Owner: Sendable, Equatable {
+        case model
+        /// The body of a node's graph attribute (`If.then_branch`, `Loop.body`), by graph index and node name.
+        case node(graph: Int, node: String, attribute: String)
+        /// A model-local function, called by nodes whose op is `domain.name`; its own operator set versions.
+        case function(OpName, opsetImports: [String: Int])
+    }
+
     public var name: String
     public var nodes: [Node]
     public var values: [String: Value]
     /// Names of the graph's inputs in order (user inputs, parameters, buffers, constants alike).
     public var inputs: [String]
     public var outputs: [String]
+    public var owner: Owner
 
-    public init(name: String, nodes: [Node], values: [String: Value], inputs: [String], outputs: [String]) {
+    public init(name: String, nodes: [Node], values: [String: Value], inputs: [String], outputs: [String], owner: Owner = .model) {
         self.name = name
         self.nodes = nodes
         self.values = values
         self.inputs = inputs
         self.outputs = outputs
+        self.owner = owner
     }
 
     public func value(_ name: String) -> Value? { values[name] }
@@ -72,17 +89,41 @@ public struct Value: Sendable {
         }
     }
 
+    /// Where a weight's bytes live when they are outside the model file.
+    public struct ExternalData: Sendable, Equatable {
+        /// As written in the model, relative to the model's folder.
+        public var location: String
+        public var offset: Int
+        /// `nil`: up to the end of the file.
+        public var length: Int?
+        /// Size of the file found at `location`; `nil` when there is no such file.
+        public var availableBytes: Int?
+
+        public init(location: String, offset: Int, length: Int?, availableBytes: Int?) {
+            self.location = location
+            self.offset = offset
+            self.length = length
+            self.availableBytes = availableBytes
+        }
+    }
+
     public var name: String
+    /// The element type of the tensor as stored (a weight's data type) or, failing that, as declared.
     public var dtype: DType?
+    /// The element type a declaration states (ONNX graph input, output or `value_info`); `nil` when none does.
+    public var declaredDType: DType?
     /// Sizes; `nil` entries are symbolic.
     public var shape: [Int?]?
     public var role: Role
+    public var external: ExternalData?
 
-    public init(name: String, dtype: DType?, shape: [Int?]?, role: Role) {
+    public init(name: String, dtype: DType?, declaredDType: DType? = nil, shape: [Int?]?, role: Role, external: ExternalData? = nil) {
         self.name = name
         self.dtype = dtype
+        self.declaredDType = declaredDType
         self.shape = shape
         self.role = role
+        self.external = external
     }
 }
 
@@ -112,13 +153,17 @@ public struct Node: Sendable {
     public var op: OpName
     public var inputs: [NodeInput]
     public var outputs: [String?]
+    /// Named attributes, for formats that keep them apart from the inputs (ONNX).
+    public var attributes: [String: Argument]
     public var source: SourceInfo
 
-    public init(name: String, op: OpName, inputs: [NodeInput], outputs: [String?], source: SourceInfo) {
+    public init(name: String, op: OpName, inputs: [NodeInput], outputs: [String?], attributes: [String: Argument] = [:],
+                source: SourceInfo) {
         self.name = name
         self.op = op
         self.inputs = inputs
         self.outputs = outputs
+        self.attributes = attributes
         self.source = source
     }
 
@@ -150,6 +195,10 @@ public enum Argument: Sendable, Equatable {
     case scalarType(DType?)
     /// A symbolic scalar (SymInt, SymFloat) named in the graph.
     case symbol(String)
+    /// A tensor written into the node (ONNX tensor attribute), known by its element type.
+    case tensorLiteral(DType?)
+    /// A nested graph (control-flow body), by its index in `Model.graphs`.
+    case subgraph(Int)
     case none
     /// Anything else the reader keeps only by its kind (devices, layouts, nested graphs).
     case other(String)
@@ -184,6 +233,8 @@ public enum Argument: Sendable, Equatable {
         case .bools(let values): return "[" + values.map { $0 ? "True" : "False" }.joined(separator: ", ") + "]"
         case .scalarType(let dtype): return dtype.map { "torch.\($0.rawValue)" } ?? "unknown dtype"
         case .symbol(let name): return name
+        case .tensorLiteral(let dtype): return "a \(dtype?.rawValue ?? "tensor") tensor"
+        case .subgraph(let index): return "graph #\(index)"
         case .none: return "None"
         case .other(let kind): return kind
         }

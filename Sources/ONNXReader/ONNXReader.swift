@@ -1,0 +1,462 @@
+import Foundation
+import TensorlintIR
+
+/// Reads ONNX models (`ModelProto`, protobuf) by memory-mapping the file and walking the wire format with
+/// field numbers from `onnx.proto` (research/formats.md §3). Tensor payloads (`raw_data`, `float_data` …)
+/// are skipped, never copied; external data files are only looked up (size), never read.
+public struct ONNXReader: ModelReader {
+    public static let format = Model.Format.onnx
+
+    /// ONNX has no magic number. A `ModelProto` written by onnx's serializer starts with `ir_version`
+    /// (field 1, varint: 0x08) followed by a small version number.
+    public static func claims(prefix: [UInt8]) -> Bool {
+        prefix.count >= 2 && prefix[0] == 0x08 && prefix[1] > 0 && prefix[1] < 0x40
+    }
+
+    public static func recognizes(fileAt path: String, prefix: [UInt8]) -> Bool {
+        guard path.lowercased().hasSuffix(".onnx") || claims(prefix: prefix) else { return false }
+        guard let file = try? MappedFile(path: path) else { return false }
+        var reader = WireReader(file.bytes, range: 0..<min(file.bytes.count, 64), message: "ModelProto")
+        // The first field must be one a ModelProto has, with its wire type.
+        guard let field = try? reader.nextField() else { return false }
+        return ModelParser.fieldWireTypes[field.number] == field.wireType
+    }
+
+    public static func read(fileAt path: String) throws(ReadError) -> Model {
+        let file = try MappedFile(path: path)
+        guard file.bytes.count > 0 else { throw .notThisFormat("the file is empty") }
+        var parser = ModelParser(bytes: file.bytes, modelFolder: URL(fileURLWithPath: path).deletingLastPathComponent().path)
+        return try parser.parseModel(path: path)
+    }
+}
+
+/// Turns `ModelProto` bytes into the IR. One instance per file.
+struct ModelParser {
+    /// The fields of `ModelProto` and their wire types, used to recognise a model by its first field.
+    static let fieldWireTypes: [Int: WireReader.WireType] = [
+        1: .varint, 2: .lengthDelimited, 3: .lengthDelimited, 4: .lengthDelimited, 5: .varint, 6: .lengthDelimited,
+        7: .lengthDelimited, 8: .lengthDelimited, 14: .lengthDelimited, 20: .lengthDelimited, 25: .lengthDelimited,
+        26: .lengthDelimited,
+    ]
+    /// Control-flow bodies nested deeper than this are refused rather than followed.
+    static let maximumGraphDepth = 64
+
+    let bytes: UnsafeRawBufferPointer
+    let modelFolder: String
+    /// Graph 0 is the main graph; nested graphs and functions follow, filled in as they are met.
+    private var graphs: [Graph?] = []
+
+    init(bytes: UnsafeRawBufferPointer, modelFolder: String) {
+        self.bytes = bytes
+        self.modelFolder = modelFolder
+    }
+
+    mutating func parseModel(path: String) throws(ReadError) -> Model {
+        var reader = WireReader(bytes, range: 0..<bytes.count, message: "ModelProto")
+        var irVersion: Int64?
+        var producer = "", producerVersion = ""
+        var opsets: [String: Int] = [:]
+        var metadata: [String: String] = [:]
+        var graphRange: Range<Int>?
+        var functionRanges: [Range<Int>] = []
+        while let field = try reader.nextField() {
+            switch field.number {
+            case 1: irVersion = try reader.int(field)
+            case 2: producer = try reader.string(field)
+            case 3: producerVersion = try reader.string(field)
+            case 7:
+                try reader.expect(field, .lengthDelimited)
+                graphRange = try reader.lengthDelimited()
+            case 8:
+                let (domain, version) = try Self.opsetImport(try reader.message(field, "OperatorSetIdProto"))
+                opsets[domain] = version
+            case 14:
+                let (key, value) = try Self.entry(try reader.message(field, "StringStringEntryProto"))
+                metadata[key] = value
+            case 25:
+                try reader.expect(field, .lengthDelimited)
+                functionRanges.append(try reader.lengthDelimited())
+            default:
+                try reader.skip(field.wireType)
+            }
+        }
+        guard let irVersion else { throw .notThisFormat("no ir_version field: not an ONNX ModelProto") }
+        guard let graphRange else { throw .malformed("ModelProto has no graph") }
+        graphs.append(nil)
+        graphs[0] = try parseGraph(reader.reader(graphRange, message: "GraphProto"), owner: .model, depth: 0)
+        for range in functionRanges {
+            let index = graphs.count
+            graphs.append(nil)
+            graphs[index] = try parseFunction(reader.reader(range, message: "FunctionProto"))
+        }
+        let opsetText = opsets.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", ")
+        let producerText = [producer, producerVersion].filter { !$0.isEmpty }.joined(separator: " ")
+        return Model(path: path, format: .onnx, layout: "ONNX IR \(irVersion), opset \(opsetText.isEmpty ? "none" : opsetText)",
+                     producerVersion: producerText.isEmpty ? nil : producerText, graphs: graphs.map { $0! },
+                     opsetImports: opsets, metadata: metadata)
+    }
+
+    // MARK: graphs
+
+    private mutating func parseGraph(_ message: WireReader, owner: Graph.Owner, depth: Int) throws(ReadError) -> Graph {
+        guard depth <= Self.maximumGraphDepth else {
+            throw .malformed("graphs nested more than \(Self.maximumGraphDepth) levels deep")
+        }
+        let index = owner == .model ? 0 : graphs.count - 1
+        var reader = message
+        var name = ""
+        var nodeRanges: [Range<Int>] = []
+        var inputs: [String] = [], outputs: [String] = []
+        var declared: [String: (DType?, [Int?]?)] = [:]
+        var initializers: [String: Value] = [:]
+        var initializerOrder: [String] = []
+        while let field = try reader.nextField() {
+            switch field.number {
+            case 1:
+                try reader.expect(field, .lengthDelimited)
+                nodeRanges.append(try reader.lengthDelimited())
+            case 2: name = try reader.string(field)
+            case 5:
+                let value = try parseInitializer(try reader.message(field, "TensorProto"))
+                if initializers[value.name] == nil { initializerOrder.append(value.name) }
+                initializers[value.name] = value
+            case 11, 12, 13:
+                let (valueName, dtype, shape) = try Self.valueInfo(try reader.message(field, "ValueInfoProto"))
+                declared[valueName] = (dtype, shape)
+                if field.number == 11 { inputs.append(valueName) }
+                if field.number == 12 { outputs.append(valueName) }
+            default:
+                try reader.skip(field.wireType)
+            }
+        }
+        var values: [String: Value] = [:]
+        for (valueName, (dtype, shape)) in declared {
+            values[valueName] = Value(name: valueName, dtype: dtype, declaredDType: dtype, shape: shape,
+                                      role: inputs.contains(valueName) ? .userInput : .intermediate)
+        }
+        for (valueName, var initializer) in initializers {
+            initializer.declaredDType = declared[valueName]?.0
+            values[valueName] = initializer
+        }
+        // Initializers that are not graph inputs (IR ≥ 4) are still inputs of the graph as far as nodes are concerned.
+        let graphInputs = inputs + initializerOrder.filter { !inputs.contains($0) }
+        var nodes: [Node] = []
+        nodes.reserveCapacity(nodeRanges.count)
+        for range in nodeRanges {
+            nodes.append(try parseNode(reader.reader(range, message: "NodeProto"), graphIndex: index, depth: depth))
+        }
+        return Graph(name: name, nodes: nodes, values: values, inputs: graphInputs, outputs: outputs, owner: owner)
+    }
+
+    private mutating func parseFunction(_ message: WireReader) throws(ReadError) -> Graph {
+        var reader = message
+        var name = "", domain = "", overload: String?
+        var inputs: [String] = [], outputs: [String] = []
+        var opsets: [String: Int] = [:]
+        var nodeRanges: [Range<Int>] = []
+        var values: [String: Value] = [:]
+        while let field = try reader.nextField() {
+            switch field.number {
+            case 1: name = try reader.string(field)
+            case 4: inputs.append(try reader.string(field))
+            case 5: outputs.append(try reader.string(field))
+            case 7:
+                try reader.expect(field, .lengthDelimited)
+                nodeRanges.append(try reader.lengthDelimited())
+            case 9:
+                let (opsetDomain, version) = try Self.opsetImport(try reader.message(field, "OperatorSetIdProto"))
+                opsets[opsetDomain] = version
+            case 10: domain = try reader.string(field)
+            case 12:
+                let (valueName, dtype, shape) = try Self.valueInfo(try reader.message(field, "ValueInfoProto"))
+                values[valueName] = Value(name: valueName, dtype: dtype, declaredDType: dtype, shape: shape, role: .intermediate)
+            case 13: overload = try reader.string(field)
+            default: try reader.skip(field.wireType)
+            }
+        }
+        for input in inputs where values[input] == nil {
+            values[input] = Value(name: input, dtype: nil, shape: nil, role: .userInput)
+        }
+        let index = graphs.count - 1
+        var nodes: [Node] = []
+        for range in nodeRanges {
+            nodes.append(try parseNode(reader.reader(range, message: "NodeProto"), graphIndex: index, depth: 1))
+        }
+        let op = OpName(namespace: domain, name: name, overload: overload?.isEmpty == false ? overload : nil)
+        return Graph(name: op.description, nodes: nodes, values: values, inputs: inputs, outputs: outputs,
+                     owner: .function(op, opsetImports: opsets))
+    }
+
+    // MARK: nodes
+
+    private mutating func parseNode(_ message: WireReader, graphIndex: Int, depth: Int) throws(ReadError) -> Node {
+        var reader = message
+        var inputs: [NodeInput] = []
+        var outputs: [String?] = []
+        var name = "", opType = "", domain = "", overload: String?
+        var attributeRanges: [Range<Int>] = []
+        var metadata: [String: String] = [:]
+        var docString = ""
+        while let field = try reader.nextField() {
+            switch field.number {
+            case 1:
+                let input = try reader.string(field)
+                inputs.append(NodeInput(name: "", argument: input.isEmpty ? .none : .tensor(input)))
+            case 2:
+                let output = try reader.string(field)
+                outputs.append(output.isEmpty ? nil : output)
+            case 3: name = try reader.string(field)
+            case 4: opType = try reader.string(field)
+            case 5:
+                try reader.expect(field, .lengthDelimited)
+                attributeRanges.append(try reader.lengthDelimited())
+            case 6: docString = try reader.string(field)
+            case 7: domain = try reader.string(field)
+            case 8: overload = try reader.string(field)
+            case 9:
+                let (key, value) = try Self.entry(try reader.message(field, "StringStringEntryProto"))
+                metadata[key] = value
+            default: try reader.skip(field.wireType)
+            }
+        }
+        guard !opType.isEmpty else { throw reader.damaged("node without op_type") }
+        let displayName = name.isEmpty ? "\(opType) → \(outputs.compactMap { $0 }.first ?? "no output")" : name
+        var attributes: [String: Argument] = [:]
+        for range in attributeRanges {
+            let (attributeName, value) = try parseAttribute(reader.reader(range, message: "AttributeProto"),
+                                                            graphIndex: graphIndex, node: displayName, depth: depth)
+            attributes[attributeName] = value
+        }
+        let op = OpName(namespace: domain == "ai.onnx" ? "" : domain, name: opType, overload: overload?.isEmpty == false ? overload : nil)
+        return Node(name: displayName, op: op, inputs: inputs, outputs: outputs, attributes: attributes,
+                    source: SourceLocations.parse(metadata: metadata, docString: docString))
+    }
+
+    private mutating func parseAttribute(_ message: WireReader, graphIndex: Int, node: String, depth: Int) throws(ReadError) -> (String, Argument) {
+        var reader = message
+        var name = ""
+        var float: Double?, int: Int64?, string: String?, tensor: DType??, graphRanges: [Range<Int>] = []
+        var floats: [Double] = [], ints: [Int64] = [], strings: [String] = []
+        var reference: String?
+        var declaredType: Int64?
+        while let field = try reader.nextField() {
+            switch field.number {
+            case 1: name = try reader.string(field)
+            case 2:
+                try reader.expect(field, .fixed32)
+                float = Double(Float(bitPattern: try reader.fixed32()))
+            case 3: int = try reader.int(field)
+            case 4: string = try reader.string(field)
+            case 5: tensor = .some(try Self.tensorHeader(try reader.message(field, "TensorProto")).dtype)
+            case 6, 11:
+                try reader.expect(field, .lengthDelimited)
+                graphRanges.append(try reader.lengthDelimited())
+            case 7: try reader.floats(field, into: &floats)
+            case 8: try reader.ints(field, into: &ints)
+            case 9: strings.append(try reader.string(field))
+            case 20: declaredType = try reader.int(field)
+            case 21: reference = try reader.string(field)
+            default: try reader.skip(field.wireType)
+            }
+        }
+        if let reference { return (name, .symbol(reference)) }
+        var subgraphs: [Int] = []
+        for range in graphRanges {
+            let index = graphs.count
+            graphs.append(nil)
+            graphs[index] = try parseGraph(reader.reader(range, message: "GraphProto"),
+                                           owner: .node(graph: graphIndex, node: node, attribute: name), depth: depth + 1)
+            subgraphs.append(index)
+        }
+        // AttributeType: 1 FLOAT, 2 INT, 3 STRING, 4 TENSOR, 5 GRAPH, 6 FLOATS, 7 INTS, 8 STRINGS, 10 GRAPHS.
+        switch declaredType {
+        case 6?: return (name, .floats(floats))
+        case 7?: return (name, .ints(ints))
+        case 8?: return (name, .other("strings [\(strings.joined(separator: ", "))]"))
+        default: break
+        }
+        if let first = subgraphs.first { return (name, subgraphs.count == 1 ? .subgraph(first) : .other("\(subgraphs.count) graphs")) }
+        if let tensor { return (name, .tensorLiteral(tensor)) }
+        if let float, declaredType == nil || declaredType == 1 { return (name, .float(float)) }
+        if let int { return (name, .int(int)) }
+        if let string { return (name, .string(string)) }
+        if !ints.isEmpty { return (name, .ints(ints)) }
+        if !floats.isEmpty { return (name, .floats(floats)) }
+        return (name, .none)
+    }
+
+    // MARK: tensors and types
+
+    private func parseInitializer(_ message: WireReader) throws(ReadError) -> Value {
+        let header = try Self.tensorHeader(message)
+        var external: Value.ExternalData?
+        if header.isExternal {
+            guard let location = header.external["location"] else {
+                throw message.damaged("initializer '\(header.name)' has external data without a location")
+            }
+            let path = location.hasPrefix("/") ? location : "\(modelFolder)/\(location)"
+            var status = stat()
+            let size = stat(path, &status) == 0 && (status.st_mode & S_IFMT) == S_IFREG ? Int(status.st_size) : nil
+            external = Value.ExternalData(location: location, offset: header.external["offset"].flatMap { Int($0) } ?? 0,
+                                          length: header.external["length"].flatMap { Int($0) }, availableBytes: size)
+        }
+        return Value(name: header.name, dtype: header.dtype, shape: header.dims.map { Int($0) },
+                     role: .constant(header.name), external: external)
+    }
+
+    struct TensorHeader {
+        var name = ""
+        var dtype: DType?
+        var dims: [Int64] = []
+        var isExternal = false
+        var external: [String: String] = [:]
+    }
+
+    /// A tensor's name, element type, dims and external-data entries; its payload is skipped.
+    static func tensorHeader(_ message: WireReader) throws(ReadError) -> TensorHeader {
+        var reader = message
+        var header = TensorHeader()
+        while let field = try reader.nextField() {
+            switch field.number {
+            case 1: try reader.ints(field, into: &header.dims)
+            case 2: header.dtype = dataType(try reader.int(field))
+            case 8: header.name = try reader.string(field)
+            case 13:
+                let (key, value) = try entry(try reader.message(field, "StringStringEntryProto"))
+                header.external[key] = value
+            case 14: header.isExternal = try reader.int(field) == 1
+            default: try reader.skip(field.wireType)
+            }
+        }
+        return header
+    }
+
+    static func valueInfo(_ message: WireReader) throws(ReadError) -> (String, DType?, [Int?]?) {
+        var reader = message
+        var name = ""
+        var dtype: DType?
+        var shape: [Int?]?
+        while let field = try reader.nextField() {
+            switch field.number {
+            case 1: name = try reader.string(field)
+            case 2: (dtype, shape) = try typeProto(try reader.message(field, "TypeProto"))
+            default: try reader.skip(field.wireType)
+            }
+        }
+        return (name, dtype, shape)
+    }
+
+    /// A tensor type's element type and shape; sequences, maps and optionals have no single element type here.
+    static func typeProto(_ message: WireReader) throws(ReadError) -> (DType?, [Int?]?) {
+        var reader = message
+        var result: (DType?, [Int?]?) = (nil, nil)
+        while let field = try reader.nextField() {
+            switch field.number {
+            case 1, 8:
+                var tensor = try reader.message(field, "TypeProto.Tensor")
+                while let inner = try tensor.nextField() {
+                    switch inner.number {
+                    case 1: result.0 = dataType(try tensor.int(inner))
+                    case 2: result.1 = try shapeProto(try tensor.message(inner, "TensorShapeProto"))
+                    default: try tensor.skip(inner.wireType)
+                    }
+                }
+            default: try reader.skip(field.wireType)
+            }
+        }
+        return result
+    }
+
+    static func shapeProto(_ message: WireReader) throws(ReadError) -> [Int?] {
+        var reader = message
+        var dims: [Int?] = []
+        while let field = try reader.nextField() {
+            guard field.number == 1 else { try reader.skip(field.wireType); continue }
+            var dimension = try reader.message(field, "TensorShapeProto.Dimension")
+            var size: Int?
+            while let inner = try dimension.nextField() {
+                if inner.number == 1 { size = Int(truncatingIfNeeded: try dimension.int(inner)) } else { try dimension.skip(inner.wireType) }
+            }
+            dims.append(size)
+        }
+        return dims
+    }
+
+    static func opsetImport(_ message: WireReader) throws(ReadError) -> (String, Int) {
+        var reader = message
+        var domain = "", version: Int64 = 0
+        while let field = try reader.nextField() {
+            switch field.number {
+            case 1: domain = try reader.string(field)
+            case 2: version = try reader.int(field)
+            default: try reader.skip(field.wireType)
+            }
+        }
+        return (domain.isEmpty ? "ai.onnx" : domain, Int(truncatingIfNeeded: version))
+    }
+
+    static func entry(_ message: WireReader) throws(ReadError) -> (String, String) {
+        var reader = message
+        var key = "", value = ""
+        while let field = try reader.nextField() {
+            switch field.number {
+            case 1: key = try reader.string(field)
+            case 2: value = try reader.string(field)
+            default: try reader.skip(field.wireType)
+            }
+        }
+        return (key, value)
+    }
+
+    /// `TensorProto.DataType` → DType; 4-bit, 2-bit and 6-bit types have no DType and read as unknown.
+    static func dataType(_ number: Int64) -> DType? {
+        switch number {
+        case 1: return .float32
+        case 2: return .uint8
+        case 3: return .int8
+        case 4: return .uint16
+        case 5: return .int16
+        case 6: return .int32
+        case 7: return .int64
+        case 8: return .string
+        case 9: return .bool
+        case 10: return .float16
+        case 11: return .float64
+        case 12: return .uint32
+        case 13: return .uint64
+        case 14: return .complex64
+        case 15: return .complex128
+        case 16: return .bfloat16
+        case 17: return .float8e4m3fn
+        case 18: return .float8e4m3fnuz
+        case 19: return .float8e5m2
+        case 20: return .float8e5m2fnuz
+        case 24: return .float8e8m0fnu
+        default: return nil
+        }
+    }
+}
+
+/// Source locations the exporters write into nodes: torch's dynamo exporter puts the module path in
+/// `namespace` and the Python stack in `pkg.torch.onnx.stack_trace`; older exporters use `doc_string`.
+enum SourceLocations {
+    static func parse(metadata: [String: String], docString: String) -> SourceInfo {
+        var info = SourceInfo()
+        if let namespace = metadata["namespace"] ?? metadata["pkg.torch.onnx.name_scopes"] {
+            let path = namespace.split(separator: "/").last.map(String.init) ?? namespace
+            info.modules = [SourceInfo.Module(path: path, type: metadata["pkg.torch.onnx.class_hierarchy"] ?? "")]
+        }
+        let trace = metadata["pkg.torch.onnx.stack_trace"] ?? docString
+        for line in trace.split(separator: "\n") {
+            // File "model.py", line 12, in forward
+            guard let fileStart = line.range(of: "File \""), let fileEnd = line[fileStart.upperBound...].firstIndex(of: "\""),
+                  let lineRange = line.range(of: ", line ") else { continue }
+            let digits = line[lineRange.upperBound...].prefix { $0.isNumber }
+            guard let number = Int(digits) else { continue }
+            let function = line.range(of: ", in ").map { String(line[$0.upperBound...]) }
+            info.frames.append(SourceInfo.Frame(file: String(line[fileStart.upperBound..<fileEnd]), line: number,
+                                                function: function, code: nil))
+        }
+        return info
+    }
+}
