@@ -5,31 +5,51 @@ import Yams
 /// What tensorlint knows about a converter version, loaded from the data files under `rules/knowledge/`.
 public struct Knowledge: Sendable {
     public var coremltools: [Version: CoreMLKnowledge]
+    public var onnxruntime: [Version: ONNXRuntimeKnowledge]
 
     /// The newest knowledge no newer than `version` (a later coremltools is judged by the last one known).
     public func coremltools(for version: Version) -> CoreMLKnowledge? {
-        coremltools.keys.filter { $0 <= version }.max().flatMap { coremltools[$0] }
-            ?? coremltools.keys.min().flatMap { coremltools[$0] }
+        Self.closest(coremltools, to: version)
     }
 
-    public init(coremltools: [Version: CoreMLKnowledge]) {
+    public func onnxruntime(for version: Version) -> ONNXRuntimeKnowledge? {
+        Self.closest(onnxruntime, to: version)
+    }
+
+    static func closest<Entry>(_ entries: [Version: Entry], to version: Version) -> Entry? {
+        entries.keys.filter { $0 <= version }.max().flatMap { entries[$0] } ?? entries.keys.min().flatMap { entries[$0] }
+    }
+
+    public init(coremltools: [Version: CoreMLKnowledge], onnxruntime: [Version: ONNXRuntimeKnowledge] = [:]) {
         self.coremltools = coremltools
+        self.onnxruntime = onnxruntime
     }
 
-    /// Loads every `knowledge/coremltools-<version>/` folder from the given files (path → contents).
-    public static func load(files: [(path: String, contents: String)]) throws -> Knowledge {
-        var versions: [Version: [String: String]] = [:]
+    /// Loads the knowledge folders (`knowledge/coremltools-<version>/`, `knowledge/onnx-<version>/`,
+    /// `knowledge/onnxruntime-<version>/`) from the given files (path → contents), for the given targets only:
+    /// parsing tables a run does not need would only slow its start.
+    public static func load(files: [(path: String, contents: String)],
+                            targets: Set<ConversionTarget> = Set(ConversionTarget.allCases)) throws -> Knowledge {
+        var folders: [String: [Version: [String: String]]] = [:]
         for file in files {
             let parts = file.path.split(separator: "/")
-            guard parts.count == 3, parts[0] == "knowledge", parts[1].hasPrefix("coremltools-"),
-                  let version = Version(String(parts[1].dropFirst("coremltools-".count))) else { continue }
-            versions[version, default: [:]][String(parts[2])] = file.contents
+            guard parts.count == 3, parts[0] == "knowledge", let dash = parts[1].lastIndex(of: "-"),
+                  let version = Version(String(parts[1][parts[1].index(after: dash)...])) else { continue }
+            folders[String(parts[1][..<dash]), default: [:]][version, default: [:]][String(parts[2])] = file.contents
         }
-        var coremltools: [Version: CoreMLKnowledge] = [:]
-        for (version, folder) in versions {
-            coremltools[version] = try CoreMLKnowledge(version: version, files: folder)
+        var knowledge = Knowledge(coremltools: [:])
+        if targets.contains(.coremltools) {
+            for (version, folder) in folders["coremltools"] ?? [:] {
+                knowledge.coremltools[version] = try CoreMLKnowledge(version: version, files: folder)
+            }
         }
-        return Knowledge(coremltools: coremltools)
+        if targets.contains(.onnxruntime), let newest = folders["onnx"]?.max(by: { $0.key < $1.key }) {
+            let schemas = try ONNXSchemas(folder: "onnx-\(newest.key)", files: newest.value)
+            for (version, folder) in folders["onnxruntime"] ?? [:] {
+                knowledge.onnxruntime[version] = try ONNXRuntimeKnowledge(version: version, files: folder, schemas: schemas)
+            }
+        }
+        return knowledge
     }
 }
 

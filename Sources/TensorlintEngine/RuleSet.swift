@@ -11,8 +11,8 @@ public enum RuleSet {
         return rules.sorted { $0.id < $1.id }
     }
 
-    public static func builtinKnowledge() throws -> Knowledge {
-        try Knowledge.load(files: EmbeddedFiles.all.filter { $0.path.hasPrefix("knowledge/") })
+    public static func builtinKnowledge(for targets: Set<ConversionTarget> = Set(ConversionTarget.allCases)) throws -> Knowledge {
+        try Knowledge.load(files: EmbeddedFiles.all.filter { $0.path.hasPrefix("knowledge/") }, targets: targets)
     }
 
     static func isRuleFile(_ path: String) -> Bool {

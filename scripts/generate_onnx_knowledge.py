@@ -1,0 +1,151 @@
+#!/usr/bin/env python3
+"""Generate tensorlint's ONNX and onnxruntime knowledge tables from the installed packages.
+
+    python3 -m venv /tmp/ort && /tmp/ort/bin/pip install onnx==1.23.2 onnxruntime==1.32.0
+    /tmp/ort/bin/python scripts/generate_onnx_knowledge.py
+
+Writes
+  rules/knowledge/onnx-<version>/operator-schemas.json
+      every operator schema version in onnx.defs (all domains): formal inputs and outputs with their type
+      parameter, option (single/optional/variadic) and homogeneity, the allowed types of each type
+      parameter, attribute types, deprecation, and the op types of the schema's function body (the ops a
+      runtime expands the node into when it has no kernel for it)
+  rules/knowledge/onnxruntime-<version>/cpu-kernels.json
+      every kernel the CPU execution provider registers (onnxruntime.capi...get_all_opkernel_def()):
+      op, domain, since-version range and the types bound to each type parameter; and the newest opset per
+      domain that onnxruntime officially supports (its own schema registry)
+
+Types are written with tensorlint's dtype names (float32, float16, bfloat16 …); non-tensor types keep
+their ONNX spelling (seq(tensor(float)) …). Running it again on the same versions gives identical files.
+"""
+import argparse
+import json
+import os
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+REPO = os.path.dirname(HERE)
+
+# ONNX element type spelling (tensor(float)) -> tensorlint DType raw value.
+ELEMENT_NAMES = {
+    "float": "float32", "float16": "float16", "bfloat16": "bfloat16", "double": "float64",
+    "int8": "int8", "int16": "int16", "int32": "int32", "int64": "int64",
+    "uint8": "uint8", "uint16": "uint16", "uint32": "uint32", "uint64": "uint64",
+    "bool": "bool", "string": "string", "complex64": "complex64", "complex128": "complex128",
+    "float8e4m3fn": "float8e4m3fn", "float8e4m3fnuz": "float8e4m3fnuz", "float8e5m2": "float8e5m2",
+    "float8e5m2fnuz": "float8e5m2fnuz", "float8e8m0": "float8e8m0fnu",
+}
+
+
+def type_name(onnx_type):
+    """tensor(float) -> float32; anything that is not a plain tensor stays as ONNX spells it."""
+    if onnx_type.startswith("tensor(") and onnx_type.endswith(")"):
+        element = onnx_type[len("tensor("):-1]
+        return ELEMENT_NAMES.get(element, element)
+    return onnx_type
+
+
+def option_name(option):
+    return {0: "single", 1: "optional", 2: "variadic"}[int(option.value)]
+
+
+def formal(parameter):
+    return [parameter.name, parameter.type_str, option_name(parameter.option), bool(parameter.is_homogeneous)]
+
+
+def function_ops(schema, onnx):
+    """Op types in the schema's function body, static or built for a float input (context-dependent)."""
+    ops = []
+    if schema.has_function:
+        ops = [node.op_type for node in schema.function_body.node]
+    elif schema.has_context_dependent_function:
+        node = onnx.helper.make_node(schema.name, [p.name for p in schema.inputs], [p.name for p in schema.outputs],
+                                     domain=schema.domain)
+        types = [onnx.helper.make_tensor_type_proto(onnx.TensorProto.FLOAT, None) for _ in schema.inputs]
+        try:
+            body = schema.get_context_dependent_function(schema.since_version, node.SerializeToString(),
+                                                         [t.SerializeToString() for t in types])
+            ops = [node.op_type for node in onnx.FunctionProto.FromString(body).node]
+        except Exception:  # some bodies need attributes or constant inputs; the op still expands
+            ops = []
+    return sorted(set(ops))
+
+
+def operator_schemas(onnx):
+    import onnx.defs
+    schemas = {}
+    for schema in onnx.defs.get_all_schemas_with_history():
+        domain = schema.domain or "ai.onnx"
+        entry = {
+            "since": schema.since_version,
+            "inputs": [formal(p) for p in schema.inputs],
+            "outputs": [formal(p) for p in schema.outputs],
+            "constraints": {c.type_param_str: sorted(type_name(t) for t in c.allowed_type_strs)
+                            for c in schema.type_constraints},
+            "attributes": {name: attribute.type.name.lower() for name, attribute in sorted(schema.attributes.items())},
+        }
+        if schema.deprecated:
+            entry["deprecated"] = True
+        if schema.has_function or schema.has_context_dependent_function:
+            entry["function_ops"] = function_ops(schema, onnx)
+        schemas.setdefault(domain, {}).setdefault(schema.name, []).append(entry)
+    for ops in schemas.values():
+        for versions in ops.values():
+            versions.sort(key=lambda entry: entry["since"])
+    data_types = {str(number): type_name("tensor(%s)" % name.lower())
+                  for name, number in onnx.TensorProto.DataType.items() if number != 0}
+    return {
+        "generator": "scripts/generate_onnx_knowledge.py",
+        "onnx_version": onnx.__version__,
+        "newest_opset": onnx.defs.onnx_opset_version(),
+        "data_types": dict(sorted(data_types.items(), key=lambda item: int(item[0]))),
+        "schemas": {domain: dict(sorted(ops.items())) for domain, ops in sorted(schemas.items())},
+    }
+
+
+def cpu_kernels(onnxruntime):
+    import onnxruntime.capi.onnxruntime_pybind11_state as state
+    kernels = {}
+    for kernel in state.get_all_opkernel_def():
+        if kernel.provider != "CPUExecutionProvider":
+            continue
+        low, high = kernel.version_range
+        constraints = {name: sorted(type_name(t) for t in types) for name, types in sorted(kernel.type_constraints.items())}
+        kernels.setdefault(kernel.domain or "ai.onnx", {}).setdefault(kernel.op_name, []).append(
+            [low, None if high >= 2147483647 else high, constraints])
+    for ops in kernels.values():
+        for rows in ops.values():
+            rows.sort(key=lambda row: (row[0], json.dumps(row[2], sort_keys=True)))
+    newest = {}
+    for schema in state.get_all_operator_schema():
+        domain = schema.domain or "ai.onnx"
+        newest[domain] = max(newest.get(domain, 0), schema.since_version)
+    return {
+        "generator": "scripts/generate_onnx_knowledge.py",
+        "onnxruntime_version": onnxruntime.__version__,
+        "execution_provider": "CPUExecutionProvider",
+        "newest_supported_opset": dict(sorted(newest.items())),
+        "kernels": {domain: dict(sorted(ops.items())) for domain, ops in sorted(kernels.items())},
+    }
+
+
+def write(path, data):
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    with open(path, "w", encoding="utf-8") as handle:
+        json.dump(data, handle, indent=None, separators=(",", ":"), sort_keys=False)
+        handle.write("\n")
+    print("wrote", os.path.relpath(path, REPO))
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--out", default=os.path.join(REPO, "rules", "knowledge"))
+    args = parser.parse_args()
+    import onnx
+    import onnx.helper
+    import onnxruntime
+    write(os.path.join(args.out, "onnx-%s" % onnx.__version__, "operator-schemas.json"), operator_schemas(onnx))
+    write(os.path.join(args.out, "onnxruntime-%s" % onnxruntime.__version__, "cpu-kernels.json"), cpu_kernels(onnxruntime))
+
+
+if __name__ == "__main__":
+    main()
