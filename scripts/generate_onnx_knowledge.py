@@ -53,7 +53,8 @@ def formal(parameter):
 
 
 def function_ops(schema, onnx):
-    """Op types in the schema's function body, static or built for a float input (context-dependent)."""
+    """Op types in the schema's function body in body order (a runtime reports the first that fails), static or
+    built for float inputs (context-dependent)."""
     ops = []
     if schema.has_function:
         ops = [node.op_type for node in schema.function_body.node]
@@ -62,12 +63,11 @@ def function_ops(schema, onnx):
                                      domain=schema.domain)
         types = [onnx.helper.make_tensor_type_proto(onnx.TensorProto.FLOAT, None) for _ in schema.inputs]
         try:
-            body = schema.get_context_dependent_function(schema.since_version, node.SerializeToString(),
-                                                         [t.SerializeToString() for t in types])
+            body = schema.get_context_dependent_function(node.SerializeToString(), [t.SerializeToString() for t in types])
             ops = [node.op_type for node in onnx.FunctionProto.FromString(body).node]
         except Exception:  # some bodies need attributes or constant inputs; the op still expands
             ops = []
-    return sorted(set(ops))
+    return list(dict.fromkeys(ops))
 
 
 def operator_schemas(onnx):

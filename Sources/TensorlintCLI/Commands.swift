@@ -51,7 +51,10 @@ struct TargetOptions: ParsableArguments {
             target = parsed
         }
         var settings = Settings(target: target)
-        if let version = configuration.converterVersion { settings.converterVersion = version }
+        // A configured version belongs to the configured converter, not to one chosen on the command line.
+        if let version = configuration.converterVersion, configuration.target == nil || configuration.target == target {
+            settings.converterVersion = version
+        }
         if let text = converterVersion {
             guard let version = Version(text) else { throw CommandFailure(description: "--converter-version '\(text)' is not a version number") }
             settings.converterVersion = version
@@ -140,7 +143,7 @@ struct Lint: ParsableCommand {
             warn("\(configuration.path ?? Configuration.fileName): warning: no rule has the id '\(id)'")
         }
         let rules = configuration.select(from: allRules)
-        let linter = Linter(rules: rules, knowledge: try RuleSet.builtinKnowledge())
+        let linter = Linter(rules: rules, knowledge: try RuleSet.builtinKnowledge(for: [settings.target]))
         let base = configuration.path.map { URL(fileURLWithPath: $0).deletingLastPathComponent().path }
             ?? FileManager.default.currentDirectoryPath
         let items = FileCollector.collect(paths, isIncluded: configuration.includes(relativePath:), relativeTo: base)

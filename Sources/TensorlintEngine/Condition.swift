@@ -16,6 +16,8 @@ public indirect enum Condition: Sendable {
     case outputDType(Set<DType>)
     /// Node: a scalar literal (Python int or float written into the graph) is passed, optionally a named one.
     case literal(argument: String?)
+    /// Model: the file is in one of these formats.
+    case format(Set<Model.Format>)
     /// Model: the IR dialect is one of these.
     case dialect(Set<String>)
     /// Model: some parameter, buffer or constant has one of these dtypes.
@@ -40,6 +42,18 @@ public struct MatchContext {
     public let settings: Settings
     /// coremltools knowledge for `settings.converterVersion`, resolved once per lint.
     public let coreml: CoreMLKnowledge?
+    /// onnxruntime's verdicts on an ONNX model, computed once per lint when the target is onnxruntime.
+    public let onnx: ONNXAnalysis?
+    public let onnxruntime: ONNXRuntimeKnowledge?
+    /// Position of `graph` in `model.graphs` and of `node` in the graph.
+    public let graphIndex: Int
+    public let nodeIndex: Int?
+
+    /// The issue of a kind that the ONNX analysis found at this node.
+    func onnxIssue(_ kind: ONNXAnalysis.IssueKind) -> ONNXAnalysis.Issue? {
+        guard let nodeIndex else { return nil }
+        return onnx?.issue(kind, graph: graphIndex, node: nodeIndex)
+    }
 }
 
 extension Condition {
@@ -86,6 +100,8 @@ extension Condition {
                 return ["argument": input.name, "value": input.argument.literalDescription]
             }
             return nil
+        case .format(let formats):
+            return formats.contains(context.model.format) ? ["format": context.model.format.rawValue] : nil
         case .dialect(let dialects):
             guard let dialect = context.model.dialect, dialects.contains(dialect) else { return nil }
             return ["dialect": dialect]

@@ -12,9 +12,18 @@ public struct Linter: Sendable {
 
     public func lint(_ model: Model, settings: Settings) -> [Finding] {
         var findings: [Finding] = []
-        let coreml = knowledge.coremltools(for: settings.converterVersion)
+        let coreml = settings.target == .coremltools ? knowledge.coremltools(for: settings.converterVersion) : nil
+        let onnxruntime = settings.target == .onnxruntime ? knowledge.onnxruntime(for: settings.converterVersion) : nil
+        let analysis = onnxruntime.flatMap { runtime in
+            model.format == .onnx ? ONNXTypeChecker.analyze(model, runtime: runtime) : nil
+        }
+        func context(graph: Int, node: Int?) -> MatchContext {
+            let graphValue = model.graphs[graph]
+            return MatchContext(model: model, graph: graphValue, node: node.map { graphValue.nodes[$0] }, settings: settings,
+                                coreml: coreml, onnx: analysis, onnxruntime: onnxruntime, graphIndex: graph, nodeIndex: node)
+        }
         for rule in rules where rule.applies(to: model, settings: settings) {
-            let settingsContext = MatchContext(model: model, graph: model.mainGraph, node: nil, settings: settings, coreml: coreml)
+            let settingsContext = context(graph: 0, node: nil)
             if let when = rule.when, when.evaluate(settingsContext) == nil { continue }
             switch rule.scope {
             case .model:
@@ -22,10 +31,9 @@ public struct Linter: Sendable {
                     findings.append(finding(rule, model: model, graph: nil, node: nil, bindings: bindings, settings: settings))
                 }
             case .node:
-                for graph in model.graphs {
-                    for node in graph.nodes {
-                        let context = MatchContext(model: model, graph: graph, node: node, settings: settings, coreml: coreml)
-                        if let bindings = rule.match.evaluate(context) {
+                for (graphIndex, graph) in model.graphs.enumerated() {
+                    for (nodeIndex, node) in graph.nodes.enumerated() {
+                        if let bindings = rule.match.evaluate(context(graph: graphIndex, node: nodeIndex)) {
                             findings.append(finding(rule, model: model, graph: graph, node: node, bindings: bindings, settings: settings))
                         }
                     }

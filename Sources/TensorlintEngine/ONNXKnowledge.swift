@@ -7,9 +7,9 @@ import Yams
 public struct ONNXSchemas: Sendable {
     public let onnxVersion: String
     /// Domain (`ai.onnx`) → op → schema versions, oldest first.
-    let schemas: [String: [String: [OperatorSchema]]]
+    public let schemas: [String: [String: [OperatorSchema]]]
     /// Op → how its outputs' types follow from attributes.
-    let attributeTypes: [String: AttributeTyping]
+    public let attributeTypes: [String: AttributeTyping]
 
     public struct FormalParameter: Sendable {
         public enum Option: String, Sendable { case single, optional, variadic }
@@ -31,6 +31,8 @@ public struct ONNXSchemas: Sendable {
         public var deprecated: Bool
         /// Op types of the function body a runtime may expand the node into; `nil` when there is none.
         public var functionOps: [String]?
+        /// Attribute name → type (`int`, `float`, `tensor` …).
+        public var attributes: [String: String]
 
         /// The formal parameter at an input or output position (variadic last parameters repeat).
         func formal(_ parameters: [FormalParameter], at position: Int) -> FormalParameter? {
@@ -45,16 +47,16 @@ public struct ONNXSchemas: Sendable {
     }
 
     /// How an op's output type comes from an attribute (Cast `to`, ConstantOfShape `value` …).
-    struct AttributeTyping: Sendable {
+    public struct AttributeTyping: Sendable {
         /// An INT attribute holding a `TensorProto.DataType` (Cast `to`, RandomNormal `dtype`).
-        var dataTypeAttribute: String?
+        public var dataTypeAttribute: String?
         /// Tensor attributes whose element type is the output's (ConstantOfShape `value`, Constant `value`).
-        var tensorAttributes: [String]
+        public var tensorAttributes: [String]
         /// Attributes whose mere presence fixes the type (Constant `value_float` → float32).
-        var presenceTypes: [String: DType]
+        public var presenceTypes: [String: DType]
         /// Otherwise the type of this input, or this default.
-        var likeInput: Int?
-        var defaultType: DType?
+        public var likeInput: Int?
+        public var defaultType: DType?
     }
 
     /// `TensorProto.DataType` number → DType, from the generated table.
@@ -137,7 +139,8 @@ public struct ONNXSchemas: Sendable {
                               outputs: parameters("outputs"),
                               constraints: (entry["constraints"] as? [String: [String]] ?? [:]).mapValues(Set.init),
                               deprecated: entry["deprecated"] as? Bool ?? false,
-                              functionOps: entry["function_ops"] as? [String])
+                              functionOps: entry["function_ops"] as? [String],
+                              attributes: entry["attributes"] as? [String: String] ?? [:])
     }
 }
 

@@ -5,7 +5,9 @@ import TensorlintIR
 public enum Predicates {
     public typealias Predicate = @Sendable (MatchContext) -> Bindings?
 
-    public static let all: [String: Predicate] = [
+    public static let all: [String: Predicate] = coremltools.merging(onnxruntime) { first, _ in first }
+
+    static let coremltools: [String: Predicate] = [
         "coremltools-unregistered-op": unregisteredOp,
         "coremltools-scalar-constant-clash": scalarConstantClash,
         "coremltools-converter-dtype-assert": converterDTypeAssert,

@@ -177,7 +177,7 @@ struct NodeReader {
 struct ConditionParser {
     let reader: NodeReader
 
-    static let keys: Set<String> = ["all", "any", "not", "op", "input_dtype", "output_dtype", "literal", "dialect",
+    static let keys: Set<String> = ["all", "any", "not", "op", "input_dtype", "output_dtype", "literal", "format", "dialect",
                                     "weight_dtype", "user_input_dtype", "any_tensor_dtype", "deployment_target",
                                     "compute_precision", "converter_version", "predicate"]
 
@@ -221,6 +221,13 @@ struct ConditionParser {
         case "op": return .op(Set(try reader.strings(value, key)))
         case "output_dtype": return .outputDType(try dtypes(value, key))
         case "dialect": return .dialect(Set(try reader.strings(value, key)))
+        case "format":
+            let names = try reader.strings(value, key)
+            let formats = names.compactMap(Model.Format.init(rawValue:))
+            guard formats.count == names.count else {
+                throw reader.error(value, "`format` takes \(Model.Format.allCases.map(\.rawValue).joined(separator: ", "))")
+            }
+            return .format(Set(formats))
         case "weight_dtype": return .weightDType(try dtypes(value, key))
         case "user_input_dtype": return .userInputDType(try dtypes(value, key))
         case "any_tensor_dtype": return .anyTensorDType(try dtypes(value, key))

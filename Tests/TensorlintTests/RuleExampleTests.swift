@@ -20,6 +20,7 @@ import TensorlintIR
         for rule in Engine.rules {
             for (example, triggers) in rule.triggering.map({ ($0, true) }) + rule.nonTriggering.map({ ($0, false) }) {
                 let findings = try Engine.lint(Repo.example(example.fixture), rules: [rule],
+                                               converter: rule.targets.contains(.coremltools) ? .coremltools : .onnxruntime,
                                                target: example.deploymentTarget?.name ?? "iOS15",
                                                precision: example.computePrecision ?? .float16)
                 #expect(findings.isEmpty != triggers,

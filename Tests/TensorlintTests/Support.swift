@@ -22,10 +22,10 @@ enum Engine {
     static let rules = try! RuleSet.builtin()
     static let knowledge = try! RuleSet.builtinKnowledge()
 
-    static func lint(_ path: String, rules: [Rule] = Engine.rules, target: String = "iOS15",
-                     precision: ComputePrecision = .float16) throws -> [Finding] {
+    static func lint(_ path: String, rules: [Rule] = Engine.rules, converter: ConversionTarget = .coremltools,
+                     target: String = "iOS15", precision: ComputePrecision = .float16) throws -> [Finding] {
         let model = try ModelLoader.load(path: path)
-        let settings = Settings(target: .coremltools, deploymentTarget: DeploymentTarget(target)!, computePrecision: precision)
+        let settings = Settings(target: converter, deploymentTarget: DeploymentTarget(target)!, computePrecision: precision)
         return Linter(rules: rules, knowledge: knowledge).lint(model, settings: settings)
     }
 }

@@ -1,0 +1,175 @@
+import Foundation
+import Testing
+import TensorlintCLI
+import TensorlintEngine
+import TensorlintIR
+
+@Suite struct ONNXReaderTests {
+    @Test func readsGraphInitializersAndDeclarations() throws {
+        let model = try ModelLoader.load(path: Repo.example("add_fp16_fp32_initializer.onnx"))
+        #expect(model.format == .onnx)
+        #expect(model.opsetImports == ["ai.onnx": 17])
+        #expect(model.layout.contains("IR 8"))
+        #expect(model.producerVersion == "tensorlint-examples 1")
+        let graph = model.mainGraph
+        #expect(graph.nodes.map(\.op.description) == ["Add"])
+        #expect(graph.nodes[0].name == "add_0")
+        #expect(graph.nodes[0].inputs.map(\.argument) == [.tensor("a"), .tensor("b")])
+        #expect(graph.values["a"]?.dtype == .float16)
+        #expect(graph.values["a"]?.declaredDType == .float16)
+        #expect(graph.values["a"]?.role == .userInput)
+        #expect(graph.values["b"]?.dtype == .float32)
+        #expect(graph.values["b"]?.role == .constant("b"))
+        #expect(graph.values["b"]?.shape == [4])
+        #expect(graph.inputs == ["a", "b"] && graph.outputs == ["y"])
+    }
+
+    @Test func readsAttributesSubgraphsAndFunctions() throws {
+        let cast = try ModelLoader.load(path: Repo.example("cast_to_fp32_declared_fp16.onnx"))
+        #expect(cast.mainGraph.nodes[0].attributes["to"] == .int(1))
+
+        let branches = try ModelLoader.load(path: Repo.example("if_branches_disagree.onnx"))
+        #expect(branches.graphs.count == 3)
+        guard case .subgraph(let then)? = branches.mainGraph.nodes[0].attributes["then_branch"] else {
+            Issue.record("then_branch is not a subgraph reference")
+            return
+        }
+        #expect(branches.graphs[then].owner == .node(graph: 0, node: "if_0", attribute: "then_branch"))
+        #expect(branches.graphs[then].outputs == ["then_out"])
+
+        let call = try ModelLoader.load(path: Repo.example("local_function_fp32_constant.onnx"))
+        let function = try #require(call.graphs.first { if case .function = $0.owner { return true } else { return false } })
+        #expect(function.owner == .function(OpName(namespace: "local", name: "ScaleAdd"), opsetImports: ["ai.onnx": 17]))
+        #expect(function.nodes.map(\.name) == ["f_const", "f_mul", "f_add"])
+        #expect(call.mainGraph.nodes[0].op == OpName(namespace: "local", name: "ScaleAdd"))
+        guard case .tensorLiteral(let dtype)? = function.nodes[0].attributes["value"] else {
+            Issue.record("Constant value is not a tensor literal")
+            return
+        }
+        #expect(dtype == .float32)
+    }
+
+    @Test func externalDataIsLocatedNotRead() throws {
+        let present = try ModelLoader.load(path: Repo.example("external_data_present.onnx"))
+        #expect(present.mainGraph.values["w"]?.external == Value.ExternalData(location: "external_data_present.bin", offset: 0,
+                                                                                length: 32, availableBytes: 32))
+        let missing = try ModelLoader.load(path: Repo.example("external_data_missing.onnx"))
+        #expect(missing.mainGraph.values["w"]?.external?.availableBytes == nil)
+        #expect(missing.mainGraph.values["w"]?.dtype == .float16)
+    }
+
+    @Test(arguments: [
+        ("truncated.onnx", "runs past the end"),
+        ("wrong_wire_type.onnx", "field 7 has wire type 0, expected 2"),
+        ("absurd_length.onnx", "length 1099511627776 runs past the end"),
+        ("deep_nesting.onnx", "nested more than 64 levels deep"),
+        ("endless_varint.onnx", "varint longer than 10 bytes"),
+    ])
+    func damagedFilesAreOneLineErrors(_ name: String, _ cause: String) {
+        #expect {
+            _ = try ModelLoader.load(path: Repo.broken(name))
+        } throws: { error in
+            let text = "\(error)"
+            return text.contains(cause) && !text.contains("\n")
+        }
+    }
+
+    /// Every truncation and a few hundred deterministic byte changes of each example model: each either
+    /// reads or throws a ReadError; none crashes, hangs or traps.
+    @Test func corruptedModelsNeverCrash() throws {
+        let directory = temporaryDirectory()
+        let path = directory.appendingPathComponent("corrupt.onnx").path
+        var state: UInt64 = 0x9E37_79B9_7F4A_7C15
+        func next() -> Int {
+            state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
+            return Int(state >> 33)
+        }
+        var damaged = 0
+        for name in ["add_fp16_fp32_initializer.onnx", "if_branches_disagree.onnx", "local_function_fp32_constant.onnx"] {
+            let original = try [UInt8](Data(contentsOf: URL(fileURLWithPath: Repo.example(name))))
+            var variants = (1..<original.count).map { Array(original[..<$0]) }
+            for _ in 0..<300 {
+                var bytes = original
+                for _ in 0..<(1 + next() % 3) { bytes[next() % bytes.count] = UInt8(next() % 256) }
+                variants.append(bytes)
+            }
+            for bytes in variants {
+                try Data(bytes).write(to: URL(fileURLWithPath: path))
+                do {
+                    let model = try ModelLoader.load(path: path)
+                    _ = Linter(rules: Engine.rules, knowledge: Engine.knowledge)
+                        .lint(model, settings: Settings(target: .onnxruntime))
+                } catch {
+                    damaged += 1
+                }
+            }
+        }
+        #expect(damaged > 0)
+    }
+
+    @Test func foldersYieldONNXModelsByContent() throws {
+        let directory = temporaryDirectory()
+        try FileManager.default.copyItem(atPath: Repo.example("add_fp16.onnx"), toPath: directory.appendingPathComponent("model.onnx").path)
+        try "ir_version".write(to: directory.appendingPathComponent("notes.onnx"), atomically: true, encoding: .utf8)
+        #expect(ModelLoader.isModel(path: directory.appendingPathComponent("model.onnx").path))
+        #expect(!ModelLoader.isModel(path: directory.appendingPathComponent("notes.onnx").path))
+    }
+}
+
+@Suite struct ONNXRuleTests {
+    func findings(_ fixture: String) throws -> [Finding] {
+        try Engine.lint(Repo.example(fixture), converter: .onnxruntime)
+    }
+
+    @Test func findingsNameNodeOpInputsAndBothTypes() throws {
+        let finding = try #require(try findings("add_fp16_fp32_initializer.onnx").first)
+        #expect(finding.ruleId == "ort-type-parameter-mismatch")
+        #expect(finding.node == "add_0" && finding.op == "Add")
+        for part in ["`a`", "`b`", "float16", "float32", "Type parameter (T) of Optype (Add) bound to different types (tensor(float16) and tensor(float)"] {
+            #expect(finding.message.contains(part), "message lacks \(part): \(finding.message)")
+        }
+        #expect(finding.fix.contains("retype initializer `b` from float32 to float16"))
+        #expect(finding.fixApplicability == .safe)
+    }
+
+    @Test func castOutputTypeComesFromItsAttribute() throws {
+        let finding = try #require(try findings("cast_to_fp32_declared_fp16.onnx").first)
+        #expect(finding.ruleId == "ort-declared-type-mismatch")
+        #expect(finding.message.contains("computes `c` as float32, but the model declares it float16"))
+        #expect(try findings("cast_to_fp16_declared_fp16.onnx").isEmpty)
+    }
+
+    @Test func fp16NodesWithoutAnFP16KernelAreCastByTheRuntime() throws {
+        // Gemm's CPU kernel takes float32 only: fp16 gets Casts inserted, bf16 fails, LeakyRelu bf16 fails in its body.
+        #expect(try findings("gemm_fp16.onnx").isEmpty)
+        #expect(try findings("gemm_bf16.onnx").map(\.ruleId) == ["ort-missing-cpu-kernel"])
+        let leaky = try #require(try findings("leaky_relu_bf16.onnx").first)
+        #expect(leaky.message.contains("Could not find an implementation for Less"))
+    }
+
+    @Test func functionBodiesAreCheckedAtEachCall() throws {
+        let mixed = try #require(try findings("local_function_fp32_constant.onnx").first)
+        #expect(mixed.node == "call_0")
+        #expect(mixed.message.contains("node `f_mul`, op `Mul`"))
+        #expect(try findings("local_function_fp16_constant.onnx").isEmpty)
+    }
+
+    @Test func coremltoolsUsersAreToldToConvertFromTorch() throws {
+        let findings = try Engine.lint(Repo.example("add_fp16.onnx"))
+        #expect(Set(findings.map(\.ruleId)) == ["coreml-no-onnx-frontend", "coreml-fp16-onnx-model"])
+        #expect(findings.allSatisfy { $0.severity != .error })
+    }
+
+    @Test func attributeTypingNamesRealOpsAndAttributes() throws {
+        let runtime = try #require(Engine.knowledge.onnxruntime(for: Version("1.32")!))
+        for (op, typing) in runtime.schemas.attributeTypes {
+            let schema = try #require(runtime.schemas.schema(domain: "ai.onnx", name: op, opset: 1_000), "\(op) is not an onnx op")
+            let attributes = [typing.dataTypeAttribute].compactMap { $0 } + typing.tensorAttributes + Array(typing.presenceTypes.keys)
+            for attribute in attributes {
+                #expect(schema.attributes[attribute] != nil, "\(op) has no attribute \(attribute)")
+            }
+        }
+        #expect(runtime.newestSupportedOpset["ai.onnx"] == 28)
+        #expect(runtime.kernels(domain: "ai.onnx", op: "Gemm")?.contains { $0.versions.contains(13) && $0.types["T"] == ["float32"] } == true)
+    }
+}

@@ -1,0 +1,246 @@
+#!/usr/bin/env python3
+"""Write the small ONNX models that tensorlint's rule examples and tests use.
+
+    python3 scripts/make_example_onnx_models.py     # writes examples/models/*.onnx and examples/broken/*.onnx
+
+Standard library only: a few lines of protobuf wire-format encoding with the field numbers of onnx.proto
+(research/formats.md §3), so the tests need neither onnx nor protobuf. Each model is what an fp16 or bf16
+conversion leaves behind in miniature; the damaged ones feed the reader's error tests. Output is
+deterministic: running the script again changes no byte.
+"""
+import os
+import struct
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+EXAMPLES = os.path.join(os.path.dirname(HERE), "examples")
+FLOAT, INT64, BOOL, FLOAT16, BFLOAT16 = 1, 7, 9, 10, 16
+ELEMENT_SIZE = {FLOAT: 4, INT64: 8, BOOL: 1, FLOAT16: 2, BFLOAT16: 2}
+
+
+# ---- wire format -------------------------------------------------------------------------------------
+def varint(value):
+    out = bytearray()
+    value &= (1 << 64) - 1
+    while True:
+        byte = value & 0x7F
+        value >>= 7
+        if value:
+            out.append(byte | 0x80)
+        else:
+            out.append(byte)
+            return bytes(out)
+
+
+def key(field, wire_type):
+    return varint(field << 3 | wire_type)
+
+
+def int_field(field, value):
+    return key(field, 0) + varint(value)
+
+
+def bytes_field(field, data):
+    data = data.encode() if isinstance(data, str) else data
+    return key(field, 2) + varint(len(data)) + data
+
+
+def float_field(field, value):
+    return key(field, 5) + struct.pack("<f", value)
+
+
+# ---- ONNX messages -----------------------------------------------------------------------------------
+def tensor(name, data_type, dims, external=None, values=None):
+    """values: the float32 or float16 elements (zeros when omitted)."""
+    count = 1
+    for size in dims:
+        count *= size
+    out = b"".join(int_field(1, size) for size in dims) + int_field(2, data_type) + bytes_field(8, name)
+    if values is not None:
+        out += bytes_field(9, struct.pack("<%d%s" % (len(values), "f" if data_type == FLOAT else "e"), *values))
+    elif external is None:
+        out += bytes_field(9, bytes(count * ELEMENT_SIZE[data_type]))
+    else:
+        location, offset, length = external
+        for entry_key, value in (("location", location), ("offset", str(offset)), ("length", str(length))):
+            out += bytes_field(13, bytes_field(1, entry_key) + bytes_field(2, value))
+        out += int_field(14, 1)
+    return out
+
+
+def value_info(name, data_type, dims):
+    shape = b"".join(bytes_field(1, int_field(1, size)) for size in dims)
+    tensor_type = int_field(1, data_type) + bytes_field(2, shape)
+    return bytes_field(1, name) + bytes_field(2, bytes_field(1, tensor_type))
+
+
+def attribute(name, value):
+    if isinstance(value, bool) or isinstance(value, int):
+        return bytes_field(1, name) + int_field(20, 2) + int_field(3, int(value))
+    if isinstance(value, float):
+        return bytes_field(1, name) + int_field(20, 1) + float_field(2, value)
+    if isinstance(value, tuple) and value[0] == "graph":
+        return bytes_field(1, name) + int_field(20, 5) + bytes_field(6, value[1])
+    if isinstance(value, tuple) and value[0] == "tensor":
+        return bytes_field(1, name) + int_field(20, 4) + bytes_field(5, value[1])
+    raise TypeError(value)
+
+
+def node(op_type, inputs, outputs, name="", domain="", **attributes):
+    out = b"".join(bytes_field(1, i) for i in inputs) + b"".join(bytes_field(2, o) for o in outputs)
+    out += bytes_field(3, name) + bytes_field(4, op_type)
+    out += b"".join(bytes_field(5, attribute(k, v)) for k, v in sorted(attributes.items()))
+    if domain:
+        out += bytes_field(7, domain)
+    return out
+
+
+def graph(nodes, inputs, outputs, initializers=(), value_infos=(), name="main"):
+    out = b"".join(bytes_field(1, n) for n in nodes) + bytes_field(2, name)
+    out += b"".join(bytes_field(5, t) for t in initializers)
+    out += b"".join(bytes_field(11, value_info(*i)) for i in inputs)
+    out += b"".join(bytes_field(12, value_info(*o)) for o in outputs)
+    out += b"".join(bytes_field(13, value_info(*v)) for v in value_infos)
+    return out
+
+
+def function(name, domain, inputs, outputs, nodes, opset):
+    out = bytes_field(1, name) + b"".join(bytes_field(4, i) for i in inputs) + b"".join(bytes_field(5, o) for o in outputs)
+    out += b"".join(bytes_field(7, n) for n in nodes)
+    out += bytes_field(9, int_field(2, opset)) + bytes_field(10, domain)
+    return out
+
+
+def model(main_graph, opset=17, ir_version=8, extra_opsets=(), functions=()):
+    out = int_field(1, ir_version) + bytes_field(2, "tensorlint-examples") + bytes_field(3, "1")
+    out += bytes_field(7, main_graph)
+    out += bytes_field(8, int_field(2, opset))
+    out += b"".join(bytes_field(8, bytes_field(1, domain) + int_field(2, version)) for domain, version in extra_opsets)
+    out += b"".join(bytes_field(25, f) for f in functions)
+    return out
+
+
+# ---- the examples ------------------------------------------------------------------------------------
+def binary(op, a_type, b_type, b_initializer, opset=17, out_type=None):
+    initializers = [tensor("b", b_type, [4])] if b_initializer else []
+    inputs = [("a", a_type, [4])] + ([] if b_initializer else [("b", b_type, [4])])
+    return model(graph([node(op, ["a", "b"], ["y"], name="%s_0" % op.lower())], inputs,
+                       [("y", out_type or a_type, [4])], initializers), opset=opset)
+
+
+def unary(op, data_type, opset=17, **attributes):
+    return model(graph([node(op, ["x"], ["y"], name="%s_0" % op.lower(), **attributes)],
+                       [("x", data_type, [2, 4])], [("y", data_type, [2, 4])]), opset=opset)
+
+
+def gemm(data_type):
+    return model(graph([node("Gemm", ["x", "w", "c"], ["y"], name="gemm_0", transB=1)], [("x", data_type, [2, 4])],
+                       [("y", data_type, [2, 3])], [tensor("w", data_type, [3, 4]), tensor("c", data_type, [3])]))
+
+
+def if_model(else_casts):
+    then_branch = graph([node("Identity", ["x"], ["then_out"], name="then_identity")], [], [("then_out", FLOAT16, [4])],
+                        name="then")
+    else_nodes = [node("Cast", ["x"], ["else_out"], name="else_cast", to=FLOAT)] if else_casts else \
+        [node("Identity", ["x"], ["else_out"], name="else_identity")]
+    else_branch = graph(else_nodes, [], [("else_out", FLOAT if else_casts else FLOAT16, [4])], name="else")
+    main = graph([node("If", ["cond"], ["y"], name="if_0", then_branch=("graph", then_branch), else_branch=("graph", else_branch))],
+                 [("cond", BOOL, []), ("x", FLOAT16, [4])], [("y", FLOAT16, [4])])
+    return model(main, opset=17)
+
+
+def external(present):
+    w = tensor("w", FLOAT16, [4, 4], external=("external_data_%s.bin" % ("present" if present else "missing"), 0, 32))
+    return model(graph([node("MatMul", ["x", "w"], ["y"], name="matmul_0")], [("x", FLOAT16, [2, 4])],
+                       [("y", FLOAT16, [2, 4])], [w]), opset=17)
+
+
+def scale_add_call(constant_type):
+    body = [node("Constant", [], ["k"], name="f_const", value=("tensor", tensor("k", constant_type, [1]))),
+            node("Mul", ["x", "k"], ["t"], name="f_mul"), node("Add", ["t", "x"], ["y"], name="f_add")]
+    fn = function("ScaleAdd", "local", ["x"], ["y"], body, opset=17)
+    main = graph([node("ScaleAdd", ["a"], ["b"], name="call_0", domain="local")], [("a", FLOAT16, [4])], [("b", FLOAT16, [4])])
+    return model(main, opset=17, extra_opsets=[("local", 1)], functions=[fn])
+
+
+def nested_ifs(depth):
+    leaf = graph([node("Identity", ["x"], ["out"], name="leaf")], [], [("out", FLOAT, [1])], name="leaf")
+    inner = leaf
+    for level in range(depth):
+        inner = graph([node("If", ["cond"], ["out"], name="if_%d" % level, then_branch=("graph", inner),
+                            else_branch=("graph", leaf))], [], [("out", FLOAT, [1])], name="level_%d" % level)
+    return model(graph([node("If", ["cond"], ["y"], name="outer", then_branch=("graph", inner), else_branch=("graph", leaf))],
+                       [("cond", BOOL, []), ("x", FLOAT, [1])], [("y", FLOAT, [1])]), opset=17)
+
+
+MODELS = {
+    "add_fp16.onnx": binary("Add", FLOAT16, FLOAT16, False),
+    "add_fp32.onnx": binary("Add", FLOAT, FLOAT, False),
+    "add_fp16_fp32_initializer.onnx": binary("Add", FLOAT16, FLOAT, True),
+    "add_fp16_fp16_initializer.onnx": binary("Add", FLOAT16, FLOAT16, True),
+    "add_fp16_opset30.onnx": binary("Add", FLOAT16, FLOAT16, False, opset=30),
+    "pow_fp16_fp32_exponent.onnx": binary("Pow", FLOAT16, FLOAT, True, opset=15),
+    "max_variadic_mixed.onnx": model(graph([node("Max", ["a", "b", "c"], ["y"], name="max_0")],
+                                           [("a", FLOAT16, [4]), ("b", FLOAT16, [4])], [("y", FLOAT16, [4])],
+                                           [tensor("c", FLOAT, [4])])),
+    "cast_to_fp32_declared_fp16.onnx": model(graph([node("Cast", ["x"], ["c"], name="cast_0", to=FLOAT)],
+                                                   [("x", FLOAT16, [4])], [("c", FLOAT16, [4])])),
+    "cast_to_fp16_declared_fp16.onnx": model(graph([node("Cast", ["x"], ["c"], name="cast_0", to=FLOAT16)],
+                                                   [("x", FLOAT, [4])], [("c", FLOAT16, [4])])),
+    "resize_fp16_scales.onnx": model(graph([node("Resize", ["x", "", "scales"], ["y"], name="resize_0")],
+                                           [("x", FLOAT16, [1, 1, 2, 2])], [("y", FLOAT16, [1, 1, 4, 4])],
+                                           [tensor("scales", FLOAT16, [4], values=[1, 1, 2, 2])]), opset=13),
+    "resize_fp32_scales.onnx": model(graph([node("Resize", ["x", "", "scales"], ["y"], name="resize_0")],
+                                           [("x", FLOAT16, [1, 1, 2, 2])], [("y", FLOAT16, [1, 1, 4, 4])],
+                                           [tensor("scales", FLOAT, [4], values=[1, 1, 2, 2])]), opset=13),
+    "gemm_bf16.onnx": gemm(BFLOAT16),
+    "gemm_fp16.onnx": gemm(FLOAT16),
+    "leaky_relu_bf16.onnx": unary("LeakyRelu", BFLOAT16, alpha=0.1),
+    "gelu_opset17.onnx": unary("Gelu", FLOAT, opset=17),
+    "upsample_opset10.onnx": model(graph([node("Upsample", ["x", "scales"], ["y"], name="upsample_0")],
+                                         [("x", FLOAT, [1, 1, 2, 2])], [("y", FLOAT, [1, 1, 4, 4])],
+                                         [tensor("scales", FLOAT, [4], values=[1, 1, 2, 2])]), opset=10),
+    "if_branches_disagree.onnx": if_model(True),
+    "if_branches_agree.onnx": if_model(False),
+    "external_data_missing.onnx": external(False),
+    "external_data_present.onnx": external(True),
+    "overridable_input_conflict.onnx": model(graph([node("Add", ["x", "w"], ["y"], name="add_0")],
+                                                   [("x", FLOAT, [4]), ("w", FLOAT, [4])], [("y", FLOAT, [4])],
+                                                   [tensor("w", FLOAT16, [4])]), opset=17),
+    "local_function_fp32_constant.onnx": scale_add_call(FLOAT),
+    "local_function_fp16_constant.onnx": scale_add_call(FLOAT16),
+}
+
+
+def broken_models():
+    valid = MODELS["add_fp16_fp32_initializer.onnx"]
+    return {
+        # Cut inside the graph message.
+        "truncated.onnx": valid[: len(valid) // 2],
+        # ir_version, then the graph (field 7) written as a varint instead of a message.
+        "wrong_wire_type.onnx": int_field(1, 8) + int_field(7, 5),
+        # ir_version, then a graph claiming a length of 2^40 bytes.
+        "absurd_length.onnx": int_field(1, 8) + key(7, 2) + varint(1 << 40) + b"\x0a\x00",
+        # If nodes nested 200 levels deep.
+        "deep_nesting.onnx": nested_ifs(200),
+        # A varint that never ends.
+        "endless_varint.onnx": int_field(1, 8) + key(5, 0) + b"\xff" * 16,
+    }
+
+
+def write(folder, name, data):
+    os.makedirs(folder, exist_ok=True)
+    with open(os.path.join(folder, name), "wb") as handle:
+        handle.write(data)
+
+
+def main():
+    models = os.path.join(EXAMPLES, "models")
+    for name, data in sorted(MODELS.items()):
+        write(models, name, data)
+    write(models, "external_data_present.bin", bytes(32))
+    for name, data in sorted(broken_models().items()):
+        write(os.path.join(EXAMPLES, "broken"), name, data)
+
+
+if __name__ == "__main__":
+    main()
