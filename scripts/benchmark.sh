@@ -2,19 +2,25 @@
 # Whole-process time and peak memory of `tensorlint lint` on one model, over N runs (default 10).
 #   scripts/benchmark.sh [MODEL] [RUNS]
 # Prints the median and range of wall time (nanosecond clock around the process) and the median
-# peak resident set (from /usr/bin/time -v). TENSORLINT=path benchmarks another binary.
+# peak resident set (from /usr/bin/time -v). TENSORLINT=path benchmarks another binary. ONNX models are
+# linted for onnxruntime, others for coremltools at iOS16 (LINT_ARGS overrides).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 model=${1:-examples/models/batch_norm_relu.fp32.aten.pt2}
 runs=${2:-10}
 binary=${TENSORLINT:-.build/release/tensorlint}
 [ -x "$binary" ] || swift build -c release --static-swift-stdlib >/dev/null
+case "$model" in
+    *.onnx) default_args="--target onnxruntime" ;;
+    *) default_args="--minimum-deployment-target iOS16" ;;
+esac
+read -r -a lint_args <<< "${LINT_ARGS:-$default_args}"
 [ -x /usr/bin/time ] || { echo "benchmark: /usr/bin/time is missing (apt-get install time)" >&2; exit 2; }
-"$binary" lint --format sarif --minimum-deployment-target iOS16 "$model" >/dev/null || true  # warm the page cache
+"$binary" lint --format sarif "${lint_args[@]}" "$model" >/dev/null || true  # warm the page cache
 times=() rss=()
 for _ in $(seq "$runs"); do
     start=$(date +%s%N)
-    out=$( { /usr/bin/time -v "$binary" lint --format sarif --minimum-deployment-target iOS16 "$model" >/dev/null; } 2>&1 || true)
+    out=$( { /usr/bin/time -v "$binary" lint --format sarif "${lint_args[@]}" "$model" >/dev/null; } 2>&1 || true)
     end=$(date +%s%N)
     times+=("$(awk -v ns="$((end - start))" 'BEGIN { printf "%.1f", ns / 1e6 }')")
     rss+=("$(echo "$out" | awk -F': ' '/Maximum resident set size/ {print $2}')")
