@@ -85,12 +85,13 @@ def attribute(name, value):
     raise TypeError(value)
 
 
-def node(op_type, inputs, outputs, name="", domain="", **attributes):
+def node(op_type, inputs, outputs, name="", domain="", metadata=(), **attributes):
     out = b"".join(bytes_field(1, i) for i in inputs) + b"".join(bytes_field(2, o) for o in outputs)
     out += bytes_field(3, name) + bytes_field(4, op_type)
     out += b"".join(bytes_field(5, attribute(k, v)) for k, v in sorted(attributes.items()))
     if domain:
         out += bytes_field(7, domain)
+    out += b"".join(bytes_field(9, bytes_field(1, k) + bytes_field(2, v)) for k, v in metadata)
     return out
 
 
@@ -120,10 +121,18 @@ def model(main_graph, opset=17, ir_version=8, extra_opsets=(), functions=()):
 
 
 # ---- the examples ------------------------------------------------------------------------------------
+# What torch.onnx.export(dynamo=True) writes into each node.
+TORCH_METADATA = (
+    ("pkg.torch.onnx.class_hierarchy", "['examples.model.Net', 'torch.nn.modules.linear.Bias', 'aten.add.Tensor']"),
+    ("pkg.torch.onnx.name_scopes", "['', 'head.bias', 'add']"),
+    ("pkg.torch.onnx.stack_trace", 'File "examples/model.py", line 21, in forward\n    return self.head(x) + self.bias\n'),
+)
+
+
 def binary(op, a_type, b_type, b_initializer, opset=17, out_type=None):
     initializers = [tensor("b", b_type, [4])] if b_initializer else []
     inputs = [("a", a_type, [4])] + ([] if b_initializer else [("b", b_type, [4])])
-    return model(graph([node(op, ["a", "b"], ["y"], name="%s_0" % op.lower())], inputs,
+    return model(graph([node(op, ["a", "b"], ["y"], name="%s_0" % op.lower(), metadata=TORCH_METADATA)], inputs,
                        [("y", out_type or a_type, [4])], initializers), opset=opset)
 
 

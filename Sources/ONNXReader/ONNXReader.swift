@@ -437,26 +437,60 @@ struct ModelParser {
     }
 }
 
-/// Source locations the exporters write into nodes: torch's dynamo exporter puts the module path in
-/// `namespace` and the Python stack in `pkg.torch.onnx.stack_trace`; older exporters use `doc_string`.
+/// Source locations the exporters write into nodes. torch's dynamo exporter records the module hierarchy
+/// as Python list literals (`pkg.torch.onnx.name_scopes`: `['', 'encoder', 'encoder.act', 'leaky_relu']`,
+/// the node's own name last; `pkg.torch.onnx.class_hierarchy` alongside) and the Python stack in
+/// `pkg.torch.onnx.stack_trace`; other producers put a stack in `doc_string`.
 enum SourceLocations {
     static func parse(metadata: [String: String], docString: String) -> SourceInfo {
         var info = SourceInfo()
-        if let namespace = metadata["namespace"] ?? metadata["pkg.torch.onnx.name_scopes"] {
-            let path = namespace.split(separator: "/").last.map(String.init) ?? namespace
-            info.modules = [SourceInfo.Module(path: path, type: metadata["pkg.torch.onnx.class_hierarchy"] ?? "")]
+        let scopes = metadata["pkg.torch.onnx.name_scopes"].map(pythonStringList) ?? []
+        let classes = metadata["pkg.torch.onnx.class_hierarchy"].map(pythonStringList) ?? []
+        // Drop the node's own entry (an op, not a module).
+        for (index, path) in scopes.dropLast().enumerated() {
+            info.modules.append(SourceInfo.Module(path: path, type: index < classes.count ? classes[index] : ""))
         }
         let trace = metadata["pkg.torch.onnx.stack_trace"] ?? docString
-        for line in trace.split(separator: "\n") {
+        var lines = trace.split(separator: "\n", omittingEmptySubsequences: false)[...]
+        while let line = lines.popFirst() {
             // File "model.py", line 12, in forward
             guard let fileStart = line.range(of: "File \""), let fileEnd = line[fileStart.upperBound...].firstIndex(of: "\""),
                   let lineRange = line.range(of: ", line ") else { continue }
-            let digits = line[lineRange.upperBound...].prefix { $0.isNumber }
-            guard let number = Int(digits) else { continue }
+            guard let number = Int(line[lineRange.upperBound...].prefix { $0.isNumber }) else { continue }
             let function = line.range(of: ", in ").map { String(line[$0.upperBound...]) }
+            let code = lines.first.map { $0.trimmingCharacters(in: .whitespaces) }.flatMap { $0.hasPrefix("File \"") ? nil : $0 }
             info.frames.append(SourceInfo.Frame(file: String(line[fileStart.upperBound..<fileEnd]), line: number,
-                                                function: function, code: nil))
+                                                function: function, code: code))
         }
         return info
+    }
+
+    /// `['', 'a', "b'c"]` → ["", "a", "b'c"]: the repr of a Python list of strings.
+    static func pythonStringList(_ text: String) -> [String] {
+        var items: [String] = []
+        var current: String?
+        var quote: Character = "'"
+        var escaped = false
+        for character in text {
+            if var item = current {
+                if escaped {
+                    item.append(character)
+                    escaped = false
+                    current = item
+                } else if character == "\\" {
+                    escaped = true
+                } else if character == quote {
+                    items.append(item)
+                    current = nil
+                } else {
+                    item.append(character)
+                    current = item
+                }
+            } else if character == "'" || character == "\"" {
+                quote = character
+                current = ""
+            }
+        }
+        return items
     }
 }

@@ -22,6 +22,12 @@ import TensorlintIR
         #expect(graph.values["b"]?.role == .constant("b"))
         #expect(graph.values["b"]?.shape == [4])
         #expect(graph.inputs == ["a", "b"] && graph.outputs == ["y"])
+        // The dynamo exporter's module hierarchy and stack trace.
+        let source = graph.nodes[0].source
+        #expect(source.modulePath == "head.bias")
+        #expect(source.moduleType == "torch.nn.modules.linear.Bias")
+        #expect(source.userFrame == SourceInfo.Frame(file: "examples/model.py", line: 21, function: "forward",
+                                                     code: "return self.head(x) + self.bias"))
     }
 
     @Test func readsAttributesSubgraphsAndFunctions() throws {
