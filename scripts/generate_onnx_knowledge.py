@@ -4,13 +4,14 @@
     python3 -m venv /tmp/ort && /tmp/ort/bin/pip install onnx==1.23.2 onnxruntime==1.32.0
     /tmp/ort/bin/python scripts/generate_onnx_knowledge.py
 
-Writes
-  rules/knowledge/onnx-<version>/operator-schemas.json
+Writes two JSON Lines files: a header object on the first line, then one line per operator, so that
+tensorlint decodes only the operators a model uses.
+  rules/knowledge/onnx-<version>/operator-schemas.jsonl
       every operator schema version in onnx.defs (all domains): formal inputs and outputs with their type
       parameter, option (single/optional/variadic) and homogeneity, the allowed types of each type
       parameter, attribute types, deprecation, and the op types of the schema's function body (the ops a
       runtime expands the node into when it has no kernel for it)
-  rules/knowledge/onnxruntime-<version>/cpu-kernels.json
+  rules/knowledge/onnxruntime-<version>/cpu-kernels.jsonl
       every kernel the CPU execution provider registers (onnxruntime.capi...get_all_opkernel_def()):
       op, domain, since-version range and the types bound to each type parameter; and the newest opset per
       domain that onnxruntime officially supports (its own schema registry)
@@ -128,11 +129,15 @@ def cpu_kernels(onnxruntime):
     }
 
 
-def write(path, data):
+def write(path, data, table, row_key):
+    """The header (data without `table`) on the first line, then {"domain", "op", row_key} per operator."""
     os.makedirs(os.path.dirname(path), exist_ok=True)
+    header = {name: value for name, value in data.items() if name != table}
     with open(path, "w", encoding="utf-8") as handle:
-        json.dump(data, handle, indent=None, separators=(",", ":"), sort_keys=False)
-        handle.write("\n")
+        handle.write(json.dumps(header, separators=(",", ":")) + "\n")
+        for domain, ops in data[table].items():
+            for op, rows in ops.items():
+                handle.write(json.dumps({"domain": domain, "op": op, row_key: rows}, separators=(",", ":")) + "\n")
     print("wrote", os.path.relpath(path, REPO))
 
 
@@ -143,8 +148,10 @@ def main():
     import onnx
     import onnx.helper
     import onnxruntime
-    write(os.path.join(args.out, "onnx-%s" % onnx.__version__, "operator-schemas.json"), operator_schemas(onnx))
-    write(os.path.join(args.out, "onnxruntime-%s" % onnxruntime.__version__, "cpu-kernels.json"), cpu_kernels(onnxruntime))
+    write(os.path.join(args.out, "onnx-%s" % onnx.__version__, "operator-schemas.jsonl"), operator_schemas(onnx),
+          "schemas", "versions")
+    write(os.path.join(args.out, "onnxruntime-%s" % onnxruntime.__version__, "cpu-kernels.jsonl"), cpu_kernels(onnxruntime),
+          "kernels", "kernels")
 
 
 if __name__ == "__main__":

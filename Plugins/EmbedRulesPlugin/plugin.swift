@@ -25,7 +25,7 @@ struct EmbedRulesPlugin: BuildToolPlugin {
             return []
         }
         return enumerator.compactMap { $0 as? URL }
-            .filter { ["yml", "yaml", "json"].contains($0.pathExtension) }
+            .filter { ["yml", "yaml", "json", "jsonl"].contains($0.pathExtension) }
             .sorted { $0.path() < $1.path() }
     }
 }

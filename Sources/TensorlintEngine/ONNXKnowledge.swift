@@ -6,8 +6,8 @@ import Yams
 /// outputs whose type an attribute sets, which the schemas leave to C++ inference functions.
 public struct ONNXSchemas: Sendable {
     public let onnxVersion: String
-    /// Domain (`ai.onnx`) → op → schema versions, oldest first.
-    public let schemas: [String: [String: [OperatorSchema]]]
+    /// Domain (`ai.onnx`) → op → schema versions, oldest first; decoded on first use.
+    let schemas: OperatorTable<[OperatorSchema]>
     /// Op → how its outputs' types follow from attributes.
     public let attributeTypes: [String: AttributeTyping]
 
@@ -64,10 +64,10 @@ public struct ONNXSchemas: Sendable {
 
     /// The schema version in force for an op at an opset version.
     public func schema(domain: String, name: String, opset: Int) -> OperatorSchema? {
-        schemas[domain]?[name]?.last { $0.since <= opset }
+        schemas.row(domain: domain, op: name)?.last { $0.since <= opset }
     }
 
-    public func knows(domain: String) -> Bool { schemas[domain] != nil }
+    public func knows(domain: String) -> Bool { schemas.domains.contains(domain) }
 
     /// `tensor(float)` → `float32`, as the generator writes allowed types.
     static func typeName(_ onnxType: String) -> String {
@@ -89,23 +89,18 @@ public struct ONNXSchemas: Sendable {
     }
 
     init(folder: String, files: [String: String]) throws {
-        guard let text = files["operator-schemas.json"],
-              let root = try JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any] else {
-            throw KnowledgeError(file: "\(folder)/operator-schemas.json", reason: "missing or not a JSON object")
+        let file = "\(folder)/operator-schemas.jsonl"
+        let (header, table) = try OperatorTable<[OperatorSchema]>.load(files["operator-schemas.jsonl"], file: file,
+                                                                       header: SchemaHeader.self) { domain, op, data in
+            try JSONDecoder().decode(SchemaLine.self, from: data).versions.map { $0.schema(domain: domain, name: op) }
         }
-        onnxVersion = root["onnx_version"] as? String ?? "unknown"
+        onnxVersion = header.onnx_version
         var dataTypes: [Int64: DType] = [:]
-        for (number, name) in root["data_types"] as? [String: String] ?? [:] {
+        for (number, name) in header.data_types {
             if let value = Int64(number), let dtype = DType(rawValue: name) { dataTypes[value] = dtype }
         }
         self.dataTypes = dataTypes
-        var schemas: [String: [String: [OperatorSchema]]] = [:]
-        for (domain, ops) in root["schemas"] as? [String: [String: [[String: Any]]]] ?? [:] {
-            for (op, versions) in ops {
-                schemas[domain, default: [:]][op] = versions.map { Self.schema($0, domain: domain, name: op) }
-            }
-        }
-        self.schemas = schemas
+        schemas = table
         let typingFile = "\(folder)/attribute-types.yml"
         guard let typingText = files["attribute-types.yml"], let typing = try Yams.load(yaml: typingText) as? [String: Any] else {
             throw KnowledgeError(file: typingFile, reason: "missing or not a mapping")
@@ -127,20 +122,43 @@ public struct ONNXSchemas: Sendable {
         self.attributeTypes = attributeTypes
     }
 
-    private static func schema(_ entry: [String: Any], domain: String, name: String) -> OperatorSchema {
-        func parameters(_ key: String) -> [FormalParameter] {
-            (entry[key] as? [[Any]] ?? []).map { row in
-                FormalParameter(name: row[0] as? String ?? "", typeString: row[1] as? String ?? "",
-                                option: FormalParameter.Option(rawValue: row[2] as? String ?? "") ?? .single,
-                                isHomogeneous: row[3] as? Bool ?? true)
+    /// The first line of `operator-schemas.jsonl`, as `scripts/generate_onnx_knowledge.py` writes it.
+    private struct SchemaHeader: Decodable {
+        let onnx_version: String
+        let data_types: [String: String]
+    }
+
+    /// One operator's line: its schema versions.
+    private struct SchemaLine: Decodable {
+        let versions: [Entry]
+
+        struct Entry: Decodable {
+            let since: Int
+            let inputs: [Formal]
+            let outputs: [Formal]
+            let constraints: [String: [String]]
+            let attributes: [String: String]
+            let deprecated: Bool?
+            let function_ops: [String]?
+
+            func schema(domain: String, name: String) -> OperatorSchema {
+                OperatorSchema(domain: domain, name: name, since: since, inputs: inputs.map(\.parameter), outputs: outputs.map(\.parameter),
+                               constraints: constraints.mapValues(Set.init), deprecated: deprecated ?? false,
+                               functionOps: function_ops, attributes: attributes)
             }
         }
-        return OperatorSchema(domain: domain, name: name, since: entry["since"] as? Int ?? 1, inputs: parameters("inputs"),
-                              outputs: parameters("outputs"),
-                              constraints: (entry["constraints"] as? [String: [String]] ?? [:]).mapValues(Set.init),
-                              deprecated: entry["deprecated"] as? Bool ?? false,
-                              functionOps: entry["function_ops"] as? [String],
-                              attributes: entry["attributes"] as? [String: String] ?? [:])
+
+        /// `[name, type, option, homogeneous]`.
+        struct Formal: Decodable {
+            let parameter: FormalParameter
+
+            init(from decoder: any Decoder) throws {
+                var row = try decoder.unkeyedContainer()
+                let name = try row.decode(String.self), type = try row.decode(String.self)
+                let option = FormalParameter.Option(rawValue: try row.decode(String.self)) ?? .single
+                parameter = FormalParameter(name: name, typeString: type, option: option, isHomogeneous: try row.decode(Bool.self))
+            }
+        }
     }
 }
 
@@ -150,8 +168,8 @@ public struct ONNXRuntimeKnowledge: Sendable {
     public let schemas: ONNXSchemas
     /// Domain → newest opset onnxruntime officially supports.
     public let newestSupportedOpset: [String: Int]
-    /// Domain → op → kernels.
-    let kernels: [String: [String: [Kernel]]]
+    /// Domain → op → kernels; decoded on first use.
+    let kernels: OperatorTable<[Kernel]>
 
     public struct Kernel: Sendable {
         /// Since-versions of the op schema the kernel serves.
@@ -160,27 +178,125 @@ public struct ONNXRuntimeKnowledge: Sendable {
         public var types: [String: Set<String>]
     }
 
-    public func kernels(domain: String, op: String) -> [Kernel]? { kernels[domain]?[op] }
+    public func kernels(domain: String, op: String) -> [Kernel]? { kernels.row(domain: domain, op: op) }
+
+    /// Decodes every line of both generated tables, so that a defect in them fails a test rather than
+    /// silently hiding an operator.
+    public func validateTables() throws {
+        try schemas.schemas.validate()
+        try kernels.validate()
+    }
 
     init(version: Version, files: [String: String], schemas: ONNXSchemas) throws {
         self.version = version
         self.schemas = schemas
-        guard let text = files["cpu-kernels.json"],
-              let root = try JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any] else {
-            throw KnowledgeError(file: "onnxruntime-\(version)/cpu-kernels.json", reason: "missing or not a JSON object")
+        let (header, table) = try OperatorTable<[Kernel]>.load(files["cpu-kernels.jsonl"], file: "onnxruntime-\(version)/cpu-kernels.jsonl",
+                                                               header: KernelHeader.self) { _, _, data in
+            try JSONDecoder().decode(KernelLine.self, from: data).kernels.map(\.kernel)
         }
-        newestSupportedOpset = root["newest_supported_opset"] as? [String: Int] ?? [:]
-        var kernels: [String: [String: [Kernel]]] = [:]
-        for (domain, ops) in root["kernels"] as? [String: [String: [[Any]]]] ?? [:] {
-            for (op, rows) in ops {
-                kernels[domain, default: [:]][op] = rows.compactMap { row in
-                    guard row.count == 3, let low = row[0] as? Int else { return nil }
-                    let high = row[1] as? Int ?? Int.max
-                    return Kernel(versions: low...max(low, high),
-                                  types: (row[2] as? [String: [String]] ?? [:]).mapValues(Set.init))
-                }
+        newestSupportedOpset = header.newest_supported_opset
+        let kernels = table
+        self.kernels = kernels
+    }
+
+    /// The first line of `cpu-kernels.jsonl`, as `scripts/generate_onnx_knowledge.py` writes it.
+    private struct KernelHeader: Decodable {
+        let newest_supported_opset: [String: Int]
+    }
+
+    /// One operator's line: its kernels.
+    private struct KernelLine: Decodable {
+        let kernels: [Row]
+
+        /// `[since, until or null, {type parameter: [types]}]`.
+        struct Row: Decodable {
+            let kernel: Kernel
+
+            init(from decoder: any Decoder) throws {
+                var row = try decoder.unkeyedContainer()
+                let low = try row.decode(Int.self)
+                let high = try row.decodeNil() ? Int.max : try row.decode(Int.self)
+                let types = try row.decode([String: [String]].self)
+                kernel = Kernel(versions: low...max(low, high), types: types.mapValues(Set.init))
             }
         }
-        self.kernels = kernels
+    }
+}
+
+/// A JSON Lines table with a header line and one line per operator (`{"domain":…,"op":…,…}`). Loading
+/// only indexes the lines; a line is decoded the first time its operator is asked for, so a run pays for
+/// the operators its model uses, not for the whole table.
+final class OperatorTable<Row: Sendable>: @unchecked Sendable {
+    typealias Decode = @Sendable (_ domain: String, _ op: String, _ line: Data) throws -> Row
+
+    private let lines: [String: [String: Substring]]
+    private let decode: Decode
+    private let file: String
+    private let lock = NSLock()
+    private var decoded: [String: Row?] = [:]
+
+    let domains: Set<String>
+
+    private init(lines: [String: [String: Substring]], file: String, decode: @escaping Decode) {
+        self.lines = lines
+        self.file = file
+        self.decode = decode
+        domains = Set(lines.keys)
+    }
+
+    /// Splits the text into its header (decoded now) and the operator lines (indexed by their leading keys).
+    static func load<Header: Decodable>(_ text: String?, file: String, header: Header.Type,
+                                        decode: @escaping Decode) throws -> (Header, OperatorTable) {
+        guard let text, let newline = text.firstIndex(of: "\n") else { throw KnowledgeError(file: file, reason: "missing or empty") }
+        let decodedHeader: Header
+        do {
+            decodedHeader = try JSONDecoder().decode(Header.self, from: Data(text[..<newline].utf8))
+        } catch {
+            throw KnowledgeError(file: file, reason: "line 1 is not the generator's header (\(error))")
+        }
+        var lines: [String: [String: Substring]] = [:]
+        for (number, line) in text[text.index(after: newline)...].split(separator: "\n").enumerated() {
+            guard let (domain, op) = leadingKeys(line) else {
+                throw KnowledgeError(file: file, reason: "line \(number + 2) does not start with {\"domain\":…,\"op\":…")
+            }
+            lines[domain, default: [:]][op] = line
+        }
+        return (decodedHeader, OperatorTable(lines: lines, file: file, decode: decode))
+    }
+
+    /// `{"domain":"ai.onnx","op":"Add",` → ("ai.onnx", "Add"); the generator writes these keys first, unescaped.
+    private static func leadingKeys(_ line: Substring) -> (String, String)? {
+        let domainPrefix = "{\"domain\":\"", opPrefix = "\",\"op\":\""
+        guard line.hasPrefix(domainPrefix), let domainEnd = line.range(of: opPrefix),
+              let opEnd = line[domainEnd.upperBound...].firstIndex(of: "\"") else { return nil }
+        return (String(line[line.index(line.startIndex, offsetBy: domainPrefix.count)..<domainEnd.lowerBound]),
+                String(line[domainEnd.upperBound..<opEnd]))
+    }
+
+    var keys: [(domain: String, op: String)] {
+        lines.flatMap { domain, ops in ops.keys.map { (domain, $0) } }.sorted { ($0.domain, $0.op) < ($1.domain, $1.op) }
+    }
+
+    /// The decoded row; `nil` when the table has no such operator. A line that does not decode is a defect
+    /// of the generated file, which the tests catch by decoding every line.
+    func row(domain: String, op: String) -> Row? {
+        lock.lock()
+        defer { lock.unlock() }
+        let key = "\(domain)\u{0}\(op)"
+        if let cached = decoded[key] { return cached }
+        let row = lines[domain]?[op].flatMap { try? decode(domain, op, Data($0.utf8)) }
+        decoded[key] = row
+        return row
+    }
+
+    /// Decodes every line, reporting the first that fails (for tests).
+    func validate() throws {
+        for (domain, op) in keys {
+            do {
+                _ = try decode(domain, op, Data(lines[domain]![op]!.utf8))
+            } catch {
+                throw KnowledgeError(file: file, reason: "\(domain) \(op) does not decode: \(error)")
+            }
+        }
     }
 }

@@ -176,6 +176,7 @@ import TensorlintIR
             }
         }
         #expect(runtime.newestSupportedOpset["ai.onnx"] == 28)
+        try runtime.validateTables()
         #expect(runtime.kernels(domain: "ai.onnx", op: "Gemm")?.contains { $0.versions.contains(13) && $0.types["T"] == ["float32"] } == true)
     }
 }
