@@ -56,19 +56,16 @@ struct WireReader {
         }
     }
 
-    mutating func fixed32() throws(ReadError) -> UInt32 {
-        guard end - position >= 4 else { throw damaged("truncated 4-byte field") }
-        var value: UInt32 = 0
-        for offset in 0..<4 { value |= UInt32(bytes[position + offset]) << (8 * offset) }
-        position += 4
-        return value
-    }
+    mutating func fixed32() throws(ReadError) -> UInt32 { try littleEndian(UInt32.self) }
 
-    mutating func fixed64() throws(ReadError) -> UInt64 {
-        guard end - position >= 8 else { throw damaged("truncated 8-byte field") }
-        var value: UInt64 = 0
-        for offset in 0..<8 { value |= UInt64(bytes[position + offset]) << (8 * offset) }
-        position += 8
+    mutating func fixed64() throws(ReadError) -> UInt64 { try littleEndian(UInt64.self) }
+
+    private mutating func littleEndian<Integer: FixedWidthInteger & UnsignedInteger>(_: Integer.Type) throws(ReadError) -> Integer {
+        let size = Integer.bitWidth / 8
+        guard end - position >= size else { throw damaged("truncated \(size)-byte field") }
+        var value: Integer = 0
+        for offset in 0..<size { value |= Integer(bytes[position + offset]) << (8 * offset) }
+        position += size
         return value
     }
 

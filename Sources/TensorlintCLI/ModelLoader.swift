@@ -10,7 +10,9 @@ public enum ModelLoader {
     /// Reads a file the user named: a file no reader claims is an error.
     public static func load(path: String) throws(ReadError) -> Model {
         let prefix = try FilePrefix.read(path)
-        guard let reader = readers.first(where: { $0.claims(prefix: prefix) }) else {
+        // A signature decides; failing that (ONNX has none), a closer look at the content.
+        guard let reader = readers.first(where: { $0.claims(prefix: prefix) })
+                ?? readers.first(where: { $0.recognizes(fileAt: path, prefix: prefix) }) else {
             throw .notThisFormat(prefix.isEmpty ? "the file is empty" : "unrecognized content (expected a torch.export .pt2 archive or an ONNX model)")
         }
         return try reader.read(fileAt: path)

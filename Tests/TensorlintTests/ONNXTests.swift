@@ -113,6 +113,18 @@ import TensorlintIR
         #expect(damaged > 0)
     }
 
+    /// Protobuf fields may come in any order: a model whose first field is not `ir_version` has no
+    /// recognisable signature, and is still read by its content.
+    @Test func readsFieldsInAnyOrder() throws {
+        let original = try [UInt8](Data(contentsOf: URL(fileURLWithPath: Repo.example("add_fp16.onnx"))))
+        #expect(Array(original.prefix(2)) == [0x08, 0x08], "ir_version 8 comes first as onnx writes it")
+        let path = temporaryDirectory().appendingPathComponent("reordered.bin").path
+        try Data(original.dropFirst(2) + original.prefix(2)).write(to: URL(fileURLWithPath: path))
+        let model = try ModelLoader.load(path: path)
+        #expect(model.layout.hasPrefix("ONNX IR 8"))
+        #expect(ModelLoader.isModel(path: path))
+    }
+
     @Test func foldersYieldONNXModelsByContent() throws {
         let directory = temporaryDirectory()
         try FileManager.default.copyItem(atPath: Repo.example("add_fp16.onnx"), toPath: directory.appendingPathComponent("model.onnx").path)
