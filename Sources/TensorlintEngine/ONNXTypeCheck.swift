@@ -61,31 +61,33 @@ struct ONNXTypeChecker {
     }
 
     private mutating func run() -> ONNXAnalysis {
-        _ = check(graph: 0, inputTypes: [:], outer: [:], opsets: model.opsetImports, caller: nil, depth: 0)
+        _ = check(graph: 0, inputTypes: [:], outer: [:], opsets: model.opsetImports, inFunction: false, depth: 0)
         return analysis
     }
 
-    /// Where issues found in a graph are reported: at their own node, or at the call of the function they are in.
-    struct Caller {
-        var key: ONNXAnalysis.NodeKey
-        var scope: String
+    /// A graph's output types and, when it was checked for a function call, the issues found in it.
+    struct GraphResult {
+        var outputs: [DType?]
+        var issues: [ONNXAnalysis.Issue]
     }
 
-    /// Checks one graph; returns its outputs' types.
+    /// Checks one graph. Issues in the model's own graphs are recorded at their nodes; inside a function
+    /// body (and the control-flow bodies in it) they depend on the call's types, so they are returned for
+    /// the calling node instead.
     mutating func check(graph index: Int, inputTypes: [String: DType], outer: [String: DType], opsets: [String: Int],
-                        caller: Caller?, depth: Int) -> [DType?] {
+                        inFunction: Bool, depth: Int) -> GraphResult {
         let graph = model.graphs[index]
         var types = outer
         for (name, value) in graph.values {
             if let dtype = value.dtype { types[name] = dtype }
         }
         types.merge(inputTypes) { _, new in new }
-        let scope = caller?.scope ?? Self.scope(of: graph, in: model)
+        var collected: [ONNXAnalysis.Issue] = []
         for position in Self.topologicalOrder(graph) {
             let node = graph.nodes[position]
             let key = ONNXAnalysis.NodeKey(graph: index, node: position)
             var found: [ONNXAnalysis.Issue] = []
-            let outputs = checkNode(node, key: key, graph: graph, types: types, opsets: opsets, depth: depth, issues: &found)
+            let outputs = checkNode(node, graph: graph, types: types, opsets: opsets, inFunction: inFunction, depth: depth, issues: &found)
             for (slot, name) in node.outputs.enumerated() {
                 guard let name, slot < outputs.count, let inferred = outputs[slot] else { continue }
                 if let declared = graph.values[name]?.declaredDType, declared != inferred, found.isEmpty {
@@ -99,23 +101,33 @@ struct ONNXTypeChecker {
                 types[name] = inferred
             }
             guard !found.isEmpty else { continue }
-            if let caller {
-                let inner = " (in the body of `\(model.graphs[index].name)`: node `\(node.name)`, op `\(node.op.description)`)"
-                for issue in found {
-                    var bindings = issue.bindings
-                    bindings["scope"] = caller.scope + inner
-                    analysis.issues[caller.key, default: []].append(.init(kind: issue.kind, bindings: bindings))
-                }
+            if inFunction {
+                let place = " (in \(Self.describe(graph, in: model)): node `\(node.name)`, op `\(node.op.description)`)"
+                collected += found.map { Self.scoped($0, place) }
             } else {
-                analysis.issues[key, default: []] += found.map { issue in
-                    var bindings = issue.bindings
-                    bindings["scope"] = scope
-                    return .init(kind: issue.kind, bindings: bindings)
-                }
+                analysis.issues[key, default: []] += found.map { Self.scoped($0, Self.scope(of: graph, in: model)) }
             }
         }
-        if caller == nil { analysis.types[index] = types }
-        return graph.outputs.map { types[$0] }
+        if !inFunction { analysis.types[index] = types }
+        return GraphResult(outputs: graph.outputs.map { types[$0] }, issues: collected)
+    }
+
+    /// Prefixes where the issue was found to any scope it already has (from a function called there).
+    static func scoped(_ issue: ONNXAnalysis.Issue, _ place: String) -> ONNXAnalysis.Issue {
+        var bindings = issue.bindings
+        bindings["scope"] = place + (bindings["scope"] ?? "")
+        return .init(kind: issue.kind, bindings: bindings)
+    }
+
+    /// `the body of `local.ScaleAdd`` or ``then_branch` of If node `if_0``.
+    static func describe(_ graph: Graph, in model: Model) -> String {
+        switch graph.owner {
+        case .node(let parent, let node, let attribute):
+            let op = model.graphs[parent].nodes.first { $0.name == node }?.op.description ?? "a"
+            return "`\(attribute)` of \(op) node `\(node)`"
+        default:
+            return "the body of `\(graph.name)`"
+        }
     }
 
     /// ` (in `then_branch` of If node `if_0`)` for nodes of nested graphs, empty for the main graph.
@@ -169,15 +181,15 @@ struct ONNXTypeChecker {
         var dtype: DType
     }
 
-    mutating func checkNode(_ node: Node, key: ONNXAnalysis.NodeKey, graph: Graph, types: [String: DType], opsets: [String: Int],
-                            depth: Int, issues: inout [ONNXAnalysis.Issue]) -> [DType?] {
+    mutating func checkNode(_ node: Node, graph: Graph, types: [String: DType], opsets: [String: Int],
+                            inFunction: Bool, depth: Int, issues: inout [ONNXAnalysis.Issue]) -> [DType?] {
         let domain = node.op.namespace.isEmpty ? "ai.onnx" : node.op.namespace
         let inputTypes: [DType?] = node.inputs.map { input in input.argument.tensorNames.first.flatMap { types[$0] } }
         if let function = functions[Self.functionKey(domain, node.op.name)] {
-            return checkCall(node, key: key, function: function, inputTypes: inputTypes, types: types, depth: depth)
+            return checkCall(function: function, inputTypes: inputTypes, depth: depth, issues: &issues)
         }
-        if let subgraphOutputs = checkControlFlow(node, key: key, inputTypes: inputTypes, types: types, opsets: opsets,
-                                                  depth: depth, issues: &issues) {
+        if let subgraphOutputs = checkControlFlow(node, inputTypes: inputTypes, types: types, opsets: opsets,
+                                                  inFunction: inFunction, depth: depth, issues: &issues) {
             return subgraphOutputs
         }
         let opset = opsets[domain] ?? (domain == "ai.onnx" ? model.opsetImports["ai.onnx"] : nil) ?? 1
@@ -311,33 +323,50 @@ struct ONNXTypeChecker {
 
     // MARK: functions and control flow
 
-    mutating func checkCall(_ node: Node, key: ONNXAnalysis.NodeKey, function: Int, inputTypes: [DType?],
-                            types: [String: DType], depth: Int) -> [DType?] {
-        guard depth < Self.maximumCallDepth else { return [] }
-        let body = model.graphs[function]
-        var formal: [String: DType] = [:]
-        for (position, name) in body.inputs.enumerated() where position < inputTypes.count {
-            if let dtype = inputTypes[position] { formal[name] = dtype }
+    /// Function bodies by function and input types: each is checked once per signature, so functions
+    /// calling functions cannot make the check exponential.
+    var calls: [String: GraphResult] = [:]
+
+    /// A model-local function called with these input types: its output types; issues in its body go to the call.
+    mutating func checkCall(function: Int, inputTypes: [DType?], depth: Int, issues: inout [ONNXAnalysis.Issue]) -> [DType?] {
+        guard depth < Self.maximumCallDepth, case .function(_, let opsets) = model.graphs[function].owner else { return [] }
+        let signature = "\(function):" + inputTypes.map { $0?.rawValue ?? "?" }.joined(separator: ",")
+        let result: GraphResult
+        if let known = calls[signature] {
+            result = known
+        } else {
+            let body = model.graphs[function]
+            var formal: [String: DType] = [:]
+            for (position, name) in body.inputs.enumerated() where position < inputTypes.count {
+                if let dtype = inputTypes[position] { formal[name] = dtype }
+            }
+            result = check(graph: function, inputTypes: formal, outer: [:], opsets: opsets.merging(model.opsetImports) { own, _ in own },
+                           inFunction: true, depth: depth + 1)
+            calls[signature] = result
         }
-        guard case .function(_, let opsets) = body.owner else { return [] }
-        return check(graph: function, inputTypes: formal, outer: [:], opsets: opsets.merging(model.opsetImports) { own, _ in own },
-                     caller: Caller(key: key, scope: ""), depth: depth + 1)
+        issues += result.issues
+        return result.outputs
     }
 
     /// If, Loop and Scan: checks the bodies with their inputs typed from the node; `nil` for other ops.
-    mutating func checkControlFlow(_ node: Node, key: ONNXAnalysis.NodeKey, inputTypes: [DType?], types: [String: DType],
-                                   opsets: [String: Int], depth: Int, issues: inout [ONNXAnalysis.Issue]) -> [DType?]? {
+    mutating func checkControlFlow(_ node: Node, inputTypes: [DType?], types: [String: DType], opsets: [String: Int],
+                                   inFunction: Bool, depth: Int, issues: inout [ONNXAnalysis.Issue]) -> [DType?]? {
         let subgraphs = node.attributes.sorted { $0.key < $1.key }.compactMap { name, argument -> (String, Int)? in
             if case .subgraph(let index) = argument { return (name, index) }
             return nil
         }
         guard node.op.namespace.isEmpty, !subgraphs.isEmpty, depth < Self.maximumCallDepth else { return nil }
         func body(_ attribute: String) -> Int? { subgraphs.first { $0.0 == attribute }?.1 }
+        func checkBody(_ index: Int, _ inputTypes: [String: DType]) -> [DType?] {
+            let result = check(graph: index, inputTypes: inputTypes, outer: types, opsets: opsets, inFunction: inFunction, depth: depth + 1)
+            issues += result.issues
+            return result.outputs
+        }
         switch node.op.name {
         case "If":
             guard let then = body("then_branch"), let otherwise = body("else_branch") else { return nil }
-            let thenTypes = check(graph: then, inputTypes: [:], outer: types, opsets: opsets, caller: nil, depth: depth + 1)
-            let elseTypes = check(graph: otherwise, inputTypes: [:], outer: types, opsets: opsets, caller: nil, depth: depth + 1)
+            let thenTypes = checkBody(then, [:])
+            let elseTypes = checkBody(otherwise, [:])
             for (slot, (a, b)) in zip(thenTypes, elseTypes).enumerated() {
                 if let a, let b, a != b {
                     issues.append(.init(kind: .branchTypeMismatch, bindings: [
@@ -369,11 +398,11 @@ struct ONNXTypeChecker {
                 }
                 formal[name] = outerType
             }
-            let outputs = check(graph: index, inputTypes: formal, outer: types, opsets: opsets, caller: nil, depth: depth + 1)
+            let outputs = checkBody(index, formal)
             return Array(outputs.dropFirst(node.op.name == "Loop" ? 1 : 0))
         default:
             for (_, index) in subgraphs {
-                _ = check(graph: index, inputTypes: [:], outer: types, opsets: opsets, caller: nil, depth: depth + 1)
+                _ = checkBody(index, [:])
             }
             return nil
         }

@@ -172,6 +172,36 @@ import TensorlintIR
         #expect(try findings("local_function_fp16_constant.onnx").isEmpty)
     }
 
+    /// Functions calling functions, each twice: the innermost mixed-type Mul is reported once at the
+    /// model's call, with the chain of bodies it sits in (each body is checked once per signature).
+    @Test func nestedFunctionCallsReportAtTheOutermostCall() throws {
+        let depth = 12
+        func call(_ level: Int, _ input: String, _ output: String, name: String) -> Node {
+            Node(name: name, op: OpName(namespace: "local", name: "F\(level)"), inputs: [NodeInput(name: "", argument: .tensor(input))],
+                 outputs: [output], source: SourceInfo())
+        }
+        var graphs = [Graph(name: "main", nodes: [call(0, "x", "y", name: "call_main")],
+                            values: ["x": Value(name: "x", dtype: .float16, declaredDType: .float16, shape: [4], role: .userInput)],
+                            inputs: ["x"], outputs: ["y"])]
+        for level in 0..<depth {
+            let nodes = level == depth - 1
+                ? [Node(name: "k", op: OpName(namespace: "", name: "Constant"), inputs: [], outputs: ["c"],
+                        attributes: ["value": .tensorLiteral(.float32)], source: SourceInfo()),
+                   Node(name: "mixed_mul", op: OpName(namespace: "", name: "Mul"),
+                        inputs: [NodeInput(name: "", argument: .tensor("a")), NodeInput(name: "", argument: .tensor("c"))],
+                        outputs: ["b"], source: SourceInfo())]
+                : [call(level + 1, "a", "t", name: "first"), call(level + 1, "t", "b", name: "second")]
+            graphs.append(Graph(name: "local.F\(level)", nodes: nodes, values: [:], inputs: ["a"], outputs: ["b"],
+                                owner: .function(OpName(namespace: "local", name: "F\(level)"), opsetImports: ["ai.onnx": 17])))
+        }
+        let model = Model(path: "nested.onnx", format: .onnx, layout: "test", graphs: graphs, opsetImports: ["ai.onnx": 17, "local": 1])
+        let findings = Linter(rules: Engine.rules, knowledge: Engine.knowledge).lint(model, settings: Settings(target: .onnxruntime))
+        let mismatch = try #require(findings.first { $0.ruleId == "ort-type-parameter-mismatch" })
+        #expect(mismatch.node == "call_main")
+        #expect(mismatch.message.contains("node `mixed_mul`, op `Mul`"))
+        #expect(mismatch.message.contains("(in the body of `local.F0`: node `first`, op `local.F1`)"))
+    }
+
     @Test func coremltoolsUsersAreToldToConvertFromTorch() throws {
         let findings = try Engine.lint(Repo.example("add_fp16.onnx"))
         #expect(Set(findings.map(\.ruleId)) == ["coreml-no-onnx-frontend", "coreml-fp16-onnx-model"])
