@@ -97,7 +97,9 @@ def operator_schemas(onnx):
     return {
         "generator": "scripts/generate_onnx_knowledge.py",
         "onnx_version": onnx.__version__,
-        "newest_opset": onnx.defs.onnx_opset_version(),
+        "opset_range": {domain: [min(e["since"] for versions in ops.values() for e in versions),
+                                 max(e["since"] for versions in ops.values() for e in versions)]
+                        for domain, ops in sorted(schemas.items())},
         "data_types": dict(sorted(data_types.items(), key=lambda item: int(item[0]))),
         "schemas": {domain: dict(sorted(ops.items())) for domain, ops in sorted(schemas.items())},
     }

@@ -95,9 +95,17 @@ def node(op_type, inputs, outputs, name="", domain="", metadata=(), **attributes
     return out
 
 
-def graph(nodes, inputs, outputs, initializers=(), value_infos=(), name="main"):
+def sparse_tensor(name, data_type, dims, indices):
+    values = tensor(name, data_type, [len(indices)])
+    index_tensor = int_field(1, len(indices)) + int_field(2, INT64) + bytes_field(8, name + "_indices") + \
+        bytes_field(9, struct.pack("<%dq" % len(indices), *indices))
+    return bytes_field(1, values) + bytes_field(2, index_tensor) + b"".join(int_field(3, size) for size in dims)
+
+
+def graph(nodes, inputs, outputs, initializers=(), value_infos=(), name="main", sparse_initializers=()):
     out = b"".join(bytes_field(1, n) for n in nodes) + bytes_field(2, name)
     out += b"".join(bytes_field(5, t) for t in initializers)
+    out += b"".join(bytes_field(15, t) for t in sparse_initializers)
     out += b"".join(bytes_field(11, value_info(*i)) for i in inputs)
     out += b"".join(bytes_field(12, value_info(*o)) for o in outputs)
     out += b"".join(bytes_field(13, value_info(*v)) for v in value_infos)
@@ -215,6 +223,8 @@ MODELS = {
     "overridable_input_conflict.onnx": model(graph([node("Add", ["x", "w"], ["y"], name="add_0")],
                                                    [("x", FLOAT, [4]), ("w", FLOAT, [4])], [("y", FLOAT, [4])],
                                                    [tensor("w", FLOAT16, [4])]), opset=17),
+    "add_fp16_fp32_sparse_initializer.onnx": model(graph([node("Add", ["a", "b"], ["y"], name="add_0")], [("a", FLOAT16, [4])],
+                                                         [("y", FLOAT16, [4])], sparse_initializers=[sparse_tensor("b", FLOAT, [4], [1, 3])])),
     "local_function_fp32_constant.onnx": scale_add_call(FLOAT),
     "local_function_fp16_constant.onnx": scale_add_call(FLOAT16),
 }

@@ -126,6 +126,10 @@ struct ModelParser {
                 let value = try parseInitializer(try reader.message(field, "TensorProto"))
                 if initializers[value.name] == nil { initializerOrder.append(value.name) }
                 initializers[value.name] = value
+            case 15:
+                let value = try parseSparseInitializer(try reader.message(field, "SparseTensorProto"))
+                if initializers[value.name] == nil { initializerOrder.append(value.name) }
+                initializers[value.name] = value
             case 11, 12, 13:
                 let (valueName, dtype, shape) = try Self.valueInfo(try reader.message(field, "ValueInfoProto"))
                 declared[valueName] = (dtype, shape)
@@ -308,6 +312,21 @@ struct ModelParser {
         }
         return Value(name: header.name, dtype: header.dtype, shape: header.dims.map { Int($0) },
                      role: .constant(header.name), external: external)
+    }
+
+    /// A sparse initializer: named and typed by its `values` tensor, shaped by its own `dims`.
+    private func parseSparseInitializer(_ message: WireReader) throws(ReadError) -> Value {
+        var reader = message
+        var values = TensorHeader()
+        var dims: [Int64] = []
+        while let field = try reader.nextField() {
+            switch field.number {
+            case 1: values = try Self.tensorHeader(try reader.message(field, "TensorProto"))
+            case 3: try reader.ints(field, into: &dims)
+            default: try reader.skip(field.wireType)
+            }
+        }
+        return Value(name: values.name, dtype: values.dtype, shape: dims.map { Int($0) }, role: .constant(values.name))
     }
 
     struct TensorHeader {

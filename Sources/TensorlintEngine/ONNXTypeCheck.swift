@@ -212,7 +212,7 @@ struct ONNXTypeChecker {
             guard allowed.contains(dtype.rawValue) else {
                 issues.append(.init(kind: .disallowedInputType, bindings: common.merging(describe(operand, "input", graph)) { a, _ in a }
                     .merging(["param": formal.typeString, "allowed": allowed.sorted().joined(separator: ", "),
-                              "suggested": Self.suggestedType(allowed: allowed, instead: dtype)?.rawValue ?? "an allowed type"]) { a, _ in a }))
+                              "cast_fix": retypeFix(operand, to: Self.suggestedType(allowed: allowed, instead: dtype), graph: graph)]) { a, _ in a }))
                 break
             }
             guard schema.constraints[formal.typeString] != nil, formal.option != .variadic || formal.isHomogeneous else { continue }
@@ -252,11 +252,17 @@ struct ONNXTypeChecker {
         let firstIsWeight = graph.values[first.tensor]?.role.isWeight == true
         let secondIsWeight = graph.values[second.tensor]?.role.isWeight == true
         let (change, keep) = firstIsWeight && !secondIsWeight ? (first, second) : (second, first)
-        let to = schemas.dataTypeNumber(keep.dtype).map { "\($0)" } ?? "?"
-        if graph.values[change.tensor]?.role.isWeight == true {
-            return "retype initializer `\(change.tensor)` from \(change.dtype.rawValue) to \(keep.dtype.rawValue) (convert its bytes), or insert `Cast(to=\(to))` (\(keep.dtype.rawValue)) after it"
+        return retypeFix(change, to: keep.dtype, graph: graph)
+    }
+
+    /// `retype initializer …` for a weight, `insert Cast(to=…)` for a computed value.
+    func retypeFix(_ operand: Operand, to dtype: DType?, graph: Graph) -> String {
+        guard let dtype else { return "give `\(operand.tensor)` a type the op accepts" }
+        let cast = "`Cast(to=\(schemas.dataTypeNumber(dtype).map(String.init) ?? "?"))` (\(dtype.rawValue))"
+        if graph.values[operand.tensor]?.role.isWeight == true {
+            return "retype initializer `\(operand.tensor)` from \(operand.dtype.rawValue) to \(dtype.rawValue) (convert its bytes), or insert \(cast) after it"
         }
-        return "insert `Cast(to=\(to))` (\(keep.dtype.rawValue)) on `\(change.tensor)` before it enters input \(change.position) (`\(change.formal)`)"
+        return "insert \(cast) on `\(operand.tensor)` before it enters input \(operand.position) (`\(operand.formal)`)"
     }
 
     static func suggestedType(allowed: Set<String>, instead dtype: DType) -> DType? {
