@@ -51,6 +51,8 @@ struct ModelParser {
     let modelFolder: String
     /// Graph 0 is the main graph; nested graphs and functions follow, filled in as they are met.
     private var graphs: [Graph?] = []
+    /// Byte range of each graph's message (GraphProto or FunctionProto), by graph index: what the writer edits.
+    private(set) var graphRanges: [Range<Int>] = []
 
     init(bytes: UnsafeRawBufferPointer, modelFolder: String) {
         self.bytes = bytes
@@ -89,10 +91,12 @@ struct ModelParser {
         guard let irVersion else { throw .notThisFormat("no ir_version field: not an ONNX ModelProto") }
         guard let graphRange else { throw .malformed("ModelProto has no graph") }
         graphs.append(nil)
+        graphRanges.append(graphRange)
         graphs[0] = try parseGraph(reader.reader(graphRange, message: "GraphProto"), owner: .model, depth: 0)
         for range in functionRanges {
             let index = graphs.count
             graphs.append(nil)
+            graphRanges.append(range)
             graphs[index] = try parseFunction(reader.reader(range, message: "FunctionProto"))
         }
         let opsetText = opsets.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", ")
@@ -139,17 +143,19 @@ struct ModelParser {
                 try reader.skip(field.wireType)
             }
         }
+        let inputSet = Set(inputs)
         var values: [String: Value] = [:]
         for (valueName, (dtype, shape)) in declared {
             values[valueName] = Value(name: valueName, dtype: dtype, declaredDType: dtype, shape: shape,
-                                      role: inputs.contains(valueName) ? .userInput : .intermediate)
+                                      role: inputSet.contains(valueName) ? .userInput : .intermediate)
         }
         for (valueName, var initializer) in initializers {
-            initializer.declaredDType = declared[valueName]?.0
+            // Only a graph input gives an initializer a declared type (the overridable-input case).
+            initializer.declaredDType = inputSet.contains(valueName) ? declared[valueName]?.0 : nil
             values[valueName] = initializer
         }
         // Initializers that are not graph inputs (IR ≥ 4) are still inputs of the graph as far as nodes are concerned.
-        let graphInputs = inputs + initializerOrder.filter { !inputs.contains($0) }
+        let graphInputs = inputs + initializerOrder.filter { !inputSet.contains($0) }
         var nodes: [Node] = []
         nodes.reserveCapacity(nodeRanges.count)
         for range in nodeRanges {
@@ -245,7 +251,7 @@ struct ModelParser {
     private mutating func parseAttribute(_ message: WireReader, graphIndex: Int, node: String, depth: Int) throws(ReadError) -> (String, Argument) {
         var reader = message
         var name = ""
-        var float: Double?, int: Int64?, string: String?, tensor: DType??, graphRanges: [Range<Int>] = []
+        var float: Double?, int: Int64?, string: String?, tensor: DType??, bodyRanges: [Range<Int>] = []
         var floats: [Double] = [], ints: [Int64] = [], strings: [String] = []
         var reference: String?
         var declaredType: Int64?
@@ -260,7 +266,7 @@ struct ModelParser {
             case 5: tensor = .some(try Self.tensorHeader(try reader.message(field, "TensorProto")).dtype)
             case 6, 11:
                 try reader.expect(field, .lengthDelimited)
-                graphRanges.append(try reader.lengthDelimited())
+                bodyRanges.append(try reader.lengthDelimited())
             case 7: try reader.floats(field, into: &floats)
             case 8: try reader.ints(field, into: &ints)
             case 9: strings.append(try reader.string(field))
@@ -271,9 +277,10 @@ struct ModelParser {
         }
         if let reference { return (name, .symbol(reference)) }
         var subgraphs: [Int] = []
-        for range in graphRanges {
+        for range in bodyRanges {
             let index = graphs.count
             graphs.append(nil)
+            self.graphRanges.append(range)
             graphs[index] = try parseGraph(reader.reader(range, message: "GraphProto"),
                                            owner: .node(graph: graphIndex, node: node, attribute: name), depth: depth + 1)
             subgraphs.append(index)
@@ -307,8 +314,15 @@ struct ModelParser {
             let path = location.hasPrefix("/") ? location : "\(modelFolder)/\(location)"
             var status = stat()
             let size = stat(path, &status) == 0 && (status.st_mode & S_IFMT) == S_IFREG ? Int(status.st_size) : nil
-            external = Value.ExternalData(location: location, offset: header.external["offset"].flatMap { Int($0) } ?? 0,
-                                          length: header.external["length"].flatMap { Int($0) }, availableBytes: size)
+            func count(_ key: String) throws(ReadError) -> Int? {
+                guard let text = header.external[key] else { return nil }
+                guard let value = Int(text), value >= 0 else {
+                    throw message.damaged("initializer '\(header.name)' has external data \(key) '\(text)', not a byte count")
+                }
+                return value
+            }
+            external = Value.ExternalData(location: location, offset: try count("offset") ?? 0, length: try count("length"),
+                                          availableBytes: size)
         }
         return Value(name: header.name, dtype: header.dtype, shape: header.dims.map { Int($0) },
                      role: .constant(header.name), external: external)
@@ -316,6 +330,7 @@ struct ModelParser {
 
     /// A sparse initializer: named and typed by its `values` tensor, shaped by its own `dims`.
     private func parseSparseInitializer(_ message: WireReader) throws(ReadError) -> Value {
+        // Sparse weights are never converted in place (the writer rewrites dense ones only).
         var reader = message
         var values = TensorHeader()
         var dims: [Int64] = []
@@ -326,7 +341,9 @@ struct ModelParser {
             default: try reader.skip(field.wireType)
             }
         }
-        return Value(name: values.name, dtype: values.dtype, shape: dims.map { Int($0) }, role: .constant(values.name))
+        var value = Value(name: values.name, dtype: values.dtype, shape: dims.map { Int($0) }, role: .constant(values.name))
+        value.isSparse = true
+        return value
     }
 
     struct TensorHeader {

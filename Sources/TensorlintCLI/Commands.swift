@@ -23,7 +23,7 @@ public struct Tensorlint: ParsableCommand {
         commandName: "tensorlint",
         abstract: "Static analysis of ML model files: predicts what coremltools or onnxruntime will do with them.",
         version: toolVersion,
-        subcommands: [Lint.self, Rules.self, Explain.self],
+        subcommands: [Lint.self, Fix.self, Rules.self, Explain.self],
         defaultSubcommand: Lint.self
     )
 

@@ -8,6 +8,8 @@ public struct Finding: Sendable {
     public var fix: String
     public var fixApplicability: FixApplicability
     public var automaticFix: String?
+    /// What the automatic fix would change in the file; empty when it has nothing to do here.
+    public var edits: [ModelEdit] = []
     public var file: String
     /// Graph and node the finding is about; `nil` for model-level findings.
     public var graph: String?

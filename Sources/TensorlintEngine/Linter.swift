@@ -28,13 +28,16 @@ public struct Linter: Sendable {
             switch rule.scope {
             case .model:
                 if let bindings = rule.match.evaluate(settingsContext) {
-                    findings.append(finding(rule, model: model, graph: nil, node: nil, bindings: bindings, settings: settings))
+                    findings.append(finding(rule, model: model, graph: nil, node: nil, bindings: bindings, settings: settings,
+                                            edits: edits(rule, settingsContext)))
                 }
             case .node:
                 for (graphIndex, graph) in model.graphs.enumerated() {
                     for (nodeIndex, node) in graph.nodes.enumerated() {
-                        if let bindings = rule.match.evaluate(context(graph: graphIndex, node: nodeIndex)) {
-                            findings.append(finding(rule, model: model, graph: graph, node: node, bindings: bindings, settings: settings))
+                        let nodeContext = context(graph: graphIndex, node: nodeIndex)
+                        if let bindings = rule.match.evaluate(nodeContext) {
+                            findings.append(finding(rule, model: model, graph: graph, node: node, bindings: bindings, settings: settings,
+                                                    edits: edits(rule, nodeContext)))
                         }
                     }
                 }
@@ -43,7 +46,12 @@ public struct Linter: Sendable {
         return findings.sorted { ($0.severity, $1.ruleId) > ($1.severity, $0.ruleId) }
     }
 
-    private func finding(_ rule: Rule, model: Model, graph: Graph?, node: Node?, bindings: Bindings, settings: Settings) -> Finding {
+    private func edits(_ rule: Rule, _ context: MatchContext) -> [ModelEdit] {
+        rule.fix.automatic.flatMap { Fixers.all[$0] }?(context) ?? []
+    }
+
+    private func finding(_ rule: Rule, model: Model, graph: Graph?, node: Node?, bindings: Bindings, settings: Settings,
+                         edits: [ModelEdit]) -> Finding {
         var all = bindings
         all["deployment_target"] = settings.deploymentTarget.name
         all["compute_precision"] = settings.computePrecision.rawValue
@@ -58,7 +66,7 @@ public struct Linter: Sendable {
         }
         return Finding(ruleId: rule.id, severity: rule.severity, message: MessageTemplate.render(rule.message, all),
                        fix: MessageTemplate.render(rule.fix.suggestion, all), fixApplicability: rule.fix.applicability,
-                       automaticFix: rule.fix.automatic, file: model.path, graph: graph?.name, node: node?.name,
+                       automaticFix: rule.fix.automatic, edits: edits, file: model.path, graph: graph?.name, node: node?.name,
                        op: node?.op.description, source: node?.source)
     }
 }

@@ -49,10 +49,11 @@ extension Predicates {
                 guard let available = external.availableBytes else {
                     return ["initializer": name, "location": external.location, "problem": "the file does not exist"]
                 }
-                let needed = external.offset + (external.length ?? 0)
-                if needed > available || external.offset > available {
+                let (needed, overflow) = external.offset.addingReportingOverflow(external.length ?? 0)
+                if overflow || needed > available || external.offset > available {
+                    let range = overflow ? "from byte \(external.offset) on" : "bytes \(external.offset)..<\(needed)"
                     return ["initializer": name, "location": external.location,
-                            "problem": "it needs bytes \(external.offset)..<\(needed) but the file has only \(available)"]
+                            "problem": "it needs \(range) but the file has only \(available)"]
                 }
             }
         }
@@ -61,14 +62,37 @@ extension Predicates {
 
     /// A graph input declared with one type whose default (an initializer of the same name) has another.
     static func initializerTypeConflict(_ context: MatchContext) -> Bindings? {
-        for graph in context.model.graphs {
-            for name in graph.inputs {
+        guard let (_, value, stored, declared) = initializerConflicts(context.model).first else { return nil }
+        return ["initializer": value.name, "stored": stored.rawValue, "declared": declared.rawValue,
+                "stored_onnx": ONNXSchemas.onnxSpelling(stored), "declared_onnx": ONNXSchemas.onnxSpelling(declared)]
+    }
+
+    static func initializerConflicts(_ model: Model) -> [(graph: Int, value: Value, stored: DType, declared: DType)] {
+        model.graphs.enumerated().flatMap { index, graph in
+            graph.inputs.compactMap { name -> (Int, Value, DType, DType)? in
                 guard let value = graph.values[name], value.role.isWeight, let stored = value.dtype,
-                      let declared = value.declaredDType, stored != declared else { continue }
-                return ["initializer": name, "stored": stored.rawValue, "declared": declared.rawValue,
-                        "stored_onnx": ONNXSchemas.onnxSpelling(stored), "declared_onnx": ONNXSchemas.onnxSpelling(declared)]
+                      let declared = value.declaredDType, stored != declared else { return nil }
+                return (index, value, stored, declared)
             }
         }
-        return nil
     }
+}
+
+/// Automatic fixes: a rule names one with `fix.automatic`; each returns the edits that cure what the
+/// rule found in this context (none when it cannot), which `tensorlint fix` hands to the format's writer.
+public enum Fixers {
+    public typealias Fixer = @Sendable (MatchContext) -> [ModelEdit]
+
+    public static let all: [String: Fixer] = [
+        "cast-to-bound-type": { $0.onnxIssue(.typeParameterMismatch)?.edits ?? [] },
+        "cast-to-allowed-type": { $0.onnxIssue(.disallowedInputType)?.edits ?? [] },
+        "retype-declaration": { $0.onnxIssue(.declaredTypeMismatch)?.edits ?? [] },
+        "cast-around-op": { $0.onnxIssue(.missingKernel)?.edits ?? [] },
+        // The declared input type is the model's interface: the initializer's bytes are converted to it.
+        "convert-initializer": { context in
+            Predicates.initializerConflicts(context.model).compactMap { graph, value, _, declared in
+                value.external == nil ? .convertWeight(graph: graph, name: value.name, to: declared) : nil
+            }
+        },
+    ]
 }

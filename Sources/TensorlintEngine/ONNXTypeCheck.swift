@@ -18,15 +18,27 @@ public struct ONNXAnalysis: Sendable {
         public var kind: IssueKind
         /// Everything the rule's message and fix need.
         public var bindings: Bindings
+        /// The file edits that cure it, when an automatic fix exists.
+        public var edits: [ModelEdit] = []
     }
 
     public internal(set) var issues: [NodeKey: [Issue]] = [:]
-    /// Graph index → value → element type after inference.
-    public internal(set) var types: [Int: [String: DType]] = [:]
 
     public func issue(_ kind: IssueKind, graph: Int, node: Int) -> Issue? {
         issues[NodeKey(graph: graph, node: node)]?.first { $0.kind == kind }
     }
+}
+
+/// Element types visible in a graph: its own values, then those of the graphs around it (looked up, not copied).
+final class TypeScope {
+    let parent: TypeScope?
+    var local: [String: DType] = [:]
+
+    init(parent: TypeScope?) {
+        self.parent = parent
+    }
+
+    subscript(name: String) -> DType? { local[name] ?? parent?[name] }
 }
 
 /// Walks graphs in topological order the way `Graph::InferAndVerifyTypeMatch` does: binds each node's inputs
@@ -39,19 +51,23 @@ struct ONNXTypeChecker {
     var analysis = ONNXAnalysis()
     /// `domain.name` → graph index of a model-local function.
     let functions: [String: Int]
-    static let maximumCallDepth = 16
+    /// As deep as the reader accepts graphs to be nested; recursive functions stop here.
+    static let maximumCallDepth = 64
 
     init(model: Model, runtime: ONNXRuntimeKnowledge) {
         self.model = model
         self.runtime = runtime
         var functions: [String: Int] = [:]
         for (index, graph) in model.graphs.enumerated() {
-            if case .function(let op, _) = graph.owner { functions[Self.functionKey(op.namespace, op.name)] = index }
+            if case .function(let op, _) = graph.owner { functions[Self.functionKey(op)] = index }
         }
         self.functions = functions
     }
 
-    static func functionKey(_ domain: String, _ name: String) -> String { "\(domain.isEmpty ? "ai.onnx" : domain).\(name)" }
+    /// Functions are identified by domain, name and overload (IR 10).
+    static func functionKey(_ op: OpName) -> String {
+        "\(op.namespace.isEmpty ? "ai.onnx" : op.namespace).\(op.name):\(op.overload ?? "")"
+    }
 
     var schemas: ONNXSchemas { runtime.schemas }
 
@@ -61,7 +77,7 @@ struct ONNXTypeChecker {
     }
 
     private mutating func run() -> ONNXAnalysis {
-        _ = check(graph: 0, inputTypes: [:], outer: [:], opsets: model.opsetImports, inFunction: false, depth: 0)
+        _ = check(graph: 0, inputTypes: [:], outer: nil, opsets: model.opsetImports, inFunction: false, depth: 0)
         return analysis
     }
 
@@ -74,20 +90,21 @@ struct ONNXTypeChecker {
     /// Checks one graph. Issues in the model's own graphs are recorded at their nodes; inside a function
     /// body (and the control-flow bodies in it) they depend on the call's types, so they are returned for
     /// the calling node instead.
-    mutating func check(graph index: Int, inputTypes: [String: DType], outer: [String: DType], opsets: [String: Int],
+    mutating func check(graph index: Int, inputTypes: [String: DType], outer: TypeScope?, opsets: [String: Int],
                         inFunction: Bool, depth: Int) -> GraphResult {
         let graph = model.graphs[index]
-        var types = outer
+        let types = TypeScope(parent: outer)
         for (name, value) in graph.values {
-            if let dtype = value.dtype { types[name] = dtype }
+            if let dtype = value.dtype { types.local[name] = dtype }
         }
-        types.merge(inputTypes) { _, new in new }
+        types.local.merge(inputTypes) { _, new in new }
         var collected: [ONNXAnalysis.Issue] = []
         for position in Self.topologicalOrder(graph) {
             let node = graph.nodes[position]
             let key = ONNXAnalysis.NodeKey(graph: index, node: position)
             var found: [ONNXAnalysis.Issue] = []
-            let outputs = checkNode(node, graph: graph, types: types, opsets: opsets, inFunction: inFunction, depth: depth, issues: &found)
+            let outputs = checkNode(node, at: key, graph: graph, types: types, opsets: opsets, inFunction: inFunction, depth: depth,
+                                    issues: &found)
             for (slot, name) in node.outputs.enumerated() {
                 guard let name, slot < outputs.count, let inferred = outputs[slot] else { continue }
                 if let declared = graph.values[name]?.declaredDType, declared != inferred, found.isEmpty {
@@ -96,27 +113,40 @@ struct ONNXTypeChecker {
                         "output": name, "declared": declared.rawValue, "inferred": inferred.rawValue,
                         "declared_onnx": ONNXSchemas.onnxSpelling(declared), "inferred_onnx": ONNXSchemas.onnxSpelling(inferred),
                         "declaration": place,
-                    ]))
+                    ], edits: [Self.keepsInterface(output: name, of: graph, declared: declared, inferred: inferred)
+                        ? .castOutput(graph: index, node: position, output: slot, to: declared)
+                        : .redeclare(graph: index, name: name, to: inferred)]))
                 }
-                types[name] = inferred
+                types.local[name] = inferred
             }
             guard !found.isEmpty else { continue }
             if inFunction {
+                // Edits inside a function body would change it for every call: no automatic fix there.
                 let place = " (in \(Self.describe(graph, in: model)): node `\(node.name)`, op `\(node.op.description)`)"
-                collected += found.map { Self.scoped($0, place) }
+                collected += found.map { issue in
+                    var scoped = Self.scoped(issue, place)
+                    scoped.edits = []
+                    return scoped
+                }
             } else {
                 analysis.issues[key, default: []] += found.map { Self.scoped($0, Self.scope(of: graph, in: model)) }
             }
         }
-        if !inFunction { analysis.types[index] = types }
         return GraphResult(outputs: graph.outputs.map { types[$0] }, issues: collected)
+    }
+
+    /// A graph output declared float32/float64 while computed in fp16/bf16 is the model's interface (as
+    /// `keep_io_types` leaves it): the computed value is cast to it, exactly. Any other contradiction is a
+    /// wrong declaration, and the declaration follows the computation.
+    static func keepsInterface(output name: String, of graph: Graph, declared: DType, inferred: DType) -> Bool {
+        graph.outputs.contains(name) && [.float32, .float64].contains(declared) && [.float16, .bfloat16].contains(inferred)
     }
 
     /// Prefixes where the issue was found to any scope it already has (from a function called there).
     static func scoped(_ issue: ONNXAnalysis.Issue, _ place: String) -> ONNXAnalysis.Issue {
-        var bindings = issue.bindings
-        bindings["scope"] = place + (bindings["scope"] ?? "")
-        return .init(kind: issue.kind, bindings: bindings)
+        var scoped = issue
+        scoped.bindings["scope"] = place + (issue.bindings["scope"] ?? "")
+        return scoped
     }
 
     /// `the body of `local.ScaleAdd`` or ``then_branch` of If node `if_0``.
@@ -181,11 +211,11 @@ struct ONNXTypeChecker {
         var dtype: DType
     }
 
-    mutating func checkNode(_ node: Node, graph: Graph, types: [String: DType], opsets: [String: Int],
+    mutating func checkNode(_ node: Node, at key: ONNXAnalysis.NodeKey, graph: Graph, types: TypeScope, opsets: [String: Int],
                             inFunction: Bool, depth: Int, issues: inout [ONNXAnalysis.Issue]) -> [DType?] {
         let domain = node.op.namespace.isEmpty ? "ai.onnx" : node.op.namespace
         let inputTypes: [DType?] = node.inputs.map { input in input.argument.tensorNames.first.flatMap { types[$0] } }
-        if let function = functions[Self.functionKey(domain, node.op.name)] {
+        if let function = functions[Self.functionKey(node.op)] {
             return checkCall(function: function, inputTypes: inputTypes, depth: depth, issues: &issues)
         }
         if let subgraphOutputs = checkControlFlow(node, inputTypes: inputTypes, types: types, opsets: opsets,
@@ -210,9 +240,10 @@ struct ONNXTypeChecker {
             let operand = Operand(position: position, formal: formal.name, tensor: tensor, dtype: dtype)
             let allowed = schema.allowedTypes(formal)
             guard allowed.contains(dtype.rawValue) else {
+                let change = retype(operand, to: Self.suggestedType(allowed: allowed, instead: dtype), graph: graph, at: key, opsets: opsets)
                 issues.append(.init(kind: .disallowedInputType, bindings: common.merging(describe(operand, "input", graph)) { a, _ in a }
                     .merging(["param": formal.typeString, "allowed": allowed.sorted().joined(separator: ", "),
-                              "cast_fix": retypeFix(operand, to: Self.suggestedType(allowed: allowed, instead: dtype), graph: graph)]) { a, _ in a }))
+                              "cast_fix": change.fix]) { a, _ in a }, edits: change.edits))
                 break
             }
             guard schema.constraints[formal.typeString] != nil, formal.option != .variadic || formal.isHomogeneous else { continue }
@@ -221,8 +252,9 @@ struct ONNXTypeChecker {
                     var bindings = common.merging(describe(first, "first", graph)) { a, _ in a }
                     bindings.merge(describe(operand, "second", graph)) { a, _ in a }
                     bindings["param"] = formal.typeString
-                    bindings["cast_fix"] = castFix(first: first, second: operand, graph: graph)
-                    issues.append(.init(kind: .typeParameterMismatch, bindings: bindings))
+                    let change = unify(first: first, second: operand, schema: schema, graph: graph, at: key, opsets: opsets)
+                    bindings["cast_fix"] = change.fix
+                    issues.append(.init(kind: .typeParameterMismatch, bindings: bindings, edits: change.edits))
                     break
                 }
             } else {
@@ -235,7 +267,8 @@ struct ONNXTypeChecker {
             outputs.append(outputType(formal, schema: schema, node: node, bound: bound, inputTypes: inputTypes))
         }
         if issues.isEmpty, let gap = kernelGap(schema, node: node, bound: bound, outputs: outputs) {
-            issues.append(.init(kind: .missingKernel, bindings: common.merging(gap) { a, _ in a }))
+            issues.append(.init(kind: .missingKernel, bindings: common.merging(gap) { a, _ in a },
+                                edits: castAround(node, schema: schema, at: key, inputTypes: inputTypes, outputs: outputs, opsets: opsets)))
         }
         return outputs
     }
@@ -247,22 +280,107 @@ struct ONNXTypeChecker {
                 "\(prefix)_origin": isWeight ? "initializer" : "value"]
     }
 
-    /// Which side to change: a weight is retyped (its bytes converted), a computed value gets a Cast to the other's type.
-    func castFix(first: Operand, second: Operand, graph: Graph) -> String {
-        let firstIsWeight = graph.values[first.tensor]?.role.isWeight == true
-        let secondIsWeight = graph.values[second.tensor]?.role.isWeight == true
-        let (change, keep) = firstIsWeight && !secondIsWeight ? (first, second) : (second, first)
-        return retypeFix(change, to: keep.dtype, graph: graph)
+    /// A fix in words and as edits.
+    struct Change {
+        var fix: String
+        var edits: [ModelEdit]
     }
 
-    /// `retype initializer …` for a weight, `insert Cast(to=…)` for a computed value.
-    func retypeFix(_ operand: Operand, to dtype: DType?, graph: Graph) -> String {
-        guard let dtype else { return "give `\(operand.tensor)` a type the op accepts" }
+    /// Which side to change: a weight is retyped (its bytes converted), a computed value gets a Cast to the other's type.
+    /// Prefers the type a CPU kernel exists for (bf16 + fp32 → fp32), then the computed value's type.
+    mutating func unify(first: Operand, second: Operand, schema: ONNXSchemas.OperatorSchema, graph: Graph,
+                        at key: ONNXAnalysis.NodeKey, opsets: [String: Int]) -> Change {
+        let firstIsWeight = graph.values[first.tensor]?.role.isWeight == true
+        let secondIsWeight = graph.values[second.tensor]?.role.isWeight == true
+        var (change, keep) = firstIsWeight && !secondIsWeight ? (first, second) : (second, first)
+        if !hasKernel(schema, for: keep.dtype), hasKernel(schema, for: change.dtype) { swap(&change, &keep) }
+        return retype(change, to: keep.dtype, graph: graph, at: key, opsets: opsets)
+    }
+
+    /// Whether the CPU provider runs the op with every type parameter bound to `dtype` (fp16 through Casts).
+    func hasKernel(_ schema: ONNXSchemas.OperatorSchema, for dtype: DType) -> Bool {
+        guard let kernels = runtime.kernels(domain: schema.domain, op: schema.name)?.filter({ $0.versions.contains(schema.since) }),
+              !kernels.isEmpty else { return true }
+        let parameters = Set(schema.constraints.keys)
+        return Self.matches(kernels, Dictionary(uniqueKeysWithValues: parameters.map { ($0, dtype == .float16 ? .float32 : dtype) }))
+            || Self.matches(kernels, Dictionary(uniqueKeysWithValues: parameters.map { ($0, dtype) }))
+    }
+
+    /// Whether a Cast node from one type to another is valid at the graph's opset (bf16 Casts need opset 13).
+    func canCast(from source: DType, to target: DType, opsets: [String: Int]) -> Bool {
+        guard let cast = schemas.schema(domain: "ai.onnx", name: "Cast", opset: opsets["ai.onnx"] ?? 1),
+              cast.inputs.count == 1, cast.outputs.count == 1 else { return false }
+        return cast.allowedTypes(cast.inputs[0]).contains(source.rawValue) && cast.allowedTypes(cast.outputs[0]).contains(target.rawValue)
+    }
+
+    /// Converts a weight that only this node reads (its bytes, in the file); otherwise casts the input
+    /// just before the node, which leaves other readers of the value as they are.
+    mutating func retype(_ operand: Operand, to dtype: DType?, graph: Graph, at key: ONNXAnalysis.NodeKey,
+                         opsets: [String: Int]) -> Change {
+        guard let dtype else { return Change(fix: "give `\(operand.tensor)` a type the op accepts", edits: []) }
         let cast = "`Cast(to=\(schemas.dataTypeNumber(dtype).map(String.init) ?? "?"))` (\(dtype.rawValue))"
-        if graph.values[operand.tensor]?.role.isWeight == true {
-            return "retype initializer `\(operand.tensor)` from \(operand.dtype.rawValue) to \(dtype.rawValue) (convert its bytes), or insert \(cast) after it"
+        let castEdits = canCast(from: operand.dtype, to: dtype, opsets: opsets)
+            ? [ModelEdit.castInput(graph: key.graph, node: key.node, input: operand.position, to: dtype)] : []
+        guard let value = graph.values[operand.tensor], value.role.isWeight else {
+            return Change(fix: "insert \(cast) on `\(operand.tensor)` before it enters input \(operand.position) (`\(operand.formal)`)",
+                          edits: castEdits)
         }
-        return "insert \(cast) on `\(operand.tensor)` before it enters input \(operand.position) (`\(operand.formal)`)"
+        let fix = "retype initializer `\(operand.tensor)` from \(operand.dtype.rawValue) to \(dtype.rawValue) (convert its bytes), or insert \(cast) after it"
+        let floats: Set<DType> = [.float16, .bfloat16, .float32, .float64]
+        let convertible = readerCount(operand.tensor) == 1 && value.external == nil && !value.isSparse && value.declaredDType == nil
+            && floats.contains(operand.dtype) && floats.contains(dtype)
+        return Change(fix: fix, edits: convertible ? [.convertWeight(graph: key.graph, name: operand.tensor, to: dtype)] : castEdits)
+    }
+
+    /// How often each value is read (node inputs, graph outputs), counted the first time a fix needs it.
+    var readers: [String: Int]?
+
+    mutating func readerCount(_ name: String) -> Int {
+        if readers == nil {
+            var counts: [String: Int] = [:]
+            for graph in model.graphs {
+                for node in graph.nodes {
+                    for input in node.inputs { for tensor in input.argument.tensorNames { counts[tensor, default: 0] += 1 } }
+                }
+                for output in graph.outputs { counts[output, default: 0] += 1 }
+            }
+            readers = counts
+        }
+        return readers![name] ?? 0
+    }
+
+    /// Runs the node in float32, as onnxruntime itself does for fp16 nodes: the inputs and outputs bound to a
+    /// type parameter of fp16 or bf16 are cast to float32 before it (exact) and back after it, provided a
+    /// float32 kernel exists and the opset has those Casts. float64 is not narrowed: that would lose precision.
+    func castAround(_ node: Node, schema: ONNXSchemas.OperatorSchema, at key: ONNXAnalysis.NodeKey, inputTypes: [DType?],
+                    outputs: [DType?], opsets: [String: Int]) -> [ModelEdit] {
+        let narrow = Set([DType.float16, .bfloat16].filter {
+            canCast(from: $0, to: .float32, opsets: opsets) && canCast(from: .float32, to: $0, opsets: opsets)
+        })
+        var binding: [String: DType] = [:]
+        func bind(_ parameters: [ONNXSchemas.FormalParameter], _ types: [DType?]) {
+            for (position, dtype) in types.enumerated() {
+                guard let dtype, let formal = schema.formal(parameters, at: position), schema.constraints[formal.typeString] != nil else { continue }
+                binding[formal.typeString] = binding[formal.typeString] ?? dtype
+            }
+        }
+        bind(schema.inputs, inputTypes)
+        bind(schema.outputs, outputs)
+        let widened = binding.filter { narrow.contains($0.value) }.keys
+        let kernels = runtime.kernels(domain: schema.domain, op: schema.name)?.filter { $0.versions.contains(schema.since) } ?? []
+        guard !widened.isEmpty, Self.matches(kernels, binding.mapValues { narrow.contains($0) ? .float32 : $0 }) else { return [] }
+        func widenedParameter(_ parameters: [ONNXSchemas.FormalParameter], _ position: Int) -> Bool {
+            schema.formal(parameters, at: position).map { widened.contains($0.typeString) } ?? false
+        }
+        var edits: [ModelEdit] = []
+        for (position, dtype) in inputTypes.enumerated() where dtype.map(narrow.contains) == true && widenedParameter(schema.inputs, position) {
+            edits.append(.castInput(graph: key.graph, node: key.node, input: position, to: .float32))
+        }
+        for (slot, dtype) in outputs.enumerated() where dtype.map(narrow.contains) == true && node.outputs[slot] != nil
+            && widenedParameter(schema.outputs, slot) {
+            edits.append(.castOutput(graph: key.graph, node: key.node, output: slot, to: dtype!))
+        }
+        return edits
     }
 
     static func suggestedType(allowed: Set<String>, instead dtype: DType) -> DType? {
@@ -336,7 +454,8 @@ struct ONNXTypeChecker {
     /// A model-local function called with these input types: its output types; issues in its body go to the call.
     mutating func checkCall(function: Int, inputTypes: [DType?], depth: Int, issues: inout [ONNXAnalysis.Issue]) -> [DType?] {
         guard depth < Self.maximumCallDepth, case .function(_, let opsets) = model.graphs[function].owner else { return [] }
-        let signature = "\(function):" + inputTypes.map { $0?.rawValue ?? "?" }.joined(separator: ",")
+        // The depth is part of the key: a body checked near the cap is checked less deeply.
+        let signature = "\(function)@\(depth):" + inputTypes.map { $0?.rawValue ?? "?" }.joined(separator: ",")
         let result: GraphResult
         if let known = calls[signature] {
             result = known
@@ -346,7 +465,7 @@ struct ONNXTypeChecker {
             for (position, name) in body.inputs.enumerated() where position < inputTypes.count {
                 if let dtype = inputTypes[position] { formal[name] = dtype }
             }
-            result = check(graph: function, inputTypes: formal, outer: [:], opsets: opsets.merging(model.opsetImports) { own, _ in own },
+            result = check(graph: function, inputTypes: formal, outer: nil, opsets: opsets.merging(model.opsetImports) { own, _ in own },
                            inFunction: true, depth: depth + 1)
             calls[signature] = result
         }
@@ -355,7 +474,7 @@ struct ONNXTypeChecker {
     }
 
     /// If, Loop and Scan: checks the bodies with their inputs typed from the node; `nil` for other ops.
-    mutating func checkControlFlow(_ node: Node, inputTypes: [DType?], types: [String: DType], opsets: [String: Int],
+    mutating func checkControlFlow(_ node: Node, inputTypes: [DType?], types: TypeScope, opsets: [String: Int],
                                    inFunction: Bool, depth: Int, issues: inout [ONNXAnalysis.Issue]) -> [DType?]? {
         let subgraphs = node.attributes.sorted { $0.key < $1.key }.compactMap { name, argument -> (String, Int)? in
             if case .subgraph(let index) = argument { return (name, index) }
@@ -385,19 +504,22 @@ struct ONNXTypeChecker {
         case "Loop", "Scan":
             guard let index = body("body") else { return nil }
             let graph = model.graphs[index]
-            // Loop's body takes (iteration, condition, carried…) for node inputs (M, cond, carried…); Scan's pairs one to one.
-            let skip = node.op.name == "Loop" ? 2 : 0
+            // Loop's body takes (iteration, condition, carried…) for node inputs (M, cond, carried…); Scan's pairs
+            // one to one, after Scan-8's leading `sequence_lens`.
+            let skip = node.op.name == "Loop" ? 2 : (opsets["ai.onnx"] ?? 1) < 9 ? 1 : 0
             var formal: [String: DType] = [:]
             if node.op.name == "Loop", graph.inputs.count >= 2 {
                 formal[graph.inputs[0]] = .int64
                 formal[graph.inputs[1]] = .bool
             }
-            for (position, name) in graph.inputs.enumerated() where position >= skip && position < inputTypes.count {
-                guard let outerType = inputTypes[position] else { continue }
+            let offset = node.op.name == "Scan" ? skip : 0
+            for (position, name) in graph.inputs.enumerated() where (node.op.name == "Scan" || position >= skip)
+                && position + offset < inputTypes.count {
+                guard let outerType = inputTypes[position + offset] else { continue }
                 if let declared = graph.values[name]?.declaredDType, declared != outerType {
                     if issues.isEmpty {
                         issues.append(.init(kind: .subgraphInputMismatch, bindings: [
-                            "body_input": name, "declared": declared.rawValue, "outer_input": node.inputs[position].argument.literalDescription,
+                            "body_input": name, "declared": declared.rawValue, "outer_input": node.inputs[position + offset].argument.literalDescription,
                             "outer_dtype": outerType.rawValue]))
                     }
                     continue

@@ -64,11 +64,6 @@ public struct Graph: Sendable {
 
     public func value(_ name: String) -> Value? { values[name] }
     public func dtype(of name: String) -> DType? { values[name]?.dtype }
-
-    /// Values of a role, in input order.
-    public func inputs(withRole matches: (Value.Role) -> Bool) -> [Value] {
-        inputs.compactMap { values[$0] }.filter { matches($0.role) }
-    }
 }
 
 public struct Value: Sendable {
@@ -116,6 +111,8 @@ public struct Value: Sendable {
     public var shape: [Int?]?
     public var role: Role
     public var external: ExternalData?
+    /// Stored as a sparse tensor (indices and values) rather than dense elements.
+    public var isSparse = false
 
     public init(name: String, dtype: DType?, declaredDType: DType? = nil, shape: [Int?]?, role: Role, external: ExternalData? = nil) {
         self.name = name

@@ -1,0 +1,444 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+import TensorlintIR
+
+/// Writes an edited copy of an ONNX model. Every field an edit does not touch is copied byte for byte
+/// from the memory-mapped original (tensor payloads are streamed, never decoded); only the messages on
+/// the path to an edit are re-encoded, with their lengths recomputed. New nodes go right before or after
+/// the node they serve, so the graph stays topologically sorted; new values get names unused in the model.
+public struct ONNXWriter: ModelWriter {
+    public static let format = Model.Format.onnx
+
+    public static func write(_ edits: [ModelEdit], model: Model, from source: String, to destination: String) throws(WriteError) -> [String] {
+        let file: MappedFile
+        var parser: ModelParser
+        do {
+            file = try MappedFile(path: source)
+            parser = ModelParser(bytes: file.bytes, modelFolder: "")
+            _ = try parser.parseModel(path: source)
+        } catch {
+            throw WriteError("cannot read \(source) again: \(error)")
+        }
+        var rewriter = Rewriter(bytes: file.bytes, graphRanges: parser.graphRanges, model: model)
+        try rewriter.plan(Array(Set(edits)))
+        let pieces = try rewriter.rewriteModel()
+        try Self.write(pieces, bytes: file.bytes, to: destination)
+        return rewriter.summary
+    }
+
+    private static func write(_ pieces: [Piece], bytes: UnsafeRawBufferPointer, to path: String) throws(WriteError) {
+        guard let stream = fopen(path, "wb") else { throw WriteError("cannot create \(path): \(String(cString: strerror(errno)))") }
+        var failed = false
+        for piece in pieces where !failed {
+            switch piece {
+            case .original(let range):
+                guard !range.isEmpty else { continue }
+                failed = fwrite(bytes.baseAddress! + range.lowerBound, 1, range.count, stream) != range.count
+            case .new(let data):
+                failed = data.withUnsafeBytes { fwrite($0.baseAddress, 1, data.count, stream) } != data.count
+            }
+        }
+        if fclose(stream) != 0 || failed { throw WriteError("cannot write \(path): \(String(cString: strerror(errno)))") }
+    }
+}
+
+/// Output as a list of spans of the original file and new bytes.
+enum Piece {
+    case original(Range<Int>)
+    case new([UInt8])
+
+    var count: Int {
+        switch self {
+        case .original(let range): return range.count
+        case .new(let bytes): return bytes.count
+        }
+    }
+}
+
+/// Protobuf encoding of the few things the writer creates.
+enum Encode {
+    static func varint(_ value: UInt64) -> [UInt8] {
+        var value = value, out: [UInt8] = []
+        while value >= 0x80 {
+            out.append(UInt8(value & 0x7F) | 0x80)
+            value >>= 7
+        }
+        out.append(UInt8(value))
+        return out
+    }
+
+    static func key(_ field: Int, _ wireType: WireReader.WireType) -> [UInt8] { varint(UInt64(field << 3 | wireType.rawValue)) }
+    static func int(_ field: Int, _ value: Int64) -> [UInt8] { key(field, .varint) + varint(UInt64(bitPattern: value)) }
+    static func bytes(_ field: Int, _ data: [UInt8]) -> [UInt8] { key(field, .lengthDelimited) + varint(UInt64(data.count)) + data }
+    static func string(_ field: Int, _ text: String) -> [UInt8] { bytes(field, Array(text.utf8)) }
+
+    /// `key + length` for a message made of pieces.
+    static func header(_ field: Int, length: Int) -> [UInt8] { key(field, .lengthDelimited) + varint(UInt64(length)) }
+
+    /// NodeProto `Cast(input) -> output` with `to` set.
+    static func cast(_ input: String, _ output: String, name: String, to dataType: Int64) -> [UInt8] {
+        let attribute = string(1, "to") + int(20, 2) + int(3, dataType)
+        return string(1, input) + string(2, output) + string(3, name) + string(4, "Cast") + bytes(5, attribute)
+    }
+}
+
+/// The edits of one run, sorted by graph, and the re-encoding of the messages they touch.
+struct Rewriter {
+    let bytes: UnsafeRawBufferPointer
+    let graphRanges: [Range<Int>]
+    let model: Model
+    private(set) var summary: [String] = []
+
+    /// Per graph: what happens around each node, which weights are converted, which declarations change.
+    struct NodePlan {
+        var renamedInputs: [Int: String] = [:]
+        var renamedOutputs: [Int: String] = [:]
+        var before: [[UInt8]] = []
+        var after: [[UInt8]] = []
+        var typeAttributes: [String: Int64] = [:]
+    }
+
+    struct GraphPlan {
+        var nodes: [Int: NodePlan] = [:]
+        var weights: [String: DType] = [:]
+        var declarations: [String: DType] = [:]
+    }
+
+    private var plans: [Int: GraphPlan] = [:]
+    private var usedNames: Set<String> = []
+
+    init(bytes: UnsafeRawBufferPointer, graphRanges: [Range<Int>], model: Model) {
+        self.bytes = bytes
+        self.graphRanges = graphRanges
+        self.model = model
+        for graph in model.graphs {
+            usedNames.formUnion(graph.values.keys)
+            for node in graph.nodes {
+                usedNames.formUnion(node.outputs.compactMap { $0 })
+                usedNames.formUnion(node.inputs.flatMap(\.argument.tensorNames))
+                usedNames.insert(node.name)
+            }
+        }
+    }
+
+    private mutating func freshName(_ base: String) -> String {
+        var name = base
+        var counter = 1
+        while usedNames.contains(name) {
+            counter += 1
+            name = "\(base)_\(counter)"
+        }
+        usedNames.insert(name)
+        return name
+    }
+
+    mutating func plan(_ edits: [ModelEdit]) throws(WriteError) {
+        for edit in edits.sorted(by: { $0.description < $1.description }) {
+            guard edit.graph < model.graphs.count, edit.graph < graphRanges.count else { throw WriteError("edit for a graph the model does not have: \(edit)") }
+            let graph = model.graphs[edit.graph]
+            var plan = plans[edit.graph, default: GraphPlan()]
+            switch edit {
+            case .convertWeight(_, let name, let dtype):
+                guard let value = graph.values[name], let from = value.dtype, value.role.isWeight, value.external == nil, !value.isSparse,
+                      WeightConversion.supports(from), WeightConversion.supports(dtype) else {
+                    throw WriteError("cannot convert weight `\(name)` to \(dtype.rawValue)")
+                }
+                plan.weights[name] = dtype
+                summary.append("converted initializer `\(name)` from \(from.rawValue) to \(dtype.rawValue)")
+            case .redeclare(_, let name, let dtype):
+                guard graph.values[name]?.declaredDType != nil else { throw WriteError("`\(name)` has no declaration to change") }
+                plan.declarations[name] = dtype
+                summary.append("declared `\(name)` as \(dtype.rawValue)")
+            case .castInput(_, let index, let input, let dtype):
+                guard index < graph.nodes.count, input < graph.nodes[index].inputs.count,
+                      case .tensor(let value) = graph.nodes[index].inputs[input].argument else {
+                    throw WriteError("no input \(input) on node #\(index) to cast")
+                }
+                let node = graph.nodes[index]
+                let cast = freshName("\(value)_as_\(dtype.shortName)")
+                plan.nodes[index, default: NodePlan()].renamedInputs[input] = cast
+                plan.nodes[index, default: NodePlan()].before.append(
+                    Encode.cast(value, cast, name: freshName("tensorlint_cast_\(cast)"), to: try dataType(dtype)))
+                summary.append("inserted Cast(to=\(dtype.rawValue)) on `\(value)` before `\(node.op.description)` node `\(node.name)`")
+            case .castOutput(_, let index, let output, let dtype):
+                guard index < graph.nodes.count, output < graph.nodes[index].outputs.count,
+                      let value = graph.nodes[index].outputs[output] else {
+                    throw WriteError("no output \(output) on node #\(index) to cast")
+                }
+                let node = graph.nodes[index]
+                let computed = freshName("\(value)_computed")
+                plan.nodes[index, default: NodePlan()].renamedOutputs[output] = computed
+                plan.nodes[index, default: NodePlan()].after.append(
+                    Encode.cast(computed, value, name: freshName("tensorlint_cast_\(value)"), to: try dataType(dtype)))
+                summary.append("inserted Cast(to=\(dtype.rawValue)) on output `\(value)` of `\(node.op.description)` node `\(node.name)`")
+            case .setTypeAttribute(_, let index, let attribute, let dtype):
+                guard index < graph.nodes.count else { throw WriteError("no node #\(index)") }
+                plan.nodes[index, default: NodePlan()].typeAttributes[attribute] = try dataType(dtype)
+                summary.append("set `\(attribute)` of node `\(graph.nodes[index].name)` to \(dtype.rawValue)")
+            }
+            plans[edit.graph] = plan
+        }
+    }
+
+    private func dataType(_ dtype: DType) throws(WriteError) -> Int64 {
+        guard let number = ONNXDataTypes.number(of: dtype) else { throw WriteError("ONNX has no element type for \(dtype.rawValue)") }
+        return number
+    }
+
+    // MARK: rewriting
+
+    /// The graphs whose messages contain an edited graph (or are one): only these are re-encoded.
+    private func touches(_ range: Range<Int>) -> Bool {
+        plans.keys.contains { range.lowerBound <= graphRanges[$0].lowerBound && graphRanges[$0].upperBound <= range.upperBound }
+    }
+
+    func rewriteModel() throws(WriteError) -> [Piece] {
+        try rewrite(0..<bytes.count, message: "ModelProto") { field, content, rewriter throws(WriteError) in
+            guard field == 7 || field == 25, rewriter.touches(content) else { return nil }
+            return try rewriter.rewriteGraph(content, isFunction: field == 25)
+        }
+    }
+
+    private func graphIndex(_ range: Range<Int>) -> Int? { graphRanges.firstIndex(of: range) }
+
+    private func rewriteGraph(_ range: Range<Int>, isFunction: Bool) throws(WriteError) -> [Piece] {
+        let plan = graphIndex(range).flatMap { plans[$0] } ?? GraphPlan()
+        var nodeIndex = 0
+        let nodeField = isFunction ? 7 : 1
+        return try rewrite(range, message: isFunction ? "FunctionProto" : "GraphProto", around: { field, content, rewriter throws(WriteError) in
+            guard field == nodeField else { return nil }
+            defer { nodeIndex += 1 }
+            let nodePlan = plan.nodes[nodeIndex]
+            guard nodePlan != nil || rewriter.touches(content) else { return nil }
+            let node = try rewriter.rewriteNode(content, plan: nodePlan ?? NodePlan())
+            let length = node.reduce(0) { $0 + $1.count }
+            let before = (nodePlan?.before ?? []).map { Piece.new(Encode.bytes(nodeField, $0)) }
+            let after = (nodePlan?.after ?? []).map { Piece.new(Encode.bytes(nodeField, $0)) }
+            return before + [.new(Encode.header(nodeField, length: length))] + node + after
+        }) { field, content, rewriter throws(WriteError) in
+            switch field {
+            case 5 where !isFunction:
+                let header = try rewriter.tensorHeader(content)
+                guard let dtype = plan.weights[header.name] else { return nil }
+                return [.new(try WeightConversion.convert(rewriter.bytes, tensor: content, header: header, to: dtype))]
+            case 11, 12, 13 where !isFunction:
+                guard let (name, _, _) = try? ModelParser.valueInfo(WireReader(rewriter.bytes, range: content, message: "ValueInfoProto")),
+                      let dtype = plan.declarations[name] else { return nil }
+                return try rewriter.redeclare(content, to: dtype)
+            default:
+                return nil
+            }
+        }
+    }
+
+    private func rewriteNode(_ range: Range<Int>, plan: NodePlan) throws(WriteError) -> [Piece] {
+        var inputIndex = 0, outputIndex = 0
+        return try rewrite(range, message: "NodeProto", around: { _, _, _ in nil }) { field, content, rewriter throws(WriteError) in
+            switch field {
+            case 1:
+                defer { inputIndex += 1 }
+                return plan.renamedInputs[inputIndex].map { [.new(Array($0.utf8))] }
+            case 2:
+                defer { outputIndex += 1 }
+                return plan.renamedOutputs[outputIndex].map { [.new(Array($0.utf8))] }
+            case 5:
+                let name = (try? rewriter.attributeName(content)) ?? ""
+                if let dataType = plan.typeAttributes[name] {
+                    return [.new(Encode.string(1, name) + Encode.int(20, 2) + Encode.int(3, dataType))]
+                }
+                guard rewriter.touches(content) else { return nil }
+                return try rewriter.rewrite(content, message: "AttributeProto") { field, body, rewriter throws(WriteError) in
+                    guard field == 6 || field == 11, rewriter.touches(body) else { return nil }
+                    return try rewriter.rewriteGraph(body, isFunction: false)
+                }
+            default:
+                return nil
+            }
+        }
+    }
+
+    private func redeclare(_ range: Range<Int>, to dtype: DType) throws(WriteError) -> [Piece] {
+        let number = try dataType(dtype)
+        return try rewrite(range, message: "ValueInfoProto") { field, type, rewriter throws(WriteError) in
+            guard field == 2 else { return nil }
+            return try rewriter.rewrite(type, message: "TypeProto") { field, tensor, rewriter throws(WriteError) in
+                guard field == 1 else { return nil }
+                return try rewriter.rewrite(tensor, message: "TypeProto.Tensor", around: { field, _, _ in
+                    field == 1 ? [.new(Encode.int(1, number))] : nil
+                }) { _, _, _ in nil }
+            }
+        }
+    }
+
+    private func attributeName(_ range: Range<Int>) throws(ReadError) -> String {
+        var reader = WireReader(bytes, range: range, message: "AttributeProto")
+        while let field = try reader.nextField() {
+            if field.number == 1 { return try reader.string(field) }
+            try reader.skip(field.wireType)
+        }
+        return ""
+    }
+
+    private func tensorHeader(_ range: Range<Int>) throws(WriteError) -> ModelParser.TensorHeader {
+        do {
+            return try ModelParser.tensorHeader(WireReader(bytes, range: range, message: "TensorProto"))
+        } catch {
+            throw WriteError("\(error)")
+        }
+    }
+
+    /// Copies a message field by field. `replaceContent` may give new content for a length-delimited field
+    /// (re-wrapped with its key and new length); `around` may replace a whole field of any wire type, key
+    /// included (its `content` is the field's value bytes).
+    typealias FieldRewrite = (_ field: Int, _ content: Range<Int>, _ rewriter: Rewriter) throws(WriteError) -> [Piece]?
+
+    private func rewrite(_ range: Range<Int>, message: String, around: FieldRewrite = { _, _, _ in nil },
+                         replaceContent: FieldRewrite) throws(WriteError) -> [Piece] {
+        var reader = WireReader(bytes, range: range, message: message)
+        var pieces: [Piece] = []
+        var copyStart = range.lowerBound
+        while true {
+            let fieldStart = reader.position
+            let content: Range<Int>
+            let number: Int
+            let isMessage: Bool
+            do {
+                guard let field = try reader.nextField() else { break }
+                number = field.number
+                isMessage = field.wireType == .lengthDelimited
+                if isMessage {
+                    content = try reader.lengthDelimited()
+                } else {
+                    let valueStart = reader.position
+                    try reader.skip(field.wireType)
+                    content = valueStart..<reader.position
+                }
+            } catch {
+                throw WriteError("\(error)")
+            }
+            let replacement: [Piece]?
+            if let whole = try around(number, content, self) {
+                replacement = whole
+            } else if isMessage, let inner = try replaceContent(number, content, self) {
+                replacement = [.new(Encode.header(number, length: inner.reduce(0) { $0 + $1.count }))] + inner
+            } else {
+                replacement = nil
+            }
+            guard let replacement else { continue }
+            pieces.append(.original(copyStart..<fieldStart))
+            pieces += replacement
+            copyStart = content.upperBound
+        }
+        pieces.append(.original(copyStart..<range.upperBound))
+        return pieces
+    }
+}
+
+extension Rewriter.NodePlan: Equatable {}
+
+/// ONNX `TensorProto.DataType` numbers, shared by the reader and the writer.
+enum ONNXDataTypes {
+    static func number(of dtype: DType) -> Int64? {
+        (1...24).first { ModelParser.dataType(Int64($0)) == dtype }.map(Int64.init)
+    }
+}
+
+/// Converts a floating-point initializer to another floating-point type: the one place a tensor payload
+/// is decoded. Upcasts (fp16/bf16 → fp32) are exact; downcasts round to nearest even.
+enum WeightConversion {
+    static func supports(_ dtype: DType) -> Bool { [.float16, .bfloat16, .float32, .float64].contains(dtype) }
+
+    /// The TensorProto re-encoded: same fields, `data_type` changed, elements in `raw_data`.
+    static func convert(_ bytes: UnsafeRawBufferPointer, tensor range: Range<Int>, header: ModelParser.TensorHeader,
+                        to dtype: DType) throws(WriteError) -> [UInt8] {
+        guard let from = header.dtype, supports(from), supports(dtype), let number = ONNXDataTypes.number(of: dtype) else {
+            throw WriteError("cannot convert initializer `\(header.name)`")
+        }
+        var reader = WireReader(bytes, range: range, message: "TensorProto")
+        var kept: [UInt8] = []
+        var values: [Double] = []
+        do {
+            while true {
+                let start = reader.position
+                guard let field = try reader.nextField() else { break }
+                switch field.number {
+                case 2:
+                    _ = try reader.int(field)
+                case 9:
+                    try reader.expect(field, .lengthDelimited)
+                    values += decode(UnsafeRawBufferPointer(rebasing: bytes[try reader.lengthDelimited()]), as: from)
+                case 4:
+                    var floats: [Double] = []
+                    try reader.floats(field, into: &floats)
+                    values += floats
+                case 5 where from == .float16 || from == .bfloat16:
+                    var ints: [Int64] = []
+                    try reader.ints(field, into: &ints)
+                    values += ints.map { widen(UInt16(truncatingIfNeeded: $0), from) }
+                case 10:
+                    try reader.expect(field, .lengthDelimited)
+                    let payload = UnsafeRawBufferPointer(rebasing: bytes[try reader.lengthDelimited()])
+                    values += decode(payload, as: .float64)
+                default:
+                    try reader.skip(field.wireType)
+                    kept += bytes[start..<reader.position]
+                }
+            }
+        } catch {
+            throw WriteError("initializer `\(header.name)`: \(error)")
+        }
+        return kept + Encode.int(2, number) + Encode.bytes(9, encode(values, as: dtype))
+    }
+
+    private static func widen(_ bits: UInt16, _ dtype: DType) -> Double {
+        dtype == .bfloat16 ? Double(Float(bitPattern: UInt32(bits) << 16)) : Double(Float(Float16(bitPattern: bits)))
+    }
+
+    private static func decode(_ payload: UnsafeRawBufferPointer, as dtype: DType) -> [Double] {
+        switch dtype {
+        case .float16, .bfloat16:
+            return stride(from: 0, to: payload.count - 1, by: 2).map {
+                widen(UInt16(payload[$0]) | UInt16(payload[$0 + 1]) << 8, dtype)
+            }
+        case .float32:
+            return stride(from: 0, to: payload.count - 3, by: 4).map { offset in
+                var bits: UInt32 = 0
+                for byte in 0..<4 { bits |= UInt32(payload[offset + byte]) << (8 * byte) }
+                return Double(Float(bitPattern: bits))
+            }
+        default:
+            return stride(from: 0, to: payload.count - 7, by: 8).map { offset in
+                var bits: UInt64 = 0
+                for byte in 0..<8 { bits |= UInt64(payload[offset + byte]) << (8 * byte) }
+                return Double(bitPattern: bits)
+            }
+        }
+    }
+
+    private static func encode(_ values: [Double], as dtype: DType) -> [UInt8] {
+        var out: [UInt8] = []
+        func append<Integer: FixedWidthInteger>(_ bits: Integer) {
+            for byte in 0..<(Integer.bitWidth / 8) { out.append(UInt8(truncatingIfNeeded: bits >> (8 * byte))) }
+        }
+        for value in values {
+            switch dtype {
+            case .float16: append(Float16(Float(value)).bitPattern)
+            case .bfloat16: append(bfloat16Bits(Float(value)))
+            case .float32: append(Float(value).bitPattern)
+            default: append(value.bitPattern)
+            }
+        }
+        return out
+    }
+
+    /// float32 → bfloat16, rounding to nearest even (NaN kept quiet).
+    private static func bfloat16Bits(_ value: Float) -> UInt16 {
+        let bits = value.bitPattern
+        if value.isNaN { return UInt16(bits >> 16) | 0x40 }
+        let rounding = ((bits >> 16) & 1) + 0x7FFF
+        return UInt16((bits &+ rounding) >> 16)
+    }
+}

@@ -1,0 +1,150 @@
+import ArgumentParser
+import Foundation
+import ONNXReader
+import TensorlintEngine
+import TensorlintIR
+
+/// Applies the automatic fixes of a model's findings, round after round (a fix can uncover the next
+/// finding: a retyped value meets another op), and checks each round by reading and linting the result.
+enum ModelFixer {
+    static let writers: [Model.Format: any ModelWriter.Type] = [.onnx: ONNXWriter.self]
+    static let maximumRounds = 8
+
+    struct Outcome {
+        /// One line per change made, in order.
+        var changes: [String] = []
+        /// What the last round still finds.
+        var remaining: [Finding] = []
+        /// The fixed copy (a temporary file beside the destination), when anything changed.
+        var fixedFile: String?
+    }
+
+    /// Fixes `path` into a temporary file in `folder`; the caller moves it into place or deletes it.
+    static func fix(path: String, in folder: String, linter: Linter, settings: Settings, allowUnsafe: Bool) throws -> Outcome {
+        var model: Model
+        do { model = try ModelLoader.load(path: path) } catch { throw CommandFailure(description: "\(path): \(error)") }
+        var outcome = Outcome()
+        var findings = linter.lint(model, settings: settings)
+        guard let writer = writers[model.format] else {
+            outcome.remaining = findings
+            return outcome
+        }
+        var source = path
+        var seen: Set<[ModelEdit]> = []
+        for round in 1...maximumRounds {
+            let edits = findings.filter { allowed($0.fixApplicability, allowUnsafe: allowUnsafe) }.flatMap(\.edits)
+            // Stop when nothing is left to do, or when a round would repeat an earlier one (no progress).
+            guard !edits.isEmpty, seen.insert(Set(edits).sorted { $0.description < $1.description }).inserted else { break }
+            let next = "\(folder)/.tensorlint-fix-\(ProcessInfo.processInfo.processIdentifier)-\(round)-\(URL(fileURLWithPath: path).lastPathComponent)"
+            do {
+                outcome.changes += try writer.write(edits, model: model, from: source, to: next)
+            } catch {
+                try? FileManager.default.removeItem(atPath: next)
+                throw CommandFailure(description: "\(path): cannot write the fixed model: \(error)")
+            }
+            if let previous = outcome.fixedFile { try? FileManager.default.removeItem(atPath: previous) }
+            outcome.fixedFile = next
+            source = next
+            do { model = try ModelLoader.load(path: next) } catch {
+                throw CommandFailure(description: "\(path): the fixed model does not read back (\(error)); nothing written")
+            }
+            findings = linter.lint(model, settings: settings)
+        }
+        outcome.remaining = findings
+        return outcome
+    }
+
+    static func allowed(_ applicability: FixApplicability, allowUnsafe: Bool) -> Bool {
+        applicability == .safe || (applicability == .unsafe && allowUnsafe)
+    }
+
+    /// Replaces `destination` by `fixed` atomically (rename within one folder).
+    static func move(_ fixed: String, to destination: String) throws {
+        guard rename(fixed, destination) == 0 else {
+            let reason = String(cString: strerror(errno))
+            try? FileManager.default.removeItem(atPath: fixed)
+            throw CommandFailure(description: "\(destination): cannot write the fixed model: \(reason)")
+        }
+    }
+
+    /// The folder a destination will be written in, checked to be writable before any work.
+    static func writableFolder(of destination: String) throws -> String {
+        let folder = URL(fileURLWithPath: destination).deletingLastPathComponent().path
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: folder, isDirectory: &isDirectory), isDirectory.boolValue else {
+            throw CommandFailure(description: "\(destination): no such folder \(folder)")
+        }
+        guard access(folder, W_OK) == 0 else { throw CommandFailure(description: "\(destination): folder \(folder) is not writable") }
+        return folder
+    }
+}
+
+struct Fix: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Repair a model: apply the automatic fixes of its findings (safe ones; unsafe ones with --unsafe-fixes).",
+        discussion: "Exit status: 0 a fix was applied (or would be, with --dry-run), 1 no fix applies, 2 errors.")
+
+    @ArgumentParser.Argument(help: "The model file.")
+    var path: String
+
+    @Option(name: [.short, .customLong("output")], help: "Write the fixed model here.")
+    var output: String?
+
+    @Flag(name: .customLong("in-place"), help: "Replace the model (a temporary file renamed over it).")
+    var inPlace = false
+
+    @Flag(name: .customLong("dry-run"), help: "Say what would change; write nothing.")
+    var dryRun = false
+
+    @Flag(name: .customLong("unsafe-fixes"), help: "Also apply fixes that may change numerics or structure.")
+    var unsafeFixes = false
+
+    @OptionGroup var targetOptions: TargetOptions
+    @OptionGroup var configOptions: ConfigOptions
+
+    func run() throws {
+        guard [output != nil, inPlace, dryRun].filter({ $0 }).count == 1 else {
+            throw CommandFailure(description: "fix needs exactly one of --output FILE, --in-place or --dry-run")
+        }
+        guard FileManager.default.isReadableFile(atPath: path) else {
+            throw CommandFailure(description: "\(path): \(FileManager.default.fileExists(atPath: path) ? "not readable" : "no such file")")
+        }
+        if inPlace, access(path, W_OK) != 0 { throw CommandFailure(description: "\(path): the file is read-only") }
+        let configuration = try configOptions.load()
+        let settings = try targetOptions.settings(configuration)
+        let rules = configuration.select(from: try configOptions.allRules(configuration))
+        let linter = Linter(rules: rules, knowledge: try RuleSet.builtinKnowledge(for: [settings.target]))
+        let destination = inPlace ? path : output
+        let folder = try destination.map(ModelFixer.writableFolder) ?? NSTemporaryDirectory()
+        let outcome = try ModelFixer.fix(path: path, in: folder, linter: linter, settings: settings, allowUnsafe: unsafeFixes)
+        report(outcome, dryRun: dryRun)
+        guard let fixed = outcome.fixedFile else { throw ExitCode(ExitStatus.findings) }
+        if let destination, !dryRun {
+            try ModelFixer.move(fixed, to: destination)
+        } else {
+            try? FileManager.default.removeItem(atPath: fixed)
+        }
+    }
+
+    private func report(_ outcome: Fix.Outcome, dryRun: Bool) {
+        guard !outcome.changes.isEmpty else {
+            let fixable = outcome.remaining.filter { !$0.edits.isEmpty && $0.fixApplicability == .unsafe }
+            warn("\(path): no fix applies" + (fixable.isEmpty ? "" : " (\(fixable.count) unsafe fix\(fixable.count == 1 ? "" : "es") available with --unsafe-fixes)"))
+            return
+        }
+        let verb = dryRun ? "would apply" : "applied"
+        var lines = ["\(path): \(verb) \(outcome.changes.count) change\(outcome.changes.count == 1 ? "" : "s"):"]
+        lines += outcome.changes.map { "  \($0)" }
+        if let fixed = outcome.fixedFile, let size = try? FileManager.default.attributesOfItem(atPath: fixed)[.size] as? Int {
+            lines.append("  fixed model: \(size) bytes")
+        }
+        let errors = outcome.remaining.filter { $0.severity == .error }
+        lines.append(errors.isEmpty ? "  no error left" : "  \(errors.count) error\(errors.count == 1 ? "" : "s") left:")
+        lines += errors.map { "    [\($0.ruleId)] \($0.node.map { "node `\($0)`: " } ?? "")\($0.fix)" }
+        print(lines.joined(separator: "\n"))
+    }
+}
+
+extension Fix {
+    typealias Outcome = ModelFixer.Outcome
+}

@@ -1,0 +1,46 @@
+/// A change to a model file that a fix asks for, in terms of the IR (graph and node positions as in
+/// `Model.graphs`). A format's writer carries it out on the file, copying everything else unchanged.
+public enum ModelEdit: Sendable, Hashable, CustomStringConvertible {
+    /// Convert a weight's stored elements to another element type (its bytes are rewritten).
+    case convertWeight(graph: Int, name: String, to: DType)
+    /// Change the element type a declaration states (graph input, graph output, value_info).
+    case redeclare(graph: Int, name: String, to: DType)
+    /// Feed input `input` of node `node` through a new cast to `to`, inserted just before the node.
+    case castInput(graph: Int, node: Int, input: Int, to: DType)
+    /// Let node `node` write output `output` to a new value and cast that to `to` under the old name,
+    /// just after the node.
+    case castOutput(graph: Int, node: Int, output: Int, to: DType)
+    /// Set an attribute that holds an element type (a Cast's `to`).
+    case setTypeAttribute(graph: Int, node: Int, attribute: String, to: DType)
+
+    public var graph: Int {
+        switch self {
+        case .convertWeight(let graph, _, _), .redeclare(let graph, _, _), .castInput(let graph, _, _, _),
+             .castOutput(let graph, _, _, _), .setTypeAttribute(let graph, _, _, _):
+            return graph
+        }
+    }
+
+    public var description: String {
+        switch self {
+        case .convertWeight(_, let name, let dtype): return "convert weight `\(name)` to \(dtype.rawValue)"
+        case .redeclare(_, let name, let dtype): return "declare `\(name)` as \(dtype.rawValue)"
+        case .castInput(_, let node, let input, let dtype): return "cast input \(input) of node #\(node) to \(dtype.rawValue)"
+        case .castOutput(_, let node, let output, let dtype): return "cast output \(output) of node #\(node) to \(dtype.rawValue)"
+        case .setTypeAttribute(_, let node, let attribute, let dtype): return "set `\(attribute)` of node #\(node) to \(dtype.rawValue)"
+        }
+    }
+}
+
+/// A format that can carry out `ModelEdit`s: reads the original file, writes the edited copy.
+public protocol ModelWriter: Sendable {
+    static var format: Model.Format { get }
+    /// Writes `source` with the edits applied to `destination`; returns a one-line summary per edit.
+    static func write(_ edits: [ModelEdit], model: Model, from source: String, to destination: String) throws(WriteError) -> [String]
+}
+
+/// Why an edited copy could not be written. One line, without the path.
+public struct WriteError: Error, Sendable, CustomStringConvertible {
+    public var description: String
+    public init(_ description: String) { self.description = description }
+}
