@@ -17,6 +17,42 @@ enum ModelFixer {
         var remaining: [Finding] = []
         /// The fixed copy (a temporary file beside the destination), when anything changed.
         var fixedFile: String?
+        /// External data files linked or copied beside the destination (onnxruntime only reads them there).
+        var providedFiles: [String] = []
+
+        /// Removes what was written, when the fix is not kept.
+        func discard() {
+            for file in providedFiles + [fixedFile].compactMap({ $0 }) { try? FileManager.default.removeItem(atPath: file) }
+        }
+    }
+
+    /// A model written into another folder needs its external data files there too: onnxruntime refuses
+    /// absolute paths and paths leaving the model's folder. The originals stay untouched; a hard link (or a
+    /// copy across file systems) is put beside the destination unless a file of the same size is there.
+    static func provideExternalData(of model: Model, besides path: String, in folder: String) throws -> [String] {
+        let sourceFolder = URL(fileURLWithPath: path).deletingLastPathComponent().standardizedFileURL.path
+        guard URL(fileURLWithPath: folder).standardizedFileURL.path != sourceFolder else { return [] }
+        let locations = Set(model.graphs.flatMap { $0.values.values.compactMap(\.external?.location) })
+        var provided: [String] = []
+        for location in locations.sorted() where !location.hasPrefix("/") && !location.contains("..") {
+            let original = "\(sourceFolder)/\(location)", copy = "\(folder)/\(location)"
+            guard let size = try? FileManager.default.attributesOfItem(atPath: original)[.size] as? Int else { continue }
+            if let existing = try? FileManager.default.attributesOfItem(atPath: copy)[.size] as? Int {
+                guard existing == size else {
+                    throw CommandFailure(description: "\(copy): another file of this name is already there; the fixed model's external data would not match")
+                }
+                continue
+            }
+            do {
+                try FileManager.default.createDirectory(atPath: URL(fileURLWithPath: copy).deletingLastPathComponent().path,
+                                                        withIntermediateDirectories: true)
+                if link(original, copy) != 0 { try FileManager.default.copyItem(atPath: original, toPath: copy) }
+            } catch {
+                throw CommandFailure(description: "\(copy): cannot place the external data file beside the fixed model: \(error.localizedDescription)")
+            }
+            provided.append(copy)
+        }
+        return provided
     }
 
     /// Fixes `path` into a temporary file in `folder`; the caller moves it into place or deletes it.
@@ -29,6 +65,7 @@ enum ModelFixer {
             outcome.remaining = findings
             return outcome
         }
+        outcome.providedFiles = try provideExternalData(of: model, besides: path, in: folder)
         var source = path
         var seen: Set<[ModelEdit]> = []
         for round in 1...maximumRounds {
@@ -40,12 +77,14 @@ enum ModelFixer {
                 outcome.changes += try writer.write(edits, model: model, from: source, to: next)
             } catch {
                 try? FileManager.default.removeItem(atPath: next)
+                outcome.discard()
                 throw CommandFailure(description: "\(path): cannot write the fixed model: \(error)")
             }
             if let previous = outcome.fixedFile { try? FileManager.default.removeItem(atPath: previous) }
             outcome.fixedFile = next
             source = next
             do { model = try ModelLoader.load(path: next) } catch {
+                outcome.discard()
                 throw CommandFailure(description: "\(path): the fixed model does not read back (\(error)); nothing written")
             }
             findings = linter.lint(model, settings: settings)
@@ -115,15 +154,19 @@ struct Fix: ParsableCommand {
         let rules = configuration.select(from: try configOptions.allRules(configuration))
         let linter = Linter(rules: rules, knowledge: try RuleSet.builtinKnowledge(for: [settings.target]))
         let destination = inPlace ? path : output
-        let folder = try destination.map(ModelFixer.writableFolder) ?? NSTemporaryDirectory()
+        // A dry run works in a private folder of its own, removed afterwards.
+        let scratch = destination == nil ? NSTemporaryDirectory() + "tensorlint-dry-run-\(ProcessInfo.processInfo.processIdentifier)" : nil
+        if let scratch { try? FileManager.default.createDirectory(atPath: scratch, withIntermediateDirectories: true) }
+        defer { if let scratch { try? FileManager.default.removeItem(atPath: scratch) } }
+        let folder = try scratch ?? ModelFixer.writableFolder(of: destination!)
         let outcome = try ModelFixer.fix(path: path, in: folder, linter: linter, settings: settings, allowUnsafe: unsafeFixes)
         report(outcome, dryRun: dryRun)
-        guard let fixed = outcome.fixedFile else { throw ExitCode(ExitStatus.findings) }
-        if let destination, !dryRun {
-            try ModelFixer.move(fixed, to: destination)
-        } else {
-            try? FileManager.default.removeItem(atPath: fixed)
+        guard let fixed = outcome.fixedFile, let destination, !dryRun else {
+            outcome.discard()
+            throw ExitCode(outcome.fixedFile == nil ? ExitStatus.findings : ExitStatus.clean)
         }
+        try ModelFixer.move(fixed, to: destination)
+        for file in outcome.providedFiles { print("  external data: \(file)") }
     }
 
     private func report(_ outcome: Fix.Outcome, dryRun: Bool) {

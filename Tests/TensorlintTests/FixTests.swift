@@ -1,0 +1,98 @@
+import Foundation
+import Testing
+@testable import ONNXReader
+import TensorlintCLI
+import TensorlintEngine
+import TensorlintIR
+
+/// `tensorlint fix` on the example ONNX models, without Python: each fix cures what it claims to, the
+/// tensors it does not convert keep their bytes, and failures leave the original untouched.
+@Suite(.serialized) struct FixTests {
+    /// Each initializer's TensorProto bytes, by name (dense ones in the main graph).
+    func initializerBytes(_ path: String) throws -> [String: [UInt8]] {
+        let file = try MappedFile(path: path)
+        var parser = ModelParser(bytes: file.bytes, modelFolder: "")
+        _ = try parser.parseModel(path: path)
+        var reader = WireReader(file.bytes, range: parser.graphRanges[0], message: "GraphProto")
+        var tensors: [String: [UInt8]] = [:]
+        while let field = try reader.nextField() {
+            guard field.number == 5 else { try reader.skip(field.wireType); continue }
+            let range = try reader.lengthDelimited()
+            let header = try ModelParser.tensorHeader(WireReader(file.bytes, range: range, message: "TensorProto"))
+            tensors[header.name] = Array(file.bytes[range])
+        }
+        return tensors
+    }
+
+    func errors(_ path: String) throws -> [Finding] {
+        try Engine.lint(path, converter: .onnxruntime).filter { $0.severity == .error }
+    }
+
+    @Test(arguments: [
+        ("add_fp16_fp32_initializer.onnx", "ort-type-parameter-mismatch", ["b"]),
+        ("max_variadic_mixed.onnx", "ort-type-parameter-mismatch", ["c"]),
+        ("add_fp16_fp32_sparse_initializer.onnx", "ort-type-parameter-mismatch", []),
+        ("cast_to_fp32_declared_fp16.onnx", "ort-declared-type-mismatch", []),
+        ("resize_fp16_scales.onnx", "ort-disallowed-input-type", ["scales"]),
+        ("gemm_bf16.onnx", "ort-missing-cpu-kernel", []),
+        ("leaky_relu_bf16.onnx", "ort-missing-cpu-kernel", []),
+        ("overridable_input_conflict.onnx", "ort-initializer-type-conflict", ["w"]),
+    ])
+    func fixCuresTheFindingAndKeepsOtherTensors(_ fixture: String, _ rule: String, _ converted: [String]) throws {
+        let original = Repo.example(fixture)
+        #expect(try errors(original).contains { $0.ruleId == rule })
+        let fixed = temporaryDirectory().appendingPathComponent(fixture).path
+        #expect(runTensorlint(["fix", "--target", "onnxruntime", original, "--output", fixed]) == 0)
+        let left = try errors(fixed)
+        #expect(left.isEmpty, "errors left in the fixed \(fixture): \(left.map(\.message))")
+        let before = try initializerBytes(original), after = try initializerBytes(fixed)
+        for (name, bytes) in before where !converted.contains(name) {
+            #expect(after[name] == bytes, "\(name) changed")
+        }
+        for name in converted {
+            #expect(after[name] != nil && after[name] != before[name], "\(name) was not converted")
+        }
+    }
+
+    @Test func convertedWeightsKeepTheirValues() throws {
+        // resize's scales [1, 1, 2, 2] in fp16 become fp32 raw_data holding the same numbers.
+        let fixed = temporaryDirectory().appendingPathComponent("resize.onnx").path
+        #expect(runTensorlint(["fix", "--target", "onnxruntime", Repo.example("resize_fp16_scales.onnx"), "-o", fixed]) == 0)
+        let scales = try #require(try initializerBytes(fixed)["scales"])
+        let payload: [UInt8] = [1, 1, 2, 2].flatMap { (value: Float) in withUnsafeBytes(of: value.bitPattern.littleEndian, Array.init) }
+        #expect(scales.suffix(payload.count).elementsEqual(payload))
+    }
+
+    @Test func nothingToFixIsExitOneAndWritesNothing() throws {
+        let output = temporaryDirectory().appendingPathComponent("out.onnx").path
+        #expect(runTensorlint(["fix", "--target", "onnxruntime", Repo.example("add_fp16.onnx"), "-o", output]) == 1)
+        #expect(!FileManager.default.fileExists(atPath: output))
+        #expect(runTensorlint(["fix", "--target", "onnxruntime", "--dry-run", Repo.example("add_fp16_fp32_initializer.onnx")]) == 0)
+    }
+
+    @Test func inPlaceReplacesTheFileAtomically() throws {
+        let directory = temporaryDirectory()
+        let path = directory.appendingPathComponent("model.onnx").path
+        try FileManager.default.copyItem(atPath: Repo.example("cast_to_fp32_declared_fp16.onnx"), toPath: path)
+        #expect(runTensorlint(["fix", "--target", "onnxruntime", "--in-place", path]) == 0)
+        #expect(try errors(path).isEmpty)
+        #expect(try FileManager.default.contentsOfDirectory(atPath: directory.path) == ["model.onnx"], "no temporary file left")
+    }
+
+    @Test func failuresExitTwoAndLeaveTheOriginal() throws {
+        let directory = temporaryDirectory()
+        let path = directory.appendingPathComponent("model.onnx").path
+        try FileManager.default.copyItem(atPath: Repo.example("add_fp16_fp32_initializer.onnx"), toPath: path)
+        let original = try Data(contentsOf: URL(fileURLWithPath: path))
+        #expect(runTensorlint(["fix", "--target", "onnxruntime", directory.appendingPathComponent("missing.onnx").path, "-o", path + ".out"]) == 2)
+        #expect(runTensorlint(["fix", "--target", "onnxruntime", path, "-o", "/no/such/folder/out.onnx"]) == 2)
+        #expect(runTensorlint(["fix", "--target", "onnxruntime", path]) == 2, "one of --output, --in-place, --dry-run is required")
+        #expect(runTensorlint(["fix", "--target", "onnxruntime", Repo.broken("truncated.onnx"), "-o", path + ".out"]) == 2)
+        try FileManager.default.setAttributes([.posixPermissions: 0o444], ofItemAtPath: path)
+        if getuid() != 0 {  // root may write anyway
+            #expect(runTensorlint(["fix", "--target", "onnxruntime", "--in-place", path]) == 2)
+        }
+        #expect(try Data(contentsOf: URL(fileURLWithPath: path)) == original)
+        #expect(try FileManager.default.contentsOfDirectory(atPath: directory.path) == ["model.onnx"])
+    }
+}
