@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Lints a generated ~1 GB fp32 ONNX model and compares with onnx's own checker on the same file:
+# Lints a generated ~1 GB fp32 ONNX model and compares with onnx's own checker on the same file, then
+# times `tensorlint fix` on the same model with one fp16 bias (an Add onnxruntime refuses):
 #   scripts/benchmark_large_onnx.sh [SIZE_MB] [RUNS]
 # The model is written to a temporary folder (never committed) and removed afterwards. PYTHON names an
 # interpreter with the onnx package for the comparison (default: python3); without onnx it is skipped.
@@ -15,6 +16,19 @@ python3 scripts/make_large_onnx_model.py "$model" "$size"
 echo "== tensorlint lint --target onnxruntime"
 lint=$(scripts/benchmark.sh "$model" "$runs")
 echo "$lint"
+mixed="$work/mixed.onnx"
+python3 scripts/make_large_onnx_model.py "$mixed" "$size" --mixed >/dev/null
+echo "== tensorlint fix --target onnxruntime (one fp16 bias in $size MB of weights)"
+start=$(date +%s%N)
+out=$( { /usr/bin/time -v .build/release/tensorlint fix --target onnxruntime "$mixed" -o "$work/fixed.onnx" >/dev/null; } 2>&1)
+end=$(date +%s%N)
+echo "wall time: $(awk -v ns="$((end - start))" 'BEGIN { printf "%.1f", ns / 1e6 }') ms (two rounds of reading and linting, one full copy written)"
+echo "peak RSS: $(echo "$out" | awk -F': ' '/Maximum resident set size/ {print $2}') KiB"
+start=$(date +%s%N)
+cp "$mixed" "$work/copy.onnx"
+end=$(date +%s%N)
+echo "for comparison, cp of the same file: $(awk -v ns="$((end - start))" 'BEGIN { printf "%.1f", ns / 1e6 }') ms"
+rm -f "$work/fixed.onnx" "$work/copy.onnx" "$mixed"
 if ! "$python" -c "import onnx" 2>/dev/null; then
     echo "== onnx.checker: skipped ($python has no onnx package; set PYTHON)"
     exit 0

@@ -1,16 +1,17 @@
 #!/usr/bin/env python3
 """Write a large fp32 ONNX model for benchmarks (never committed):
 
-    python3 scripts/make_large_onnx_model.py OUT.onnx [SIZE_MB]     # default 1024 MB of weights
+    python3 scripts/make_large_onnx_model.py OUT.onnx [SIZE_MB] [--mixed]   # default 1024 MB of weights
 
 A chain of MatMul + Add + Relu layers on 4096-wide activations, whose 4096x4096 fp32 weights total about
 SIZE_MB. Standard library only; the weights are streamed to disk in chunks (a repeating non-zero
-pattern), so writing a 1 GB model needs no 1 GB of memory.
+pattern), so writing a 1 GB model needs no 1 GB of memory. With --mixed the first bias is stored as fp16, the
+damage an fp16 conversion leaves (onnxruntime refuses the Add): a model for benchmarking `tensorlint fix`.
 """
 import struct
 import sys
 
-from make_example_onnx_models import FLOAT, bytes_field, graph, int_field, key, node, tensor, value_info, varint
+from make_example_onnx_models import FLOAT, FLOAT16, bytes_field, graph, int_field, key, node, tensor, value_info, varint
 
 WIDTH = 4096
 CHUNK = struct.pack("<1024f", *[((i * 37) % 101 - 50) / 5000.0 for i in range(1024)])
@@ -25,7 +26,9 @@ def weight_header(name):
 
 
 def main():
-    out, size_mb = sys.argv[1], int(sys.argv[2]) if len(sys.argv) > 2 else 1024
+    mixed = "--mixed" in sys.argv
+    arguments = [argument for argument in sys.argv[1:] if argument != "--mixed"]
+    out, size_mb = arguments[0], int(arguments[1]) if len(arguments) > 1 else 1024
     layers = max(1, round(size_mb * 1024 * 1024 / (WIDTH * WIDTH * 4)))
     nodes, small = [], []
     current = "x"
@@ -33,7 +36,7 @@ def main():
         nodes += [node("MatMul", [current, "w%d" % layer], ["m%d" % layer], name="matmul_%d" % layer),
                   node("Add", ["m%d" % layer, "b%d" % layer], ["a%d" % layer], name="add_%d" % layer),
                   node("Relu", ["a%d" % layer], ["r%d" % layer], name="relu_%d" % layer)]
-        small.append(tensor("b%d" % layer, FLOAT, [WIDTH]))
+        small.append(tensor("b%d" % layer, FLOAT16 if mixed and layer == 0 else FLOAT, [WIDTH]))
         current = "r%d" % layer
     rest = graph(nodes, [("x", FLOAT, [1, WIDTH])], [(current, FLOAT, [1, WIDTH])], small, name="large")
     weights = [weight_header("w%d" % layer) for layer in range(layers)]

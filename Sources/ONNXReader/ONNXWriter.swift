@@ -25,18 +25,28 @@ public struct ONNXWriter: ModelWriter {
         var rewriter = Rewriter(bytes: file.bytes, graphRanges: parser.graphRanges, model: model)
         try rewriter.plan(Array(Set(edits)))
         let pieces = try rewriter.rewriteModel()
-        try Self.write(pieces, bytes: file.bytes, to: destination)
+        try Self.write(pieces, from: source, to: destination)
         return rewriter.summary
     }
 
-    private static func write(_ pieces: [Piece], bytes: UnsafeRawBufferPointer, to path: String) throws(WriteError) {
+    /// Streams the pieces to the destination; spans of the original are read with `pread` through a small
+    /// buffer rather than from the mapping, so copying a 1 GB model does not map 1 GB into the process.
+    private static func write(_ pieces: [Piece], from source: String, to path: String) throws(WriteError) {
+        let input = open(source, O_RDONLY)
+        guard input >= 0 else { throw WriteError("cannot read \(source): \(String(cString: strerror(errno)))") }
+        defer { close(input) }
         guard let stream = fopen(path, "wb") else { throw WriteError("cannot create \(path): \(String(cString: strerror(errno)))") }
+        var buffer = [UInt8](repeating: 0, count: 1 << 22)
         var failed = false
         for piece in pieces where !failed {
             switch piece {
             case .original(let range):
-                guard !range.isEmpty else { continue }
-                failed = fwrite(bytes.baseAddress! + range.lowerBound, 1, range.count, stream) != range.count
+                var offset = range.lowerBound
+                while offset < range.upperBound, !failed {
+                    let count = buffer.withUnsafeMutableBytes { pread(input, $0.baseAddress, min($0.count, range.upperBound - offset), off_t(offset)) }
+                    failed = count <= 0 || buffer.withUnsafeBytes { fwrite($0.baseAddress, 1, count, stream) } != count
+                    offset += max(count, 0)
+                }
             case .new(let data):
                 failed = data.withUnsafeBytes { fwrite($0.baseAddress, 1, data.count, stream) } != data.count
             }

@@ -124,6 +124,12 @@ struct Lint: ParsableCommand {
     @Option(name: [.short, .customLong("output")], help: "Write the report to this file instead of standard output.")
     var output: String?
 
+    @Flag(help: "Apply safe automatic fixes to the models in place first, then report what is left.")
+    var fix = false
+
+    @Flag(name: .customLong("unsafe-fixes"), help: "With --fix, also apply unsafe fixes.")
+    var unsafeFixes = false
+
     @OptionGroup var targetOptions: TargetOptions
     @OptionGroup var configOptions: ConfigOptions
 
@@ -149,6 +155,9 @@ struct Lint: ParsableCommand {
         let items = FileCollector.collect(paths, isIncluded: configuration.includes(relativePath:), relativeTo: base)
         var results: [LintReport.FileResult] = []
         for item in items {
+            if fix, let fixed = try? ModelFixer.fixInPlace(item.path, linter: linter, settings: settings, allowUnsafe: unsafeFixes) {
+                warn("\(item.path): fixed (\(fixed.joined(separator: "; ")))")
+            }
             do throws(ReadError) {
                 let model = try ModelLoader.load(path: item.path)
                 results.append(.init(path: item.path, format: model.format, layout: model.layout,

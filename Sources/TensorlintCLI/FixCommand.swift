@@ -93,6 +93,16 @@ enum ModelFixer {
         return outcome
     }
 
+    /// Fixes a model in place (for `lint --fix`): the changes made, or `nil` when none applies. A file that
+    /// cannot be fixed is left as it is and reported by the lint that follows.
+    static func fixInPlace(_ path: String, linter: Linter, settings: Settings, allowUnsafe: Bool) throws -> [String]? {
+        guard access(path, W_OK) == 0 else { return nil }
+        let outcome = try fix(path: path, in: try writableFolder(of: path), linter: linter, settings: settings, allowUnsafe: allowUnsafe)
+        guard let fixed = outcome.fixedFile else { return nil }
+        try move(fixed, to: path)
+        return outcome.changes
+    }
+
     static func allowed(_ applicability: FixApplicability, allowUnsafe: Bool) -> Bool {
         applicability == .safe || (applicability == .unsafe && allowUnsafe)
     }
