@@ -172,6 +172,8 @@ def models():
                                             module=("act", "torch.nn.modules.activation.CELU"))
     yield "clamp_min.fp16.aten.pt2", False, unary("clamp_min", "torch.ops.aten.clamp_min.default", [("min", 0.1)], "fp16")
     yield "clamp_min.fp32.aten.pt2", True, unary("clamp_min", "torch.ops.aten.clamp_min.default", [("min", 0.1)], "fp32")
+    # The torch 2.7 layout keeps weights in a pickle: `tensorlint fix` cannot make it fp32.
+    yield "clamp_min.fp16.torch27.pt2", True, unary("clamp_min", "torch.ops.aten.clamp_min.default", [("min", 0.1)], "fp16")
 
     p = Program("where_scalar_other")
     x = p.user_input("x", "fp32", X)

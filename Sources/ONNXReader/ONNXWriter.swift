@@ -12,6 +12,11 @@ import TensorlintIR
 public struct ONNXWriter: ModelWriter {
     public static let format = Model.Format.onnx
 
+    public static func supports(_ edit: ModelEdit, in model: Model) -> Bool {
+        if case .convertModel = edit { return false }
+        return true
+    }
+
     public static func write(_ edits: [ModelEdit], model: Model, from source: String, to destination: String) throws(WriteError) -> [String] {
         let file: MappedFile
         var parser: ModelParser
@@ -184,6 +189,8 @@ struct Rewriter {
                 plan.nodes[index, default: NodePlan()].after.append(
                     Encode.cast(computed, value, name: freshName("tensorlint_cast_\(value)"), to: try dataType(dtype)))
                 summary.append("inserted Cast(to=\(dtype.rawValue)) on output `\(value)` of `\(node.op.description)` node `\(node.name)`")
+            case .convertModel:
+                throw WriteError("converting a whole ONNX model is not supported")
             case .setTypeAttribute(_, let index, let attribute, let dtype):
                 guard index < graph.nodes.count else { throw WriteError("no node #\(index)") }
                 plan.nodes[index, default: NodePlan()].typeAttributes[attribute] = try dataType(dtype)

@@ -3,11 +3,12 @@ import Foundation
 import ONNXReader
 import TensorlintEngine
 import TensorlintIR
+import TorchExportReader
 
 /// Applies the automatic fixes of a model's findings, round after round (a fix can uncover the next
 /// finding: a retyped value meets another op), and checks each round by reading and linting the result.
 enum ModelFixer {
-    static let writers: [Model.Format: any ModelWriter.Type] = [.onnx: ONNXWriter.self]
+    static let writers: [Model.Format: any ModelWriter.Type] = [.onnx: ONNXWriter.self, .torchExport: TorchExportWriter.self]
     static let maximumRounds = 8
 
     struct Outcome {
@@ -70,6 +71,8 @@ enum ModelFixer {
         var seen: Set<[ModelEdit]> = []
         for round in 1...maximumRounds {
             let edits = findings.filter { allowed($0.fixApplicability, allowUnsafe: allowUnsafe) }.flatMap(\.edits)
+                .filter { writer.supports($0, in: model) }
+                .reduce(into: [ModelEdit]()) { unique, edit in if !unique.contains(edit) { unique.append(edit) } }
             // Stop when nothing is left to do, or when a round would repeat an earlier one (no progress).
             guard !edits.isEmpty, seen.insert(Set(edits).sorted { $0.description < $1.description }).inserted else { break }
             let next = "\(folder)/.tensorlint-fix-\(ProcessInfo.processInfo.processIdentifier)-\(round)-\(URL(fileURLWithPath: path).lastPathComponent)"

@@ -88,6 +88,12 @@ public enum Fixers {
         "cast-to-allowed-type": { $0.onnxIssue(.disallowedInputType)?.edits ?? [] },
         "retype-declaration": { $0.onnxIssue(.declaredTypeMismatch)?.edits ?? [] },
         "cast-around-op": { $0.onnxIssue(.missingKernel)?.edits ?? [] },
+        // An fp16/bf16 torch model meant for coremltools becomes fp32 (exact); coremltools lowers precision itself.
+        "keep-fp32": { context in
+            let narrow: Set<DType> = [.float16, .bfloat16]
+            let hasNarrow = context.model.graphs.contains { $0.values.values.contains { $0.dtype.map(narrow.contains) == true } }
+            return hasNarrow ? [.convertModel(from: [.bfloat16, .float16], to: .float32)] : []
+        },
         // The declared input type is the model's interface: the initializer's bytes are converted to it.
         "convert-initializer": { context in
             Predicates.initializerConflicts(context.model).compactMap { graph, value, _, declared in

@@ -12,12 +12,17 @@ public enum ModelEdit: Sendable, Hashable, CustomStringConvertible {
     case castOutput(graph: Int, node: Int, output: Int, to: DType)
     /// Set an attribute that holds an element type (a Cast's `to`).
     case setTypeAttribute(graph: Int, node: Int, attribute: String, to: DType)
+    /// Make the whole model compute in another floating type: every tensor of the `from` types (values,
+    /// weights, constants) and every dtype argument naming one of them becomes `to`.
+    case convertModel(from: [DType], to: DType)
 
     public var graph: Int {
         switch self {
         case .convertWeight(let graph, _, _), .redeclare(let graph, _, _), .castInput(let graph, _, _, _),
              .castOutput(let graph, _, _, _), .setTypeAttribute(let graph, _, _, _):
             return graph
+        case .convertModel:
+            return 0
         }
     }
 
@@ -28,6 +33,7 @@ public enum ModelEdit: Sendable, Hashable, CustomStringConvertible {
         case .castInput(_, let node, let input, let dtype): return "cast input \(input) of node #\(node) to \(dtype.rawValue)"
         case .castOutput(_, let node, let output, let dtype): return "cast output \(output) of node #\(node) to \(dtype.rawValue)"
         case .setTypeAttribute(_, let node, let attribute, let dtype): return "set `\(attribute)` of node #\(node) to \(dtype.rawValue)"
+        case .convertModel(let from, let dtype): return "convert every \(from.map(\.rawValue).joined(separator: "/")) tensor to \(dtype.rawValue)"
         }
     }
 }
@@ -35,6 +41,8 @@ public enum ModelEdit: Sendable, Hashable, CustomStringConvertible {
 /// A format that can carry out `ModelEdit`s: reads the original file, writes the edited copy.
 public protocol ModelWriter: Sendable {
     static var format: Model.Format { get }
+    /// Whether this writer can carry out the edit on this model (a file layout may rule it out).
+    static func supports(_ edit: ModelEdit, in model: Model) -> Bool
     /// Writes `source` with the edits applied to `destination`; returns a one-line summary per edit.
     static func write(_ edits: [ModelEdit], model: Model, from source: String, to destination: String) throws(WriteError) -> [String]
 }

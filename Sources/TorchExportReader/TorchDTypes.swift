@@ -2,6 +2,11 @@ import TensorlintIR
 
 /// torch's *serializer* ScalarType numbering (`torch/_export/serde/schema.py`), which is not c10's.
 enum TorchSerializedDType {
+    /// The serializer code of a dtype (the inverse of `dtype(_:)`).
+    static func code(_ dtype: DType) -> Int? {
+        (0...64).first { self.dtype($0) == dtype }
+    }
+
     static func dtype(_ code: Int) -> DType? {
         switch code {
         case 1: return .uint8

@@ -35,7 +35,7 @@ public struct TorchExportReader: ModelReader {
                 throw .malformed("pt2 archive has no models/*.json program")
             }
             programEntry = model
-            layoutName = "pt2 archive"
+            layoutName = TorchExportWriter.pt2LayoutName
         }
         var parser = ExportedProgramParser(entryName: programEntry)
         let program = try parser.parse(try entries.data(programEntry))

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import ONNXReader
+@testable import TorchExportReader
 import TensorlintCLI
 import TensorlintEngine
 import TensorlintIR
@@ -94,5 +95,52 @@ import TensorlintIR
         }
         #expect(try Data(contentsOf: URL(fileURLWithPath: path)) == original)
         #expect(try FileManager.default.contentsOfDirectory(atPath: directory.path) == ["model.onnx"])
+    }
+}
+
+/// "Keep the model fp32" on torch.export archives: the PT2 layout is rewritten, the pickled one is not.
+@Suite(.serialized) struct KeepFP32Tests {
+    @Test func pt2ArchiveBecomesFP32WithWidenedWeights() throws {
+        let original = Repo.example("linear.bf16.aten.pt2")
+        #expect(try Engine.lint(original).contains { $0.ruleId == "coreml-bfloat16-tensor" })
+        let fixed = temporaryDirectory().appendingPathComponent("linear.pt2").path
+        #expect(runTensorlint(["fix", original, "--output", fixed]) == 0)
+        let model = try ModelLoader.load(path: fixed)
+        let dtypes = Set(model.graphs.flatMap { $0.values.values.compactMap(\.dtype) })
+        #expect(dtypes == [.float32])
+        #expect(try Engine.lint(fixed).isEmpty)
+
+        let before = try ZipEntries(path: original), after = try ZipEntries(path: fixed)
+        #expect(before.names == after.names)
+        for name in before.names {
+            let old = try before.data(name, limit: .max), new = try after.data(name, limit: .max)
+            if name.contains("/data/weights/weight_") {
+                #expect(new.count == 2 * old.count, "\(name) widened from 2 to 4 bytes per element")
+            } else if name.hasSuffix(".json") {
+                #expect(!String(decoding: new, as: UTF8.self).contains("\"dtype\": 13"))
+            } else {
+                #expect(new == old, "\(name) copied unchanged")
+            }
+        }
+    }
+
+    @Test func bf16WeightsWidenExactly() {
+        // 1.0, -2.5 and 0.1 (rounded to bf16) keep their values as float32.
+        let values: [Float] = [1.0, -2.5, Float(bitPattern: 0x3DCC_0000)]
+        let bf16 = Data(values.flatMap { value -> [UInt8] in
+            let bits = UInt16(value.bitPattern >> 16)
+            return [UInt8(bits & 0xFF), UInt8(bits >> 8)]
+        })
+        let widened = TorchExportWriter.widen(bf16, from: .bfloat16)
+        let floats = stride(from: 0, to: widened.count, by: 4).map { offset in
+            Float(bitPattern: widened[offset..<offset + 4].enumerated().reduce(UInt32(0)) { $0 | UInt32($1.element) << (8 * $1.offset) })
+        }
+        #expect(floats == values)
+    }
+
+    @Test func flatZipLayoutIsNotFixed() {
+        let output = temporaryDirectory().appendingPathComponent("out.pt2").path
+        #expect(runTensorlint(["fix", Repo.example("clamp_min.fp16.torch27.pt2"), "--output", output]) == 1)
+        #expect(!FileManager.default.fileExists(atPath: output))
     }
 }

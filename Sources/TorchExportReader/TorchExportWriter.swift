@@ -1,0 +1,116 @@
+import Foundation
+import TensorlintIR
+import ZIPFoundation
+
+/// Writes an fp32 copy of a torch.export archive in the PT2 layout ("keep the model fp32"): the dtype of
+/// every tensor's metadata and every dtype argument in the program JSON, the weight and constant configs,
+/// and the raw weight and constant files (fp16/bf16 widened to fp32, which is exact). The JSON is edited as
+/// text, so everything else in it stays byte for byte; other entries are copied unchanged. The older flat
+/// layout keeps its weights in a pickle, which tensorlint never opens: it is not supported.
+public struct TorchExportWriter: ModelWriter {
+    public static let format = Model.Format.torchExport
+
+    public static func supports(_ edit: ModelEdit, in model: Model) -> Bool {
+        guard case .convertModel(let from, let to) = edit, to == .float32 else { return false }
+        return model.layout.hasPrefix(pt2LayoutName) && from.allSatisfy { [.float16, .bfloat16].contains($0) }
+    }
+
+    static let pt2LayoutName = "pt2 archive"
+
+    public static func write(_ edits: [ModelEdit], model: Model, from source: String, to destination: String) throws(WriteError) -> [String] {
+        guard edits.count == 1, let edit = edits.first, supports(edit, in: model), case .convertModel(let from, _) = edit else {
+            throw WriteError("torch.export archives support only converting a PT2-layout model to float32")
+        }
+        let codes = Set(from.compactMap(TorchSerializedDType.code))
+        guard let float32 = TorchSerializedDType.code(.float32) else { throw WriteError("no serializer code for float32") }
+        do {
+            let entries = try ZipEntries(path: source)
+            var replaced: [String: Data] = [:]
+            var summary: [String] = []
+            var converted = 0, bytesBefore = 0, bytesAfter = 0
+            for name in entries.names {
+                if name.hasSuffix("_weights_config.json") || name.hasSuffix("_constants_config.json") {
+                    let text = try entries.data(name)
+                    let folder = String(name[..<(name.lastIndex(of: "/") ?? name.startIndex)])
+                    for (file, dtype) in try payloads(in: text, config: name, codes: codes) {
+                        let path = folder.isEmpty ? file : "\(folder)/\(file)"
+                        let payload = try entries.data(path, limit: UInt64.max)
+                        let widened = widen(payload, from: dtype)
+                        replaced[path] = widened
+                        converted += 1
+                        bytesBefore += payload.count
+                        bytesAfter += widened.count
+                    }
+                    replaced[name] = retype(text, codes: codes, to: float32)
+                } else if name.contains("/models/"), name.hasSuffix(".json") {
+                    replaced[name] = retype(try entries.data(name), codes: codes, to: float32)
+                }
+            }
+            try rewrite(entries, replacing: replaced, to: destination)
+            summary.append("converted the program's fp16/bf16 tensor metadata and dtype arguments to float32")
+            if converted > 0 {
+                summary.append("widened \(converted) weight and constant file\(converted == 1 ? "" : "s") to float32 (\(bytesBefore) → \(bytesAfter) bytes)")
+            }
+            summary.append("convert the fp32 copy with `ct.convert(torch.export.load(PATH), compute_precision=ct.precision.FLOAT16)`; for fp16 inputs and outputs add `minimum_deployment_target=ct.target.iOS16, inputs=[ct.TensorType(dtype=np.float16)]`")
+            return summary
+        } catch let error as WriteError {
+            throw error
+        } catch {
+            throw WriteError("\(error)")
+        }
+    }
+
+    /// `"dtype": 6` (tensor metadata) and `"as_scalar_type": 6` (dtype arguments) as object keys: after `{`,
+    /// `,` or white space, never after the backslash of a quote inside a string.
+    static func retype(_ json: Data, codes: Set<Int>, to target: Int) -> Data {
+        let text = String(decoding: json, as: UTF8.self)
+        let pattern = /(?<before>[{,\s])"(?<key>dtype|as_scalar_type)"(?<gap>\s*:\s*)(?<code>\d+)(?=\s*[,}])/
+        let result = text.replacing(pattern) { match in
+            guard let code = Int(match.output.code), codes.contains(code) else { return String(match.output.0) }
+            return "\(match.output.before)\"\(match.output.key)\"\(match.output.gap)\(target)"
+        }
+        return Data(result.utf8)
+    }
+
+    /// The raw (unpickled) payload files of the config whose tensors have one of `codes`.
+    static func payloads(in config: Data, config name: String, codes: Set<Int>) throws -> [(String, DType)] {
+        guard let root = try JSONSerialization.jsonObject(with: config) as? [String: Any],
+              let entries = root["config"] as? [String: Any] else { throw WriteError("\(name) is not a payload config") }
+        var files: [(String, DType)] = []
+        for (fqn, raw) in entries.sorted(by: { $0.key < $1.key }) {
+            guard let meta = raw as? [String: Any], let tensor = meta["tensor_meta"] as? [String: Any],
+                  let code = tensor["dtype"] as? Int, codes.contains(code), let dtype = TorchSerializedDType.dtype(code) else { continue }
+            guard meta["use_pickle"] as? Bool != true, let path = meta["path_name"] as? String else {
+                throw WriteError("`\(fqn)` is stored as a pickle, which tensorlint does not open")
+            }
+            files.append((path, dtype))
+        }
+        return files
+    }
+
+    /// fp16 or bf16 little-endian elements → float32 (exact).
+    static func widen(_ payload: Data, from dtype: DType) -> Data {
+        var out = Data(capacity: payload.count * 2)
+        payload.withUnsafeBytes { bytes in
+            for offset in stride(from: 0, to: bytes.count - 1, by: 2) {
+                let bits = UInt16(bytes[offset]) | UInt16(bytes[offset + 1]) << 8
+                let value = dtype == .bfloat16 ? Float(bitPattern: UInt32(bits) << 16) : Float(Float16(bitPattern: bits))
+                withUnsafeBytes(of: value.bitPattern.littleEndian) { out.append(contentsOf: $0) }
+            }
+        }
+        return out
+    }
+
+    /// A new stored (uncompressed) archive with the entries in their original order.
+    static func rewrite(_ entries: ZipEntries, replacing replaced: [String: Data], to destination: String) throws {
+        let url = URL(fileURLWithPath: destination)
+        try? FileManager.default.removeItem(at: url)
+        let output = try Archive(url: url, accessMode: .create)
+        for name in entries.names {
+            let data = try replaced[name] ?? entries.data(name, limit: UInt64.max)
+            try output.addEntry(with: name, type: .file, uncompressedSize: Int64(data.count), compressionMethod: .none) { position, size in
+                data.subdata(in: Int(position)..<Int(position) + size)
+            }
+        }
+    }
+}
