@@ -18,6 +18,36 @@ public struct ONNXWriter: ModelWriter {
     }
 
     public static func write(_ edits: [ModelEdit], model: Model, from source: String, to destination: String) throws(WriteError) -> [String] {
+        let (pieces, summary, _) = try rewrite(edits, model: model, from: source)
+        try Self.write(pieces, from: source, to: destination)
+        return summary
+    }
+
+    public static func replacements(_ edits: [ModelEdit], model: Model, from source: String) -> [ByteReplacement]? {
+        guard let (pieces, _, size) = try? rewrite(edits, model: model, from: source) else { return nil }
+        var replacements: [ByteReplacement] = []
+        var cursor = 0
+        var inserted: [UInt8] = []
+        func flush(upTo end: Int) {
+            if end > cursor || !inserted.isEmpty { replacements.append(ByteReplacement(offset: cursor, length: end - cursor, inserted: inserted)) }
+            inserted = []
+        }
+        for piece in pieces {
+            switch piece {
+            case .original(let range):
+                guard !range.isEmpty else { continue }
+                flush(upTo: range.lowerBound)
+                cursor = range.upperBound
+            case .new(let bytes):
+                inserted += bytes
+            }
+        }
+        flush(upTo: size)
+        return replacements
+    }
+
+    /// The edited file as pieces, the summary of the changes and the original's size.
+    private static func rewrite(_ edits: [ModelEdit], model: Model, from source: String) throws(WriteError) -> ([Piece], [String], Int) {
         let file: MappedFile
         var parser: ModelParser
         do {
@@ -29,9 +59,7 @@ public struct ONNXWriter: ModelWriter {
         }
         var rewriter = Rewriter(bytes: file.bytes, graphRanges: parser.graphRanges, model: model)
         try rewriter.plan(Array(Set(edits)))
-        let pieces = try rewriter.rewriteModel()
-        try Self.write(pieces, from: source, to: destination)
-        return rewriter.summary
+        return (try rewriter.rewriteModel(), rewriter.summary, file.bytes.count)
     }
 
     /// Streams the pieces to the destination; spans of the original are read with `pread` through a small

@@ -160,8 +160,9 @@ struct Lint: ParsableCommand {
             }
             do throws(ReadError) {
                 let model = try ModelLoader.load(path: item.path)
-                results.append(.init(path: item.path, format: model.format, layout: model.layout,
-                                     findings: linter.lint(model, settings: settings), error: nil))
+                var findings = linter.lint(model, settings: settings)
+                if format == "sarif" { ModelFixer.attachReplacements(&findings, model: model, path: item.path) }
+                results.append(.init(path: item.path, format: model.format, layout: model.layout, findings: findings, error: nil))
             } catch {
                 warn("\(item.path): \(error)")
                 results.append(.init(path: item.path, format: nil, layout: nil, findings: [], error: error.description))

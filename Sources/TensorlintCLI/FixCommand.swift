@@ -106,6 +106,16 @@ enum ModelFixer {
         return outcome.changes
     }
 
+    /// Each fixable finding's edits as byte replacements of the file, for SARIF `fixes`.
+    static func attachReplacements(_ findings: inout [Finding], model: Model, path: String) {
+        guard let writer = writers[model.format] else { return }
+        for index in findings.indices where !findings[index].edits.isEmpty && findings[index].fixApplicability != .displayOnly {
+            let edits = findings[index].edits.filter { writer.supports($0, in: model) }
+            guard !edits.isEmpty else { continue }
+            findings[index].replacements = writer.replacements(edits, model: model, from: path)
+        }
+    }
+
     static func allowed(_ applicability: FixApplicability, allowUnsafe: Bool) -> Bool {
         applicability == .safe || (applicability == .unsafe && allowUnsafe)
     }

@@ -10,6 +10,8 @@ public struct Finding: Sendable {
     public var automaticFix: String?
     /// What the automatic fix would change in the file; empty when it has nothing to do here.
     public var edits: [ModelEdit] = []
+    /// The same change as byte replacements of the file, when the format's writer can say (for SARIF `fixes`).
+    public var replacements: [ByteReplacement]?
     public var file: String
     /// Graph and node the finding is about; `nil` for model-level findings.
     public var graph: String?

@@ -38,11 +38,26 @@ public enum ModelEdit: Sendable, Hashable, CustomStringConvertible {
     }
 }
 
+/// A change to a file's bytes: `length` bytes at `offset` replaced by `inserted` (SARIF's binary replacements).
+public struct ByteReplacement: Sendable, Equatable {
+    public var offset: Int
+    public var length: Int
+    public var inserted: [UInt8]
+
+    public init(offset: Int, length: Int, inserted: [UInt8]) {
+        self.offset = offset
+        self.length = length
+        self.inserted = inserted
+    }
+}
+
 /// A format that can carry out `ModelEdit`s: reads the original file, writes the edited copy.
 public protocol ModelWriter: Sendable {
     static var format: Model.Format { get }
     /// Whether this writer can carry out the edit on this model (a file layout may rule it out).
     static func supports(_ edit: ModelEdit, in model: Model) -> Bool
+    /// The edits as byte replacements of `source`, when they can be expressed that way (`nil` otherwise).
+    static func replacements(_ edits: [ModelEdit], model: Model, from source: String) -> [ByteReplacement]?
     /// Writes `source` with the edits applied to `destination`; returns a one-line summary per edit.
     static func write(_ edits: [ModelEdit], model: Model, from source: String, to destination: String) throws(WriteError) -> [String]
 }

@@ -85,6 +85,18 @@ public struct SARIFReporter: Reporter {
             "properties": ["fix": finding.fix, "fixApplicability": finding.fixApplicability.rawValue],
         ]
         if let ruleIndex { result["ruleIndex"] = ruleIndex }
+        if let replacements = finding.replacements, !replacements.isEmpty {
+            result["fixes"] = [[
+                "description": ["text": finding.fix],
+                "artifactChanges": [[
+                    "artifactLocation": artifact(report, finding.file),
+                    "replacements": replacements.map { replacement in
+                        ["deletedRegion": ["byteOffset": replacement.offset, "byteLength": replacement.length],
+                         "insertedContent": ["binary": Data(replacement.inserted).base64EncodedString()]]
+                    },
+                ]],
+            ]]
+        }
         return result
     }
 

@@ -17,6 +17,9 @@ public struct TorchExportWriter: ModelWriter {
 
     static let pt2LayoutName = "pt2 archive"
 
+    /// A rewritten archive is a new file, not a few replaced byte ranges.
+    public static func replacements(_ edits: [ModelEdit], model: Model, from source: String) -> [ByteReplacement]? { nil }
+
     public static func write(_ edits: [ModelEdit], model: Model, from source: String, to destination: String) throws(WriteError) -> [String] {
         guard edits.count == 1, let edit = edits.first, supports(edit, in: model), case .convertModel(let from, _) = edit else {
             throw WriteError("torch.export archives support only converting a PT2-layout model to float32")

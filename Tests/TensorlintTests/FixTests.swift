@@ -64,6 +64,26 @@ import TensorlintIR
         #expect(scales.suffix(payload.count).elementsEqual(payload))
     }
 
+    /// The byte replacements in a SARIF result's `fixes`, applied to the model, give what `fix` writes.
+    @Test func sarifFixesReproduceTheWrittenFix() throws {
+        let original = Repo.example("max_variadic_mixed.onnx")
+        let directory = temporaryDirectory()
+        let fixed = directory.appendingPathComponent("fixed.onnx").path, log = directory.appendingPathComponent("out.sarif").path
+        #expect(runTensorlint(["fix", "--target", "onnxruntime", original, "-o", fixed]) == 0)
+        #expect(runTensorlint(["lint", "--target", "onnxruntime", "--format", "sarif", original, "-o", log]) == 1)
+        let sarif = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: log))) as? [String: Any]
+        let result = try #require(((sarif?["runs"] as? [[String: Any]])?.first?["results"] as? [[String: Any]])?.first)
+        let change = try #require(((result["fixes"] as? [[String: Any]])?.first?["artifactChanges"] as? [[String: Any]])?.first)
+        var bytes = try [UInt8](Data(contentsOf: URL(fileURLWithPath: original)))
+        let replacements = try #require(change["replacements"] as? [[String: Any]])
+        for replacement in replacements.reversed() {
+            let region = try #require(replacement["deletedRegion"] as? [String: Int])
+            let inserted = try #require(Data(base64Encoded: (replacement["insertedContent"] as? [String: String])?["binary"] ?? ""))
+            bytes.replaceSubrange(region["byteOffset"]!..<region["byteOffset"]! + region["byteLength"]!, with: inserted)
+        }
+        #expect(bytes == [UInt8](try Data(contentsOf: URL(fileURLWithPath: fixed))))
+    }
+
     @Test func nothingToFixIsExitOneAndWritesNothing() throws {
         let output = temporaryDirectory().appendingPathComponent("out.onnx").path
         #expect(runTensorlint(["fix", "--target", "onnxruntime", Repo.example("add_fp16.onnx"), "-o", output]) == 1)
