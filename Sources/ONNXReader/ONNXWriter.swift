@@ -13,8 +13,16 @@ public struct ONNXWriter: ModelWriter {
     public static let format = Model.Format.onnx
 
     public static func supports(_ edit: ModelEdit, in model: Model) -> Bool {
-        if case .convertModel = edit { return false }
-        return true
+        switch edit {
+        case .convertModel:
+            return false
+        case .convertWeight(let graph, let name, let dtype):
+            guard graph < model.graphs.count, let value = model.graphs[graph].values[name], let from = value.dtype else { return false }
+            return value.role.isWeight && value.external == nil && !value.isSparse
+                && WeightConversion.supports(from) && WeightConversion.supports(dtype)
+        default:
+            return true
+        }
     }
 
     public static func write(_ edits: [ModelEdit], model: Model, from source: String, to destination: String) throws(WriteError) -> [String] {
@@ -68,7 +76,11 @@ public struct ONNXWriter: ModelWriter {
         let input = open(source, O_RDONLY)
         guard input >= 0 else { throw WriteError("cannot read \(source): \(String(cString: strerror(errno)))") }
         defer { close(input) }
-        guard let stream = fopen(path, "wb") else { throw WriteError("cannot create \(path): \(String(cString: strerror(errno)))") }
+        // A new file only (never through a link), flushed to disk before anyone renames it into place.
+        let descriptor = open(path, O_CREAT | O_EXCL | O_WRONLY | O_NOFOLLOW, 0o644)
+        guard descriptor >= 0, let stream = fdopen(descriptor, "wb") else {
+            throw WriteError("cannot create \(path): \(String(cString: strerror(errno)))")
+        }
         var buffer = [UInt8](repeating: 0, count: 1 << 22)
         var failed = false
         for piece in pieces where !failed {
@@ -84,7 +96,9 @@ public struct ONNXWriter: ModelWriter {
                 failed = data.withUnsafeBytes { fwrite($0.baseAddress, 1, data.count, stream) } != data.count
             }
         }
-        if fclose(stream) != 0 || failed { throw WriteError("cannot write \(path): \(String(cString: strerror(errno)))") }
+        let reason = String(cString: strerror(errno))
+        failed = failed || fflush(stream) != 0 || fsync(fileno(stream)) != 0
+        if fclose(stream) != 0 || failed { throw WriteError("cannot write \(path): \(reason)") }
     }
 }
 
@@ -141,7 +155,6 @@ struct Rewriter {
         var renamedOutputs: [Int: String] = [:]
         var before: [[UInt8]] = []
         var after: [[UInt8]] = []
-        var typeAttributes: [String: Int64] = [:]
     }
 
     struct GraphPlan {
@@ -212,6 +225,7 @@ struct Rewriter {
                     throw WriteError("no output \(output) on node #\(index) to cast")
                 }
                 let node = graph.nodes[index]
+                guard plan.nodes[index]?.renamedOutputs[output] == nil else { throw WriteError("output \(output) of node #\(index) is cast twice") }
                 let computed = freshName("\(value)_computed")
                 plan.nodes[index, default: NodePlan()].renamedOutputs[output] = computed
                 plan.nodes[index, default: NodePlan()].after.append(
@@ -219,10 +233,6 @@ struct Rewriter {
                 summary.append("inserted Cast(to=\(dtype.rawValue)) on output `\(value)` of `\(node.op.description)` node `\(node.name)`")
             case .convertModel:
                 throw WriteError("converting a whole ONNX model is not supported")
-            case .setTypeAttribute(_, let index, let attribute, let dtype):
-                guard index < graph.nodes.count else { throw WriteError("no node #\(index)") }
-                plan.nodes[index, default: NodePlan()].typeAttributes[attribute] = try dataType(dtype)
-                summary.append("set `\(attribute)` of node `\(graph.nodes[index].name)` to \(dtype.rawValue)")
             }
             plans[edit.graph] = plan
         }
@@ -269,8 +279,8 @@ struct Rewriter {
                 let header = try rewriter.tensorHeader(content)
                 guard let dtype = plan.weights[header.name] else { return nil }
                 return [.new(try WeightConversion.convert(rewriter.bytes, tensor: content, header: header, to: dtype))]
-            case 11, 12, 13 where !isFunction:
-                guard let (name, _, _) = try? ModelParser.valueInfo(WireReader(rewriter.bytes, range: content, message: "ValueInfoProto")),
+            case 11, 12, 13:
+                guard !isFunction, let (name, _, _) = try? ModelParser.valueInfo(WireReader(rewriter.bytes, range: content, message: "ValueInfoProto")),
                       let dtype = plan.declarations[name] else { return nil }
                 return try rewriter.redeclare(content, to: dtype)
             default:
@@ -290,10 +300,6 @@ struct Rewriter {
                 defer { outputIndex += 1 }
                 return plan.renamedOutputs[outputIndex].map { [.new(Array($0.utf8))] }
             case 5:
-                let name = (try? rewriter.attributeName(content)) ?? ""
-                if let dataType = plan.typeAttributes[name] {
-                    return [.new(Encode.string(1, name) + Encode.int(20, 2) + Encode.int(3, dataType))]
-                }
                 guard rewriter.touches(content) else { return nil }
                 return try rewriter.rewrite(content, message: "AttributeProto") { field, body, rewriter throws(WriteError) in
                     guard field == 6 || field == 11, rewriter.touches(body) else { return nil }
@@ -310,21 +316,12 @@ struct Rewriter {
         return try rewrite(range, message: "ValueInfoProto") { field, type, rewriter throws(WriteError) in
             guard field == 2 else { return nil }
             return try rewriter.rewrite(type, message: "TypeProto") { field, tensor, rewriter throws(WriteError) in
-                guard field == 1 else { return nil }
+                guard field == 1 || field == 8 else { return nil }
                 return try rewriter.rewrite(tensor, message: "TypeProto.Tensor", around: { field, _, _ in
                     field == 1 ? [.new(Encode.int(1, number))] : nil
                 }) { _, _, _ in nil }
             }
         }
-    }
-
-    private func attributeName(_ range: Range<Int>) throws(ReadError) -> String {
-        var reader = WireReader(bytes, range: range, message: "AttributeProto")
-        while let field = try reader.nextField() {
-            if field.number == 1 { return try reader.string(field) }
-            try reader.skip(field.wireType)
-        }
-        return ""
     }
 
     private func tensorHeader(_ range: Range<Int>) throws(WriteError) -> ModelParser.TensorHeader {
@@ -435,6 +432,13 @@ enum WeightConversion {
         } catch {
             throw WriteError("initializer `\(header.name)`: \(error)")
         }
+        let (expected, overflow) = header.dims.reduce((1, false)) { total, size in
+            let (product, overflow) = total.0.multipliedReportingOverflow(by: Int(size))
+            return (product, total.1 || overflow || size < 0)
+        }
+        guard !overflow, values.count == expected else {
+            throw WriteError("initializer `\(header.name)` holds \(values.count) elements, its dims say \(expected)")
+        }
         return kept + Encode.int(2, number) + Encode.bytes(9, encode(values, as: dtype))
     }
 
@@ -470,7 +474,7 @@ enum WeightConversion {
         }
         for value in values {
             switch dtype {
-            case .float16: append(Float16(Float(value)).bitPattern)
+            case .float16: append(Float16(value).bitPattern)
             case .bfloat16: append(bfloat16Bits(Float(value)))
             case .float32: append(Float(value).bitPattern)
             default: append(value.bitPattern)

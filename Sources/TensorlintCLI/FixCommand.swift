@@ -28,8 +28,8 @@ enum ModelFixer {
     }
 
     /// A model written into another folder needs its external data files there too: onnxruntime refuses
-    /// absolute paths and paths leaving the model's folder. The originals stay untouched; a hard link (or a
-    /// copy across file systems) is put beside the destination unless a file of the same size is there.
+    /// absolute paths and paths leaving the model's folder. The originals stay untouched; a copy is put beside
+    /// the destination unless the same file is already there.
     static func provideExternalData(of model: Model, besides path: String, in folder: String) throws -> [String] {
         let sourceFolder = URL(fileURLWithPath: path).deletingLastPathComponent().standardizedFileURL.path
         guard URL(fileURLWithPath: folder).standardizedFileURL.path != sourceFolder else { return [] }
@@ -37,9 +37,9 @@ enum ModelFixer {
         var provided: [String] = []
         for location in locations.sorted() where !location.hasPrefix("/") && !location.contains("..") {
             let original = "\(sourceFolder)/\(location)", copy = "\(folder)/\(location)"
-            guard let size = try? FileManager.default.attributesOfItem(atPath: original)[.size] as? Int else { continue }
-            if let existing = try? FileManager.default.attributesOfItem(atPath: copy)[.size] as? Int {
-                guard existing == size else {
+            guard FileManager.default.isReadableFile(atPath: original) else { continue }
+            if FileManager.default.fileExists(atPath: copy) {
+                guard FileManager.default.contentsEqual(atPath: original, andPath: copy) else {
                     throw CommandFailure(description: "\(copy): another file of this name is already there; the fixed model's external data would not match")
                 }
                 continue
@@ -47,7 +47,8 @@ enum ModelFixer {
             do {
                 try FileManager.default.createDirectory(atPath: URL(fileURLWithPath: copy).deletingLastPathComponent().path,
                                                         withIntermediateDirectories: true)
-                if link(original, copy) != 0 { try FileManager.default.copyItem(atPath: original, toPath: copy) }
+                // A copy, not a link: whatever later writes to the fixed model's data must not reach the original.
+                try FileManager.default.copyItem(atPath: original, toPath: copy)
             } catch {
                 throw CommandFailure(description: "\(copy): cannot place the external data file beside the fixed model: \(error.localizedDescription)")
             }
@@ -62,6 +63,7 @@ enum ModelFixer {
         do { model = try ModelLoader.load(path: path) } catch { throw CommandFailure(description: "\(path): \(error)") }
         var outcome = Outcome()
         var findings = linter.lint(model, settings: settings)
+        let initialErrors = findings.filter { $0.severity == .error }.count
         guard let writer = writers[model.format] else {
             outcome.remaining = findings
             return outcome
@@ -93,6 +95,11 @@ enum ModelFixer {
             findings = linter.lint(model, settings: settings)
         }
         outcome.remaining = findings
+        let before = initialErrors, after = findings.filter { $0.severity == .error }.count
+        if outcome.fixedFile != nil, after > before {
+            outcome.discard()
+            throw CommandFailure(description: "\(path): the fixes would leave \(after) errors where there were \(before); nothing written")
+        }
         return outcome
     }
 
@@ -102,7 +109,7 @@ enum ModelFixer {
         guard access(path, W_OK) == 0 else { return nil }
         let outcome = try fix(path: path, in: try writableFolder(of: path), linter: linter, settings: settings, allowUnsafe: allowUnsafe)
         guard let fixed = outcome.fixedFile else { return nil }
-        try move(fixed, to: path)
+        try move(fixed, to: path, modeOf: path)
         return outcome.changes
     }
 
@@ -112,7 +119,9 @@ enum ModelFixer {
         for index in findings.indices where !findings[index].edits.isEmpty && findings[index].fixApplicability != .displayOnly {
             let edits = findings[index].edits.filter { writer.supports($0, in: model) }
             guard !edits.isEmpty else { continue }
-            findings[index].replacements = writer.replacements(edits, model: model, from: path)
+            let replacements = writer.replacements(edits, model: model, from: path)
+            // Whole converted tensors do not belong in a log: past 1 MiB the result keeps its text fix only.
+            if (replacements?.reduce(0) { $0 + $1.inserted.count } ?? 0) <= 1 << 20 { findings[index].replacements = replacements }
         }
     }
 
@@ -121,11 +130,22 @@ enum ModelFixer {
     }
 
     /// Replaces `destination` by `fixed` atomically (rename within one folder).
-    static func move(_ fixed: String, to destination: String) throws {
+    /// Replaces `destination` by `fixed` atomically (rename within one folder), with the permissions of the
+    /// file it replaces (or of the original), and the folder flushed so the rename survives a crash.
+    static func move(_ fixed: String, to destination: String, modeOf original: String) throws {
+        var status = stat()
+        if stat(FileManager.default.fileExists(atPath: destination) ? destination : original, &status) == 0 {
+            chmod(fixed, status.st_mode & 0o7777)
+        }
         guard rename(fixed, destination) == 0 else {
             let reason = String(cString: strerror(errno))
             try? FileManager.default.removeItem(atPath: fixed)
             throw CommandFailure(description: "\(destination): cannot write the fixed model: \(reason)")
+        }
+        let folder = open(URL(fileURLWithPath: destination).deletingLastPathComponent().path, O_RDONLY)
+        if folder >= 0 {
+            fsync(folder)
+            close(folder)
         }
     }
 
@@ -178,8 +198,9 @@ struct Fix: ParsableCommand {
         let linter = Linter(rules: rules, knowledge: try RuleSet.builtinKnowledge(for: [settings.target]))
         let destination = inPlace ? path : output
         // A dry run works in a private folder of its own, removed afterwards.
-        let scratch = destination == nil ? NSTemporaryDirectory() + "tensorlint-dry-run-\(ProcessInfo.processInfo.processIdentifier)" : nil
-        if let scratch { try? FileManager.default.createDirectory(atPath: scratch, withIntermediateDirectories: true) }
+        var template = Array((NSTemporaryDirectory() + "/tensorlint-dry-run-XXXXXX").utf8CString)
+        let scratch = destination == nil ? mkdtemp(&template).map { String(cString: $0) } : nil
+        if destination == nil, scratch == nil { throw CommandFailure(description: "cannot create a temporary folder for the dry run") }
         defer { if let scratch { try? FileManager.default.removeItem(atPath: scratch) } }
         let folder = try scratch ?? ModelFixer.writableFolder(of: destination!)
         let outcome = try ModelFixer.fix(path: path, in: folder, linter: linter, settings: settings, allowUnsafe: unsafeFixes)
@@ -188,7 +209,12 @@ struct Fix: ParsableCommand {
             outcome.discard()
             throw ExitCode(outcome.fixedFile == nil ? ExitStatus.findings : ExitStatus.clean)
         }
-        try ModelFixer.move(fixed, to: destination)
+        do {
+            try ModelFixer.move(fixed, to: destination, modeOf: path)
+        } catch {
+            outcome.discard()
+            throw error
+        }
         for file in outcome.providedFiles { print("  external data: \(file)") }
     }
 

@@ -10,8 +10,6 @@ public enum ModelEdit: Sendable, Hashable, CustomStringConvertible {
     /// Let node `node` write output `output` to a new value and cast that to `to` under the old name,
     /// just after the node.
     case castOutput(graph: Int, node: Int, output: Int, to: DType)
-    /// Set an attribute that holds an element type (a Cast's `to`).
-    case setTypeAttribute(graph: Int, node: Int, attribute: String, to: DType)
     /// Make the whole model compute in another floating type: every tensor of the `from` types (values,
     /// weights, constants) and every dtype argument naming one of them becomes `to`.
     case convertModel(from: [DType], to: DType)
@@ -19,7 +17,7 @@ public enum ModelEdit: Sendable, Hashable, CustomStringConvertible {
     public var graph: Int {
         switch self {
         case .convertWeight(let graph, _, _), .redeclare(let graph, _, _), .castInput(let graph, _, _, _),
-             .castOutput(let graph, _, _, _), .setTypeAttribute(let graph, _, _, _):
+             .castOutput(let graph, _, _, _):
             return graph
         case .convertModel:
             return 0
@@ -32,7 +30,6 @@ public enum ModelEdit: Sendable, Hashable, CustomStringConvertible {
         case .redeclare(_, let name, let dtype): return "declare `\(name)` as \(dtype.rawValue)"
         case .castInput(_, let node, let input, let dtype): return "cast input \(input) of node #\(node) to \(dtype.rawValue)"
         case .castOutput(_, let node, let output, let dtype): return "cast output \(output) of node #\(node) to \(dtype.rawValue)"
-        case .setTypeAttribute(_, let node, let attribute, let dtype): return "set `\(attribute)` of node #\(node) to \(dtype.rawValue)"
         case .convertModel(let from, let dtype): return "convert every \(from.map(\.rawValue).joined(separator: "/")) tensor to \(dtype.rawValue)"
         }
     }

@@ -28,31 +28,37 @@ public struct TorchExportWriter: ModelWriter {
         guard let float32 = TorchSerializedDType.code(.float32) else { throw WriteError("no serializer code for float32") }
         do {
             let entries = try ZipEntries(path: source)
-            var replaced: [String: Data] = [:]
-            var summary: [String] = []
-            var converted = 0, bytesBefore = 0, bytesAfter = 0
+            // No entry can be larger than the archive holding it (stored entries) or than 64× it (deflated).
+            let fileSize = UInt64((try? FileManager.default.attributesOfItem(atPath: source)[.size] as? Int) ?? 0)
+            let limit = fileSize.multipliedReportingOverflow(by: 64).overflow ? UInt64(Int.max) : min(fileSize * 64, UInt64(Int.max))
+            var widenedFiles: [String: DType] = [:]
+            var retyped: Set<String> = []
             for name in entries.names {
                 if name.hasSuffix("_weights_config.json") || name.hasSuffix("_constants_config.json") {
-                    let text = try entries.data(name)
                     let folder = String(name[..<(name.lastIndex(of: "/") ?? name.startIndex)])
-                    for (file, dtype) in try payloads(in: text, config: name, codes: codes) {
-                        let path = folder.isEmpty ? file : "\(folder)/\(file)"
-                        let payload = try entries.data(path, limit: UInt64.max)
-                        let widened = widen(payload, from: dtype)
-                        replaced[path] = widened
-                        converted += 1
-                        bytesBefore += payload.count
-                        bytesAfter += widened.count
+                    for (file, dtype) in try payloads(in: try entries.data(name), config: name, codes: codes) {
+                        widenedFiles[folder.isEmpty ? file : "\(folder)/\(file)"] = dtype
                     }
-                    replaced[name] = retype(text, codes: codes, to: float32)
+                    retyped.insert(name)
                 } else if name.contains("/models/"), name.hasSuffix(".json") {
-                    replaced[name] = retype(try entries.data(name), codes: codes, to: float32)
+                    retyped.insert(name)
                 }
             }
-            try rewrite(entries, replacing: replaced, to: destination)
-            summary.append("converted the program's fp16/bf16 tensor metadata and dtype arguments to float32")
-            if converted > 0 {
-                summary.append("widened \(converted) weight and constant file\(converted == 1 ? "" : "s") to float32 (\(bytesBefore) → \(bytesAfter) bytes)")
+            var bytesBefore = 0, bytesAfter = 0
+            // One entry at a time: memory stays at about one weight file, whatever the model's size.
+            try rewrite(entries, to: destination) { name in
+                let data = try entries.data(name, limit: limit)
+                if let dtype = widenedFiles[name] {
+                    let widened = try widen(data, from: dtype)
+                    bytesBefore += data.count
+                    bytesAfter += widened.count
+                    return widened
+                }
+                return retyped.contains(name) ? try retype(data, codes: codes, to: float32, entry: name) : data
+            }
+            var summary = ["converted the program's fp16/bf16 tensor metadata and dtype arguments to float32"]
+            if !widenedFiles.isEmpty {
+                summary.append("widened \(widenedFiles.count) weight and constant file\(widenedFiles.count == 1 ? "" : "s") to float32 (\(bytesBefore) → \(bytesAfter) bytes)")
             }
             summary.append("convert the fp32 copy with `ct.convert(torch.export.load(PATH), compute_precision=ct.precision.FLOAT16)`; for fp16 inputs and outputs add `minimum_deployment_target=ct.target.iOS16, inputs=[ct.TensorType(dtype=np.float16)]`")
             return summary
@@ -65,8 +71,8 @@ public struct TorchExportWriter: ModelWriter {
 
     /// `"dtype": 6` (tensor metadata) and `"as_scalar_type": 6` (dtype arguments) as object keys: after `{`,
     /// `,` or white space, never after the backslash of a quote inside a string.
-    static func retype(_ json: Data, codes: Set<Int>, to target: Int) -> Data {
-        let text = String(decoding: json, as: UTF8.self)
+    static func retype(_ json: Data, codes: Set<Int>, to target: Int, entry: String) throws -> Data {
+        guard let text = String(data: json, encoding: .utf8) else { throw WriteError("\(entry) is not UTF-8 text") }
         let pattern = /(?<before>[{,\s])"(?<key>dtype|as_scalar_type)"(?<gap>\s*:\s*)(?<code>\d+)(?=\s*[,}])/
         let result = text.replacing(pattern) { match in
             guard let code = Int(match.output.code), codes.contains(code) else { return String(match.output.0) }
@@ -92,7 +98,8 @@ public struct TorchExportWriter: ModelWriter {
     }
 
     /// fp16 or bf16 little-endian elements → float32 (exact).
-    static func widen(_ payload: Data, from dtype: DType) -> Data {
+    static func widen(_ payload: Data, from dtype: DType) throws -> Data {
+        guard payload.count % 2 == 0 else { throw WriteError("a \(dtype.rawValue) weight file has an odd number of bytes") }
         var out = Data(capacity: payload.count * 2)
         payload.withUnsafeBytes { bytes in
             for offset in stride(from: 0, to: bytes.count - 1, by: 2) {
@@ -104,16 +111,19 @@ public struct TorchExportWriter: ModelWriter {
         return out
     }
 
-    /// A new stored (uncompressed) archive with the entries in their original order.
-    static func rewrite(_ entries: ZipEntries, replacing replaced: [String: Data], to destination: String) throws {
+    /// A new stored (uncompressed) archive with the entries in their original order, flushed to disk.
+    static func rewrite(_ entries: ZipEntries, to destination: String, contents: (String) throws -> Data) throws {
         let url = URL(fileURLWithPath: destination)
-        try? FileManager.default.removeItem(at: url)
+        guard !FileManager.default.fileExists(atPath: destination) else { throw WriteError("\(destination) already exists") }
         let output = try Archive(url: url, accessMode: .create)
         for name in entries.names {
-            let data = try replaced[name] ?? entries.data(name, limit: UInt64.max)
+            let data = try contents(name)
             try output.addEntry(with: name, type: .file, uncompressedSize: Int64(data.count), compressionMethod: .none) { position, size in
                 data.subdata(in: Int(position)..<Int(position) + size)
             }
         }
+        let descriptor = open(destination, O_RDONLY)
+        guard descriptor >= 0, fsync(descriptor) == 0 else { throw WriteError("cannot flush \(destination)") }
+        close(descriptor)
     }
 }

@@ -144,14 +144,14 @@ import TensorlintIR
         }
     }
 
-    @Test func bf16WeightsWidenExactly() {
+    @Test func bf16WeightsWidenExactly() throws {
         // 1.0, -2.5 and 0.1 (rounded to bf16) keep their values as float32.
         let values: [Float] = [1.0, -2.5, Float(bitPattern: 0x3DCC_0000)]
         let bf16 = Data(values.flatMap { value -> [UInt8] in
             let bits = UInt16(value.bitPattern >> 16)
             return [UInt8(bits & 0xFF), UInt8(bits >> 8)]
         })
-        let widened = TorchExportWriter.widen(bf16, from: .bfloat16)
+        let widened = try TorchExportWriter.widen(bf16, from: .bfloat16)
         let floats = stride(from: 0, to: widened.count, by: 4).map { offset in
             Float(bitPattern: widened[offset..<offset + 4].enumerated().reduce(UInt32(0)) { $0 | UInt32($1.element) << (8 * $1.offset) })
         }
