@@ -5,8 +5,9 @@
 
 Standard library only: the archives are written the way torch.export.save lays them out (torch 2.7's
 flat zip with serialized_exported_program.json, and torch 2.8+'s PT2 archive with models/model.json and
-raw weight files), with the ExportedProgram JSON of research/formats.md. Pickled entries hold a
-placeholder that is never read. Output is deterministic: running the script again changes no byte.
+raw weight files), with the ExportedProgram JSON of research/formats.md. The torch 2.7 layout's
+state dict is a torch.save zip whose protocol-2 pickle is written opcode by opcode as torch writes it;
+other pickled entries hold a placeholder that is never read. Output is deterministic: running the script again changes no byte.
 """
 import io
 import json
@@ -123,14 +124,59 @@ def weight_bytes(dtype, shape):
     return bytes(count * width)
 
 
+STORAGE_CLASS = {"fp16": "HalfStorage", "bf16": "BFloat16Storage", "fp32": "FloatStorage", "i64": "LongStorage", "bool": "BoolStorage"}
+
+
+def pickle_state_dict(weights):
+    """The protocol-2 pickle torch.save writes for a state dict, opcode by opcode (as in real archives):
+    {name: _rebuild_tensor_v2(persistent_id('storage', torch.XStorage, key, 'cpu', numel), 0, sizes, strides,
+    False, OrderedDict())}; the storages themselves are the data/<key> records."""
+    def text(value):
+        data = value.encode()
+        return b"X" + struct.pack("<I", len(data)) + data
+
+    def integer(value):
+        return b"K" + bytes([value]) if value < 256 else b"J" + struct.pack("<i", value)
+
+    def ints(values):
+        return b"(" + b"".join(integer(v) for v in values) + b"t"
+
+    out = bytearray(b"\x80\x02}(")
+    for key, (name, (dtype, shape, _)) in enumerate(sorted(weights.items())):
+        count, strides, step = 1, [], 1
+        for size in reversed(shape):
+            strides.insert(0, step)
+            step *= size
+            count *= size
+        out += text(name) + b"ctorch._utils\n_rebuild_tensor_v2\n("
+        out += b"(" + text("storage") + b"ctorch\n" + STORAGE_CLASS[dtype].encode() + b"\n" + text(str(key)) + text("cpu")
+        out += integer(count) + b"tQ" + integer(0) + ints(shape) + ints(strides) + b"\x89ccollections\nOrderedDict\n)RtR"
+    return bytes(out + b"u.")
+
+
+def torch_save_archive(weights):
+    """A torch.save zip: archive/data.pkl plus one raw record per storage."""
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        entry(archive, "archive/data.pkl", pickle_state_dict(weights))
+        entry(archive, "archive/.format_version", b"1")
+        entry(archive, "archive/.storage_alignment", b"64")
+        entry(archive, "archive/byteorder", b"little")
+        for key, (_, (dtype, shape, _)) in enumerate(sorted(weights.items())):
+            entry(archive, f"archive/data/{key}", weight_bytes(dtype, shape))
+        entry(archive, "archive/version", b"3\n")
+    return buffer.getvalue()
+
+
 def save(program, path, legacy):
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w") as archive:
         program_json = json.dumps(program.exported_program(legacy), sort_keys=True).encode()
         if legacy:
             entry(archive, "serialized_exported_program.json", program_json)
-            for pickled in ("serialized_state_dict.pt", "serialized_constants.pt", "serialized_example_inputs.pt"):
-                entry(archive, pickled, b"PK placeholder: tensorlint never opens pickles")
+            entry(archive, "serialized_state_dict.pt", torch_save_archive(program.weights))
+            entry(archive, "serialized_constants.pt", torch_save_archive({}))
+            entry(archive, "serialized_example_inputs.pt", b"PK placeholder: tensorlint never opens pickles")
             entry(archive, "version", b"8.7")
         else:
             root = os.path.basename(path)[: -len(".pt2")]
@@ -172,8 +218,6 @@ def models():
                                             module=("act", "torch.nn.modules.activation.CELU"))
     yield "clamp_min.fp16.aten.pt2", False, unary("clamp_min", "torch.ops.aten.clamp_min.default", [("min", 0.1)], "fp16")
     yield "clamp_min.fp32.aten.pt2", True, unary("clamp_min", "torch.ops.aten.clamp_min.default", [("min", 0.1)], "fp32")
-    # The torch 2.7 layout keeps weights in a pickle: `tensorlint fix` cannot make it fp32.
-    yield "clamp_min.fp16.torch27.pt2", True, unary("clamp_min", "torch.ops.aten.clamp_min.default", [("min", 0.1)], "fp16")
 
     p = Program("where_scalar_other")
     x = p.user_input("x", "fp32", X)
@@ -190,7 +234,7 @@ def models():
     p.output("where")
     yield "hardshrink.fp32.aten.pt2", True, p
 
-    for dtype in ("fp32", "bf16"):
+    for dtype, legacy in (("fp32", True), ("bf16", False), ("bf16", True)):
         p = Program("linear")
         x = p.user_input("x", dtype, [1, 8])
         w = p.parameter("fc.weight", dtype, [6, 8])
@@ -198,7 +242,7 @@ def models():
         p.node("torch.ops.aten.linear.default", [("input", x), ("weight", w), ("bias", b)], [("linear", dtype, [1, 6])],
                module=("fc", "torch.nn.modules.linear.Linear"), code="return self.fc(x)")
         p.output("linear")
-        yield f"linear.{dtype}.aten.pt2", dtype == "fp32", p
+        yield f"linear.{dtype}.{'torch27' if legacy and dtype != 'fp32' else 'aten'}.pt2", legacy, p
 
     for followed in (False, True):
         p = Program("batch_norm")

@@ -29,7 +29,7 @@ public struct TorchExportReader: ModelReader {
         switch layout {
         case .legacyFlatZip(let entry):
             programEntry = entry
-            layoutName = "legacy flat zip"
+            layoutName = TorchExportWriter.flatLayoutName
         case .pt2Archive(let root, let models):
             guard let model = models.first(where: { $0 == "\(root)/models/model.json" }) ?? models.first else {
                 throw .malformed("pt2 archive has no models/*.json program")

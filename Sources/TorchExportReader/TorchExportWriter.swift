@@ -2,20 +2,24 @@ import Foundation
 import TensorlintIR
 import ZIPFoundation
 
-/// Writes an fp32 copy of a torch.export archive in the PT2 layout ("keep the model fp32"): the dtype of
-/// every tensor's metadata and every dtype argument in the program JSON, the weight and constant configs,
-/// and the raw weight and constant files (fp16/bf16 widened to fp32, which is exact). The JSON is edited as
-/// text, so everything else in it stays byte for byte; other entries are copied unchanged. The older flat
-/// layout keeps its weights in a pickle, which tensorlint never opens: it is not supported.
+/// Writes an fp32 copy of a torch.export archive ("keep the model fp32"): the dtype of every tensor's
+/// metadata and every dtype argument in the program JSON (edited as text, so everything else in it stays byte
+/// for byte), and the weights and constants widened from fp16/bf16 to fp32, which is exact. In the PT2 layout
+/// they are raw files described by JSON configs; in the torch 2.7 flat layout they sit in nested torch.save
+/// archives, whose pickle is rewritten at the opcode level (storage classes renamed), never executed.
+/// Other entries are copied unchanged.
 public struct TorchExportWriter: ModelWriter {
     public static let format = Model.Format.torchExport
 
     public static func supports(_ edit: ModelEdit, in model: Model) -> Bool {
         guard case .convertModel(let from, let to) = edit, to == .float32 else { return false }
-        return model.layout.hasPrefix(pt2LayoutName) && from.allSatisfy { [.float16, .bfloat16].contains($0) }
+        return from.allSatisfy { [.float16, .bfloat16].contains($0) }
     }
 
     static let pt2LayoutName = "pt2 archive"
+    static let flatLayoutName = "legacy flat zip"
+    /// torch's storage classes for the types widened, and the class they become.
+    static let storageClasses: [String: DType] = ["HalfStorage": .float16, "BFloat16Storage": .bfloat16]
 
     /// A rewritten archive is a new file, not a few replaced byte ranges.
     public static func replacements(_ edits: [ModelEdit], model: Model, from source: String) -> [ByteReplacement]? { nil }
@@ -42,8 +46,11 @@ public struct TorchExportWriter: ModelWriter {
                     retyped.insert(name)
                 } else if name.contains("/models/"), name.hasSuffix(".json") {
                     retyped.insert(name)
+                } else if name.hasSuffix("serialized_exported_program.json") {
+                    retyped.insert(name)
                 }
             }
+            let pickledStorages = entries.names.filter { $0.hasSuffix("serialized_state_dict.pt") || $0.hasSuffix("serialized_constants.pt") }
             var bytesBefore = 0, bytesAfter = 0
             // One entry at a time: memory stays at about one weight file, whatever the model's size.
             try rewrite(entries, to: destination) { name in
@@ -54,10 +61,17 @@ public struct TorchExportWriter: ModelWriter {
                     bytesAfter += widened.count
                     return widened
                 }
+                if pickledStorages.contains(name) {
+                    let (archive, count) = try widenPickledStorages(data, entry: name)
+                    bytesAfter += count
+                    return archive
+                }
                 return retyped.contains(name) ? try retype(data, codes: codes, to: float32, entry: name) : data
             }
             var summary = ["converted the program's fp16/bf16 tensor metadata and dtype arguments to float32"]
-            if !widenedFiles.isEmpty {
+            if widenedFiles.isEmpty, bytesAfter > 0 {
+                summary.append("widened the pickled fp16/bf16 weight and constant storages to float32 (\(bytesAfter) bytes)")
+            } else if !widenedFiles.isEmpty {
                 summary.append("widened \(widenedFiles.count) weight and constant file\(widenedFiles.count == 1 ? "" : "s") to float32 (\(bytesBefore) → \(bytesAfter) bytes)")
             }
             summary.append("convert the fp32 copy with `ct.convert(torch.export.load(PATH), compute_precision=ct.precision.FLOAT16)`; for fp16 inputs and outputs add `minimum_deployment_target=ct.target.iOS16, inputs=[ct.TensorType(dtype=np.float16)]`")
@@ -95,6 +109,51 @@ public struct TorchExportWriter: ModelWriter {
             files.append((path, dtype))
         }
         return files
+    }
+
+    /// A nested `torch.save` archive (the torch 2.7 layout's weights and constants) with its fp16/bf16
+    /// storages widened: the pickle's storage-class GLOBALs renamed to `FloatStorage` at the opcode level
+    /// (element counts are unchanged) and the `data/<key>` records converted. Returns the new archive and
+    /// the bytes of storage it widened.
+    static func widenPickledStorages(_ nested: Data, entry: String) throws -> (Data, Int) {
+        let archive = try Archive(data: nested, accessMode: .read)
+        let records = Array(archive)
+        guard let pickleEntry = records.first(where: { $0.path.hasSuffix("/data.pkl") }) else {
+            throw WriteError("\(entry) has no data.pkl")
+        }
+        func read(_ record: Entry) throws -> Data {
+            var data = Data()
+            _ = try archive.extract(record, skipCRC32: false) { data.append($0) }
+            return data
+        }
+        let pickle = [UInt8](try read(pickleEntry))
+        let storages: PickleStorages
+        do { storages = try PickleStorages(pickle) } catch { throw WriteError("\(entry): \(error)") }
+        let root = String(pickleEntry.path.dropLast("data.pkl".count))
+        var widenedRecords: [String: DType] = [:]
+        for (key, storageClass) in storages.classOfKey {
+            if let dtype = storageClasses[storageClass] { widenedRecords["\(root)data/\(key)"] = dtype }
+        }
+        var renamed = pickle
+        for global in storages.globals.reversed() where storageClasses[global.name] != nil {
+            renamed.replaceSubrange(global.range, with: Array("torch\nFloatStorage\n".utf8))
+        }
+        guard let output = try? Archive(data: Data(), accessMode: .create) else { throw WriteError("cannot build \(entry)") }
+        var widenedBytes = 0
+        for record in records {
+            var data = try read(record)
+            if record.path == pickleEntry.path {
+                data = Data(renamed)
+            } else if let dtype = widenedRecords[record.path] {
+                data = try widen(data, from: dtype)
+                widenedBytes += data.count
+            }
+            try output.addEntry(with: record.path, type: .file, uncompressedSize: Int64(data.count), compressionMethod: .none) { position, size in
+                data.subdata(in: Int(position)..<Int(position) + size)
+            }
+        }
+        guard let written = output.data else { throw WriteError("cannot build \(entry)") }
+        return (written, widenedBytes)
     }
 
     /// fp16 or bf16 little-endian elements → float32 (exact).

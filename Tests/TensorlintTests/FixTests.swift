@@ -158,9 +158,26 @@ import TensorlintIR
         #expect(floats == values)
     }
 
-    @Test func flatZipLayoutIsNotFixed() {
-        let output = temporaryDirectory().appendingPathComponent("out.pt2").path
-        #expect(runTensorlint(["fix", Repo.example("clamp_min.fp16.torch27.pt2"), "--output", output]) == 1)
-        #expect(!FileManager.default.fileExists(atPath: output))
+    /// The torch 2.7 layout: the state dict's pickle is rewritten at the opcode level, its storages widened.
+    @Test func flatZipStateDictIsWidenedThroughThePickle() throws {
+        let original = Repo.example("linear.bf16.torch27.pt2")
+        let fixed = temporaryDirectory().appendingPathComponent("linear27.pt2").path
+        #expect(runTensorlint(["fix", original, "--output", fixed]) == 0)
+        #expect(try Engine.lint(fixed).isEmpty)
+        let nested = try ZipEntries(path: fixed).data("serialized_state_dict.pt", limit: .max)
+        let directory = temporaryDirectory()
+        let nestedPath = directory.appendingPathComponent("state.pt").path
+        try nested.write(to: URL(fileURLWithPath: nestedPath))
+        let state = try ZipEntries(path: nestedPath)
+        let pickle = try [UInt8](state.data("archive/data.pkl"))
+        let storages = try PickleStorages(pickle)
+        #expect(Set(storages.classOfKey.values) == ["FloatStorage"])
+        #expect(try state.data("archive/data/0").count == 6 * 4, "fc.bias: 6 elements, now 4 bytes each")
+        #expect(try state.data("archive/data/1").count == 48 * 4, "fc.weight: 6×8 elements")
+    }
+
+    @Test func picklesWithOtherOpcodesAreRefused() {
+        // PROTO 4 with a FRAME opcode: outside the subset torch.save writes at protocol 2.
+        #expect(throws: PickleStorages.Unsupported.self) { try PickleStorages([0x80, 0x04, 0x95, 1, 0, 0, 0, 0, 0, 0, 0, 0x7D, 0x2E]) }
     }
 }
