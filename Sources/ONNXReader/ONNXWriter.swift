@@ -203,6 +203,8 @@ struct Rewriter {
                     throw WriteError("cannot convert weight `\(name)` to \(dtype.rawValue)")
                 }
                 plan.weights[name] = dtype
+                // A value_info or graph input naming the initializer follows it (onnx's checker compares them).
+                plan.declarations[name] = dtype
                 summary.append("converted initializer `\(name)` from \(from.rawValue) to \(dtype.rawValue)")
             case .redeclare(_, let name, let dtype):
                 guard graph.values[name]?.declaredDType != nil else { throw WriteError("`\(name)` has no declaration to change") }
