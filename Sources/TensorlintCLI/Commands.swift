@@ -90,6 +90,17 @@ struct ConfigOptions: ParsableArguments {
         return configuration
     }
 
+    /// The rules the configuration selects and a linter for them with the knowledge the target needs;
+    /// configured rule ids that no rule has are warned about.
+    func linter(_ configuration: Configuration, settings: Settings) throws -> (rules: [Rule], linter: Linter) {
+        let allRules = try allRules(configuration)
+        for id in configuration.unknownRuleIds(among: allRules) {
+            warn("\(configuration.path ?? Configuration.fileName): warning: no rule has the id '\(id)'")
+        }
+        let rules = configuration.select(from: allRules)
+        return (rules, Linter(rules: rules, knowledge: try RuleSet.builtinKnowledge(for: [settings.target])))
+    }
+
     /// Built-in rules plus those the configuration names, before selection.
     func allRules(_ configuration: Configuration) throws -> [Rule] {
         var rules = try RuleSet.builtin()
@@ -144,12 +155,7 @@ struct Lint: ParsableCommand {
         guard !paths.isEmpty else { throw CommandFailure(description: "no model file or folder given (usage: tensorlint lint PATH...)") }
         let configuration = try configOptions.load()
         let settings = try targetOptions.settings(configuration)
-        let allRules = try configOptions.allRules(configuration)
-        for id in configuration.unknownRuleIds(among: allRules) {
-            warn("\(configuration.path ?? Configuration.fileName): warning: no rule has the id '\(id)'")
-        }
-        let rules = configuration.select(from: allRules)
-        let linter = Linter(rules: rules, knowledge: try RuleSet.builtinKnowledge(for: [settings.target]))
+        let (rules, linter) = try configOptions.linter(configuration, settings: settings)
         let base = configuration.path.map { URL(fileURLWithPath: $0).deletingLastPathComponent().path }
             ?? FileManager.default.currentDirectoryPath
         let items = FileCollector.collect(paths, isIncluded: configuration.includes(relativePath:), relativeTo: base)

@@ -194,8 +194,7 @@ struct Fix: ParsableCommand {
         if inPlace, access(path, W_OK) != 0 { throw CommandFailure(description: "\(path): the file is read-only") }
         let configuration = try configOptions.load()
         let settings = try targetOptions.settings(configuration)
-        let rules = configuration.select(from: try configOptions.allRules(configuration))
-        let linter = Linter(rules: rules, knowledge: try RuleSet.builtinKnowledge(for: [settings.target]))
+        let (_, linter) = try configOptions.linter(configuration, settings: settings)
         let destination = inPlace ? path : output
         // A dry run works in a private folder of its own, removed afterwards.
         var template = Array((NSTemporaryDirectory() + "/tensorlint-dry-run-XXXXXX").utf8CString)
