@@ -198,8 +198,7 @@ struct Rewriter {
             var plan = plans[edit.graph, default: GraphPlan()]
             switch edit {
             case .convertWeight(_, let name, let dtype):
-                guard let value = graph.values[name], let from = value.dtype, value.role.isWeight, value.external == nil, !value.isSparse,
-                      WeightConversion.supports(from), WeightConversion.supports(dtype) else {
+                guard ONNXWriter.supports(edit, in: model), let from = graph.values[name]?.dtype else {
                     throw WriteError("cannot convert weight `\(name)` to \(dtype.rawValue)")
                 }
                 plan.weights[name] = dtype
@@ -381,8 +380,6 @@ struct Rewriter {
     }
 }
 
-extension Rewriter.NodePlan: Equatable {}
-
 /// ONNX `TensorProto.DataType` numbers, shared by the reader and the writer.
 enum ONNXDataTypes {
     static func number(of dtype: DType) -> Int64? {
@@ -444,9 +441,7 @@ enum WeightConversion {
         return kept + Encode.int(2, number) + Encode.bytes(9, encode(values, as: dtype))
     }
 
-    private static func widen(_ bits: UInt16, _ dtype: DType) -> Double {
-        dtype == .bfloat16 ? Double(Float(bitPattern: UInt32(bits) << 16)) : Double(Float(Float16(bitPattern: bits)))
-    }
+    private static func widen(_ bits: UInt16, _ dtype: DType) -> Double { Double(HalfPrecision.float(bits: bits, as: dtype)) }
 
     private static func decode(_ payload: UnsafeRawBufferPointer, as dtype: DType) -> [Double] {
         switch dtype {
@@ -477,19 +472,11 @@ enum WeightConversion {
         for value in values {
             switch dtype {
             case .float16: append(Float16(value).bitPattern)
-            case .bfloat16: append(bfloat16Bits(Float(value)))
+            case .bfloat16: append(HalfPrecision.bfloat16Bits(Float(value)))
             case .float32: append(Float(value).bitPattern)
             default: append(value.bitPattern)
             }
         }
         return out
-    }
-
-    /// float32 → bfloat16, rounding to nearest even (NaN kept quiet).
-    private static func bfloat16Bits(_ value: Float) -> UInt16 {
-        let bits = value.bitPattern
-        if value.isNaN { return UInt16(bits >> 16) | 0x40 }
-        let rounding = ((bits >> 16) & 1) + 0x7FFF
-        return UInt16((bits &+ rounding) >> 16)
     }
 }

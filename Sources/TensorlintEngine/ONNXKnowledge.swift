@@ -180,6 +180,11 @@ public struct ONNXRuntimeKnowledge: Sendable {
 
     public func kernels(domain: String, op: String) -> [Kernel]? { kernels.row(domain: domain, op: op) }
 
+    /// The kernels serving this schema version; `nil` when the op has no CPU kernel at any version.
+    func kernels(for schema: ONNXSchemas.OperatorSchema) -> [Kernel]? {
+        kernels(domain: schema.domain, op: schema.name)?.filter { $0.versions.contains(schema.since) }
+    }
+
     /// Decodes every line of both generated tables, so that a defect in them fails a test rather than
     /// silently hiding an operator.
     public func validateTables() throws {

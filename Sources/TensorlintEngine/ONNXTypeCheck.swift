@@ -162,9 +162,8 @@ struct ONNXTypeChecker {
 
     /// ` (in `then_branch` of If node `if_0`)` for nodes of nested graphs, empty for the main graph.
     static func scope(of graph: Graph, in model: Model) -> String {
-        guard case .node(let parent, let node, let attribute) = graph.owner else { return "" }
-        let op = model.graphs[parent].nodes.first { $0.name == node }?.op.description ?? "a"
-        return " (in `\(attribute)` of \(op) node `\(node)`\(scope(of: model.graphs[parent], in: model)))"
+        guard case .node(let parent, _, _) = graph.owner else { return "" }
+        return " (in \(describe(graph, in: model))\(scope(of: model.graphs[parent], in: model)))"
     }
 
     /// Kahn's order over the edges inside the graph; a cycle leaves its nodes in file order at the end.
@@ -266,9 +265,11 @@ struct ONNXTypeChecker {
             guard let formal = schema.formal(schema.outputs, at: slot) else { outputs.append(nil); continue }
             outputs.append(outputType(formal, schema: schema, node: node, bound: bound, inputTypes: inputTypes))
         }
-        if issues.isEmpty, let gap = kernelGap(schema, node: node, bound: bound, outputs: outputs) {
+        let binding = kernelBinding(schema, bound: bound, outputs: outputs)
+        if issues.isEmpty, let gap = kernelGap(schema, binding: binding) {
             issues.append(.init(kind: .missingKernel, bindings: common.merging(gap) { a, _ in a },
-                                edits: castAround(node, schema: schema, at: key, inputTypes: inputTypes, outputs: outputs, opsets: opsets)))
+                                edits: castAround(node, schema: schema, binding: binding, at: key, inputTypes: inputTypes,
+                                                  outputs: outputs, opsets: opsets)))
         }
         return outputs
     }
@@ -299,8 +300,7 @@ struct ONNXTypeChecker {
 
     /// Whether the CPU provider runs the op with every type parameter bound to `dtype` (fp16 through Casts).
     func hasKernel(_ schema: ONNXSchemas.OperatorSchema, for dtype: DType) -> Bool {
-        guard let kernels = runtime.kernels(domain: schema.domain, op: schema.name)?.filter({ $0.versions.contains(schema.since) }),
-              !kernels.isEmpty else { return true }
+        guard let kernels = runtime.kernels(for: schema), !kernels.isEmpty else { return true }
         let parameters = Set(schema.constraints.keys)
         return Self.matches(kernels, Dictionary(uniqueKeysWithValues: parameters.map { ($0, dtype == .float16 ? .float32 : dtype) }))
             || Self.matches(kernels, Dictionary(uniqueKeysWithValues: parameters.map { ($0, dtype) }))
@@ -352,22 +352,13 @@ struct ONNXTypeChecker {
     /// Runs the node in float32, as onnxruntime itself does for fp16 nodes: the inputs and outputs bound to a
     /// type parameter of fp16 or bf16 are cast to float32 before it (exact) and back after it, provided a
     /// float32 kernel exists and the opset has those Casts. float64 is not narrowed: that would lose precision.
-    func castAround(_ node: Node, schema: ONNXSchemas.OperatorSchema, at key: ONNXAnalysis.NodeKey, inputTypes: [DType?],
-                    outputs: [DType?], opsets: [String: Int]) -> [ModelEdit] {
+    func castAround(_ node: Node, schema: ONNXSchemas.OperatorSchema, binding: [String: DType], at key: ONNXAnalysis.NodeKey,
+                    inputTypes: [DType?], outputs: [DType?], opsets: [String: Int]) -> [ModelEdit] {
         let narrow = Set([DType.float16, .bfloat16].filter {
             canCast(from: $0, to: .float32, opsets: opsets) && canCast(from: .float32, to: $0, opsets: opsets)
         })
-        var binding: [String: DType] = [:]
-        func bind(_ parameters: [ONNXSchemas.FormalParameter], _ types: [DType?]) {
-            for (position, dtype) in types.enumerated() {
-                guard let dtype, let formal = schema.formal(parameters, at: position), schema.constraints[formal.typeString] != nil else { continue }
-                binding[formal.typeString] = binding[formal.typeString] ?? dtype
-            }
-        }
-        bind(schema.inputs, inputTypes)
-        bind(schema.outputs, outputs)
         let widened = binding.filter { narrow.contains($0.value) }.keys
-        let kernels = runtime.kernels(domain: schema.domain, op: schema.name)?.filter { $0.versions.contains(schema.since) } ?? []
+        let kernels = runtime.kernels(for: schema) ?? []
         guard !widened.isEmpty, Self.matches(kernels, binding.mapValues { narrow.contains($0) ? .float32 : $0 }) else { return [] }
         func widenedParameter(_ parameters: [ONNXSchemas.FormalParameter], _ position: Int) -> Bool {
             schema.formal(parameters, at: position).map { widened.contains($0.typeString) } ?? false
@@ -407,16 +398,20 @@ struct ONNXTypeChecker {
 
     // MARK: kernels
 
-    /// Bindings describing the missing CPU kernel, or `nil` when onnxruntime finds one (directly, through
-    /// its fp16→fp32 Cast insertion, or by expanding the op's function body).
-    func kernelGap(_ schema: ONNXSchemas.OperatorSchema, node: Node, bound: [String: Operand], outputs: [DType?]) -> Bindings? {
+    /// The types a kernel is chosen by: each type parameter bound by the inputs, or failing that by an output.
+    func kernelBinding(_ schema: ONNXSchemas.OperatorSchema, bound: [String: Operand], outputs: [DType?]) -> [String: DType] {
         var binding = bound.mapValues(\.dtype)
         for (slot, dtype) in outputs.enumerated() {
             guard let dtype, let formal = schema.formal(schema.outputs, at: slot), schema.constraints[formal.typeString] != nil else { continue }
             binding[formal.typeString] = binding[formal.typeString] ?? dtype
         }
-        guard !binding.isEmpty, let all = runtime.kernels(domain: schema.domain, op: schema.name) else { return nil }
-        let kernels = all.filter { $0.versions.contains(schema.since) }
+        return binding
+    }
+
+    /// Bindings describing the missing CPU kernel, or `nil` when onnxruntime finds one (directly, through
+    /// its fp16→fp32 Cast insertion, or by expanding the op's function body).
+    func kernelGap(_ schema: ONNXSchemas.OperatorSchema, binding: [String: DType]) -> Bindings? {
+        guard !binding.isEmpty, let kernels = runtime.kernels(for: schema) else { return nil }
         if Self.matches(kernels, binding) || Self.matches(kernels, binding.mapValues { $0 == .float16 ? .float32 : $0 }) { return nil }
         let described = binding.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value.rawValue)" }.joined(separator: ", ")
         let offered = Set(kernels.flatMap { $0.types.values.flatMap { $0 } }).sorted().joined(separator: ", ")

@@ -29,13 +29,13 @@ public struct TorchExportReader: ModelReader {
         switch layout {
         case .legacyFlatZip(let entry):
             programEntry = entry
-            layoutName = TorchExportWriter.flatLayoutName
+            layoutName = "legacy flat zip"
         case .pt2Archive(let root, let models):
             guard let model = models.first(where: { $0 == "\(root)/models/model.json" }) ?? models.first else {
                 throw .malformed("pt2 archive has no models/*.json program")
             }
             programEntry = model
-            layoutName = TorchExportWriter.pt2LayoutName
+            layoutName = "pt2 archive"
         }
         var parser = ExportedProgramParser(entryName: programEntry)
         let program = try parser.parse(try entries.data(programEntry))

@@ -16,8 +16,6 @@ public struct TorchExportWriter: ModelWriter {
         return from.allSatisfy { [.float16, .bfloat16].contains($0) }
     }
 
-    static let pt2LayoutName = "pt2 archive"
-    static let flatLayoutName = "legacy flat zip"
     /// torch's storage classes for the types widened, and the class they become.
     static let storageClasses: [String: DType] = ["HalfStorage": .float16, "BFloat16Storage": .bfloat16]
 
@@ -163,7 +161,7 @@ public struct TorchExportWriter: ModelWriter {
         payload.withUnsafeBytes { bytes in
             for offset in stride(from: 0, to: bytes.count - 1, by: 2) {
                 let bits = UInt16(bytes[offset]) | UInt16(bytes[offset + 1]) << 8
-                let value = dtype == .bfloat16 ? Float(bitPattern: UInt32(bits) << 16) : Float(Float16(bitPattern: bits))
+                let value = HalfPrecision.float(bits: bits, as: dtype)
                 withUnsafeBytes(of: value.bitPattern.littleEndian) { out.append(contentsOf: $0) }
             }
         }

@@ -1,0 +1,26 @@
+import TensorlintIR
+
+/// Automatic fixes: a rule names one with `fix.automatic`; each returns the edits that cure what the
+/// rule found in this context (none when it cannot), which `tensorlint fix` hands to the format's writer.
+public enum Fixers {
+    public typealias Fixer = @Sendable (MatchContext) -> [ModelEdit]
+
+    public static let all: [String: Fixer] = [
+        "cast-to-bound-type": { $0.onnxIssue(.typeParameterMismatch)?.edits ?? [] },
+        "cast-to-allowed-type": { $0.onnxIssue(.disallowedInputType)?.edits ?? [] },
+        "retype-declaration": { $0.onnxIssue(.declaredTypeMismatch)?.edits ?? [] },
+        "cast-around-op": { $0.onnxIssue(.missingKernel)?.edits ?? [] },
+        // An fp16/bf16 torch model meant for coremltools becomes fp32 (exact); coremltools lowers precision itself.
+        "keep-fp32": { context in
+            let narrow: Set<DType> = [.float16, .bfloat16]
+            let hasNarrow = context.model.graphs.contains { $0.values.values.contains { $0.dtype.map(narrow.contains) == true } }
+            return hasNarrow ? [.convertModel(from: [.bfloat16, .float16], to: .float32)] : []
+        },
+        // The declared input type is the model's interface: the initializer's bytes are converted to it.
+        "convert-initializer": { context in
+            Predicates.initializerConflicts(context.model).compactMap { graph, value, _, declared in
+                value.external == nil ? .convertWeight(graph: graph, name: value.name, to: declared) : nil
+            }
+        },
+    ]
+}
