@@ -214,7 +214,7 @@ struct Rules: ParsableCommand {
         let idWidth = rules.map(\.id.count).max() ?? 2
         var lines = ["\("id".padding(toLength: idWidth, withPad: " ", startingAt: 0))  severity  default  active  fix           summary"]
         for rule in rules {
-            let fix = rule.fix.automatic != nil ? rule.fix.applicability.rawValue : "-"
+            let fix = !rule.fix.automatic.isEmpty ? rule.fix.applicability.rawValue : "-"
             lines.append([
                 rule.id.padding(toLength: idWidth, withPad: " ", startingAt: 0),
                 rule.severity.rawValue.padding(toLength: 8, withPad: " ", startingAt: 0),

@@ -13,9 +13,12 @@ public enum RuleDocumentation {
         text += "\n\n## Why\n\n\(rule.description.trimmingCharacters(in: .whitespacesAndNewlines))\n\n"
         text += "## Fix\n\n\(rule.fix.suggestion)\n\n"
         text += "## Fix safety\n\n"
-        switch (rule.fix.automatic, rule.fix.applicability) {
-        case (let name?, .safe): text += "Safe: the automatic fix `\(name)` gives a model that computes what the original was meant to compute.\n\n"
-        case (let name?, .unsafe): text += "Unsafe: the automatic fix `\(name)` may change numerics; it runs only with `--unsafe-fixes`.\n\n"
+        let names = rule.fix.automatic.map { "`\($0)`" }.joined(separator: " and ")
+        let single = rule.fix.automatic.count == 1
+        let fixes = single ? "the automatic fix \(names)" : "the automatic fixes \(names)"
+        switch (rule.fix.automatic.isEmpty ? nil : fixes, rule.fix.applicability) {
+        case (let fixes?, .safe): text += "Safe: \(fixes) \(single ? "gives" : "give") a model that computes what the original was meant to compute.\n\n"
+        case (let fixes?, .unsafe): text += "Unsafe: \(fixes) may change numerics; \(single ? "it runs" : "they run") only with `--unsafe-fixes`.\n\n"
         default: text += "Display-only: no file edit carries this out; the advice above says what to change.\n\n"
         }
         if !rule.triggering.isEmpty || !rule.nonTriggering.isEmpty {

@@ -29,7 +29,7 @@ public struct Linter: Sendable {
             case .model:
                 if let bindings = rule.match.evaluate(settingsContext) {
                     findings.append(finding(rule, model: model, graph: nil, node: nil, bindings: bindings, settings: settings,
-                                            edits: edits(rule, settingsContext)))
+                                            fix: automaticFix(rule, settingsContext)))
                 }
             case .node:
                 for (graphIndex, graph) in model.graphs.enumerated() {
@@ -37,7 +37,7 @@ public struct Linter: Sendable {
                         let nodeContext = context(graph: graphIndex, node: nodeIndex)
                         if let bindings = rule.match.evaluate(nodeContext) {
                             findings.append(finding(rule, model: model, graph: graph, node: node, bindings: bindings, settings: settings,
-                                                    edits: edits(rule, nodeContext)))
+                                                    fix: automaticFix(rule, nodeContext)))
                         }
                     }
                 }
@@ -46,12 +46,21 @@ public struct Linter: Sendable {
         return findings.sorted { ($0.severity, $1.ruleId) > ($1.severity, $0.ruleId) }
     }
 
-    private func edits(_ rule: Rule, _ context: MatchContext) -> [ModelEdit] {
-        rule.fix.automatic.flatMap { Fixers.all[$0] }?(context) ?? []
+    /// The rule's automatic fixes that have something to do here, and their edits.
+    private func automaticFix(_ rule: Rule, _ context: MatchContext) -> (names: [String], edits: [ModelEdit]) {
+        var names: [String] = []
+        var edits: [ModelEdit] = []
+        for name in rule.fix.automatic {
+            let new = (Fixers.all[name]?(context) ?? []).filter { !edits.contains($0) }
+            guard !new.isEmpty else { continue }
+            names.append(name)
+            edits += new
+        }
+        return (names, edits)
     }
 
     private func finding(_ rule: Rule, model: Model, graph: Graph?, node: Node?, bindings: Bindings, settings: Settings,
-                         edits: [ModelEdit]) -> Finding {
+                         fix: (names: [String], edits: [ModelEdit])) -> Finding {
         var all = bindings
         all["deployment_target"] = settings.deploymentTarget.name
         all["compute_precision"] = settings.computePrecision.rawValue
@@ -64,9 +73,12 @@ public struct Linter: Sendable {
             all["module_type"] = node.source.moduleType ?? "unknown"
             all["source"] = node.source.userFrame.map { ", \($0.file):\($0.line)" } ?? ""
         }
+        // A rule's automatic fix that has nothing to do here (fmod has no exact rewrite) leaves only advice.
+        let fixed = !fix.edits.isEmpty
         return Finding(ruleId: rule.id, severity: rule.severity, message: MessageTemplate.render(rule.message, all),
-                       fix: MessageTemplate.render(rule.fix.suggestion, all), fixApplicability: rule.fix.applicability,
-                       automaticFix: rule.fix.automatic, edits: edits, file: model.path, graph: graph?.name, node: node?.name,
+                       fix: MessageTemplate.render(rule.fix.suggestion, all),
+                       fixApplicability: fixed ? rule.fix.applicability : .displayOnly,
+                       automaticFix: fixed ? fix.names.joined(separator: ", ") : nil, edits: fix.edits, file: model.path, graph: graph?.name, node: node?.name,
                        op: node?.op.description, source: node?.source)
     }
 }

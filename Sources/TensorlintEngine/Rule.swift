@@ -21,8 +21,8 @@ public enum FixApplicability: String, Sendable, Codable {
 public struct Fix: Sendable {
     /// What a person should do, as a message template.
     public var suggestion: String
-    /// The name of an automatic fix, when one exists.
-    public var automatic: String?
+    /// The automatic fixes, tried in this order (their edits are applied together); empty when none exists.
+    public var automatic: [String]
     public var applicability: FixApplicability
 }
 

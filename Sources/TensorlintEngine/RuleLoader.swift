@@ -69,6 +69,10 @@ public enum RuleLoader {
                 versions = range
             }
         }
+        let automatic = try fixNode["automatic"].map { node throws(RuleFileError) in try reader.strings(node, "automatic") } ?? []
+        if let unknown = automatic.first(where: { Fixers.all[$0] == nil }) {
+            throw reader.error(fixNode["automatic"]!, "unknown automatic fix `\(unknown)` (known: \(Fixers.all.keys.sorted().joined(separator: ", ")))")
+        }
         let scopeText = try reader.string(top, "scope", fallback: "node")
         guard let scope = Rule.Scope(rawValue: scopeText) else { throw reader.error(top["scope"], "scope must be node or model") }
         let examples = try top["examples"].map { node throws(RuleFileError) in try reader.mapping(node, "examples") }
@@ -78,7 +82,7 @@ public enum RuleLoader {
             summary: try reader.string(top, "summary"), description: try reader.string(top, "description"),
             message: try reader.string(top, "message"),
             fix: Fix(suggestion: try reader.string(fixNode, "suggestion"),
-                     automatic: try fixNode["automatic"].map { node throws(RuleFileError) in try reader.scalar(node, "automatic") },
+                     automatic: automatic,
                      applicability: applicability),
             references: try top["references"].map { node throws(RuleFileError) in try reader.strings(node, "references") } ?? [],
             formats: formats, targets: targets, converterVersions: versions, scope: scope,
