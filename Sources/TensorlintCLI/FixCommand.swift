@@ -224,7 +224,7 @@ struct Fix: ParsableCommand {
             return
         }
         let verb = dryRun ? "would apply" : "applied"
-        var lines = ["\(path): \(verb) \(outcome.changes.count) change\(outcome.changes.count == 1 ? "" : "s"):"]
+        var lines = ["\(path): \(verb) fixes:"]
         lines += outcome.changes.map { "  \($0)" }
         if let fixed = outcome.fixedFile, let size = try? FileManager.default.attributesOfItem(atPath: fixed)[.size] as? Int {
             lines.append("  fixed model: \(size) bytes")
