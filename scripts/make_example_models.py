@@ -234,6 +234,17 @@ def models():
     p.output("where")
     yield "hardshrink.fp32.aten.pt2", True, p
 
+    # lerp.Tensor with operands of three shapes, in fp16 and the torch 2.7 layout: the fix both widens it
+    # and rewrites the op, laying out values whose broadcast shape no operand has.
+    p = Program("lerp_tensor")
+    x = p.user_input("x", "fp16", [1, 4, 8, 1])
+    y = p.user_input("y", "fp16", [1, 1, 1, 8])
+    w = p.parameter("mix.weight", "fp16", [8])
+    p.node("torch.ops.aten.lerp.Tensor", [("self", x), ("end", y), ("weight", w)], [("lerp", "fp16", X)],
+           module=("mix", "model.Mix"), code="return torch.lerp(x, y, self.weight)")
+    p.output("lerp")
+    yield "lerp_tensor.fp16.torch27.pt2", True, p
+
     for dtype, legacy in (("fp32", True), ("bf16", False), ("bf16", True)):
         p = Program("linear")
         x = p.user_input("x", dtype, [1, 8])

@@ -14,7 +14,7 @@ public struct ONNXWriter: ModelWriter {
 
     public static func supports(_ edit: ModelEdit, in model: Model) -> Bool {
         switch edit {
-        case .convertModel:
+        case .convertModel, .replaceNode:
             return false
         case .convertWeight(let graph, let name, let dtype):
             guard graph < model.graphs.count, let value = model.graphs[graph].values[name], let from = value.dtype else { return false }
@@ -232,8 +232,8 @@ struct Rewriter {
                 plan.nodes[index, default: NodePlan()].after.append(
                     Encode.cast(computed, value, name: freshName("tensorlint_cast_\(value)"), to: try dataType(dtype)))
                 summary.append("inserted Cast(to=\(dtype.rawValue)) on output `\(value)` of `\(node.op.description)` node `\(node.name)`")
-            case .convertModel:
-                throw WriteError("converting a whole ONNX model is not supported")
+            case .convertModel, .replaceNode:
+                throw WriteError("converting a whole ONNX model or replacing its nodes is not supported")
             }
             plans[edit.graph] = plan
         }

@@ -1,6 +1,6 @@
 import TensorlintIR
 
-/// Automatic fixes: a rule names one with `fix.automatic`; each returns the edits that cure what the
+/// Automatic fixes: a rule names them with `fix.automatic`; each returns the edits that cure what the
 /// rule found in this context (none when it cannot), which `tensorlint fix` hands to the format's writer.
 public enum Fixers {
     public typealias Fixer = @Sendable (MatchContext) -> [ModelEdit]
@@ -15,6 +15,12 @@ public enum Fixers {
             let narrow: Set<DType> = [.float16, .bfloat16]
             let hasNarrow = context.model.graphs.contains { $0.values.values.contains { $0.dtype.map(narrow.contains) == true } }
             return hasNarrow ? [.convertModel(from: [.bfloat16, .float16], to: .float32)] : []
+        },
+        // An op coremltools cannot convert is replaced by torch's own decomposition of it into ops it converts.
+        "rewrite-op": { context in
+            guard let node = context.node, let nodeIndex = context.nodeIndex,
+                  let nodes = context.coreml?.rewrites[node.op.description]?.replacement(for: node, in: context.graph) else { return [] }
+            return [.replaceNode(graph: context.graphIndex, node: nodeIndex, with: nodes)]
         },
         // The declared input type is the model's interface: the initializer's bytes are converted to it.
         "convert-initializer": { context in

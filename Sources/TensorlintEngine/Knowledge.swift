@@ -76,6 +76,8 @@ public struct CoreMLKnowledge: Sendable {
     public let lowerings: [String: Lowering]
     /// Unregistered torch op → what converts instead.
     public let alternatives: [String: String]
+    /// Torch op with overload → its exact rewrite into ops that convert.
+    public let rewrites: [String: TorchRewrite]
 
     public struct Lowering: Sendable {
         public var converter: String
@@ -131,6 +133,8 @@ public struct CoreMLKnowledge: Sendable {
         }
         self.lowerings = lowerings
         alternatives = root["alternatives"] as? [String: String] ?? [:]
+        let rewritesFile = "coremltools-\(version)/torch-rewrites.yml"
+        rewrites = try files["torch-rewrites.yml"].map { try TorchRewrite.load($0, file: rewritesFile) } ?? [:]
     }
 
     private static func lowering(_ body: [String: Any], op: String, file: String) throws -> Lowering {

@@ -167,7 +167,7 @@ public struct Node: Sendable {
     public func input(named name: String) -> NodeInput? { inputs.first { $0.name == name } }
 }
 
-public struct NodeInput: Sendable {
+public struct NodeInput: Sendable, Hashable {
     /// The schema's argument name (`self`, `negative_slope`) or, for ONNX, the formal parameter name when known.
     public var name: String
     public var argument: Argument
@@ -179,7 +179,7 @@ public struct NodeInput: Sendable {
 }
 
 /// What a node input is: a tensor flowing in, or a literal written into the graph.
-public enum Argument: Sendable, Equatable {
+public enum Argument: Sendable, Hashable {
     case tensor(String)
     case tensors([String?])
     case int(Int64)

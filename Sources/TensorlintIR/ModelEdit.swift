@@ -13,11 +13,15 @@ public enum ModelEdit: Sendable, Hashable, CustomStringConvertible {
     /// Make the whole model compute in another floating type: every tensor of the `from` types (values,
     /// weights, constants) and every dtype argument naming one of them becomes `to`.
     case convertModel(from: [DType], to: DType)
+    /// Replace node `node` by `nodes`, run in its place, which compute its first output (under the same
+    /// name) from its inputs; its other outputs must be unused. A value a new node writes is elementwise:
+    /// shaped as the broadcast of the node's tensor inputs, of element type `dtype`.
+    case replaceNode(graph: Int, node: Int, with: [InsertedNode])
 
     public var graph: Int {
         switch self {
         case .convertWeight(let graph, _, _), .redeclare(let graph, _, _), .castInput(let graph, _, _, _),
-             .castOutput(let graph, _, _, _):
+             .castOutput(let graph, _, _, _), .replaceNode(let graph, _, _):
             return graph
         case .convertModel:
             return 0
@@ -31,7 +35,24 @@ public enum ModelEdit: Sendable, Hashable, CustomStringConvertible {
         case .castInput(_, let node, let input, let dtype): return "cast input \(input) of node #\(node) to \(dtype.rawValue)"
         case .castOutput(_, let node, let output, let dtype): return "cast output \(output) of node #\(node) to \(dtype.rawValue)"
         case .convertModel(let from, let dtype): return "convert every \(from.map(\.rawValue).joined(separator: "/")) tensor to \(dtype.rawValue)"
+        case .replaceNode(_, let node, let nodes): return "replace node #\(node) by \(nodes.map(\.op.description).joined(separator: ", "))"
         }
+    }
+}
+
+/// A node a `replaceNode` edit inserts: one op writing one value.
+public struct InsertedNode: Sendable, Hashable {
+    public var op: OpName
+    /// By the op schema's argument names, in schema order.
+    public var inputs: [NodeInput]
+    public var output: String
+    public var dtype: DType
+
+    public init(op: OpName, inputs: [NodeInput], output: String, dtype: DType) {
+        self.op = op
+        self.inputs = inputs
+        self.output = output
+        self.dtype = dtype
     }
 }
 

@@ -11,6 +11,14 @@ enum ArchiveLayout {
 
     static let legacyProgramEntry = "serialized_exported_program.json"
 
+    /// The entry holding the program whose graph is the model's main graph.
+    var programEntry: String? {
+        switch self {
+        case .legacyFlatZip(let entry): return entry
+        case .pt2Archive(let root, let models): return models.first(where: { $0 == "\(root)/models/model.json" }) ?? models.first
+        }
+    }
+
     /// Decides the layout from entry names alone; `nil` when the zip is no torch.export archive.
     static func detect(entryNames: [String], readText: (String) -> String?) -> ArchiveLayout? {
         if entryNames.contains(legacyProgramEntry) {

@@ -24,18 +24,11 @@ public struct TorchExportReader: ModelReader {
         guard let layout = ArchiveLayout.detect(entryNames: entries.names, readText: entries.text) else {
             throw .notThisFormat("zip archive without serialized_exported_program.json or a pt2 archive_format entry")
         }
-        let programEntry: String
+        guard let programEntry = layout.programEntry else { throw .malformed("pt2 archive has no models/*.json program") }
         let layoutName: String
         switch layout {
-        case .legacyFlatZip(let entry):
-            programEntry = entry
-            layoutName = "legacy flat zip"
-        case .pt2Archive(let root, let models):
-            guard let model = models.first(where: { $0 == "\(root)/models/model.json" }) ?? models.first else {
-                throw .malformed("pt2 archive has no models/*.json program")
-            }
-            programEntry = model
-            layoutName = "pt2 archive"
+        case .legacyFlatZip: layoutName = "legacy flat zip"
+        case .pt2Archive: layoutName = "pt2 archive"
         }
         var parser = ExportedProgramParser(entryName: programEntry)
         let program = try parser.parse(try entries.data(programEntry))

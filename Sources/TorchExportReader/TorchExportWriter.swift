@@ -2,18 +2,26 @@ import Foundation
 import TensorlintIR
 import ZIPFoundation
 
-/// Writes an fp32 copy of a torch.export archive ("keep the model fp32"): the dtype of every tensor's
-/// metadata and every dtype argument in the program JSON (edited as text, so everything else in it stays byte
-/// for byte), and the weights and constants widened from fp16/bf16 to fp32, which is exact. In the PT2 layout
-/// they are raw files described by JSON configs; in the torch 2.7 flat layout they sit in nested torch.save
-/// archives, whose pickle is rewritten at the opcode level (storage classes renamed), never executed.
+/// Writes an edited copy of a torch.export archive. Two edits exist:
+/// - "keep the model fp32": the dtype of every tensor's metadata and every dtype argument in the program
+///   JSON (edited as text, so everything else in it stays byte for byte), and the weights and constants
+///   widened from fp16/bf16 to fp32, which is exact. In the PT2 layout they are raw files described by JSON
+///   configs; in the torch 2.7 flat layout they sit in nested torch.save archives, whose pickle is rewritten
+///   at the opcode level (storage classes renamed), never executed.
+/// - replacing main-graph nodes by others (`ProgramNodeReplacement`), in the same JSON text.
 /// Other entries are copied unchanged.
 public struct TorchExportWriter: ModelWriter {
     public static let format = Model.Format.torchExport
 
     public static func supports(_ edit: ModelEdit, in model: Model) -> Bool {
-        guard case .convertModel(let from, let to) = edit, to == .float32 else { return false }
-        return from.allSatisfy { [.float16, .bfloat16].contains($0) }
+        switch edit {
+        case .convertModel(let from, let to):
+            return to == .float32 && from.allSatisfy { [.float16, .bfloat16].contains($0) }
+        case .replaceNode(let graph, let node, _):
+            return graph == 0 && node < model.mainGraph.nodes.count
+        default:
+            return false
+        }
     }
 
     /// torch's storage classes for the types widened, and the class they become.
@@ -23,36 +31,51 @@ public struct TorchExportWriter: ModelWriter {
     public static func replacements(_ edits: [ModelEdit], model: Model, from source: String) -> [ByteReplacement]? { nil }
 
     public static func write(_ edits: [ModelEdit], model: Model, from source: String, to destination: String) throws(WriteError) -> [String] {
-        guard edits.count == 1, let edit = edits.first, supports(edit, in: model), case .convertModel(let from, _) = edit else {
-            throw WriteError("torch.export archives support only converting a PT2-layout model to float32")
+        if let unsupported = edits.first(where: { !supports($0, in: model) }) { throw WriteError("a torch.export archive cannot carry out: \(unsupported)") }
+        var narrowTypes: [DType] = []
+        var replacements: [(node: Int, nodes: [InsertedNode])] = []
+        for edit in edits {
+            switch edit {
+            case .convertModel(let from, _): narrowTypes += from
+            case .replaceNode(_, let node, let nodes): replacements.append((node, nodes))
+            default: break
+            }
         }
-        let codes = Set(from.compactMap(TorchSerializedDType.code))
+        guard Set(replacements.map(\.node)).count == replacements.count else { throw WriteError("a node is replaced twice") }
+        let codes = Set(narrowTypes.compactMap(TorchSerializedDType.code))
         guard let float32 = TorchSerializedDType.code(.float32) else { throw WriteError("no serializer code for float32") }
         do {
             let entries = try ZipEntries(path: source)
+            guard let programEntry = ArchiveLayout.detect(entryNames: entries.names, readText: entries.text)?.programEntry else {
+                throw WriteError("not a torch.export archive")
+            }
             // No entry can be larger than the archive holding it (stored entries) or than 64× it (deflated).
             let fileSize = UInt64((try? FileManager.default.attributesOfItem(atPath: source)[.size] as? Int) ?? 0)
             let limit = fileSize.multipliedReportingOverflow(by: 64).overflow ? UInt64(Int.max) : min(fileSize * 64, UInt64(Int.max))
             var widenedFiles: [String: DType] = [:]
             var retyped: Set<String> = []
-            for name in entries.names {
-                if name.hasSuffix("_weights_config.json") || name.hasSuffix("_constants_config.json") {
-                    let folder = String(name[..<(name.lastIndex(of: "/") ?? name.startIndex)])
-                    for (file, dtype) in try payloads(in: try entries.data(name), config: name, codes: codes) {
-                        widenedFiles[folder.isEmpty ? file : "\(folder)/\(file)"] = dtype
+            var pickledStorages: [String] = []
+            if !codes.isEmpty {
+                for name in entries.names {
+                    if name.hasSuffix("_weights_config.json") || name.hasSuffix("_constants_config.json") {
+                        let folder = String(name[..<(name.lastIndex(of: "/") ?? name.startIndex)])
+                        for (file, dtype) in try payloads(in: try entries.data(name), config: name, codes: codes) {
+                            widenedFiles[folder.isEmpty ? file : "\(folder)/\(file)"] = dtype
+                        }
+                        retyped.insert(name)
+                    } else if name.contains("/models/"), name.hasSuffix(".json") {
+                        retyped.insert(name)
+                    } else if name.hasSuffix("serialized_exported_program.json") {
+                        retyped.insert(name)
                     }
-                    retyped.insert(name)
-                } else if name.contains("/models/"), name.hasSuffix(".json") {
-                    retyped.insert(name)
-                } else if name.hasSuffix("serialized_exported_program.json") {
-                    retyped.insert(name)
                 }
+                pickledStorages = entries.names.filter { $0.hasSuffix("serialized_state_dict.pt") || $0.hasSuffix("serialized_constants.pt") }
             }
-            let pickledStorages = entries.names.filter { $0.hasSuffix("serialized_state_dict.pt") || $0.hasSuffix("serialized_constants.pt") }
+            var summary: [String] = []
             var bytesBefore = 0, bytesAfter = 0
             // One entry at a time: memory stays at about one weight file, whatever the model's size.
             try rewrite(entries, to: destination) { name in
-                let data = try entries.data(name, limit: limit)
+                var data = try entries.data(name, limit: limit)
                 if let dtype = widenedFiles[name] {
                     let widened = try widen(data, from: dtype)
                     bytesBefore += data.count
@@ -64,15 +87,23 @@ public struct TorchExportWriter: ModelWriter {
                     bytesAfter += count
                     return archive
                 }
+                if name == programEntry, !replacements.isEmpty {
+                    var replacement = try ProgramNodeReplacement(data)
+                    let (replaced, lines) = try replacement.apply(replacements, original: model.mainGraph)
+                    data = replaced
+                    summary += lines
+                }
                 return retyped.contains(name) ? try retype(data, codes: codes, to: float32, entry: name) : data
             }
-            var summary = ["converted the program's fp16/bf16 tensor metadata and dtype arguments to float32"]
-            if widenedFiles.isEmpty, bytesAfter > 0 {
-                summary.append("widened the pickled fp16/bf16 weight and constant storages to float32 (\(bytesAfter) bytes)")
-            } else if !widenedFiles.isEmpty {
-                summary.append("widened \(widenedFiles.count) weight and constant file\(widenedFiles.count == 1 ? "" : "s") to float32 (\(bytesBefore) → \(bytesAfter) bytes)")
+            if !codes.isEmpty {
+                summary.append("converted the program's fp16/bf16 tensor metadata and dtype arguments to float32")
+                if widenedFiles.isEmpty, bytesAfter > 0 {
+                    summary.append("widened the pickled fp16/bf16 weight and constant storages to float32 (\(bytesAfter) bytes)")
+                } else if !widenedFiles.isEmpty {
+                    summary.append("widened \(widenedFiles.count) weight and constant file\(widenedFiles.count == 1 ? "" : "s") to float32 (\(bytesBefore) → \(bytesAfter) bytes)")
+                }
+                summary.append("convert the fp32 copy with `ct.convert(torch.export.load(PATH), compute_precision=ct.precision.FLOAT16)`; for fp16 inputs and outputs add `minimum_deployment_target=ct.target.iOS16, inputs=[ct.TensorType(dtype=np.float16)]`")
             }
-            summary.append("convert the fp32 copy with `ct.convert(torch.export.load(PATH), compute_precision=ct.precision.FLOAT16)`; for fp16 inputs and outputs add `minimum_deployment_target=ct.target.iOS16, inputs=[ct.TensorType(dtype=np.float16)]`")
             return summary
         } catch let error as WriteError {
             throw error
@@ -136,7 +167,7 @@ public struct TorchExportWriter: ModelWriter {
         for global in storages.globals.reversed() where storageClasses[global.name] != nil {
             renamed.replaceSubrange(global.range, with: Array("torch\nFloatStorage\n".utf8))
         }
-        guard let output = try? Archive(data: Data(), accessMode: .create) else { throw WriteError("cannot build \(entry)") }
+        let output = try Archive(data: Data(), accessMode: .create)
         var widenedBytes = 0
         for record in records {
             var data = try read(record)

@@ -3,7 +3,7 @@ import Testing
 @testable import ONNXReader
 @testable import TorchExportReader
 import TensorlintCLI
-import TensorlintEngine
+@testable import TensorlintEngine
 import TensorlintIR
 
 /// `tensorlint fix` on the example ONNX models, without Python: each fix cures what it claims to, the
@@ -179,5 +179,110 @@ import TensorlintIR
     @Test func picklesWithOtherOpcodesAreRefused() {
         // PROTO 4 with a FRAME opcode: outside the subset torch.save writes at protocol 2.
         #expect(throws: PickleStorages.Unsupported.self) { try PickleStorages([0x80, 0x04, 0x95, 1, 0, 0, 0, 0, 0, 0, 0, 0x7D, 0x2E]) }
+    }
+}
+
+/// `rewrite-op` on torch.export archives: ops coremltools cannot convert give way to torch's own
+/// decomposition of them, with tensor metadata for every new value, in both archive layouts.
+@Suite(.serialized) struct RewriteTests {
+    @Test(arguments: [
+        ("celu.fp32.aten.pt2", "iOS15", "coreml-unsupported-op", "aten.celu.default",
+         ["aten.gt.Scalar", "aten.div.Scalar", "aten.expm1.default", "aten.mul.Scalar", "aten.where.self"]),
+        ("where_scalar_other.fp32.aten.pt2", "iOS15", "coreml-unsupported-op", "aten.where.ScalarOther",
+         ["aten.logical_not.default", "aten.where.ScalarSelf"]),
+        ("hardshrink.fp32.aten.pt2", "iOS17", "coreml-scalar-fp32-constant", "aten.where.ScalarSelf", ["aten.where.ScalarSelf"]),
+        ("batch_norm_relu.fp32.aten.pt2", "iOS15", "coreml-unbound-op-output", "aten._native_batch_norm_legit_no_training.default",
+         ["aten.batch_norm.default"]),
+        ("lerp_tensor.fp16.torch27.pt2", "iOS15", "coreml-unsupported-op", "aten.lerp.Tensor",
+         ["aten.abs.default", "aten.lt.Scalar", "aten.sub.Tensor", "aten.mul.Tensor", "aten.add.Tensor", "aten.rsub.Scalar",
+          "aten.mul.Tensor", "aten.sub.Tensor", "aten.where.self"]),
+    ])
+    func rewriteCuresTheFinding(_ fixture: String, _ target: String, _ rule: String, _ op: String, _ inserted: [String]) throws {
+        let original = Repo.example(fixture)
+        #expect(try Engine.lint(original, target: target).contains { $0.ruleId == rule && $0.op == op })
+        let fixed = temporaryDirectory().appendingPathComponent(fixture).path
+        #expect(runTensorlint(["fix", "--minimum-deployment-target", target, original, "--output", fixed]) == 0)
+        let left = try Engine.lint(fixed, target: target).filter { $0.severity == .error }
+        #expect(left.isEmpty, "errors left in the fixed \(fixture): \(left.map(\.message))")
+
+        let before = try ModelLoader.load(path: original).mainGraph, after = try ModelLoader.load(path: fixed).mainGraph
+        let position = try #require(before.nodes.firstIndex { $0.op.description == op })
+        let expected = before.nodes[..<position].map(\.op.description) + inserted + before.nodes[(position + 1)...].map(\.op.description)
+        #expect(after.nodes.map(\.op.description) == expected)
+        #expect(after.inputs == before.inputs && after.outputs == before.outputs)
+        // Every value a node reads is written before it or is a graph input, and has a dtype and a shape.
+        var available = Set(after.inputs)
+        for node in after.nodes {
+            for name in node.inputs.flatMap(\.argument.tensorNames) {
+                #expect(available.contains(name), "`\(name)` read before it is written")
+            }
+            for name in node.outputs.compactMap({ $0 }) {
+                #expect(after.values[name]?.dtype != nil && after.values[name]?.shape != nil, "`\(name)` has no metadata")
+                available.insert(name)
+            }
+        }
+        // Weights and other entries are carried over; only the program changes (and widens, for fp16).
+        let entriesBefore = try ZipEntries(path: original), entriesAfter = try ZipEntries(path: fixed)
+        #expect(entriesBefore.names == entriesAfter.names)
+        let widened = fixture.contains(".fp16.")
+        let widenedEntries = ["serialized_state_dict.pt", "serialized_constants.pt"]
+        for name in entriesBefore.names where !name.hasSuffix(".json") && !(widened && widenedEntries.contains(name)) {
+            #expect(try entriesBefore.data(name, limit: .max) == entriesAfter.data(name, limit: .max), "\(name) changed")
+        }
+    }
+
+    /// New values get the broadcast shape of their inputs and contiguous strides, even when no input has it.
+    @Test func newValuesAreLaidOutByBroadcasting() throws {
+        let fixed = temporaryDirectory().appendingPathComponent("lerp.pt2").path
+        #expect(runTensorlint(["fix", Repo.example("lerp_tensor.fp16.torch27.pt2"), "--output", fixed]) == 0)
+        let graph = try ModelLoader.load(path: fixed).mainGraph
+        #expect(graph.values["lerp_difference"]?.shape == [1, 4, 8, 8], "y [1,1,1,8] - x [1,4,8,1]")
+        #expect(graph.values["lerp_small"]?.shape == [8] && graph.values["lerp_small"]?.dtype == .bool)
+        #expect(graph.values["lerp_far"]?.dtype == .float32)
+        let program = try JSONSerialization.jsonObject(with: try ZipEntries(path: fixed).data("serialized_exported_program.json"))
+        let values = (((program as? [String: Any])?["graph_module"] as? [String: Any])?["graph"] as? [String: Any])?["tensor_values"] as? [String: Any]
+        let difference = try #require(values?["lerp_difference"] as? [String: Any])
+        let strides = (difference["strides"] as? [[String: Int]])?.compactMap { $0["as_int"] }
+        #expect(strides == [256, 64, 8, 1], "contiguous strides of [1, 4, 8, 8]")
+    }
+
+    /// A rewrite writes only the first output; a node whose other outputs are read keeps them.
+    @Test func aNodeWhoseLaterOutputsAreReadIsNotRewritten() throws {
+        var graph = try ModelLoader.load(path: Repo.example("batch_norm_relu.fp32.aten.pt2")).mainGraph
+        let batchNorm = try #require(graph.nodes.first { $0.op.name == "_native_batch_norm_legit_no_training" })
+        let rewrite = try #require(Engine.knowledge.coremltools.values.first?.rewrites[batchNorm.op.description])
+        #expect(rewrite.replacement(for: batchNorm, in: graph)?.count == 1)
+        let savedMean = try #require(batchNorm.outputs[1])
+        graph.nodes.append(Node(name: "reads_mean", op: OpName(namespace: "aten", name: "relu", overload: "default"),
+                                inputs: [NodeInput(name: "self", argument: .tensor(savedMean))], outputs: ["reads_mean"], source: SourceInfo()))
+        #expect(rewrite.replacement(for: batchNorm, in: graph) == nil)
+    }
+
+    /// Rewrites emit only ops the same coremltools version converts, and each variant's steps parse.
+    @Test func rewritesEmitOnlyRegisteredOps() throws {
+        for (version, knowledge) in Engine.knowledge.coremltools {
+            #expect(!knowledge.rewrites.isEmpty)
+            for (op, rewrite) in knowledge.rewrites {
+                for variant in rewrite.variants {
+                    for step in variant.steps {
+                        #expect(knowledge.registeredKinds.contains(CoreMLKnowledge.sanitizedKind(step.op)),
+                                "\(op) rewrite emits \(step.op), which coremltools \(version) does not register")
+                    }
+                }
+            }
+        }
+    }
+
+    @Test func stepsAndConditionsParse() {
+        let step = TorchRewrite.step("scaled: aten.div.Scalar(self=self, other=1 - alpha) -> bool")
+        #expect(step?.op == OpName(namespace: "aten", name: "div", overload: "Scalar"))
+        #expect(step?.arguments.map(\.expression) == [.reference("self"), .difference(1, "alpha")])
+        #expect(step?.isBoolean == true)
+        #expect(TorchRewrite.step("where: aten.where.ScalarSelf(condition=c, self=like_output(self), other=x)")?.arguments[1].expression == .likeOutput("self"))
+        #expect(TorchRewrite.step("no op here") == nil)
+        #expect(TorchRewrite.condition("abs(weight) < 0.5") == .absoluteBelow("weight", 0.5))
+        #expect(TorchRewrite.condition("value == 1") == .equals("value", 1))
+        #expect(TorchRewrite.condition("self is int") == .isInt("self"))
+        #expect(TorchRewrite.condition("weight > 2") == nil)
     }
 }

@@ -73,7 +73,7 @@ import TensorlintReporters
         let rule = try #require(Engine.rules.first { $0.id == "coreml-scalar-fp32-constant" })
         let text = RuleDocumentation.markdown(rule)
         for heading in ["## Why", "## Fix", "## Fix safety", "## Examples", "## References"] { #expect(text.contains(heading)) }
-        #expect(text.contains("Safe: the automatic fix `keep-fp32`"))
+        #expect(text.contains("Safe: the automatic fixes `keep-fp32` and `rewrite-op` give a model"))
     }
 }
 

@@ -1,0 +1,184 @@
+import Foundation
+import TensorlintIR
+import Yams
+
+/// An exact rewrite of one torch op into ops coremltools converts, from
+/// `knowledge/coremltools-<version>/torch-rewrites.yml` (its header describes the notation).
+public struct TorchRewrite: Sendable {
+    public struct Step: Sendable {
+        public var value: String
+        public var op: OpName
+        public var arguments: [(name: String, expression: Expression)]
+        public var isBoolean: Bool
+    }
+
+    public enum Expression: Sendable, Equatable {
+        /// An input of the replaced node or the value of an earlier step.
+        case reference(String)
+        case literal(Argument)
+        /// `N - input`, for a scalar input.
+        case difference(Double, String)
+        /// A scalar input written as a float when the replaced node's output is floating.
+        case likeOutput(String)
+    }
+
+    public enum Condition: Sendable, Equatable {
+        case absoluteBelow(String, Double)
+        case equals(String, Double)
+        case isInt(String)
+    }
+
+    public struct Variant: Sendable {
+        public var when: Condition?
+        public var steps: [Step]
+    }
+
+    public var op: String
+    public var reference: String
+    public var defaults: [String: Argument]
+    public var variants: [Variant]
+
+    /// The nodes that replace `node`, or `nil` when no variant applies, an argument cannot be resolved, the
+    /// node's other outputs are read, or the rewrite would write the node unchanged.
+    public func replacement(for node: TensorlintIR.Node, in graph: Graph) -> [InsertedNode]? {
+        guard let output = node.outputs.first ?? nil, let outputDType = graph.dtype(of: output),
+              unusedLaterOutputs(of: node, in: graph) else { return nil }
+        func argument(_ name: String) -> Argument? { node.input(named: name)?.argument ?? defaults[name] }
+        func scalar(_ name: String) -> Double? {
+            switch argument(name) {
+            case .int(let value)?: return Double(value)
+            case .float(let value)?: return value
+            default: return nil
+            }
+        }
+        guard let variant = variants.first(where: { variant in
+            switch variant.when {
+            case nil: return true
+            case .absoluteBelow(let name, let bound)?: return scalar(name).map { abs($0) < bound } ?? false
+            case .equals(let name, let value)?: return scalar(name) == value
+            case .isInt(let name)?: if case .int = argument(name) { return true } else { return false }
+            }
+        }) else { return nil }
+
+        var taken = Set(graph.values.keys).union(graph.nodes.flatMap { $0.outputs.compactMap { $0 } })
+        var stepValues: [String: String] = [:]
+        var inserted: [InsertedNode] = []
+        for (index, step) in variant.steps.enumerated() {
+            var inputs: [NodeInput] = []
+            for (name, expression) in step.arguments {
+                let resolved: Argument?
+                switch expression {
+                case .reference(let source): resolved = stepValues[source].map(Argument.tensor) ?? argument(source)
+                case .literal(let literal): resolved = literal
+                case .difference(let minuend, let source): resolved = scalar(source).map { .float(minuend - $0) }
+                case .likeOutput(let source):
+                    if outputDType.isFloatingPoint, let value = scalar(source) { resolved = .float(value) } else { resolved = argument(source) }
+                }
+                guard let resolved else { return nil }
+                inputs.append(NodeInput(name: name, argument: resolved))
+            }
+            let isLast = index == variant.steps.count - 1
+            var name = isLast ? output : "\(output)_\(step.value)"
+            if !isLast {
+                var suffix = 1
+                while taken.contains(name) { name = "\(output)_\(step.value)_\(suffix)"; suffix += 1 }
+                taken.insert(name)
+                stepValues[step.value] = name
+            }
+            inserted.append(InsertedNode(op: step.op, inputs: inputs, output: name, dtype: step.isBoolean ? .bool : outputDType))
+        }
+        if inserted.count == 1, inserted[0].op == node.op, inserted[0].inputs == node.inputs { return nil }
+        return inserted
+    }
+
+    /// Outputs after the first are neither read by a node nor graph outputs.
+    private func unusedLaterOutputs(of node: TensorlintIR.Node, in graph: Graph) -> Bool {
+        let later = Set(node.outputs.dropFirst().compactMap { $0 })
+        guard !later.isEmpty else { return true }
+        if graph.outputs.contains(where: later.contains) { return false }
+        return !graph.nodes.contains { $0.inputs.contains { $0.argument.tensorNames.contains(where: later.contains) } }
+    }
+}
+
+extension TorchRewrite {
+    /// Parses `torch-rewrites.yml`; every error names the file and the op.
+    static func load(_ text: String, file: String) throws -> [String: TorchRewrite] {
+        guard let root = try Yams.load(yaml: text) as? [String: Any], let entries = root["rewrites"] as? [String: Any] else {
+            throw KnowledgeError(file: file, reason: "missing or not a mapping with `rewrites`")
+        }
+        var rewrites: [String: TorchRewrite] = [:]
+        for (op, raw) in entries {
+            func fail(_ reason: String) -> KnowledgeError { KnowledgeError(file: file, reason: "\(op): \(reason)") }
+            guard let body = raw as? [String: Any], let reference = body["reference"] as? String else { throw fail("missing `reference`") }
+            var defaults: [String: Argument] = [:]
+            for (name, value) in body["defaults"] as? [String: Any] ?? [:] {
+                guard let literal = literal(value) else { throw fail("default `\(name)` is not a number or boolean") }
+                defaults[name] = literal
+            }
+            var variants: [Variant] = []
+            let rawVariants = body["variants"] as? [[String: Any]] ?? [body]
+            for rawVariant in rawVariants {
+                guard let steps = rawVariant["steps"] as? [String], !steps.isEmpty else { throw fail("a variant without `steps`") }
+                let when = try (rawVariant["when"] as? String).map { text in
+                    guard let condition = condition(text) else { throw fail("cannot read condition `\(text)`") }
+                    return condition
+                }
+                variants.append(Variant(when: when, steps: try steps.map { text in
+                    guard let step = step(text) else { throw fail("cannot read step `\(text)`") }
+                    return step
+                }))
+            }
+            rewrites[op] = TorchRewrite(op: op, reference: reference, defaults: defaults, variants: variants)
+        }
+        return rewrites
+    }
+
+    private static func literal(_ value: Any) -> Argument? {
+        switch value {
+        case let bool as Bool: return .bool(bool)
+        case let int as Int: return .int(Int64(int))
+        case let double as Double: return .float(double)
+        default: return nil
+        }
+    }
+
+    /// `value: namespace.op.overload(name=expression, ...) [-> bool]`
+    static func step(_ text: String) -> Step? {
+        guard let match = text.wholeMatch(of: /(?<value>\w+):\s*(?<op>[\w.]+)\((?<arguments>[^)]*(?:\([^)]*\)[^)]*)*)\)(?<boolean>\s*->\s*bool)?/) else {
+            return nil
+        }
+        let parts = match.output.op.split(separator: ".").map(String.init)
+        guard parts.count == 3 else { return nil }
+        var arguments: [(String, Expression)] = []
+        for pair in match.output.arguments.split(separator: ",") {
+            let sides = pair.split(separator: "=", maxSplits: 1).map { $0.trimmingCharacters(in: .whitespaces) }
+            guard sides.count == 2, let expression = expression(sides[1]) else { return nil }
+            arguments.append((sides[0], expression))
+        }
+        return Step(value: String(match.output.value), op: OpName(namespace: parts[0], name: parts[1], overload: parts[2]),
+                    arguments: arguments, isBoolean: match.output.boolean != nil)
+    }
+
+    static func expression(_ text: String) -> Expression? {
+        if text == "true" || text == "false" { return .literal(.bool(text == "true")) }
+        if let int = Int64(text) { return .literal(.int(int)) }
+        if let double = Double(text) { return .literal(.float(double)) }
+        if let match = text.wholeMatch(of: /like_output\((\w+)\)/) { return .likeOutput(String(match.output.1)) }
+        if let match = text.wholeMatch(of: /([\d.]+)\s*-\s*(\w+)/), let minuend = Double(match.output.1) {
+            return .difference(minuend, String(match.output.2))
+        }
+        if text.wholeMatch(of: /\w+/) != nil { return .reference(text) }
+        return nil
+    }
+
+    static func condition(_ text: String) -> Condition? {
+        if let match = text.wholeMatch(of: /abs\((\w+)\)\s*<\s*([\d.]+)/), let bound = Double(match.output.2) {
+            return .absoluteBelow(String(match.output.1), bound)
+        }
+        if let match = text.wholeMatch(of: /(\w+)\s*==\s*(-?[\d.]+)/), let value = Double(match.output.2) {
+            return .equals(String(match.output.1), value)
+        }
+        if let match = text.wholeMatch(of: /(\w+) is int/) { return .isInt(String(match.output.1)) }
+        return nil
+    }
+}

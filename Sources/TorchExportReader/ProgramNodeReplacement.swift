@@ -1,0 +1,181 @@
+import Foundation
+import TensorlintIR
+
+/// Carries out `replaceNode` edits on the main graph of an ExportedProgram JSON text: each replaced node's
+/// object in `graph.nodes` gives way to the new nodes, which keep its other fields (metadata, stack trace),
+/// and every new value gets an entry in `graph.tensor_values`, shaped as the broadcast of its node's tensor
+/// inputs. Every other byte of the text stays as it was.
+struct ProgramNodeReplacement {
+    let bytes: [UInt8]
+    let graph: JSONSpan
+    let tensorValues: JSONSpan
+    /// Metadata of the values new nodes write, in the order they are written.
+    private var newValues: [(name: String, meta: TensorMeta)] = []
+
+    struct TensorMeta {
+        var sizes: [Size]
+        var text: String
+    }
+
+    /// One size as written (`{"as_int": 4}`), compared without white space.
+    struct Size: Equatable {
+        var text: String
+        var key: String { text.filter { !$0.isWhitespace } }
+        static func == (left: Size, right: Size) -> Bool { left.key == right.key }
+        static let one = Size(text: "{\"as_int\": 1}")
+    }
+
+    init(_ json: Data) throws(WriteError) {
+        bytes = [UInt8](json)
+        do {
+            let root = try JSONSpan.parse(bytes)
+            guard let graph = root["graph_module"]?["graph"], let tensorValues = graph["tensor_values"], graph["nodes"] != nil else {
+                throw WriteError("the program has no graph_module.graph with nodes and tensor_values")
+            }
+            self.graph = graph
+            self.tensorValues = tensorValues
+        } catch let error as WriteError {
+            throw error
+        } catch {
+            throw WriteError("the program JSON is \(error)")
+        }
+    }
+
+    /// The text with the replacements made, and one summary line per replaced node.
+    mutating func apply(_ replacements: [(node: Int, nodes: [InsertedNode])], original: Graph) throws(WriteError) -> (Data, [String]) {
+        let nodes = graph["nodes"]?.elements ?? []
+        var edits: [(range: Range<Int>, text: String)] = []
+        var summary: [String] = []
+        for (index, inserted) in replacements {
+            guard index < nodes.count, index < original.nodes.count else { throw WriteError("no node #\(index) in the program") }
+            let template = nodes[index]
+            var texts: [String] = []
+            for node in inserted {
+                texts.append(try nodeText(node, template: template))
+                if tensorValues[node.output] == nil, !newValues.contains(where: { $0.name == node.output }) {
+                    newValues.append((node.output, try meta(for: node)))
+                }
+            }
+            edits.append((template.range, texts.joined(separator: ", ")))
+            let replaced = original.nodes[index]
+            summary.append("replaced `\(replaced.op.description)` node `\(replaced.name)` by \(inserted.count) node\(inserted.count == 1 ? " that converts" : "s that convert"): \(inserted.map(\.op.description).joined(separator: ", "))")
+        }
+        if !newValues.isEmpty {
+            let entries = newValues.map { "\(Self.quoted($0.name)): \($0.meta.text)" }.joined(separator: ", ")
+            edits.append((tensorValues.range.upperBound - 1 ..< tensorValues.range.upperBound - 1,
+                          (tensorValues.members.isEmpty ? "" : ", ") + entries))
+        }
+        var result = bytes
+        for edit in edits.sorted(by: { $0.range.lowerBound > $1.range.lowerBound }) {
+            result.replaceSubrange(edit.range, with: Array(edit.text.utf8))
+        }
+        return (Data(result), summary)
+    }
+
+    private func text(_ span: JSONSpan) -> String { String(decoding: bytes[span.range], as: UTF8.self) }
+
+    /// The replaced node's object with its target, inputs, outputs and name swapped for the new node's.
+    private func nodeText(_ node: InsertedNode, template: JSONSpan) throws(WriteError) -> String {
+        let templateInputs = template["inputs"]?.elements ?? []
+        let withKind = templateInputs.first?["kind"] != nil || templateInputs.isEmpty
+        var inputs: [String] = []
+        for input in node.inputs {
+            inputs.append("{\"name\": \(Self.quoted(input.name)), \"arg\": \(try Self.encode(input.argument))\(withKind ? ", \"kind\": 1" : "")}")
+        }
+        var fields: [(JSONSpan?, String)] = [
+            (template["target"], Self.quoted("torch.ops.\(node.op.description)")),
+            (template["inputs"], "[" + inputs.joined(separator: ", ") + "]"),
+            (template["outputs"], "[{\"as_tensor\": {\"name\": \(Self.quoted(node.output))}}]"),
+            (template["name"], Self.quoted(node.output)),
+        ]
+        fields.removeAll { $0.0 == nil }
+        var result = Array(bytes[template.range])
+        for (span, replacement) in fields.sorted(by: { $0.0!.range.lowerBound > $1.0!.range.lowerBound }) {
+            let range = span!.range
+            result.replaceSubrange((range.lowerBound - template.range.lowerBound)..<(range.upperBound - template.range.lowerBound),
+                                   with: Array(replacement.utf8))
+        }
+        return String(decoding: result, as: UTF8.self)
+    }
+
+    /// An elementwise result's metadata: the broadcast shape of its tensor inputs, its own dtype.
+    private func meta(for node: InsertedNode) throws(WriteError) -> TensorMeta {
+        var operands: [TensorMeta] = []
+        for name in node.inputs.flatMap(\.argument.tensorNames) {
+            guard let meta = existingMeta(name) ?? newValues.first(where: { $0.name == name })?.meta else {
+                throw WriteError("no tensor metadata for `\(name)`")
+            }
+            operands.append(meta)
+        }
+        guard var shape = operands.first?.sizes else { throw WriteError("`\(node.op.description)` writing `\(node.output)` has no tensor input") }
+        for operand in operands.dropFirst() { shape = try Self.broadcast(shape, operand.sizes, for: node.output) }
+        var text: String
+        if let template = operands.first(where: { $0.sizes == shape }) {
+            text = template.text
+        } else {
+            let sizes = shape.compactMap { $0.key.wholeMatch(of: /\{"as_int":(\d+)\}/).flatMap { Int($0.output.1) } }
+            guard sizes.count == shape.count else { throw WriteError("cannot lay out `\(node.output)`: its broadcast shape is symbolic") }
+            var strides = Array(repeating: 1, count: sizes.count)
+            for index in stride(from: sizes.count - 2, through: 0, by: -1) { strides[index] = strides[index + 1] * sizes[index + 1] }
+            text = try Self.replacing(["sizes": "[" + shape.map(\.text).joined(separator: ", ") + "]",
+                                       "strides": "[" + strides.map { "{\"as_int\": \($0)}" }.joined(separator: ", ") + "]"],
+                                      in: operands[0].text)
+        }
+        guard let code = TorchSerializedDType.code(node.dtype) else { throw WriteError("no serializer code for \(node.dtype.rawValue)") }
+        text = try Self.replacing(["dtype": String(code)], in: text)
+        return TensorMeta(sizes: shape, text: text)
+    }
+
+    private func existingMeta(_ name: String) -> TensorMeta? {
+        guard let span = tensorValues[name] else { return nil }
+        let sizes = (span["sizes"]?.elements ?? []).map { Size(text: text($0)) }
+        return TensorMeta(sizes: sizes, text: text(span))
+    }
+
+    static func broadcast(_ left: [Size], _ right: [Size], for value: String) throws(WriteError) -> [Size] {
+        var result: [Size] = []
+        for offset in stride(from: max(left.count, right.count), through: 1, by: -1) {
+            let a = offset <= left.count ? left[left.count - offset] : .one
+            let b = offset <= right.count ? right[right.count - offset] : .one
+            guard a == b || a == .one || b == .one else {
+                throw WriteError("cannot broadcast the inputs of `\(value)` (\(a.text) against \(b.text))")
+            }
+            result.append(a == .one ? b : a)
+        }
+        return result
+    }
+
+    /// `text` (a JSON object) with the values of the given members replaced.
+    static func replacing(_ values: [String: String], in text: String) throws(WriteError) -> String {
+        var bytes = Array(text.utf8)
+        guard let object = try? JSONSpan.parse(bytes) else { throw WriteError("malformed tensor metadata") }
+        let members = object.members.filter { values[$0.key] != nil }.sorted { $0.value.range.lowerBound > $1.value.range.lowerBound }
+        guard members.count == values.count else { throw WriteError("tensor metadata without \(values.keys.sorted().joined(separator: ", "))") }
+        for member in members { bytes.replaceSubrange(member.value.range, with: Array(values[member.key]!.utf8)) }
+        return String(decoding: bytes, as: UTF8.self)
+    }
+
+    static func encode(_ argument: Argument) throws(WriteError) -> String {
+        switch argument {
+        case .tensor(let name): return "{\"as_tensor\": {\"name\": \(quoted(name))}}"
+        case .int(let value): return "{\"as_int\": \(value)}"
+        case .float(let value) where value.isFinite: return "{\"as_float\": \(value)}"
+        case .bool(let value): return "{\"as_bool\": \(value)}"
+        case .none: return "{\"as_none\": true}"
+        default: throw WriteError("cannot write the argument \(argument.literalDescription) into a new node")
+        }
+    }
+
+    static func quoted(_ text: String) -> String {
+        var escaped = "\""
+        for character in text.unicodeScalars {
+            switch character {
+            case "\"": escaped += "\\\""
+            case "\\": escaped += "\\\\"
+            case _ where character.value < 0x20: escaped += String(format: "\\u%04x", character.value)
+            default: escaped.unicodeScalars.append(character)
+            }
+        }
+        return escaped + "\""
+    }
+}
