@@ -31,8 +31,18 @@ public struct ONNXWriter: ModelWriter {
         return summary
     }
 
-    public static func replacements(_ edits: [ModelEdit], model: Model, from source: String) -> [ByteReplacement]? {
-        guard let (pieces, _, size) = try? rewrite(edits, model: model, from: source) else { return nil }
+    /// One parse of the file serves every set of edits: a large model with many findings is read once.
+    public static func replacements(_ editSets: [[ModelEdit]], model: Model, from source: String) -> [[ByteReplacement]?] {
+        guard let (file, graphRanges) = try? parse(source) else { return editSets.map { _ in nil } }
+        return editSets.map { edits in
+            var rewriter = Rewriter(bytes: file.bytes, graphRanges: graphRanges, model: model)
+            guard (try? rewriter.plan(Array(Set(edits)))) != nil, let pieces = try? rewriter.rewriteModel() else { return nil }
+            return byteReplacements(pieces, size: file.bytes.count)
+        }
+    }
+
+    /// The pieces as replacements of the original's bytes: each run of new bytes, with the original span it stands for.
+    private static func byteReplacements(_ pieces: [Piece], size: Int) -> [ByteReplacement] {
         var replacements: [ByteReplacement] = []
         var cursor = 0
         var inserted: [UInt8] = []
@@ -54,18 +64,21 @@ public struct ONNXWriter: ModelWriter {
         return replacements
     }
 
-    /// The edited file as pieces, the summary of the changes and the original's size.
-    private static func rewrite(_ edits: [ModelEdit], model: Model, from source: String) throws(WriteError) -> ([Piece], [String], Int) {
-        let file: MappedFile
-        var parser: ModelParser
+    private static func parse(_ source: String) throws(WriteError) -> (MappedFile, [Range<Int>]) {
         do {
-            file = try MappedFile(path: source)
-            parser = ModelParser(bytes: file.bytes, modelFolder: "")
+            let file = try MappedFile(path: source)
+            var parser = ModelParser(bytes: file.bytes, modelFolder: "")
             _ = try parser.parseModel(path: source)
+            return (file, parser.graphRanges)
         } catch {
             throw WriteError("cannot read \(source) again: \(error)")
         }
-        var rewriter = Rewriter(bytes: file.bytes, graphRanges: parser.graphRanges, model: model)
+    }
+
+    /// The edited file as pieces, the summary of the changes and the original's size.
+    private static func rewrite(_ edits: [ModelEdit], model: Model, from source: String) throws(WriteError) -> ([Piece], [String], Int) {
+        let (file, graphRanges) = try parse(source)
+        var rewriter = Rewriter(bytes: file.bytes, graphRanges: graphRanges, model: model)
         try rewriter.plan(Array(Set(edits)))
         return (try rewriter.rewriteModel(), rewriter.summary, file.bytes.count)
     }

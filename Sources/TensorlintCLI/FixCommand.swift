@@ -116,12 +116,16 @@ enum ModelFixer {
     /// Each fixable finding's edits as byte replacements of the file, for SARIF `fixes`.
     static func attachReplacements(_ findings: inout [Finding], model: Model, path: String) {
         guard let writer = writers[model.format] else { return }
-        for index in findings.indices where !findings[index].edits.isEmpty && findings[index].fixApplicability != .displayOnly {
+        let fixable = findings.indices.compactMap { index -> (Int, [ModelEdit])? in
+            guard findings[index].fixApplicability != .displayOnly else { return nil }
             let edits = findings[index].edits.filter { writer.supports($0, in: model) }
-            guard !edits.isEmpty else { continue }
-            let replacements = writer.replacements(edits, model: model, from: path)
+            return edits.isEmpty ? nil : (index, edits)
+        }
+        guard !fixable.isEmpty else { return }
+        let replacements = writer.replacements(fixable.map(\.1), model: model, from: path)
+        for ((index, _), replacement) in zip(fixable, replacements) {
             // Whole converted tensors do not belong in a log: past 1 MiB the result keeps its text fix only.
-            if (replacements?.reduce(0) { $0 + $1.inserted.count } ?? 0) <= 1 << 20 { findings[index].replacements = replacements }
+            if (replacement?.reduce(0) { $0 + $1.inserted.count } ?? 0) <= 1 << 20 { findings[index].replacements = replacement }
         }
     }
 
@@ -129,7 +133,6 @@ enum ModelFixer {
         applicability == .safe || (applicability == .unsafe && allowUnsafe)
     }
 
-    /// Replaces `destination` by `fixed` atomically (rename within one folder).
     /// Replaces `destination` by `fixed` atomically (rename within one folder), with the permissions of the
     /// file it replaces (or of the original), and the folder flushed so the rename survives a crash.
     static func move(_ fixed: String, to destination: String, modeOf original: String) throws {

@@ -74,8 +74,8 @@ public protocol ModelWriter: Sendable {
     static var format: Model.Format { get }
     /// Whether this writer can carry out the edit on this model (a file layout may rule it out).
     static func supports(_ edit: ModelEdit, in model: Model) -> Bool
-    /// The edits as byte replacements of `source`, when they can be expressed that way (`nil` otherwise).
-    static func replacements(_ edits: [ModelEdit], model: Model, from source: String) -> [ByteReplacement]?
+    /// Each set of edits as byte replacements of `source`, when they can be expressed that way (`nil` otherwise).
+    static func replacements(_ editSets: [[ModelEdit]], model: Model, from source: String) -> [[ByteReplacement]?]
     /// Writes `source` with the edits applied to `destination`; returns a one-line summary per edit.
     static func write(_ edits: [ModelEdit], model: Model, from source: String, to destination: String) throws(WriteError) -> [String]
 }

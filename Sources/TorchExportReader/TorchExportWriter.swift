@@ -28,7 +28,9 @@ public struct TorchExportWriter: ModelWriter {
     static let storageClasses: [String: DType] = ["HalfStorage": .float16, "BFloat16Storage": .bfloat16]
 
     /// A rewritten archive is a new file, not a few replaced byte ranges.
-    public static func replacements(_ edits: [ModelEdit], model: Model, from source: String) -> [ByteReplacement]? { nil }
+    public static func replacements(_ editSets: [[ModelEdit]], model: Model, from source: String) -> [[ByteReplacement]?] {
+        editSets.map { _ in nil }
+    }
 
     public static func write(_ edits: [ModelEdit], model: Model, from source: String, to destination: String) throws(WriteError) -> [String] {
         if let unsupported = edits.first(where: { !supports($0, in: model) }) { throw WriteError("a torch.export archive cannot carry out: \(unsupported)") }
