@@ -37,6 +37,8 @@ public indirect enum Condition: Sendable {
 /// What a condition is evaluated against.
 public struct MatchContext {
     public let model: Model
+    /// The element types of the model's values, in every graph (found once per lint).
+    public let valueTypes: Set<DType>
     public let graph: Graph
     public let node: Node?
     public let settings: Settings

@@ -12,9 +12,7 @@ public enum Fixers {
         "cast-around-op": { $0.onnxIssue(.missingKernel)?.edits ?? [] },
         // An fp16/bf16 torch model meant for coremltools becomes fp32 (exact); coremltools lowers precision itself.
         "keep-fp32": { context in
-            let narrow: Set<DType> = [.float16, .bfloat16]
-            let hasNarrow = context.model.graphs.contains { $0.values.values.contains { $0.dtype.map(narrow.contains) == true } }
-            return hasNarrow ? [.convertModel(from: [.bfloat16, .float16], to: .float32)] : []
+            context.valueTypes.isDisjoint(with: [.float16, .bfloat16]) ? [] : [.convertModel(from: [.bfloat16, .float16], to: .float32)]
         },
         // An op coremltools cannot convert is replaced by torch's own decomposition of it into ops it converts.
         "rewrite-op": { context in

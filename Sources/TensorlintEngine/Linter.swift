@@ -17,9 +17,10 @@ public struct Linter: Sendable {
         let analysis = onnxruntime.flatMap { runtime in
             model.format == .onnx ? ONNXTypeChecker.analyze(model, runtime: runtime) : nil
         }
+        let valueTypes = Set(model.graphs.flatMap { $0.values.values.compactMap(\.dtype) })
         func context(graph: Int, node: Int?) -> MatchContext {
             let graphValue = model.graphs[graph]
-            return MatchContext(model: model, graph: graphValue, node: node.map { graphValue.nodes[$0] }, settings: settings,
+            return MatchContext(model: model, valueTypes: valueTypes, graph: graphValue, node: node.map { graphValue.nodes[$0] }, settings: settings,
                                 coreml: coreml, onnx: analysis, onnxruntime: onnxruntime, graphIndex: graph, nodeIndex: node)
         }
         for rule in rules where rule.applies(to: model, settings: settings) {
