@@ -13,18 +13,19 @@ public struct ONNXReader: ModelReader {
         prefix.count >= 2 && prefix[0] == 0x08 && prefix[1] > 0 && prefix[1] < 0x40
     }
 
-    /// A file named `.onnx` whose first field is a ModelProto field, or any file whose first 256 bytes read as
-    /// ModelProto fields (right numbers, right wire types) up to the graph or the end of that window.
+    /// A file named `.onnx` whose first field is a ModelProto field, or any file whose prefix (its first 256
+    /// bytes) reads as ModelProto fields (right numbers, right wire types) up to the graph or its end.
     public static func recognizes(fileAt path: String, prefix: [UInt8]) -> Bool {
-        guard let file = try? MappedFile(path: path), file.bytes.count > 0 else { return false }
-        var reader = WireReader(file.bytes, range: 0..<min(file.bytes.count, 256), message: "ModelProto")
-        var fields = 0
-        while true {
-            guard let field = try? reader.nextField() else { return fields > 0 }
-            guard ModelParser.fieldWireTypes[field.number] == field.wireType else { return false }
-            fields += 1
-            if path.lowercased().hasSuffix(".onnx") || field.number == 7 { return true }
-            do { try reader.skip(field.wireType) } catch { return claims(prefix: prefix) }
+        prefix.withUnsafeBytes { bytes in
+            var reader = WireReader(bytes, range: 0..<bytes.count, message: "ModelProto")
+            var fields = 0
+            while true {
+                guard let field = try? reader.nextField() else { return fields > 0 }
+                guard ModelParser.fieldWireTypes[field.number] == field.wireType else { return false }
+                fields += 1
+                if path.lowercased().hasSuffix(".onnx") || field.number == 7 { return true }
+                do { try reader.skip(field.wireType) } catch { return claims(prefix: prefix) }
+            }
         }
     }
 

@@ -33,9 +33,10 @@ public protocol ModelReader: Sendable {
     static func read(fileAt path: String) throws(ReadError) -> Model
 }
 
-/// The first bytes of a file, which decide its format.
+/// The first bytes of a file, which decide its format: enough for a signature, or for the first fields of
+/// a format without one (ONNX).
 public enum FilePrefix {
-    public static let length = 16
+    public static let length = 256
 
     public static func read(_ path: String) throws(ReadError) -> [UInt8] {
         var isDirectory: ObjCBool = false
