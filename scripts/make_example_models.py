@@ -216,6 +216,8 @@ def models():
                                                  [("min_val", -0.5), ("max_val", 0.5)], "fp16", module=("act", "torch.nn.modules.activation.Hardtanh"))
     yield "celu.fp32.aten.pt2", True, unary("celu", "torch.ops.aten.celu.default", [("alpha", 1.5)], "fp32",
                                             module=("act", "torch.nn.modules.activation.CELU"))
+    yield "fmod.fp32.aten.pt2", False, unary("fmod", "torch.ops.aten.fmod.Scalar", [("other", -1.5)], "fp32",
+                                             module=("act", "model.Wrap"))
     yield "clamp_min.fp16.aten.pt2", False, unary("clamp_min", "torch.ops.aten.clamp_min.default", [("min", 0.1)], "fp16")
     yield "clamp_min.fp32.aten.pt2", True, unary("clamp_min", "torch.ops.aten.clamp_min.default", [("min", 0.1)], "fp32")
 

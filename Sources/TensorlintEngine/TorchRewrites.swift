@@ -18,6 +18,8 @@ public struct TorchRewrite: Sendable {
         case literal(Argument)
         /// `N - input`, for a scalar input.
         case difference(Double, String)
+        /// `abs(input)`, for a scalar input.
+        case absolute(String)
         /// A scalar input written as a float when the replaced node's output is floating.
         case likeOutput(String)
     }
@@ -71,6 +73,12 @@ public struct TorchRewrite: Sendable {
                 case .reference(let source): resolved = stepValues[source].map(Argument.tensor) ?? argument(source)
                 case .literal(let literal): resolved = literal
                 case .difference(let minuend, let source): resolved = scalar(source).map { .float(minuend - $0) }
+                case .absolute(let source):
+                    switch argument(source) {
+                    case .int(let value)? where value != .min: resolved = .int(abs(value))
+                    case .float(let value)?: resolved = .float(abs(value))
+                    default: resolved = nil
+                    }
                 case .likeOutput(let source):
                     if outputDType.isFloatingPoint, let value = scalar(source) { resolved = .float(value) } else { resolved = argument(source) }
                 }
@@ -164,6 +172,7 @@ extension TorchRewrite {
         if let int = Int64(text) { return .literal(.int(int)) }
         if let double = Double(text) { return .literal(.float(double)) }
         if let match = text.wholeMatch(of: /like_output\((\w+)\)/) { return .likeOutput(String(match.output.1)) }
+        if let match = text.wholeMatch(of: /abs\((\w+)\)/) { return .absolute(String(match.output.1)) }
         if let match = text.wholeMatch(of: /([\d.]+)\s*-\s*(\w+)/), let minuend = Double(match.output.1) {
             return .difference(minuend, String(match.output.2))
         }

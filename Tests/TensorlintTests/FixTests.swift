@@ -191,6 +191,8 @@ import TensorlintIR
         ("where_scalar_other.fp32.aten.pt2", "iOS15", "coreml-unsupported-op", "aten.where.ScalarOther",
          ["aten.logical_not.default", "aten.where.ScalarSelf"]),
         ("hardshrink.fp32.aten.pt2", "iOS17", "coreml-scalar-fp32-constant", "aten.where.ScalarSelf", ["aten.where.ScalarSelf"]),
+        ("fmod.fp32.aten.pt2", "iOS15", "coreml-unsupported-op", "aten.fmod.Scalar",
+         ["aten.abs.default", "aten.remainder.Scalar", "aten.sign.default", "aten.mul.Tensor"]),
         ("batch_norm_relu.fp32.aten.pt2", "iOS15", "coreml-unbound-op-output", "aten._native_batch_norm_legit_no_training.default",
          ["aten.batch_norm.default"]),
         ("lerp_tensor.fp16.torch27.pt2", "iOS15", "coreml-unsupported-op", "aten.lerp.Tensor",
@@ -229,6 +231,14 @@ import TensorlintIR
         for name in entriesBefore.names where !name.hasSuffix(".json") && !(widened && widenedEntries.contains(name)) {
             #expect(try entriesBefore.data(name, limit: .max) == entriesAfter.data(name, limit: .max), "\(name) changed")
         }
+    }
+
+    /// fmod's divisor is written as its magnitude: the sign of the result comes from the dividend alone.
+    @Test func fmodDividesByTheDivisorsMagnitude() throws {
+        let fixed = temporaryDirectory().appendingPathComponent("fmod.pt2").path
+        #expect(runTensorlint(["fix", Repo.example("fmod.fp32.aten.pt2"), "--output", fixed]) == 0)
+        let remainder = try #require(try ModelLoader.load(path: fixed).mainGraph.nodes.first { $0.op.name == "remainder" })
+        #expect(remainder.input(named: "other")?.argument == .float(1.5))
     }
 
     /// New values get the broadcast shape of their inputs and contiguous strides, even when no input has it.
@@ -279,6 +289,7 @@ import TensorlintIR
         #expect(step?.arguments.map(\.expression) == [.reference("self"), .difference(1, "alpha")])
         #expect(step?.isBoolean == true)
         #expect(TorchRewrite.step("where: aten.where.ScalarSelf(condition=c, self=like_output(self), other=x)")?.arguments[1].expression == .likeOutput("self"))
+        #expect(TorchRewrite.step("r: aten.remainder.Scalar(self=m, other=abs(other))")?.arguments[1].expression == .absolute("other"))
         #expect(TorchRewrite.step("no op here") == nil)
         #expect(TorchRewrite.condition("abs(weight) < 0.5") == .absoluteBelow("weight", 0.5))
         #expect(TorchRewrite.condition("value == 1") == .equals("value", 1))
