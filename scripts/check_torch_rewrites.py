@@ -1,8 +1,9 @@
 #!/usr/bin/env python3
 """Checks `tensorlint fix` graph rewrites with the real tools: for each torch.export archive given, writes
 the fixed copy, loads both with `torch.export.load`, runs them on the archive's example inputs and on
-random inputs of the same shapes, and reports the largest difference of the outputs (0 for an exact
-rewrite), then converts the fixed copy with coremltools.
+random inputs of the same shapes, and reports the largest difference of the outputs (in the original's
+precision: an fp16/bf16 original is compared with the fixed fp32 copy's result rounded to it), then
+converts the fixed copy with coremltools.
 
 Needs the oracle venv (torch, coremltools); not part of `swift test`.
     /work/oracle/bin/python scripts/check_torch_rewrites.py --linter .build/release/tensorlint MODEL.pt2...
@@ -51,7 +52,8 @@ def main():
                 expected = expected if isinstance(expected, (tuple, list)) else [expected]
                 actual = actual if isinstance(actual, (tuple, list)) else [actual]
                 for e, a in zip(expected, actual):
-                    e, a = e.detach().float(), a.detach().float()
+                    # An fp16/bf16 original is compared in its own precision: the fixed copy computes in float32.
+                    e, a = e.detach().float(), a.detach().to(e.dtype).float()
                     difference = (e - a).abs()
                     same_nan = torch.isnan(e) == torch.isnan(a)
                     if not bool(same_nan.all()):

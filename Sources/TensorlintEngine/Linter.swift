@@ -74,7 +74,7 @@ public struct Linter: Sendable {
             all["module_type"] = node.source.moduleType ?? "unknown"
             all["source"] = node.source.userFrame.map { ", \($0.file):\($0.line)" } ?? ""
         }
-        // A rule's automatic fix that has nothing to do here (fmod has no exact rewrite) leaves only advice.
+        // A rule's automatic fix that has nothing to do here (lstm has no rewrite) leaves only advice.
         let fixed = !fix.edits.isEmpty
         return Finding(ruleId: rule.id, severity: rule.severity, message: MessageTemplate.render(rule.message, all),
                        fix: MessageTemplate.render(rule.fix.suggestion, all),

@@ -2,7 +2,7 @@ import Foundation
 import TensorlintIR
 import Yams
 
-/// An exact rewrite of one torch op into ops coremltools converts, from
+/// A rewrite of one torch op into ops coremltools converts, from
 /// `knowledge/coremltools-<version>/torch-rewrites.yml` (its header describes the notation).
 public struct TorchRewrite: Sendable {
     public struct Step: Sendable {
@@ -16,12 +16,23 @@ public struct TorchRewrite: Sendable {
         /// An input of the replaced node or the value of an earlier step.
         case reference(String)
         case literal(Argument)
-        /// `N - input`, for a scalar input.
+        /// `N - input` or `N / input`, for a scalar input.
         case difference(Double, String)
+        case quotient(Double, String)
         /// `abs(input)`, for a scalar input.
         case absolute(String)
         /// A scalar input written as a float when the replaced node's output is floating.
         case likeOutput(String)
+
+        /// The name of the input or step value the expression reads, if any.
+        var source: String? {
+            switch self {
+            case .reference(let name), .difference(_, let name), .quotient(_, let name), .absolute(let name), .likeOutput(let name):
+                return name
+            case .literal:
+                return nil
+            }
+        }
     }
 
     public enum Condition: Sendable, Equatable {
@@ -35,15 +46,19 @@ public struct TorchRewrite: Sendable {
         public var steps: [Step]
     }
 
-    public var op: String
-    public var reference: String
     public var defaults: [String: Argument]
     public var variants: [Variant]
 
-    /// The nodes that replace `node`, or `nil` when no variant applies, an argument cannot be resolved, the
-    /// node's other outputs are read, or the rewrite would write the node unchanged.
+    /// Rewrites are written for programs that compute in float32 or float64: each step rounds once in the
+    /// output's type, where torch computes fp16/bf16 ops in float and rounds once at the end.
+    public static let outputTypes: Set<DType> = [.float32, .float64]
+
+    /// The nodes that replace `node`, or `nil` when the output is not float32/float64, a tensor input the
+    /// rewrite reads has another dtype (the steps would need type promotion), no variant applies, an
+    /// argument cannot be resolved or written, the node's other outputs are read, or the rewrite would
+    /// write the node unchanged.
     public func replacement(for node: TensorlintIR.Node, in graph: Graph) -> [InsertedNode]? {
-        guard let output = node.outputs.first ?? nil, let outputDType = graph.dtype(of: output),
+        guard let output = node.outputs.first ?? nil, let outputDType = graph.dtype(of: output), Self.outputTypes.contains(outputDType),
               unusedLaterOutputs(of: node, in: graph) else { return nil }
         func argument(_ name: String) -> Argument? { node.input(named: name)?.argument ?? defaults[name] }
         func scalar(_ name: String) -> Double? {
@@ -62,7 +77,7 @@ public struct TorchRewrite: Sendable {
             }
         }) else { return nil }
 
-        var taken = Set(graph.values.keys).union(graph.nodes.flatMap { $0.outputs.compactMap { $0 } })
+        var taken = Set(graph.values.keys).union(graph.nodes.flatMap { [$0.name] + $0.outputs.compactMap { $0 } })
         var stepValues: [String: String] = [:]
         var inserted: [InsertedNode] = []
         for (index, step) in variant.steps.enumerated() {
@@ -70,20 +85,27 @@ public struct TorchRewrite: Sendable {
             for (name, expression) in step.arguments {
                 let resolved: Argument?
                 switch expression {
-                case .reference(let source): resolved = stepValues[source].map(Argument.tensor) ?? argument(source)
+                case .reference(let source):
+                    resolved = stepValues[source].map(Argument.tensor) ?? argument(source)
+                    if stepValues[source] == nil, case .tensor(let tensor)? = resolved,
+                       graph.dtype(of: tensor).map({ $0 == outputDType || $0 == .bool }) != true {
+                        return nil
+                    }
                 case .literal(let literal): resolved = literal
                 case .difference(let minuend, let source): resolved = scalar(source).map { .float(minuend - $0) }
+                case .quotient(let dividend, let source): resolved = scalar(source).flatMap { $0 == 0 ? nil : .float(dividend / $0) }
                 case .absolute(let source):
                     switch argument(source) {
                     case .int(let value)? where value != .min: resolved = .int(abs(value))
                     case .float(let value)?: resolved = .float(abs(value))
                     default: resolved = nil
                     }
-                case .likeOutput(let source):
-                    if outputDType.isFloatingPoint, let value = scalar(source) { resolved = .float(value) } else { resolved = argument(source) }
+                case .likeOutput(let source): resolved = scalar(source).map(Argument.float)
                 }
-                guard let resolved else { return nil }
-                inputs.append(NodeInput(name: name, argument: resolved))
+                switch resolved {
+                case .tensor?, .int?, .float?, .bool?, .none?: inputs.append(NodeInput(name: name, argument: resolved!))
+                default: return nil  // symbols and other arguments cannot be written into a new node
+                }
             }
             let isLast = index == variant.steps.count - 1
             var name = isLast ? output : "\(output)_\(step.value)"
@@ -117,26 +139,47 @@ extension TorchRewrite {
         var rewrites: [String: TorchRewrite] = [:]
         for (op, raw) in entries {
             func fail(_ reason: String) -> KnowledgeError { KnowledgeError(file: file, reason: "\(op): \(reason)") }
-            guard let body = raw as? [String: Any], let reference = body["reference"] as? String else { throw fail("missing `reference`") }
+            guard let body = raw as? [String: Any] else { throw fail("not a mapping") }
+            if let unknown = Set(body.keys).subtracting(["reference", "defaults", "steps", "variants"]).first { throw fail("unknown key `\(unknown)`") }
+            // The reference is for people reading the table: what the rewrite follows.
+            guard body["reference"] is String else { throw fail("missing `reference`") }
+            guard (body["steps"] == nil) != (body["variants"] == nil) else { throw fail("needs either `steps` or `variants`") }
             var defaults: [String: Argument] = [:]
             for (name, value) in body["defaults"] as? [String: Any] ?? [:] {
                 guard let literal = literal(value) else { throw fail("default `\(name)` is not a number or boolean") }
                 defaults[name] = literal
             }
+            let rawVariants: [Any]
+            if let listed = body["variants"] {
+                guard let list = listed as? [Any] else { throw fail("`variants` must be a list of mappings") }
+                rawVariants = list
+            } else {
+                rawVariants = [["steps": body["steps"] as Any]]
+            }
             var variants: [Variant] = []
-            let rawVariants = body["variants"] as? [[String: Any]] ?? [body]
             for rawVariant in rawVariants {
-                guard let steps = rawVariant["steps"] as? [String], !steps.isEmpty else { throw fail("a variant without `steps`") }
-                let when = try (rawVariant["when"] as? String).map { text in
-                    guard let condition = condition(text) else { throw fail("cannot read condition `\(text)`") }
+                guard let rawVariant = rawVariant as? [String: Any] else { throw fail("`variants` must be a list of mappings") }
+                if let unknown = Set(rawVariant.keys).subtracting(["when", "steps"]).first { throw fail("unknown key `\(unknown)` in a variant") }
+                guard let texts = rawVariant["steps"] as? [String], !texts.isEmpty else { throw fail("a variant without `steps`") }
+                let when = try rawVariant["when"].map { raw in
+                    guard let text = raw as? String, let condition = condition(text) else { throw fail("cannot read condition `\(raw)`") }
                     return condition
                 }
-                variants.append(Variant(when: when, steps: try steps.map { text in
+                let steps = try texts.map { text in
                     guard let step = step(text) else { throw fail("cannot read step `\(text)`") }
                     return step
-                }))
+                }
+                // A step reads the node's inputs and earlier steps, never its own or a later step's value.
+                for (index, step) in steps.enumerated() {
+                    let ahead = Set(steps[index...].map(\.value))
+                    if let read = step.arguments.compactMap(\.expression.source).first(where: ahead.contains) {
+                        throw fail("step `\(step.value)` reads `\(read)` before it is computed")
+                    }
+                }
+                guard Set(steps.map(\.value)).count == steps.count else { throw fail("two steps compute the same value") }
+                variants.append(Variant(when: when, steps: steps))
             }
-            rewrites[op] = TorchRewrite(op: op, reference: reference, defaults: defaults, variants: variants)
+            rewrites[op] = TorchRewrite(defaults: defaults, variants: variants)
         }
         return rewrites
     }
@@ -173,8 +216,8 @@ extension TorchRewrite {
         if let double = Double(text) { return .literal(.float(double)) }
         if let match = text.wholeMatch(of: /like_output\((\w+)\)/) { return .likeOutput(String(match.output.1)) }
         if let match = text.wholeMatch(of: /abs\((\w+)\)/) { return .absolute(String(match.output.1)) }
-        if let match = text.wholeMatch(of: /([\d.]+)\s*-\s*(\w+)/), let minuend = Double(match.output.1) {
-            return .difference(minuend, String(match.output.2))
+        if let match = text.wholeMatch(of: /([\d.]+)\s*([-\/])\s*(\w+)/), let number = Double(match.output.1) {
+            return match.output.2 == "-" ? .difference(number, String(match.output.3)) : .quotient(number, String(match.output.3))
         }
         if text.wholeMatch(of: /\w+/) != nil { return .reference(text) }
         return nil

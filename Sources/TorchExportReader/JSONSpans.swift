@@ -1,3 +1,5 @@
+import Foundation
+
 /// Where each value of a JSON text lies, so that a few values can be replaced and every other byte kept
 /// (float literals, key order, spacing), and where an object's members end, so that members can be added.
 indirect enum JSONSpan {
@@ -71,7 +73,9 @@ indirect enum JSONSpan {
                 while true {
                     skipSpace()
                     let keyRange = try string()
-                    let key = String(decoding: bytes[(keyRange.lowerBound + 1)..<(keyRange.upperBound - 1)], as: UTF8.self)
+                    let key = try decodedString(keyRange)
+                    // JSON parsers disagree on which of two equal keys wins: such a text is not edited.
+                    guard !members.contains(where: { $0.0 == key }) else { throw SyntaxError(offset: keyRange.lowerBound) }
                     try expect(UInt8(ascii: ":"))
                     members.append((key, try value(depth: depth + 1)))
                     skipSpace()
@@ -105,6 +109,16 @@ indirect enum JSONSpan {
                 guard position > start else { throw SyntaxError(offset: start) }
                 return .scalar(start..<position)
             }
+        }
+
+        /// A string literal's value (escapes such as `\u00e9`, which Python's json writes, decoded).
+        func decodedString(_ range: Range<Int>) throws(SyntaxError) -> String {
+            let inner = bytes[(range.lowerBound + 1)..<(range.upperBound - 1)]
+            guard inner.contains(UInt8(ascii: "\\")) else { return String(decoding: inner, as: UTF8.self) }
+            guard let value = try? JSONSerialization.jsonObject(with: Data(bytes[range]), options: .fragmentsAllowed) as? String else {
+                throw SyntaxError(offset: range.lowerBound)
+            }
+            return value
         }
 
         /// A string literal's range, quotes included.

@@ -41,24 +41,31 @@ struct ProgramNodeReplacement {
         }
     }
 
-    /// The text with the replacements made, and one summary line per replaced node.
+    /// The text with the replacements made, and one summary line per replaced node. A replacement that
+    /// cannot be written (a shape that cannot be laid out) leaves its node as it was, and says why.
     mutating func apply(_ replacements: [(node: Int, nodes: [InsertedNode])], original: Graph) throws(WriteError) -> (Data, [String]) {
         let nodes = graph["nodes"]?.elements ?? []
         var edits: [(range: Range<Int>, text: String)] = []
         var summary: [String] = []
+        // Each replacement named its values apart from the graph's, not from the other replacements'.
+        var taken = Set(tensorValues.members.map(\.key)).union(original.nodes.map(\.name))
         for (index, inserted) in replacements {
             guard index < nodes.count, index < original.nodes.count else { throw WriteError("no node #\(index) in the program") }
-            let template = nodes[index]
-            var texts: [String] = []
-            for node in inserted {
-                texts.append(try nodeText(node, template: template))
-                if tensorValues[node.output] == nil, !newValues.contains(where: { $0.name == node.output }) {
-                    newValues.append((node.output, try meta(for: node)))
-                }
-            }
-            edits.append((template.range, texts.joined(separator: ", ")))
             let replaced = original.nodes[index]
-            summary.append("replaced `\(replaced.op.description)` node `\(replaced.name)` by \(inserted.count) node\(inserted.count == 1 ? " that converts" : "s that convert"): \(inserted.map(\.op.description).joined(separator: ", "))")
+            let checkpoint = newValues.count
+            do {
+                let renamed = Self.renamed(inserted, apartFrom: &taken)
+                var texts: [String] = []
+                for node in renamed {
+                    texts.append(try nodeText(node, template: nodes[index]))
+                    if tensorValues[node.output] == nil { newValues.append((node.output, try meta(for: node))) }
+                }
+                edits.append((nodes[index].range, texts.joined(separator: ", ")))
+                summary.append("replaced `\(replaced.op.description)` node `\(replaced.name)` by \(renamed.count) node\(renamed.count == 1 ? " that converts" : "s that convert"): \(renamed.map(\.op.description).joined(separator: ", "))")
+            } catch {
+                newValues.removeSubrange(checkpoint...)
+                summary.append("left `\(replaced.op.description)` node `\(replaced.name)` as it was: \(error)")
+            }
         }
         if !newValues.isEmpty {
             let entries = newValues.map { "\(Self.quoted($0.name)): \($0.meta.text)" }.joined(separator: ", ")
@@ -72,6 +79,27 @@ struct ProgramNodeReplacement {
         return (Data(result), summary)
     }
 
+    /// The nodes with every intermediate value (all but the last node's) named apart from `taken`.
+    static func renamed(_ nodes: [InsertedNode], apartFrom taken: inout Set<String>) -> [InsertedNode] {
+        var names: [String: String] = [:]
+        for node in nodes.dropLast() {
+            var name = node.output
+            var suffix = 1
+            while taken.contains(name) { name = "\(node.output)_\(suffix)"; suffix += 1 }
+            taken.insert(name)
+            names[node.output] = name
+        }
+        return nodes.map { node in
+            var node = node
+            node.output = names[node.output] ?? node.output
+            node.inputs = node.inputs.map { input in
+                guard case .tensor(let name) = input.argument, let new = names[name] else { return input }
+                return NodeInput(name: input.name, argument: .tensor(new))
+            }
+            return node
+        }
+    }
+
     private func text(_ span: JSONSpan) -> String { String(decoding: bytes[span.range], as: UTF8.self) }
 
     /// The replaced node's object with its target, inputs, outputs and name swapped for the new node's.
@@ -82,16 +110,18 @@ struct ProgramNodeReplacement {
         for input in node.inputs {
             inputs.append("{\"name\": \(Self.quoted(input.name)), \"arg\": \(try Self.encode(input.argument))\(withKind ? ", \"kind\": 1" : "")}")
         }
-        var fields: [(JSONSpan?, String)] = [
-            (template["target"], Self.quoted("torch.ops.\(node.op.description)")),
-            (template["inputs"], "[" + inputs.joined(separator: ", ") + "]"),
-            (template["outputs"], "[{\"as_tensor\": {\"name\": \(Self.quoted(node.output))}}]"),
-            (template["name"], Self.quoted(node.output)),
+        guard let target = template["target"], let inputsSpan = template["inputs"], let outputs = template["outputs"] else {
+            throw WriteError("the node has no target, inputs or outputs")
+        }
+        var fields: [(JSONSpan, String)] = [
+            (target, Self.quoted("torch.ops.\(node.op.description)")),
+            (inputsSpan, "[" + inputs.joined(separator: ", ") + "]"),
+            (outputs, "[{\"as_tensor\": {\"name\": \(Self.quoted(node.output))}}]"),
         ]
-        fields.removeAll { $0.0 == nil }
+        if let name = template["name"] { fields.append((name, Self.quoted(node.output))) }
         var result = Array(bytes[template.range])
-        for (span, replacement) in fields.sorted(by: { $0.0!.range.lowerBound > $1.0!.range.lowerBound }) {
-            let range = span!.range
+        for (span, replacement) in fields.sorted(by: { $0.0.range.lowerBound > $1.0.range.lowerBound }) {
+            let range = span.range
             result.replaceSubrange((range.lowerBound - template.range.lowerBound)..<(range.upperBound - template.range.lowerBound),
                                    with: Array(replacement.utf8))
         }
@@ -109,21 +139,28 @@ struct ProgramNodeReplacement {
         }
         guard var shape = operands.first?.sizes else { throw WriteError("`\(node.op.description)` writing `\(node.output)` has no tensor input") }
         for operand in operands.dropFirst() { shape = try Self.broadcast(shape, operand.sizes, for: node.output) }
-        var text: String
-        if let template = operands.first(where: { $0.sizes == shape }) {
-            text = template.text
-        } else {
-            let sizes = shape.compactMap { $0.key.wholeMatch(of: /\{"as_int":(\d+)\}/).flatMap { Int($0.output.1) } }
-            guard sizes.count == shape.count else { throw WriteError("cannot lay out `\(node.output)`: its broadcast shape is symbolic") }
-            var strides = Array(repeating: 1, count: sizes.count)
-            for index in stride(from: sizes.count - 2, through: 0, by: -1) { strides[index] = strides[index + 1] * sizes[index + 1] }
-            text = try Self.replacing(["sizes": "[" + shape.map(\.text).joined(separator: ", ") + "]",
-                                       "strides": "[" + strides.map { "{\"as_int\": \($0)}" }.joined(separator: ", ") + "]"],
-                                      in: operands[0].text)
-        }
         guard let code = TorchSerializedDType.code(node.dtype) else { throw WriteError("no serializer code for \(node.dtype.rawValue)") }
-        text = try Self.replacing(["dtype": String(code)], in: text)
-        return TensorMeta(sizes: shape, text: text)
+        var fields = ["dtype": String(code)]
+        let sizes = shape.compactMap { $0.key.wholeMatch(of: /\{"as_int":(\d+)\}/).flatMap { Int($0.output.1) } }
+        let template: TensorMeta
+        if sizes.count == shape.count {
+            // A fresh result is contiguous, whatever the layout of the operand whose metadata it starts from.
+            template = operands[0]
+            var strides = Array(repeating: 1, count: sizes.count)
+            for index in stride(from: sizes.count - 2, through: 0, by: -1) {
+                let (product, overflow) = strides[index + 1].multipliedReportingOverflow(by: sizes[index + 1])
+                guard !overflow else { throw WriteError("`\(node.output)` would have more elements than can be addressed") }
+                strides[index] = product
+            }
+            fields["sizes"] = "[" + shape.map(\.text).joined(separator: ", ") + "]"
+            fields["strides"] = "[" + strides.map { "{\"as_int\": \($0)}" }.joined(separator: ", ") + "]"
+            fields["storage_offset"] = "{\"as_int\": 0}"
+        } else if let same = operands.first(where: { $0.sizes == shape }) {
+            template = same
+        } else {
+            throw WriteError("cannot lay out `\(node.output)`: its broadcast shape is symbolic")
+        }
+        return TensorMeta(sizes: shape, text: try Self.replacing(fields, in: template.text))
     }
 
     private func existingMeta(_ name: String) -> TensorMeta? {
@@ -160,6 +197,8 @@ struct ProgramNodeReplacement {
         case .tensor(let name): return "{\"as_tensor\": {\"name\": \(quoted(name))}}"
         case .int(let value): return "{\"as_int\": \(value)}"
         case .float(let value) where value.isFinite: return "{\"as_float\": \(value)}"
+        // As torch's serializer writes them: JSON has no literal for these.
+        case .float(let value): return "{\"as_float\": \(quoted(value.isNaN ? "NaN" : value > 0 ? "Infinity" : "-Infinity"))}"
         case .bool(let value): return "{\"as_bool\": \(value)}"
         case .none: return "{\"as_none\": true}"
         default: throw WriteError("cannot write the argument \(argument.literalDescription) into a new node")
