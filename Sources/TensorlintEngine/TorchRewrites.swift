@@ -193,44 +193,66 @@ extension TorchRewrite {
         }
     }
 
+    // Plain string handling rather than Swift regexes: the table is read at every start, and compiling
+    // regexes made a lint three times slower.
+
     /// `value: namespace.op.overload(name=expression, ...) [-> bool]`
     static func step(_ text: String) -> Step? {
-        guard let match = text.wholeMatch(of: /(?<value>\w+):\s*(?<op>[\w.]+)\((?<arguments>[^)]*(?:\([^)]*\)[^)]*)*)\)(?<boolean>\s*->\s*bool)?/) else {
-            return nil
-        }
-        let parts = match.output.op.split(separator: ".").map(String.init)
-        guard parts.count == 3 else { return nil }
+        var rest = trimmed(text)
+        let isBoolean = rest.hasSuffix("-> bool")
+        if isBoolean { rest = trimmed(rest.dropLast("-> bool".count)) }
+        guard rest.hasSuffix(")"), let colon = rest.firstIndex(of: ":"), let open = rest.firstIndex(of: "("), colon < open else { return nil }
+        let value = trimmed(rest[..<colon])
+        let parts = trimmed(rest[rest.index(after: colon)..<open]).split(separator: ".", omittingEmptySubsequences: false).map(String.init)
+        guard isIdentifier(value), parts.count == 3, parts.allSatisfy(isIdentifier) else { return nil }
         var arguments: [(String, Expression)] = []
-        for pair in match.output.arguments.split(separator: ",") {
-            let sides = pair.split(separator: "=", maxSplits: 1).map { $0.trimmingCharacters(in: .whitespaces) }
-            guard sides.count == 2, let expression = expression(sides[1]) else { return nil }
+        for pair in rest[rest.index(after: open)..<rest.index(before: rest.endIndex)].split(separator: ",") {
+            let sides = pair.split(separator: "=", maxSplits: 1).map(trimmed)
+            guard sides.count == 2, isIdentifier(sides[0]), let expression = expression(sides[1]) else { return nil }
             arguments.append((sides[0], expression))
         }
-        return Step(value: String(match.output.value), op: OpName(namespace: parts[0], name: parts[1], overload: parts[2]),
-                    arguments: arguments, isBoolean: match.output.boolean != nil)
+        return Step(value: value, op: OpName(namespace: parts[0], name: parts[1], overload: parts[2]),
+                    arguments: arguments, isBoolean: isBoolean)
     }
 
     static func expression(_ text: String) -> Expression? {
         if text == "true" || text == "false" { return .literal(.bool(text == "true")) }
         if let int = Int64(text) { return .literal(.int(int)) }
         if let double = Double(text) { return .literal(.float(double)) }
-        if let match = text.wholeMatch(of: /like_output\((\w+)\)/) { return .likeOutput(String(match.output.1)) }
-        if let match = text.wholeMatch(of: /abs\((\w+)\)/) { return .absolute(String(match.output.1)) }
-        if let match = text.wholeMatch(of: /([\d.]+)\s*([-\/])\s*(\w+)/), let number = Double(match.output.1) {
-            return match.output.2 == "-" ? .difference(number, String(match.output.3)) : .quotient(number, String(match.output.3))
+        if let name = argument(of: "like_output", in: text) { return .likeOutput(name) }
+        if let name = argument(of: "abs", in: text) { return .absolute(name) }
+        let words = text.split(whereSeparator: \.isWhitespace).map(String.init)
+        if words.count == 3, let number = Double(words[0]), isIdentifier(words[2]) {
+            switch words[1] {
+            case "-": return .difference(number, words[2])
+            case "/": return .quotient(number, words[2])
+            default: return nil
+            }
         }
-        if text.wholeMatch(of: /\w+/) != nil { return .reference(text) }
-        return nil
+        return isIdentifier(text) ? .reference(text) : nil
     }
 
     static func condition(_ text: String) -> Condition? {
-        if let match = text.wholeMatch(of: /abs\((\w+)\)\s*<\s*([\d.]+)/), let bound = Double(match.output.2) {
-            return .absoluteBelow(String(match.output.1), bound)
+        let words = text.split(whereSeparator: \.isWhitespace).map(String.init)
+        guard words.count == 3 else { return nil }
+        switch (words[1], Double(words[2])) {
+        case ("<", let bound?): return argument(of: "abs", in: words[0]).map { .absoluteBelow($0, bound) }
+        case ("==", let value?): return isIdentifier(words[0]) ? .equals(words[0], value) : nil
+        case ("is", nil) where words[2] == "int": return isIdentifier(words[0]) ? .isInt(words[0]) : nil
+        default: return nil
         }
-        if let match = text.wholeMatch(of: /(\w+)\s*==\s*(-?[\d.]+)/), let value = Double(match.output.2) {
-            return .equals(String(match.output.1), value)
-        }
-        if let match = text.wholeMatch(of: /(\w+) is int/) { return .isInt(String(match.output.1)) }
-        return nil
     }
+
+    /// `name` in `function(name)`.
+    private static func argument(of function: String, in text: String) -> String? {
+        guard text.hasPrefix(function + "("), text.hasSuffix(")") else { return nil }
+        let name = String(text.dropFirst(function.count + 1).dropLast())
+        return isIdentifier(name) ? name : nil
+    }
+
+    private static func isIdentifier(_ text: String) -> Bool {
+        !text.isEmpty && text.unicodeScalars.allSatisfy { $0 == "_" || CharacterSet.alphanumerics.contains($0) }
+    }
+
+    private static func trimmed<S: StringProtocol>(_ text: S) -> String { text.trimmingCharacters(in: .whitespaces) }
 }
