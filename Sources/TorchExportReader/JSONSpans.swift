@@ -65,41 +65,21 @@ indirect enum JSONSpan {
             case UInt8(ascii: "{"):
                 position += 1
                 var members: [(String, JSONSpan)] = []
-                skipSpace()
-                if position < bytes.count, bytes[position] == UInt8(ascii: "}") {
-                    position += 1
-                    return .object([], start..<position)
-                }
-                while true {
-                    skipSpace()
-                    let keyRange = try string()
-                    let key = try decodedString(keyRange)
+                try items(closedBy: UInt8(ascii: "}")) { parser throws(SyntaxError) in
+                    parser.skipSpace()
+                    let keyRange = try parser.string()
+                    let key = try parser.decodedString(keyRange)
                     // JSON parsers disagree on which of two equal keys wins: such a text is not edited.
                     guard !members.contains(where: { $0.0 == key }) else { throw SyntaxError(offset: keyRange.lowerBound) }
-                    try expect(UInt8(ascii: ":"))
-                    members.append((key, try value(depth: depth + 1)))
-                    skipSpace()
-                    guard position < bytes.count else { throw SyntaxError(offset: position) }
-                    position += 1
-                    if bytes[position - 1] == UInt8(ascii: "}") { return .object(members, start..<position) }
-                    guard bytes[position - 1] == UInt8(ascii: ",") else { throw SyntaxError(offset: position - 1) }
+                    try parser.expect(UInt8(ascii: ":"))
+                    members.append((key, try parser.value(depth: depth + 1)))
                 }
+                return .object(members, start..<position)
             case UInt8(ascii: "["):
                 position += 1
                 var elements: [JSONSpan] = []
-                skipSpace()
-                if position < bytes.count, bytes[position] == UInt8(ascii: "]") {
-                    position += 1
-                    return .array([], start..<position)
-                }
-                while true {
-                    elements.append(try value(depth: depth + 1))
-                    skipSpace()
-                    guard position < bytes.count else { throw SyntaxError(offset: position) }
-                    position += 1
-                    if bytes[position - 1] == UInt8(ascii: "]") { return .array(elements, start..<position) }
-                    guard bytes[position - 1] == UInt8(ascii: ",") else { throw SyntaxError(offset: position - 1) }
-                }
+                try items(closedBy: UInt8(ascii: "]")) { parser throws(SyntaxError) in elements.append(try parser.value(depth: depth + 1)) }
+                return .array(elements, start..<position)
             case UInt8(ascii: "\""):
                 return .scalar(try string())
             default:
@@ -108,6 +88,23 @@ indirect enum JSONSpan {
                 }
                 guard position > start else { throw SyntaxError(offset: start) }
                 return .scalar(start..<position)
+            }
+        }
+
+        /// The comma-separated items of an object or array, up to and including its closing bracket.
+        mutating func items(closedBy closing: UInt8, item: (inout Parser) throws(SyntaxError) -> Void) throws(SyntaxError) {
+            skipSpace()
+            if position < bytes.count, bytes[position] == closing {
+                position += 1
+                return
+            }
+            while true {
+                try item(&self)
+                skipSpace()
+                guard position < bytes.count else { throw SyntaxError(offset: position) }
+                position += 1
+                if bytes[position - 1] == closing { return }
+                guard bytes[position - 1] == UInt8(ascii: ",") else { throw SyntaxError(offset: position - 1) }
             }
         }
 
