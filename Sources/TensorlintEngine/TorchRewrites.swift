@@ -77,7 +77,6 @@ public struct TorchRewrite: Sendable {
             }
         }) else { return nil }
 
-        var taken = Set(graph.values.keys).union(graph.nodes.flatMap { [$0.name] + $0.outputs.compactMap { $0 } })
         var stepValues: [String: String] = [:]
         var inserted: [InsertedNode] = []
         for (index, step) in variant.steps.enumerated() {
@@ -102,19 +101,15 @@ public struct TorchRewrite: Sendable {
                     }
                 case .likeOutput(let source): resolved = scalar(source).map(Argument.float)
                 }
+                guard let resolved else { return nil }
                 switch resolved {
-                case .tensor?, .int?, .float?, .bool?, .none?: inputs.append(NodeInput(name: name, argument: resolved!))
+                case .tensor, .int, .float, .bool, .none: inputs.append(NodeInput(name: name, argument: resolved))
                 default: return nil  // symbols and other arguments cannot be written into a new node
                 }
             }
-            let isLast = index == variant.steps.count - 1
-            var name = isLast ? output : "\(output)_\(step.value)"
-            if !isLast {
-                var suffix = 1
-                while taken.contains(name) { name = "\(output)_\(step.value)_\(suffix)"; suffix += 1 }
-                taken.insert(name)
-                stepValues[step.value] = name
-            }
+            // Intermediate values are named after the output; the writer names them apart from the graph's.
+            let name = index == variant.steps.count - 1 ? output : "\(output)_\(step.value)"
+            stepValues[step.value] = name
             inserted.append(InsertedNode(op: step.op, inputs: inputs, output: name, dtype: step.isBoolean ? .bool : outputDType))
         }
         if inserted.count == 1, inserted[0].op == node.op, inserted[0].inputs == node.inputs { return nil }

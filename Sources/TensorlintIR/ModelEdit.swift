@@ -15,7 +15,8 @@ public enum ModelEdit: Sendable, Hashable, CustomStringConvertible {
     case convertModel(from: [DType], to: DType)
     /// Replace node `node` by `nodes`, run in its place, which compute its first output (under the same
     /// name) from its inputs; its other outputs must be unused. A value a new node writes is elementwise:
-    /// shaped as the broadcast of the node's tensor inputs, of element type `dtype`.
+    /// shaped as the broadcast of the node's tensor inputs, of element type `dtype`; the writer renames
+    /// intermediate values whose names the graph already uses.
     case replaceNode(graph: Int, node: Int, with: [InsertedNode])
 
     public var graph: Int {

@@ -47,8 +47,9 @@ struct ProgramNodeReplacement {
         let nodes = graph["nodes"]?.elements ?? []
         var edits: [(range: Range<Int>, text: String)] = []
         var summary: [String] = []
-        // Each replacement named its values apart from the graph's, not from the other replacements'.
-        var taken = Set(tensorValues.members.map(\.key)).union(original.nodes.map(\.name))
+        // New values are named apart from every name the program uses and from each other.
+        var taken = Set(tensorValues.members.map(\.key)).union(original.inputs)
+            .union(original.nodes.flatMap { [$0.name] + $0.outputs.compactMap { $0 } })
         for (index, inserted) in replacements {
             guard index < nodes.count, index < original.nodes.count else { throw WriteError("no node #\(index) in the program") }
             let replaced = original.nodes[index]

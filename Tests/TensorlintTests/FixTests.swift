@@ -364,6 +364,9 @@ import TensorlintIR
         #expect(first.map(\.output) == ["x_neg", "a"])
         #expect(second.map(\.output) == ["x_neg_1", "b"])
         #expect(second[1].inputs[0].argument == .tensor("x_neg_1"))
+        // A name the program already uses (the rewrite names intermediates after the output alone).
+        var programNames: Set<String> = ["x", "x_neg", "x_neg_1"]
+        #expect(ProgramNodeReplacement.renamed([node("x_neg", "x"), node("c", "x_neg")], apartFrom: &programNames).first?.output == "x_neg_2")
     }
 
     @Test func rewriteTablesAreChecked() {
