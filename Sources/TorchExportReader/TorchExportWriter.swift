@@ -65,9 +65,7 @@ public struct TorchExportWriter: ModelWriter {
                             widenedFiles[folder.isEmpty ? file : "\(folder)/\(file)"] = dtype
                         }
                         retyped.insert(name)
-                    } else if name.contains("/models/"), name.hasSuffix(".json") {
-                        retyped.insert(name)
-                    } else if name.hasSuffix("serialized_exported_program.json") {
+                    } else if name.hasSuffix(".json"), name.contains("/models/") || name.hasSuffix(ArchiveLayout.legacyProgramEntry) {
                         retyped.insert(name)
                     }
                 }
