@@ -1,7 +1,9 @@
 // swift-tools-version:6.1
 import PackageDescription
 
-// Layers, bottom up: IR <- readers <- engine <- reporters <- CLI.
+// Layers: format support (read and write) → the format-neutral IR ← the generic rule engine ← converter
+// packs. Formats and the engine are siblings on the IR: a rule never sees bytes, a reader never sees a rule.
+// Reporters sit on the engine; the CLI joins everything through one registry of formats and packs.
 let package = Package(
     name: "tensorlint",
     platforms: [.macOS(.v13)],
@@ -14,25 +16,32 @@ let package = Package(
         .package(url: "https://github.com/weichsel/ZIPFoundation", from: "0.9.20"),
     ],
     targets: [
-        // Format-neutral graph IR: what every reader produces and every rule reads.
+        // Format-neutral graph IR: what every format reads into and every rule reads; the ModelFormat protocol.
         .target(name: "TensorlintIR"),
-        // torch.export archives (.pt2), both the legacy flat zip and the PT2 archive layout.
-        .target(name: "TorchExportReader", dependencies: [
+        // torch's zip container and its pickles read at the opcode level: shared by every torch format.
+        .target(name: "TorchArchive", dependencies: [
             "TensorlintIR",
             .product(name: "ZIPFoundation", package: "ZIPFoundation"),
-        ]),
-        // ONNX models (.onnx): memory-mapped protobuf wire format, tensor payloads skipped.
-        .target(name: "ONNXReader", dependencies: ["TensorlintIR"]),
-        // Rule definitions (YAML), knowledge tables, configuration and the matcher.
+        ], path: "Sources/Formats/TorchArchive"),
+        // torch.export archives (.pt2), both the legacy flat zip and the PT2 archive layout: reader and writer.
+        .target(name: "TorchExport", dependencies: [
+            "TensorlintIR", "TorchArchive",
+            .product(name: "ZIPFoundation", package: "ZIPFoundation"),
+        ], path: "Sources/Formats/TorchExport"),
+        // ONNX models (.onnx): memory-mapped protobuf wire format, tensor payloads skipped; reader and writer.
+        .target(name: "ONNX", dependencies: ["TensorlintIR"], path: "Sources/Formats/ONNX"),
+        // Rule definitions (YAML), the match language, configuration, the linter, the ConverterPack protocol.
         .target(
             name: "TensorlintEngine",
             dependencies: ["TensorlintIR", .product(name: "Yams", package: "Yams")],
             plugins: ["EmbedRulesPlugin"]
         ),
+        // What each converter knows: one folder per pack (coremltools, onnxruntime).
+        .target(name: "TensorlintPacks", dependencies: ["TensorlintEngine", "TensorlintIR", .product(name: "Yams", package: "Yams")]),
         .target(name: "TensorlintReporters", dependencies: ["TensorlintEngine", "TensorlintIR"]),
         // Everything the command line does, as a library so that tests can drive it.
         .target(name: "TensorlintCLI", dependencies: [
-            "TensorlintIR", "TorchExportReader", "ONNXReader", "TensorlintEngine", "TensorlintReporters",
+            "TensorlintIR", "TorchExport", "ONNX", "TensorlintEngine", "TensorlintPacks", "TensorlintReporters",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "tensorlint", dependencies: ["TensorlintCLI"]),
@@ -41,7 +50,8 @@ let package = Package(
         .plugin(name: "EmbedRulesPlugin", capability: .buildTool(), dependencies: ["EmbedRules"]),
         .testTarget(
             name: "TensorlintTests",
-            dependencies: ["TensorlintIR", "TorchExportReader", "ONNXReader", "TensorlintEngine", "TensorlintReporters", "TensorlintCLI"]
+            dependencies: ["TensorlintIR", "TorchArchive", "TorchExport", "ONNX", "TensorlintEngine", "TensorlintPacks",
+                           "TensorlintReporters", "TensorlintCLI"]
         ),
     ]
 )

@@ -105,7 +105,7 @@ def operator_schemas(onnx):
     }
 
 
-def cpu_kernels(onnxruntime):
+def cpu_kernels(onnxruntime, onnx):
     import onnxruntime.capi.onnxruntime_pybind11_state as state
     kernels = {}
     for kernel in state.get_all_opkernel_def():
@@ -125,6 +125,8 @@ def cpu_kernels(onnxruntime):
     return {
         "generator": "scripts/generate_onnx_knowledge.py",
         "onnxruntime_version": onnxruntime.__version__,
+        # The schema folder these kernels are checked against: the onnx release this runtime was installed with.
+        "onnx_knowledge": "onnx-%s" % onnx.__version__,
         "execution_provider": "CPUExecutionProvider",
         "newest_supported_opset": dict(sorted(newest.items())),
         "kernels": {domain: dict(sorted(ops.items())) for domain, ops in sorted(kernels.items())},
@@ -152,7 +154,7 @@ def main():
     import onnxruntime
     write(os.path.join(args.out, "onnx-%s" % onnx.__version__, "operator-schemas.jsonl"), operator_schemas(onnx),
           "schemas", "versions")
-    write(os.path.join(args.out, "onnxruntime-%s" % onnxruntime.__version__, "cpu-kernels.jsonl"), cpu_kernels(onnxruntime),
+    write(os.path.join(args.out, "onnxruntime-%s" % onnxruntime.__version__, "cpu-kernels.jsonl"), cpu_kernels(onnxruntime, onnx),
           "kernels", "kernels")
 
 

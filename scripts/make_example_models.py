@@ -5,7 +5,7 @@
 
 Standard library only: the archives are written the way torch.export.save lays them out (torch 2.7's
 flat zip with serialized_exported_program.json, and torch 2.8+'s PT2 archive with models/model.json and
-raw weight files), with the ExportedProgram JSON of research/formats.md. The torch 2.7 layout's
+raw weight files), with the ExportedProgram JSON of docs/formats.md. The torch 2.7 layout's
 state dict is a torch.save zip whose protocol-2 pickle is written opcode by opcode as torch writes it;
 other pickled entries hold a placeholder that is never read. Output is deterministic: running the script again changes no byte.
 """

@@ -4,7 +4,7 @@
     python3 scripts/make_example_onnx_models.py     # writes examples/models/*.onnx and examples/broken/*.onnx
 
 Standard library only: a few lines of protobuf wire-format encoding with the field numbers of onnx.proto
-(research/formats.md §3), so the tests need neither onnx nor protobuf. Each model is what an fp16 or bf16
+(docs/formats.md §3), so the tests need neither onnx nor protobuf. Each model is what an fp16 or bf16
 conversion leaves behind in miniature; the damaged ones feed the reader's error tests. Output is
 deterministic: running the script again changes no byte.
 """

@@ -23,7 +23,7 @@ public struct Tensorlint: ParsableCommand {
         commandName: "tensorlint",
         abstract: "Static analysis of ML model files: predicts what coremltools or onnxruntime will do with them.",
         version: toolVersion,
-        subcommands: [Lint.self, Fix.self, Rules.self, Explain.self],
+        subcommands: [Lint.self, FixCommand.self, Rules.self, Explain.self],
         defaultSubcommand: Lint.self
     )
 
@@ -32,10 +32,10 @@ public struct Tensorlint: ParsableCommand {
 
 /// Options that say what the model will be run through; shared by every command that lints.
 struct TargetOptions: ParsableArguments {
-    @Option(help: "Converter or runtime: coremltools or onnxruntime.")
+    @Option(help: "Converter or runtime: \(Registry.vocabulary.targets.joined(separator: " or ")) (default: \(Registry.packs[0].target)).")
     var target: String?
 
-    @Option(name: .customLong("converter-version"), help: "Version of the converter (default: the newest tensorlint knows, coremltools 9.0).")
+    @Option(name: .customLong("converter-version"), help: "Version of the converter (default: the newest tensorlint knows, \(Registry.packs.map { "\($0.target) \($0.defaultVersion)" }.joined(separator: ", "))).")
     var converterVersion: String?
 
     @Option(name: .customLong("minimum-deployment-target"), help: "Core ML deployment target: iOS15…iOS18, iOS26, or the macOS/tvOS/watchOS equivalents.")
@@ -45,12 +45,14 @@ struct TargetOptions: ParsableArguments {
     var computePrecision: String?
 
     func settings(_ configuration: Configuration) throws -> Settings {
-        var target = configuration.target ?? .coremltools
+        var target = configuration.target ?? Registry.packs[0].target
         if let text = self.target {
-            guard let parsed = ConversionTarget(rawValue: text) else { throw CommandFailure(description: "--target must be coremltools or onnxruntime, not '\(text)'") }
-            target = parsed
+            guard Registry.vocabulary.targets.contains(text) else {
+                throw CommandFailure(description: "--target must be \(Registry.vocabulary.targets.joined(separator: " or ")), not '\(text)'")
+            }
+            target = text
         }
-        var settings = Settings(target: target)
+        var settings = Settings(pack: Registry.vocabulary.pack(target)!)
         // A configured version belongs to the configured converter, not to one chosen on the command line.
         if let version = configuration.converterVersion, configuration.target == nil || configuration.target == target {
             settings.converterVersion = version
@@ -83,7 +85,7 @@ struct ConfigOptions: ParsableArguments {
         let path = config ?? Configuration.discover(from: FileManager.default.currentDirectoryPath)
         guard let path else { return Configuration() }
         guard FileManager.default.fileExists(atPath: path) else { throw CommandFailure(description: "\(path): no such configuration file") }
-        let configuration = try Configuration.load(path: path)
+        let configuration = try Configuration.load(path: path, targets: Registry.vocabulary.targets)
         if !configuration.unknownKeys.isEmpty {
             warn("\(path): warning: unknown configuration key\(configuration.unknownKeys.count == 1 ? "" : "s") \(configuration.unknownKeys.map { "'\($0)'" }.joined(separator: ", ")) ignored")
         }
@@ -98,16 +100,20 @@ struct ConfigOptions: ParsableArguments {
             warn("\(configuration.path ?? Configuration.fileName): warning: no rule has the id '\(id)'")
         }
         let rules = configuration.select(from: allRules)
-        return (rules, Linter(rules: rules, knowledge: try RuleSet.builtinKnowledge(for: [settings.target])))
+        let linter = Linter(rules: rules, knowledge: try RuleSet.builtinKnowledge(Registry.vocabulary, targets: [settings.target]))
+        if let used = linter.knowledgeVersion(for: settings), used != settings.converterVersion {
+            warn("tensorlint: warning: no knowledge of \(settings.target) \(settings.converterVersion); checking against \(settings.target) \(used)")
+        }
+        return (rules, linter)
     }
 
     /// Built-in rules plus those the configuration names, before selection.
     func allRules(_ configuration: Configuration) throws -> [Rule] {
-        var rules = try RuleSet.builtin()
+        var rules = try RuleSet.builtin(Registry.vocabulary)
         let base = configuration.path.map { URL(fileURLWithPath: $0).deletingLastPathComponent().path }
             ?? FileManager.default.currentDirectoryPath
         for location in configuration.ruleLocations {
-            rules += try RuleSet.load(from: location.hasPrefix("/") ? location : base + "/" + location)
+            rules += try RuleSet.load(from: location.hasPrefix("/") ? location : base + "/" + location, vocabulary: Registry.vocabulary)
         }
         var seen: [String: String] = [:]
         for rule in rules {
@@ -174,7 +180,9 @@ struct Lint: ParsableCommand {
                 results.append(.init(path: item.path, format: nil, layout: nil, findings: [], error: error.description))
             }
         }
-        let report = LintReport(files: results, rules: rules, settings: settings, toolVersion: toolVersion,
+        let report = LintReport(files: results, rules: rules, settings: settings,
+                                converterSettings: Registry.vocabulary.pack(settings.target)?.settingBindings(settings) ?? [:],
+                                knowledgeVersion: linter.knowledgeVersion(for: settings), toolVersion: toolVersion,
                                 workingDirectory: FileManager.default.currentDirectoryPath)
         let text = reporter.render(report)
         if let output {

@@ -1,63 +1,40 @@
 import Foundation
 import TensorlintIR
-import ONNXReader
-import TorchExportReader
 
-/// Picks the reader for a file by its content, never by its extension.
+/// Picks the format of a file by its content, never by its extension.
 public enum ModelLoader {
-    public static let readers: [any ModelReader.Type] = [TorchExportReader.self, ONNXReader.self]
-
-    /// Reads a file the user named: a file no reader claims is an error.
+    /// Reads a file the user named: a file no format recognises is an error.
     public static func load(path: String) throws(ReadError) -> Model {
         let prefix = try FilePrefix.read(path)
-        // A signature decides; failing that (ONNX has none), a closer look at the content.
-        guard let reader = readers.first(where: { $0.claims(prefix: prefix) })
-                ?? readers.first(where: { $0.recognizes(fileAt: path, prefix: prefix) }) else {
-            throw .notThisFormat(prefix.isEmpty ? "the file is empty" : "unrecognized content (expected a torch.export .pt2 archive or an ONNX model)")
+        var signatures: [(format: any ModelFormat.Type, reason: String)] = []
+        for format in Registry.formats {
+            switch format.recognize(fileAt: path, prefix: prefix) {
+            case .recognized: return try format.read(fileAt: path)
+            case .signature(let reason): signatures.append((format, reason))
+            case .unrecognized: break
+            }
         }
-        return try reader.read(fileAt: path)
+        // The one format whose signature the file carries reads it and says what is wrong in its own terms.
+        if signatures.count == 1 { return try signatures[0].format.read(fileAt: path) }
+        if !signatures.isEmpty {
+            throw .notThisFormat(signatures.map(\.reason).uniqued().joined(separator: "; "))
+        }
+        let expected = Registry.formats.map { $0.displayName }
+        throw .notThisFormat(prefix.isEmpty ? "the file is empty"
+            : "unrecognized content (expected \(expected.dropLast().joined(separator: ", ")) or \(expected.last!))")
     }
 
     /// Whether a file met while walking a folder is a model (anything else is skipped silently).
     public static func isModel(path: String) -> Bool {
         guard let prefix = try? FilePrefix.read(path) else { return false }
-        return readers.contains { $0.recognizes(fileAt: path, prefix: prefix) }
+        return Registry.formats.contains { $0.recognize(fileAt: path, prefix: prefix) == .recognized }
     }
 }
 
-/// Expands the paths on the command line into the files to lint.
-public enum FileCollector {
-    public struct Item {
-        public var path: String
-        /// Named on the command line (errors are reported) rather than found in a folder (non-models skipped).
-        public var explicit: Bool
-    }
-
-    public static func collect(_ paths: [String], isIncluded: (String) -> Bool, relativeTo base: String) -> [Item] {
-        var items: [Item] = []
-        for path in paths {
-            var isDirectory: ObjCBool = false
-            guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), isDirectory.boolValue else {
-                items.append(Item(path: path, explicit: true))
-                continue
-            }
-            let root = URL(fileURLWithPath: path)
-            let enumerator = FileManager.default.enumerator(at: root, includingPropertiesForKeys: [.isRegularFileKey],
-                                                            options: [.skipsHiddenFiles])
-            var found: [String] = []
-            while let url = enumerator?.nextObject() as? URL {
-                guard (try? url.resourceValues(forKeys: [.isRegularFileKey]))?.isRegularFile == true else { continue }
-                let relative = relativePath(url.standardizedFileURL.path, to: base)
-                guard isIncluded(relative), ModelLoader.isModel(path: url.path) else { continue }
-                found.append(url.path)
-            }
-            items += found.sorted().map { Item(path: $0, explicit: false) }
-        }
-        return items
-    }
-
-    static func relativePath(_ path: String, to base: String) -> String {
-        let base = URL(fileURLWithPath: base).standardizedFileURL.path
-        return path.hasPrefix(base + "/") ? String(path.dropFirst(base.count + 1)) : path
+extension Array where Element: Hashable {
+    /// The elements in order, each once.
+    func uniqued() -> [Element] {
+        var seen: Set<Element> = []
+        return filter { seen.insert($0).inserted }
     }
 }

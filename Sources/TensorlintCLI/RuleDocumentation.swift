@@ -8,12 +8,12 @@ public enum RuleDocumentation {
         text += "\(rule.summary)\n\n"
         text += "- Severity: \(rule.severity.rawValue)\n"
         text += "- Default: \(rule.enabledByDefault ? "enabled" : "opt-in")\n"
-        text += "- Applies to: \(rule.formats.map(\.rawValue).sorted().joined(separator: ", ")) for \(rule.targets.map(\.rawValue).sorted().joined(separator: ", "))"
+        text += "- Applies to: \(rule.formats.map(\.rawValue).sorted().joined(separator: ", ")) for \(rule.targets.sorted().joined(separator: ", "))"
         if rule.converterVersions.minimum != nil || rule.converterVersions.below != nil { text += " \(rule.converterVersions)" }
         text += "\n\n## Why\n\n\(rule.description.trimmingCharacters(in: .whitespacesAndNewlines))\n\n"
-        text += "## Fix\n\n\(rule.fix.suggestion)\n\n"
+        text += "## Fix\n\n\(rule.documented(rule.fix.suggestion, markdown: true))\n\n"
         text += "## Fix safety\n\n"
-        let names = rule.fix.automatic.map { "`\($0)`" }.joined(separator: " and ")
+        let names = rule.fix.automatic.map { "`\($0.name)`" }.joined(separator: " and ")
         let single = rule.fix.automatic.count == 1
         let fixes = single ? "the automatic fix \(names)" : "the automatic fixes \(names)"
         switch (rule.fix.automatic.isEmpty ? nil : fixes, rule.fix.applicability) {

@@ -30,8 +30,8 @@ public indirect enum Condition: Sendable {
     case deploymentTarget(minimum: DeploymentTarget?, below: DeploymentTarget?)
     case computePrecision(Set<ComputePrecision>)
     case converterVersion(VersionRange)
-    /// A check written in Swift, for what YAML cannot say (`Predicates`).
-    case predicate(String)
+    /// A check written in Swift, for what YAML cannot say (a converter pack's).
+    case predicate(Predicate)
 }
 
 /// What a condition is evaluated against.
@@ -42,20 +42,25 @@ public struct MatchContext {
     public let graph: Graph
     public let node: Node?
     public let settings: Settings
-    /// coremltools knowledge for `settings.converterVersion`, resolved once per lint.
-    public let coreml: CoreMLKnowledge?
-    /// onnxruntime's verdicts on an ONNX model, computed once per lint when the target is onnxruntime.
-    public let onnx: ONNXAnalysis?
-    public let onnxruntime: ONNXRuntimeKnowledge?
+    /// What the target's converter pack prepared for this model, once per lint (its knowledge, an analysis).
+    public let packState: any Sendable
     /// Position of `graph` in `model.graphs` and of `node` in the graph.
     public let graphIndex: Int
     public let nodeIndex: Int?
 
-    /// The issue of a kind that the ONNX analysis found at this node.
-    func onnxIssue(_ kind: ONNXAnalysis.IssueKind) -> ONNXAnalysis.Issue? {
-        guard let nodeIndex else { return nil }
-        return onnx?.issue(kind, graph: graphIndex, node: nodeIndex)
+    public init(model: Model, valueTypes: Set<DType>, graph: Int, node: Int?, settings: Settings, packState: any Sendable) {
+        self.model = model
+        self.valueTypes = valueTypes
+        self.graph = model.graphs[graph]
+        self.node = node.map { model.graphs[graph].nodes[$0] }
+        self.settings = settings
+        self.packState = packState
+        graphIndex = graph
+        nodeIndex = node
     }
+
+    /// The pack's state, as the type its `prepare` returns.
+    public func state<State>(as type: State.Type) -> State? { packState as? State }
 }
 
 extension Condition {
@@ -122,10 +127,57 @@ extension Condition {
             return precisions.contains(context.settings.computePrecision) ? [:] : nil
         case .converterVersion(let range):
             return range.contains(context.settings.converterVersion) ? [:] : nil
-        case .predicate(let name):
-            return Predicates.all[name]?(context)
+        case .predicate(let predicate):
+            return predicate.evaluate(context)
         }
     }
+
+    /// The binding keys every match fills, with what they hold (for checking and documenting messages).
+    var guaranteedKeys: [String: String] {
+        switch self {
+        case .all(let conditions):
+            return conditions.reduce(into: [:]) { keys, condition in keys.merge(condition.guaranteedKeys) { first, _ in first } }
+        case .any(let conditions):
+            guard let first = conditions.first?.guaranteedKeys else { return [:] }
+            return conditions.dropFirst().reduce(first) { common, condition in
+                let keys = condition.guaranteedKeys
+                return common.filter { keys[$0.key] != nil }
+            }
+        case .not, .op, .deploymentTarget, .computePrecision, .converterVersion:
+            return [:]
+        case .inputDType:
+            return ["input": "the input's argument name", "input_tensor": "the tensor passed to it", "dtype": "its dtype"]
+        case .outputDType:
+            return ["output": "the output's name", "dtype": "its dtype"]
+        case .literal:
+            return ["argument": "the argument given a Python scalar", "value": "the scalar"]
+        case .format:
+            return ["format": "the model's format"]
+        case .dialect:
+            return ["dialect": "the IR dialect"]
+        case .weightDType:
+            return Self.valueKeys.merging(["weights": "the first matching weights, with their dtypes"]) { first, _ in first }
+        case .userInputDType:
+            return Self.valueKeys.merging(["inputs": "the first matching model inputs, with their dtypes"]) { first, _ in first }
+        case .anyTensorDType:
+            return Self.valueKeys
+        case .predicate(let predicate):
+            return predicate.bindingKeys
+        }
+    }
+
+    /// The predicates the condition names.
+    var predicateNames: Set<String> {
+        switch self {
+        case .all(let conditions), .any(let conditions): return conditions.reduce(into: []) { $0.formUnion($1.predicateNames) }
+        case .not(let condition): return condition.predicateNames
+        case .predicate(let predicate): return [predicate.name]
+        default: return []
+        }
+    }
+
+    private static let valueKeys = ["tensors": "the first matching tensors, with their dtypes", "count": "how many match",
+                                    "dtype": "the first one's dtype"]
 
     /// Binds `{<key>}` to the first few matching values (`x (float16), p_weight (float16), … 3 more`) and `{count}`.
     private static func describeValues(_ model: Model, dtypes: Set<DType>, bindingKey: String,

@@ -12,7 +12,8 @@ public struct Configuration: Sendable {
     public var severities: [String: Severity] = [:]
     public var included: [String] = []
     public var excluded: [String] = []
-    public var target: ConversionTarget?
+    /// A converter pack's target id.
+    public var target: String?
     public var converterVersion: Version?
     public var deploymentTarget: DeploymentTarget?
     public var computePrecision: ComputePrecision?
@@ -40,14 +41,15 @@ public struct Configuration: Sendable {
         }
     }
 
-    public static func load(path: String) throws(RuleFileError) -> Configuration {
+    /// `targets`: the converter packs' ids, which `target.converter` may name.
+    public static func load(path: String, targets: [String]) throws(RuleFileError) -> Configuration {
         guard let text = try? String(contentsOfFile: path, encoding: .utf8) else {
             throw RuleFileError(file: path, line: nil, reason: "cannot read the configuration file")
         }
-        return try parse(yaml: text, path: path)
+        return try parse(yaml: text, path: path, targets: targets)
     }
 
-    public static func parse(yaml: String, path: String) throws(RuleFileError) -> Configuration {
+    public static func parse(yaml: String, path: String, targets: [String]) throws(RuleFileError) -> Configuration {
         var configuration = Configuration()
         configuration.path = path
         let reader = NodeReader(origin: path)
@@ -80,8 +82,8 @@ public struct Configuration: Sendable {
                     let text = try reader.scalar(targetValue, targetKey.string ?? "")
                     switch targetKey.string ?? "" {
                     case "converter":
-                        guard let target = ConversionTarget(rawValue: text) else { throw reader.error(targetValue, "converter must be coremltools or onnxruntime") }
-                        configuration.target = target
+                        guard targets.contains(text) else { throw reader.error(targetValue, "converter must be \(targets.joined(separator: " or "))") }
+                        configuration.target = text
                     case "version":
                         guard let version = Version(text) else { throw reader.error(targetValue, "version `\(text)` is not a version number") }
                         configuration.converterVersion = version

@@ -38,4 +38,23 @@ enum MessageTemplate {
         }
         return result + rest
     }
+
+    /// The keys a template names (`{}` is literal text, as in `run_decompositions({})`).
+    static func placeholders(_ template: String) -> [String] {
+        var keys: [String] = []
+        var rest = Substring(template)
+        while let open = rest.firstIndex(of: "{"), let close = rest[open...].firstIndex(of: "}") {
+            let key = rest[rest.index(after: open)..<close]
+            if !key.isEmpty, key.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "_" }) { keys.append(String(key)) }
+            rest = rest[rest.index(after: close)...]
+        }
+        return keys
+    }
+}
+
+extension Rule {
+    /// A message or fix template as documentation shows it: each placeholder replaced by what it holds.
+    public func documented(_ template: String, markdown: Bool) -> String {
+        MessageTemplate.render(template, bindingKeys.mapValues { markdown ? "_\($0)_" : "<\($0)>" })
+    }
 }

@@ -1,55 +1,47 @@
-import Foundation
 import TensorlintIR
-import Yams
 
-/// What tensorlint knows about a converter version, loaded from the data files under `rules/knowledge/`.
+/// What tensorlint knows about each converter version, loaded by the converter packs from the data files
+/// under `rules/knowledge/<target>-<version>/`.
 public struct Knowledge: Sendable {
-    public var coremltools: [Version: CoreMLKnowledge]
-    public var onnxruntime: [Version: ONNXRuntimeKnowledge]
+    /// Target → version → what the pack loaded.
+    public private(set) var versions: [String: [Version: any Sendable]] = [:]
+    public let vocabulary: RuleVocabulary
 
-    /// The newest knowledge no newer than `version` (a later coremltools is judged by the last one known).
-    public func coremltools(for version: Version) -> CoreMLKnowledge? {
-        Self.closest(coremltools, to: version)
+    /// The knowledge used for a requested version: the newest no newer than it (a later converter is judged
+    /// by the last one known), else the oldest. The version returned is the one whose knowledge it is.
+    public func resolve(target: String, version: Version) -> (version: Version, knowledge: any Sendable)? {
+        guard let entries = versions[target] else { return nil }
+        guard let used = entries.keys.filter({ $0 <= version }).max() ?? entries.keys.min() else { return nil }
+        return (used, entries[used]!)
     }
 
-    public func onnxruntime(for version: Version) -> ONNXRuntimeKnowledge? {
-        Self.closest(onnxruntime, to: version)
+    /// One pack's knowledge of one version, as the type the pack loads.
+    public func knowledge<Entry>(_ type: Entry.Type, target: String, version: Version) -> Entry? {
+        versions[target]?[version] as? Entry
     }
 
-    static func closest<Entry>(_ entries: [Version: Entry], to version: Version) -> Entry? {
-        entries.keys.filter { $0 <= version }.max().flatMap { entries[$0] } ?? entries.keys.min().flatMap { entries[$0] }
-    }
-
-    public init(coremltools: [Version: CoreMLKnowledge], onnxruntime: [Version: ONNXRuntimeKnowledge] = [:]) {
-        self.coremltools = coremltools
-        self.onnxruntime = onnxruntime
-    }
-
-    /// Loads the knowledge folders (`knowledge/coremltools-<version>/`, `knowledge/onnx-<version>/`,
-    /// `knowledge/onnxruntime-<version>/`) from the given files (path → contents), for the given targets only:
-    /// parsing tables a run does not need would only slow its start.
-    public static func load(files: [(path: String, contents: String)],
-                            targets: Set<ConversionTarget> = Set(ConversionTarget.allCases)) throws -> Knowledge {
-        var folders: [String: [Version: [String: String]]] = [:]
+    /// Loads the knowledge folders (`knowledge/<target>-<version>/<file>`) from the given files (path →
+    /// contents), for the given targets only: parsing tables a run does not need would only slow its start.
+    public static func load(files: [(path: String, contents: String)], vocabulary: RuleVocabulary,
+                            targets: Set<String>? = nil) throws -> Knowledge {
+        var folders: [String: KnowledgeFolder] = [:]
         for file in files {
             let parts = file.path.split(separator: "/")
-            guard parts.count == 3, parts[0] == "knowledge", let dash = parts[1].lastIndex(of: "-"),
-                  let version = Version(String(parts[1][parts[1].index(after: dash)...])) else { continue }
-            folders[String(parts[1][..<dash]), default: [:]][version, default: [:]][String(parts[2])] = file.contents
+            guard parts.count == 3, parts[0] == "knowledge" else { continue }
+            folders[String(parts[1]), default: [:]][String(parts[2])] = file.contents
         }
-        var knowledge = Knowledge(coremltools: [:])
-        if targets.contains(.coremltools) {
-            for (version, folder) in folders["coremltools"] ?? [:] {
-                knowledge.coremltools[version] = try CoreMLKnowledge(version: version, files: folder)
-            }
-        }
-        if targets.contains(.onnxruntime), let newest = folders["onnx"]?.max(by: { $0.key < $1.key }) {
-            let schemas = try ONNXSchemas(folder: "onnx-\(newest.key)", files: newest.value)
-            for (version, folder) in folders["onnxruntime"] ?? [:] {
-                knowledge.onnxruntime[version] = try ONNXRuntimeKnowledge(version: version, files: folder, schemas: schemas)
+        var knowledge = Knowledge(vocabulary: vocabulary)
+        for pack in vocabulary.packs where targets?.contains(pack.target) ?? true {
+            for (name, folder) in folders {
+                guard name.hasPrefix(pack.target + "-"), let version = Version(String(name.dropFirst(pack.target.count + 1))) else { continue }
+                knowledge.versions[pack.target, default: [:]][version] = try pack.loadKnowledge(version: version, folder: folder, folders: folders)
             }
         }
         return knowledge
+    }
+
+    init(vocabulary: RuleVocabulary) {
+        self.vocabulary = vocabulary
     }
 }
 
@@ -57,145 +49,9 @@ public struct KnowledgeError: Error, CustomStringConvertible {
     public let file: String
     public let reason: String
     public var description: String { "\(file): \(reason)" }
-}
 
-/// coremltools' torch frontend and MIL type system for one coremltools version.
-public struct CoreMLKnowledge: Sendable {
-    public let version: Version
-    /// Sanitized op kinds the torch frontend registers (`leaky_relu`, `where.self`).
-    public let registeredKinds: Set<String>
-    /// Converter function names that call `promote_input_dtypes`.
-    public let promotingConverters: Set<String>
-    /// Registered kind → converter function.
-    public let converterOf: [String: String]
-    /// Opset name (`iOS15`) → MIL op → input → type-domain id.
-    public let typeDomains: [String: [String: [String: String]]]
-    /// The opsets the type-domain table covers, oldest first.
-    public let opsets: [DeploymentTarget]
-    /// Torch op (qualified, or with overload) → lowering.
-    public let lowerings: [String: Lowering]
-    /// Unregistered torch op → what converts instead.
-    public let alternatives: [String: String]
-    /// Torch op with overload → its exact rewrite into ops that convert.
-    public let rewrites: [String: TorchRewrite]
-
-    public struct Lowering: Sendable {
-        public var converter: String
-        public var emits: [EmittedOp]
-        /// Inputs a converter asserts to have one dtype (`assert x.dtype == y.dtype`).
-        public var assertsSameDType: [String]
-        /// How many outputs the converter binds, when fewer than the op has.
-        public var bindsOutputs: Int?
-    }
-
-    public struct EmittedOp: Sendable {
-        public var milOp: String
-        public var bindings: [(input: String, binding: Binding)]
-        /// Literal arguments and values for which the converter takes another path.
-        public var skipWhenEqual: [String: Double]
-    }
-
-    public enum Binding: Sendable {
-        case argument(String, default: DType?)
-        case constant(DType)
-        case like(String)
-    }
-
-    init(version: Version, files: [String: String]) throws {
-        self.version = version
-        func json(_ name: String) throws -> [String: Any] {
-            guard let text = files[name], let object = try JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any] else {
-                throw KnowledgeError(file: "coremltools-\(version)/\(name)", reason: "missing or not a JSON object")
-            }
-            return object
-        }
-        let frontend = try json("torch-frontend.json")
-        registeredKinds = Set(frontend["registered"] as? [String] ?? [])
-        promotingConverters = Set(frontend["promoting_converters"] as? [String] ?? [])
-        converterOf = frontend["converter_of"] as? [String: String] ?? [:]
-        var domains: [String: [String: [String: String]]] = [:]
-        for (opset, ops) in try json("mil-type-domains.json")["opsets"] as? [String: [String: Any]] ?? [:] {
-            for (op, entry) in ops {
-                for (domain, inputs) in (entry as? [String: Any])?["domains"] as? [String: [String]] ?? [:] {
-                    for input in inputs { domains[opset, default: [:]][op, default: [:]][input] = domain }
-                }
-            }
-        }
-        typeDomains = domains
-        opsets = domains.keys.compactMap(DeploymentTarget.init).sorted()
-        let loweringFile = "coremltools-\(version)/torch-lowering.yml"
-        guard let text = files["torch-lowering.yml"], let root = try Yams.load(yaml: text) as? [String: Any] else {
-            throw KnowledgeError(file: loweringFile, reason: "missing or not a mapping")
-        }
-        var lowerings: [String: Lowering] = [:]
-        for (op, body) in root["ops"] as? [String: Any] ?? [:] {
-            lowerings[op] = try Self.lowering(body as? [String: Any] ?? [:], op: op, file: loweringFile)
-        }
-        self.lowerings = lowerings
-        alternatives = root["alternatives"] as? [String: String] ?? [:]
-        let rewritesFile = "coremltools-\(version)/torch-rewrites.yml"
-        rewrites = try files["torch-rewrites.yml"].map { try TorchRewrite.load($0, file: rewritesFile) } ?? [:]
-    }
-
-    private static func lowering(_ body: [String: Any], op: String, file: String) throws -> Lowering {
-        var emits: [EmittedOp] = []
-        for case let emitted as [String: Any] in body["emits"] as? [Any] ?? [] {
-            guard let milOp = emitted["mil_op"] as? String else { throw KnowledgeError(file: file, reason: "\(op): emitted op without mil_op") }
-            var bindings: [(String, Binding)] = []
-            for (input, raw) in (emitted["bind"] as? [String: Any] ?? [:]).sorted(by: { $0.key < $1.key }) {
-                bindings.append((input, try binding(raw, op: op, file: file)))
-            }
-            var skips: [String: Double] = [:]
-            for (argument, rule) in emitted["only_if"] as? [String: Any] ?? [:] {
-                if let value = (rule as? [String: Any])?["not"] as? NSNumber { skips[argument] = value.doubleValue }
-            }
-            emits.append(EmittedOp(milOp: milOp, bindings: bindings, skipWhenEqual: skips))
-        }
-        return Lowering(converter: body["converter"] as? String ?? op, emits: emits,
-                        assertsSameDType: body["asserts_same_dtype"] as? [String] ?? [],
-                        bindsOutputs: body["binds_outputs"] as? Int)
-    }
-
-    private static func binding(_ raw: Any, op: String, file: String) throws -> Binding {
-        if let name = raw as? String { return .argument(name, default: nil) }
-        if let object = raw as? [String: Any] {
-            if let name = object["argument"] as? String {
-                return .argument(name, default: (object["default"] as? String).flatMap(DType.init(name:)))
-            }
-            if let dtype = (object["constant"] as? String).flatMap(DType.init(name:)) { return .constant(dtype) }
-            if let name = object["like"] as? String { return .like(name) }
-        }
-        throw KnowledgeError(file: file, reason: "\(op): binding \(raw) is not NAME, {argument:}, {constant:} or {like:}")
-    }
-
-    /// The type-domain table of the newest opset at or below the deployment target.
-    public func typeDomains(of milOp: String, at target: DeploymentTarget) -> [String: String]? {
-        for opset in opsets.reversed() where opset <= target {
-            if let domains = typeDomains[opset.name]?[milOp] { return domains }
-        }
-        return nil
-    }
-
-    /// The lowering for a node's op: with its overload first (`aten.where.ScalarSelf`), then without.
-    public func lowering(for op: OpName) -> Lowering? {
-        lowerings[op.description] ?? lowerings[op.qualifiedName]
-    }
-
-    /// coremltools' `sanitize_op_kind` applied to the kind `from_exir_node` builds from an fx target.
-    /// Python callables (`_operator.getitem`) and higher-order ops are looked up by their bare name.
-    public static func sanitizedKind(_ op: OpName) -> String {
-        let bareNameNamespaces: Set<String> = ["", "_operator", "operator", "builtins", "math", "higher_order"]
-        var kind = bareNameNamespaces.contains(op.namespace) ? op.name : "\(op.namespace)::\(op.name)"
-        if let overload = op.overload, overload != "default" { kind += ".\(overload)" }
-        kind = kind.lowercased()
-        if kind.hasPrefix("__"), kind.hasSuffix("__"), kind.count > 4 { kind = String(kind.dropFirst(2).dropLast(2)) }
-        let droppedSuffixes: Set<String> = ["default", "int", "tensor", "tensor_mode", "scalar", "tensor_scalar"]
-        for delimiter in ["::", "."] {
-            var parts = kind.components(separatedBy: delimiter)
-            if parts.count > 1, parts[0] == "aten" || parts[0] == "prim" { parts.removeFirst() }
-            if parts.count > 1, droppedSuffixes.contains(parts[parts.count - 1]) { parts.removeLast() }
-            kind = parts.joined(separator: delimiter)
-        }
-        return kind
+    public init(file: String, reason: String) {
+        self.file = file
+        self.reason = reason
     }
 }

@@ -10,18 +10,27 @@ public struct Linter: Sendable {
         self.knowledge = knowledge
     }
 
+    /// The converter version whose knowledge a lint for these settings uses (the newest known at or below
+    /// the one asked for); `nil` when tensorlint has no knowledge of the target.
+    public func knowledgeVersion(for settings: Settings) -> Version? {
+        knowledge.resolve(target: settings.target, version: settings.converterVersion)?.version
+    }
+
     public func lint(_ model: Model, settings: Settings) -> [Finding] {
+        guard let pack = knowledge.vocabulary.pack(settings.target),
+              let (usedVersion, packKnowledge) = knowledge.resolve(target: settings.target, version: settings.converterVersion)
+        else { return [] }
         var findings: [Finding] = []
-        let coreml = settings.target == .coremltools ? knowledge.coremltools(for: settings.converterVersion) : nil
-        let onnxruntime = settings.target == .onnxruntime ? knowledge.onnxruntime(for: settings.converterVersion) : nil
-        let analysis = onnxruntime.flatMap { runtime in
-            model.format == .onnx ? ONNXTypeChecker.analyze(model, runtime: runtime) : nil
-        }
+        let packState = pack.prepare(model, knowledge: packKnowledge, settings: settings)
+        var generic = pack.settingBindings(settings)
+        generic["converter_version"] = usedVersion.description
         let valueTypes = Set(model.graphs.flatMap { $0.values.values.compactMap(\.dtype) })
         func context(graph: Int, node: Int?) -> MatchContext {
-            let graphValue = model.graphs[graph]
-            return MatchContext(model: model, valueTypes: valueTypes, graph: graphValue, node: node.map { graphValue.nodes[$0] }, settings: settings,
-                                coreml: coreml, onnx: analysis, onnxruntime: onnxruntime, graphIndex: graph, nodeIndex: node)
+            MatchContext(model: model, valueTypes: valueTypes, graph: graph, node: node, settings: settings, packState: packState)
+        }
+        func finding(_ rule: Rule, graph: Graph?, node: Node?, bindings: Bindings, context: MatchContext) -> Finding {
+            self.finding(rule, model: model, graph: graph, node: node, bindings: bindings.merging(generic) { own, _ in own },
+                         fix: automaticFix(rule, context))
         }
         for rule in rules where rule.applies(to: model, settings: settings) {
             let settingsContext = context(graph: 0, node: nil)
@@ -29,16 +38,14 @@ public struct Linter: Sendable {
             switch rule.scope {
             case .model:
                 if let bindings = rule.match.evaluate(settingsContext) {
-                    findings.append(finding(rule, model: model, graph: nil, node: nil, bindings: bindings, settings: settings,
-                                            fix: automaticFix(rule, settingsContext)))
+                    findings.append(finding(rule, graph: nil, node: nil, bindings: bindings, context: settingsContext))
                 }
             case .node:
                 for (graphIndex, graph) in model.graphs.enumerated() {
                     for (nodeIndex, node) in graph.nodes.enumerated() {
                         let nodeContext = context(graph: graphIndex, node: nodeIndex)
                         if let bindings = rule.match.evaluate(nodeContext) {
-                            findings.append(finding(rule, model: model, graph: graph, node: node, bindings: bindings, settings: settings,
-                                                    fix: automaticFix(rule, nodeContext)))
+                            findings.append(finding(rule, graph: graph, node: node, bindings: bindings, context: nodeContext))
                         }
                     }
                 }
@@ -51,21 +58,18 @@ public struct Linter: Sendable {
     private func automaticFix(_ rule: Rule, _ context: MatchContext) -> (names: [String], edits: [ModelEdit]) {
         var names: [String] = []
         var edits: [ModelEdit] = []
-        for name in rule.fix.automatic {
-            let new = (Fixers.all[name]?(context) ?? []).filter { !edits.contains($0) }
+        for fixer in rule.fix.automatic {
+            let new = fixer.edits(context).filter { !edits.contains($0) }
             guard !new.isEmpty else { continue }
-            names.append(name)
+            names.append(fixer.name)
             edits += new
         }
         return (names, edits)
     }
 
-    private func finding(_ rule: Rule, model: Model, graph: Graph?, node: Node?, bindings: Bindings, settings: Settings,
+    private func finding(_ rule: Rule, model: Model, graph: Graph?, node: Node?, bindings: Bindings,
                          fix: (names: [String], edits: [ModelEdit])) -> Finding {
         var all = bindings
-        all["deployment_target"] = settings.deploymentTarget.name
-        all["compute_precision"] = settings.computePrecision.rawValue
-        all["converter_version"] = settings.converterVersion.description
         all["dialect"] = all["dialect"] ?? model.dialect ?? "unknown"
         if let node {
             all["op"] = node.op.description
@@ -82,4 +86,13 @@ public struct Linter: Sendable {
                        automaticFix: fixed ? fix.names.joined(separator: ", ") : nil, edits: fix.edits, file: model.path, graph: graph?.name, node: node?.name,
                        op: node?.op.description, source: node?.source)
     }
+}
+
+extension Linter {
+    /// Bindings every finding has, whatever its rule matched, with what they hold.
+    static let modelKeys = ["converter_version": "the converter version whose knowledge was used",
+                            "dialect": "the program's IR dialect"]
+    /// Bindings every finding on a node has.
+    static let nodeKeys = ["op": "the node's op", "node": "the node's name", "module": "the module it belongs to",
+                           "module_type": "that module's class", "source": "`, file:line` of the Python source, when known"]
 }

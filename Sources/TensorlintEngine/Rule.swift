@@ -18,11 +18,11 @@ public enum FixApplicability: String, Sendable, Codable {
     case displayOnly = "display-only"
 }
 
-public struct Fix: Sendable {
+public struct RuleFix: Sendable {
     /// What a person should do, as a message template.
     public var suggestion: String
     /// The automatic fixes, tried in this order (their edits are applied together); empty when none exists.
-    public var automatic: [String]
+    public var automatic: [Fixer]
     public var applicability: FixApplicability
 }
 
@@ -51,10 +51,11 @@ public struct Rule: Sendable {
     public var description: String
     /// Message template: `{placeholder}` names a binding (see `MessageTemplate`).
     public var message: String
-    public var fix: Fix
+    public var fix: RuleFix
     public var references: [String]
     public var formats: Set<Model.Format>
-    public var targets: Set<ConversionTarget>
+    /// Converter pack target ids.
+    public var targets: Set<String>
     public var converterVersions: VersionRange
     public var scope: Scope
     /// Conditions on the settings (deployment target, precision), checked before the model is looked at.
@@ -62,6 +63,9 @@ public struct Rule: Sendable {
     public var match: Condition
     public var triggering: [RuleExample]
     public var nonTriggering: [RuleExample]
+    /// The binding keys its message and fix may use, with what they hold: those every match fills and
+    /// the generic ones (checked when the rule loads).
+    public var bindingKeys: [String: String]
     /// Where the rule was loaded from (`builtin:coremltools/fp16-source-model.yml` or a path).
     public var origin: String
 

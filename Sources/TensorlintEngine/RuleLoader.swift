@@ -14,7 +14,7 @@ public enum RuleLoader {
     static let ruleKeys: Set<String> = ["id", "name", "severity", "default", "summary", "description", "message", "fix",
                                         "references", "applies_to", "scope", "when", "match", "examples"]
 
-    public static func parse(yaml: String, origin: String) throws(RuleFileError) -> Rule {
+    public static func parse(yaml: String, origin: String, vocabulary: RuleVocabulary) throws(RuleFileError) -> Rule {
         let root: Yams.Node
         do {
             guard let node = try Yams.compose(yaml: yaml) else { throw RuleFileError(file: origin, line: nil, reason: "empty rule file") }
@@ -47,20 +47,25 @@ public enum RuleLoader {
         }
         let applies = try top["applies_to"].map { node throws(RuleFileError) in try reader.mapping(node, "applies_to") }
         if let applies { try reader.rejectUnknown(applies, allowed: ["formats", "targets", "converter_versions"], in: "applies_to") }
-        var formats = Set(Model.Format.allCases)
-        var targets = Set(ConversionTarget.allCases)
+        var formats = Set(vocabulary.formats)
+        var targets = Set(vocabulary.targets)
         var versions = VersionRange.any
         if let applies {
             if let node = applies["formats"] {
                 formats = Set(try reader.strings(node, "formats").map { text throws(RuleFileError) in
-                    guard let format = Model.Format(rawValue: text) else { throw reader.error(node, "unknown format `\(text)` (torch.export, onnx)") }
+                    let format = Model.Format(rawValue: text)
+                    guard vocabulary.formats.contains(format) else {
+                        throw reader.error(node, "unknown format `\(text)` (\(vocabulary.formats.map(\.rawValue).joined(separator: ", ")))")
+                    }
                     return format
                 })
             }
             if let node = applies["targets"] {
                 targets = Set(try reader.strings(node, "targets").map { text throws(RuleFileError) in
-                    guard let target = ConversionTarget(rawValue: text) else { throw reader.error(node, "unknown target `\(text)`") }
-                    return target
+                    guard vocabulary.targets.contains(text) else {
+                        throw reader.error(node, "unknown target `\(text)` (\(vocabulary.targets.joined(separator: ", ")))")
+                    }
+                    return text
                 })
             }
             if let node = applies["converter_versions"] {
@@ -69,28 +74,58 @@ public enum RuleLoader {
                 versions = range
             }
         }
-        let automatic = try fixNode["automatic"].map { node throws(RuleFileError) in try reader.strings(node, "automatic") } ?? []
-        if let unknown = automatic.first(where: { Fixers.all[$0] == nil }) {
-            throw reader.error(fixNode["automatic"]!, "unknown automatic fix `\(unknown)` (known: \(Fixers.all.keys.sorted().joined(separator: ", ")))")
-        }
         let scopeText = try reader.string(top, "scope", fallback: "node")
         guard let scope = Rule.Scope(rawValue: scopeText) else { throw reader.error(top["scope"], "scope must be node or model") }
+        let parser = ConditionParser(reader: reader, vocabulary: vocabulary)
+        let when = try top["when"].map { node throws(RuleFileError) in try parser.parse(node) }
+        let matchNode = try reader.required(top, "match")
+        let match = try parser.parse(matchNode)
+        let predicates = match.predicateNames.union(when?.predicateNames ?? [])
+        for name in predicates.sorted() {
+            guard let target = vocabulary.predicates[name]?.target, targets.contains(target) else {
+                throw reader.error(matchNode, "predicate `\(name)` belongs to the \(vocabulary.predicates[name]?.target ?? "?") pack, which the rule's targets do not include")
+            }
+        }
+        var automatic: [Fixer] = []
+        for name in try fixNode["automatic"].map({ node throws(RuleFileError) in try reader.strings(node, "automatic") }) ?? [] {
+            let node = fixNode["automatic"]
+            guard let entry = vocabulary.fixers[name] else {
+                throw reader.error(node, "unknown automatic fix `\(name)` (known: \(vocabulary.fixers.keys.sorted().joined(separator: ", ")))")
+            }
+            guard targets.contains(entry.target) else {
+                throw reader.error(node, "automatic fix `\(name)` belongs to the \(entry.target) pack, which the rule's targets do not include")
+            }
+            if let owner = entry.predicate, !predicates.contains(owner) {
+                throw reader.error(node, "automatic fix `\(name)` cures what predicate `\(owner)` finds, which the rule does not match")
+            }
+            automatic.append(entry.fixer)
+        }
+        // Every placeholder must be filled by the match or generically, whatever matched.
+        var keys = match.guaranteedKeys.merging(when?.guaranteedKeys ?? [:]) { first, _ in first }
+        keys.merge(Linter.modelKeys) { first, _ in first }
+        if scope == .node { keys.merge(Linter.nodeKeys) { first, _ in first } }
+        for target in targets.sorted() { keys.merge(vocabulary.pack(target)?.settingKeys ?? [:]) { first, _ in first } }
+        let message = try reader.string(top, "message")
+        let suggestion = try reader.string(fixNode, "suggestion")
+        for (text, key) in [(message, "message"), (suggestion, "suggestion")] {
+            if let unfilled = MessageTemplate.placeholders(text).first(where: { keys[$0] == nil }) {
+                throw reader.error(key == "message" ? top["message"] : fixNode["suggestion"],
+                                   "\(key) uses `{\(unfilled)}`, which nothing fills (available: \(keys.keys.sorted().joined(separator: ", ")))")
+            }
+        }
         let examples = try top["examples"].map { node throws(RuleFileError) in try reader.mapping(node, "examples") }
         if let examples { try reader.rejectUnknown(examples, allowed: ["triggering", "non_triggering"], in: "examples") }
         return Rule(
             id: id, name: try reader.string(top, "name"), severity: severity, enabledByDefault: defaultText == "enabled",
             summary: try reader.string(top, "summary"), description: try reader.string(top, "description"),
-            message: try reader.string(top, "message"),
-            fix: Fix(suggestion: try reader.string(fixNode, "suggestion"),
-                     automatic: automatic,
-                     applicability: applicability),
+            message: message,
+            fix: RuleFix(suggestion: suggestion, automatic: automatic, applicability: applicability),
             references: try top["references"].map { node throws(RuleFileError) in try reader.strings(node, "references") } ?? [],
             formats: formats, targets: targets, converterVersions: versions, scope: scope,
-            when: try top["when"].map { node throws(RuleFileError) in try ConditionParser(reader: reader).parse(node) },
-            match: try ConditionParser(reader: reader).parse(try reader.required(top, "match")),
+            when: when, match: match,
             triggering: try examples?["triggering"].map { node throws(RuleFileError) in try Self.examples(node, reader: reader) } ?? [],
             nonTriggering: try examples?["non_triggering"].map { node throws(RuleFileError) in try Self.examples(node, reader: reader) } ?? [],
-            origin: origin)
+            bindingKeys: keys, origin: origin)
     }
 
     static func examples(_ node: Yams.Node, reader: NodeReader) throws(RuleFileError) -> [RuleExample] {
@@ -180,6 +215,7 @@ struct NodeReader {
 /// The match language's YAML form: a mapping of one key per condition (several keys mean all of them).
 struct ConditionParser {
     let reader: NodeReader
+    let vocabulary: RuleVocabulary
 
     static let keys: Set<String> = ["all", "any", "not", "op", "input_dtype", "output_dtype", "literal", "format", "dialect",
                                     "weight_dtype", "user_input_dtype", "any_tensor_dtype", "deployment_target",
@@ -226,10 +262,9 @@ struct ConditionParser {
         case "output_dtype": return .outputDType(try dtypes(value, key))
         case "dialect": return .dialect(Set(try reader.strings(value, key)))
         case "format":
-            let names = try reader.strings(value, key)
-            let formats = names.compactMap(Model.Format.init(rawValue:))
-            guard formats.count == names.count else {
-                throw reader.error(value, "`format` takes \(Model.Format.allCases.map(\.rawValue).joined(separator: ", "))")
+            let formats = try reader.strings(value, key).map(Model.Format.init(rawValue:))
+            guard formats.allSatisfy(vocabulary.formats.contains) else {
+                throw reader.error(value, "`format` takes \(vocabulary.formats.map(\.rawValue).joined(separator: ", "))")
             }
             return .format(Set(formats))
         case "weight_dtype": return .weightDType(try dtypes(value, key))
@@ -266,10 +301,10 @@ struct ConditionParser {
             return .converterVersion(range)
         case "predicate":
             let name = try reader.scalar(value, key)
-            guard Predicates.all[name] != nil else {
-                throw reader.error(value, "unknown predicate `\(name)` (known: \(Predicates.all.keys.sorted().joined(separator: ", ")))")
+            guard let predicate = vocabulary.predicate(named: name) else {
+                throw reader.error(value, "unknown predicate `\(name)` (known: \(vocabulary.predicates.keys.sorted().joined(separator: ", ")))")
             }
-            return .predicate(name)
+            return .predicate(predicate)
         default:
             throw reader.error(value, "unknown condition `\(key)`")
         }

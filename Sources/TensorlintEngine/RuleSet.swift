@@ -3,24 +3,28 @@ import Foundation
 /// The rules and knowledge tensorlint ships, embedded at build time from `rules/`, plus user rule files.
 public enum RuleSet {
     /// Built-in rules, sorted by id. A broken built-in rule is a build defect, caught by the tests.
-    public static func builtin() throws -> [Rule] {
+    public static func builtin(_ vocabulary: RuleVocabulary) throws -> [Rule] {
         var rules: [Rule] = []
         for file in EmbeddedFiles.all where isRuleFile(file.path) {
-            rules.append(try RuleLoader.parse(yaml: file.contents, origin: "builtin:\(file.path)"))
+            rules.append(try RuleLoader.parse(yaml: file.contents, origin: "builtin:\(file.path)", vocabulary: vocabulary))
         }
         return rules.sorted { $0.id < $1.id }
     }
 
-    public static func builtinKnowledge(for targets: Set<ConversionTarget> = Set(ConversionTarget.allCases)) throws -> Knowledge {
-        try Knowledge.load(files: EmbeddedFiles.all.filter { $0.path.hasPrefix("knowledge/") }, targets: targets)
+    /// The embedded knowledge of the given targets (all when `nil`).
+    public static func builtinKnowledge(_ vocabulary: RuleVocabulary, targets: Set<String>? = nil) throws -> Knowledge {
+        try Knowledge.load(files: EmbeddedFiles.all.filter { $0.path.hasPrefix("knowledge/") }, vocabulary: vocabulary, targets: targets)
     }
+
+    /// The paths of the embedded files, as they were under `rules/` when the binary was built.
+    public static var embeddedPaths: [String] { EmbeddedFiles.all.map(\.path) }
 
     static func isRuleFile(_ path: String) -> Bool {
         !path.hasPrefix("knowledge/") && (path.hasSuffix(".yml") || path.hasSuffix(".yaml"))
     }
 
     /// Loads the rule files at a path: a file, or every `*.yml` / `*.yaml` below a folder.
-    public static func load(from path: String) throws -> [Rule] {
+    public static func load(from path: String, vocabulary: RuleVocabulary) throws -> [Rule] {
         var isDirectory: ObjCBool = false
         guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
             throw RuleFileError(file: path, line: nil, reason: "no such rule file or folder")
@@ -35,7 +39,7 @@ public enum RuleSet {
             guard let text = try? String(contentsOfFile: file, encoding: .utf8) else {
                 throw RuleFileError(file: file, line: nil, reason: "cannot read the file as UTF-8 text")
             }
-            rules.append(try RuleLoader.parse(yaml: text, origin: file))
+            rules.append(try RuleLoader.parse(yaml: text, origin: file, vocabulary: vocabulary))
         }
         return rules
     }

@@ -1,11 +1,5 @@
 import TensorlintIR
 
-/// The converter or runtime a model is linted for.
-public enum ConversionTarget: String, Sendable, CaseIterable, Codable {
-    case coremltools
-    case onnxruntime
-}
-
 public enum ComputePrecision: String, Sendable, CaseIterable, Codable {
     case float16
     case float32
@@ -80,26 +74,26 @@ public struct Version: Sendable, Comparable, Hashable, CustomStringConvertible {
 
 /// What the user will run the model through: the question every rule answers.
 public struct Settings: Sendable {
-    public var target: ConversionTarget
+    /// The converter pack's target id (`coremltools`, `onnxruntime`).
+    public var target: String
+    /// The version asked for; the knowledge used is the newest known at or below it (`Linter.knowledgeVersion`).
     public var converterVersion: Version
     public var deploymentTarget: DeploymentTarget
     public var computePrecision: ComputePrecision
 
-    /// coremltools' own defaults for `convert_to="mlprogram"`: iOS15, FLOAT16.
-    public init(target: ConversionTarget = .coremltools, converterVersion: Version? = nil,
-                deploymentTarget: DeploymentTarget = DeploymentTarget("iOS15")!,
+    /// coremltools' own defaults for `convert_to="mlprogram"`: iOS15, FLOAT16 (settings other converters ignore).
+    public init(target: String, converterVersion: Version, deploymentTarget: DeploymentTarget = DeploymentTarget("iOS15")!,
                 computePrecision: ComputePrecision = .float16) {
         self.target = target
-        self.converterVersion = converterVersion ?? Settings.defaultVersion(for: target)
+        self.converterVersion = converterVersion
         self.deploymentTarget = deploymentTarget
         self.computePrecision = computePrecision
     }
 
-    /// The version whose knowledge ships with tensorlint.
-    public static func defaultVersion(for target: ConversionTarget) -> Version {
-        switch target {
-        case .coremltools: return Version("9.0")!
-        case .onnxruntime: return Version("1.32")!
-        }
+    /// Settings for a pack, at its default version unless one is given.
+    public init(pack: any ConverterPack.Type, converterVersion: Version? = nil,
+                deploymentTarget: DeploymentTarget = DeploymentTarget("iOS15")!, computePrecision: ComputePrecision = .float16) {
+        self.init(target: pack.target, converterVersion: converterVersion ?? pack.defaultVersion,
+                  deploymentTarget: deploymentTarget, computePrecision: computePrecision)
     }
 }

@@ -1,8 +1,11 @@
 /// A model file as read by a format reader: one or more graphs plus what the file says about itself.
 public struct Model: Sendable {
-    public enum Format: String, Sendable, CaseIterable, Codable {
-        case torchExport = "torch.export"
-        case onnx
+    /// A format's id, as rule files name it (`torch.export`, `onnx`); each format declares its own.
+    public struct Format: RawRepresentable, Sendable, Hashable, Codable, ExpressibleByStringLiteral, CustomStringConvertible {
+        public let rawValue: String
+        public init(rawValue: String) { self.rawValue = rawValue }
+        public init(stringLiteral value: String) { rawValue = value }
+        public var description: String { rawValue }
     }
 
     public var path: String

@@ -72,7 +72,6 @@ public struct ByteReplacement: Sendable, Equatable {
 
 /// A format that can carry out `ModelEdit`s: reads the original file, writes the edited copy.
 public protocol ModelWriter: Sendable {
-    static var format: Model.Format { get }
     /// Whether this writer can carry out the edit on this model (a file layout may rule it out).
     static func supports(_ edit: ModelEdit, in model: Model) -> Bool
     /// Each set of edits as byte replacements of `source`, when they can be expressed that way (`nil` otherwise).

@@ -17,15 +17,14 @@ public struct JSONReporter: Reporter {
             if let error = file.error { entry["error"] = error }
             return entry
         }
+        var settings: [String: Any] = report.converterSettings
+        settings["target"] = report.settings.target
+        settings["converter_version"] = report.settings.converterVersion.description
+        if let used = report.knowledgeVersion { settings["knowledge_version"] = used.description }
         let document: [String: Any] = [
             "format_version": Self.formatVersion,
             "tool": ["name": "tensorlint", "version": report.toolVersion],
-            "settings": [
-                "target": report.settings.target.rawValue,
-                "converter_version": report.settings.converterVersion.description,
-                "minimum_deployment_target": report.settings.deploymentTarget.name,
-                "compute_precision": report.settings.computePrecision.rawValue,
-            ],
+            "settings": settings,
             "files": files,
             "summary": [
                 "files": report.files.count,

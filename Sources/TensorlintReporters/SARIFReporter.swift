@@ -47,7 +47,7 @@ public struct SARIFReporter: Reporter {
     }
 
     private func descriptor(_ rule: Rule) -> [String: Any] {
-        var markdown = "\(rule.description)\n\n**Fix:** \(rule.fix.suggestion)"
+        var markdown = "\(rule.description)\n\n**Fix:** \(rule.documented(rule.fix.suggestion, markdown: true))"
         if !rule.references.isEmpty {
             markdown += "\n\n**References:**\n" + rule.references.map { "- <\($0)>" }.joined(separator: "\n")
         }
@@ -57,9 +57,9 @@ public struct SARIFReporter: Reporter {
                 .filter { $0.isLetter || $0.isNumber },
             "shortDescription": ["text": rule.summary],
             "fullDescription": ["text": rule.description],
-            "help": ["text": "\(rule.description)\nFix: \(rule.fix.suggestion)", "markdown": markdown],
+            "help": ["text": "\(rule.description)\nFix: \(rule.documented(rule.fix.suggestion, markdown: false))", "markdown": markdown],
             "defaultConfiguration": ["level": level(rule.severity), "enabled": rule.enabledByDefault],
-            "properties": ["tags": [rule.targets.map(\.rawValue).sorted(), rule.formats.map(\.rawValue).sorted()].flatMap { $0 },
+            "properties": ["tags": [rule.targets.sorted(), rule.formats.map(\.rawValue).sorted()].flatMap { $0 },
                            "fixApplicability": rule.fix.applicability.rawValue],
         ]
         if let url = rule.references.first { descriptor["helpUri"] = url }

@@ -45,7 +45,7 @@ struct CorpusTests {
             let path = Repo.shared!.appendingPathComponent("corpus/\(corpus)/\(label.file)").path
             let model = try models[path] ?? ModelLoader.load(path: path)
             models[path] = model
-            let settings = Settings(target: ConversionTarget(rawValue: label.target)!,
+            let settings = Settings(pack: Engine.vocabulary.pack(label.target)!,
                                     deploymentTarget: DeploymentTarget(label.minimum_deployment_target ?? "iOS15")!,
                                     computePrecision: ComputePrecision(rawValue: label.compute_precision ?? "float16")!)
             let errors = Linter(rules: Engine.rules, knowledge: Engine.knowledge).lint(model, settings: settings)

@@ -2,9 +2,10 @@ import Foundation
 import Testing
 @testable import TensorlintEngine
 import TensorlintIR
+@testable import TensorlintPacks
 
 @Suite struct KnowledgeTests {
-    let coreml = Engine.knowledge.coremltools(for: Version("9.0")!)!
+    let coreml = Engine.coreml
 
     @Test func sanitizesOpKindsAsCoremltools() {
         let cases: [(String, String, String?, String)] = [
@@ -80,7 +81,7 @@ import TensorlintIR
     """
 
     @Test func loadsAUserRuleAndRunsIt() throws {
-        let rule = try RuleLoader.parse(yaml: Self.valid, origin: "my-rule.yml")
+        let rule = try RuleLoader.parse(yaml: Self.valid, origin: "my-rule.yml", vocabulary: Engine.vocabulary)
         #expect(rule.severity == .warning && rule.enabledByDefault)
         let findings = try Engine.lint(Repo.example("celu.fp32.aten.pt2"), rules: [rule])
         #expect(findings.map(\.message) == ["aten.celu.default at celu"])
@@ -95,7 +96,7 @@ import TensorlintIR
     ])
     func reportsTheFileLineAndCause(_ replacing: String, _ with: String, _ line: Int, _ reason: String) {
         do {
-            _ = try RuleLoader.parse(yaml: Self.valid.replacingOccurrences(of: replacing, with: with), origin: "bad.yml")
+            _ = try RuleLoader.parse(yaml: Self.valid.replacingOccurrences(of: replacing, with: with), origin: "bad.yml", vocabulary: Engine.vocabulary)
             Issue.record("accepted an invalid rule")
         } catch {
             #expect(error.file == "bad.yml")
@@ -105,7 +106,7 @@ import TensorlintIR
     }
 
     @Test func rejectsBrokenYAMLWithALine() {
-        #expect(throws: RuleFileError.self) { try RuleLoader.parse(yaml: "id: [unclosed\n", origin: "x.yml") }
+        #expect(throws: RuleFileError.self) { try RuleLoader.parse(yaml: "id: [unclosed\n", origin: "x.yml", vocabulary: Engine.vocabulary) }
     }
 }
 
@@ -119,7 +120,7 @@ import TensorlintIR
           minimum_deployment_target: iOS17
           compute_precision: float32
         mystery: 1
-        """, path: ".tensorlint.yml")
+        """, path: ".tensorlint.yml", targets: Engine.vocabulary.targets)
         let selected = configuration.select(from: Engine.rules)
         #expect(!selected.contains { $0.id == "coreml-fp16-source-model" })
         #expect(selected.first { $0.id == "coreml-unsupported-op" }?.severity == .warning)
@@ -127,14 +128,14 @@ import TensorlintIR
         #expect(configuration.computePrecision == .float32)
         #expect(configuration.unknownKeys == ["mystery"])
 
-        let only = try Configuration.parse(yaml: "only_rules: [coreml-training-dialect]\nopt_in_rules: [x]", path: "c.yml")
+        let only = try Configuration.parse(yaml: "only_rules: [coreml-training-dialect]\nopt_in_rules: [x]", path: "c.yml", targets: Engine.vocabulary.targets)
         #expect(only.select(from: Engine.rules).map(\.id) == ["coreml-training-dialect"])
         #expect(only.unknownRuleIds(among: Engine.rules) == ["x"])
     }
 
     @Test func rejectsBadValuesWithALine() {
         do {
-            _ = try Configuration.parse(yaml: "target:\n  minimum_deployment_target: iOS99\n", path: "c.yml")
+            _ = try Configuration.parse(yaml: "target:\n  minimum_deployment_target: iOS99\n", path: "c.yml", targets: Engine.vocabulary.targets)
             Issue.record("accepted iOS99")
         } catch {
             #expect(error.line == 2)
@@ -147,7 +148,7 @@ import TensorlintIR
         #expect(!Glob.matches("models/*.pt2", "models/a/c.pt2"))
         #expect(Glob.matches("legacy", "legacy/x.pt2"))
         #expect(!Glob.matches("legacy", "legacy2/x.pt2"))
-        let configuration = try! Configuration.parse(yaml: "included: [models]\nexcluded: ['**/old_*']", path: "c.yml")
+        let configuration = try! Configuration.parse(yaml: "included: [models]\nexcluded: ['**/old_*']", path: "c.yml", targets: Engine.vocabulary.targets)
         #expect(configuration.includes(relativePath: "models/a.pt2"))
         #expect(!configuration.includes(relativePath: "models/old_a.pt2"))
         #expect(!configuration.includes(relativePath: "other/a.pt2"))
@@ -159,6 +160,6 @@ import TensorlintIR
         for key in Configuration.topKeys.union(Configuration.targetKeys) {
             #expect(text.contains("\(key):"), "\(Configuration.fileName) does not document \(key)")
         }
-        #expect(try Configuration.load(path: path).unknownKeys.isEmpty)
+        #expect(try Configuration.load(path: path, targets: Engine.vocabulary.targets).unknownKeys.isEmpty)
     }
 }

@@ -1,10 +1,12 @@
 import Foundation
 import Testing
-@testable import ONNXReader
-@testable import TorchExportReader
+@testable import ONNX
+@testable import TorchExport
+import TorchArchive
 import TensorlintCLI
 @testable import TensorlintEngine
 import TensorlintIR
+@testable import TensorlintPacks
 
 /// `tensorlint fix` on the example ONNX models, without Python: each fix cures what it claims to, the
 /// tensors it does not convert keep their bytes, and failures leave the original untouched.
@@ -26,7 +28,7 @@ import TensorlintIR
     }
 
     func errors(_ path: String) throws -> [Finding] {
-        try Engine.lint(path, converter: .onnxruntime).filter { $0.severity == .error }
+        try Engine.lint(path, converter: ONNXRuntimePack.self).filter { $0.severity == .error }
     }
 
     @Test(arguments: [
@@ -151,7 +153,7 @@ import TensorlintIR
             let bits = UInt16(value.bitPattern >> 16)
             return [UInt8(bits & 0xFF), UInt8(bits >> 8)]
         })
-        let widened = try TorchExportWriter.widen(bf16, from: .bfloat16)
+        let widened = try #require(HalfPrecision.widenedToFloat32(bf16, from: .bfloat16))
         let floats = stride(from: 0, to: widened.count, by: 4).map { offset in
             Float(bitPattern: widened[offset..<offset + 4].enumerated().reduce(UInt32(0)) { $0 | UInt32($1.element) << (8 * $1.offset) })
         }
@@ -260,7 +262,7 @@ import TensorlintIR
     @Test func aNodeWhoseLaterOutputsAreReadIsNotRewritten() throws {
         var graph = try ModelLoader.load(path: Repo.example("batch_norm_relu.fp32.aten.pt2")).mainGraph
         let batchNorm = try #require(graph.nodes.first { $0.op.name == "_native_batch_norm_legit_no_training" })
-        let rewrite = try #require(Engine.knowledge.coremltools.values.first?.rewrites[batchNorm.op.description])
+        let rewrite = try #require(Engine.coreml.rewrites[batchNorm.op.description])
         #expect(rewrite.replacement(for: batchNorm, in: graph)?.count == 1)
         let savedMean = try #require(batchNorm.outputs[1])
         graph.nodes.append(Node(name: "reads_mean", op: OpName(namespace: "aten", name: "relu", overload: "default"),
@@ -270,7 +272,8 @@ import TensorlintIR
 
     /// Rewrites emit only ops the same coremltools version converts, and each variant's steps parse.
     @Test func rewritesEmitOnlyRegisteredOps() throws {
-        for (version, knowledge) in Engine.knowledge.coremltools {
+        for (version, entry) in Engine.knowledge.versions[CoreMLToolsPack.target] ?? [:] {
+            let knowledge = try #require(entry as? CoreMLKnowledge)
             #expect(!knowledge.rewrites.isEmpty)
             for (op, rewrite) in knowledge.rewrites {
                 for variant in rewrite.variants {
@@ -300,7 +303,7 @@ import TensorlintIR
 
 /// Each rewrite on small IR graphs: which variant applies, what its steps read, and when it declines.
 @Suite struct RewriteTableTests {
-    let rewrites = Engine.knowledge.coremltools.values.first!.rewrites
+    let rewrites = Engine.coreml.rewrites
 
     /// A graph whose node `op` reads `inputs` (tensor names, or literals) and writes `out`; tensors are
     /// fp32 [2, 3] unless `dtypes` says otherwise.

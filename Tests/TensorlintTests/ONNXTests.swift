@@ -3,6 +3,7 @@ import Testing
 import TensorlintCLI
 import TensorlintEngine
 import TensorlintIR
+@testable import TensorlintPacks
 
 @Suite struct ONNXReaderTests {
     @Test func readsGraphInitializersAndDeclarations() throws {
@@ -104,7 +105,7 @@ import TensorlintIR
                 do {
                     let model = try ModelLoader.load(path: path)
                     _ = Linter(rules: Engine.rules, knowledge: Engine.knowledge)
-                        .lint(model, settings: Settings(target: .onnxruntime))
+                        .lint(model, settings: Settings(pack: ONNXRuntimePack.self))
                 } catch {
                     damaged += 1
                 }
@@ -136,7 +137,7 @@ import TensorlintIR
 
 @Suite struct ONNXRuleTests {
     func findings(_ fixture: String) throws -> [Finding] {
-        try Engine.lint(Repo.example(fixture), converter: .onnxruntime)
+        try Engine.lint(Repo.example(fixture), converter: ONNXRuntimePack.self)
     }
 
     @Test func findingsNameNodeOpInputsAndBothTypes() throws {
@@ -195,7 +196,7 @@ import TensorlintIR
                                 owner: .function(OpName(namespace: "local", name: "F\(level)"), opsetImports: ["ai.onnx": 17])))
         }
         let model = Model(path: "nested.onnx", format: .onnx, layout: "test", graphs: graphs, opsetImports: ["ai.onnx": 17, "local": 1])
-        let findings = Linter(rules: Engine.rules, knowledge: Engine.knowledge).lint(model, settings: Settings(target: .onnxruntime))
+        let findings = Linter(rules: Engine.rules, knowledge: Engine.knowledge).lint(model, settings: Settings(pack: ONNXRuntimePack.self))
         let mismatch = try #require(findings.first { $0.ruleId == "ort-type-parameter-mismatch" })
         #expect(mismatch.node == "call_main")
         #expect(mismatch.message.contains("node `mixed_mul`, op `Mul`"))
@@ -209,7 +210,7 @@ import TensorlintIR
     }
 
     @Test func attributeTypingNamesRealOpsAndAttributes() throws {
-        let runtime = try #require(Engine.knowledge.onnxruntime(for: Version("1.32")!))
+        let runtime = Engine.onnxruntime
         for (op, typing) in runtime.schemas.attributeTypes {
             let schema = try #require(runtime.schemas.schema(domain: "ai.onnx", name: op, opset: 1_000), "\(op) is not an onnx op")
             let attributes = [typing.dataTypeAttribute].compactMap { $0 } + typing.tensorAttributes + Array(typing.presenceTypes.keys)

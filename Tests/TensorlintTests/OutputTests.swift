@@ -3,6 +3,7 @@ import Testing
 import TensorlintCLI
 import TensorlintEngine
 import TensorlintIR
+@testable import TensorlintPacks
 import TensorlintReporters
 
 @Suite struct OutputTests {
@@ -12,8 +13,9 @@ import TensorlintReporters
                                   findings: try Engine.lint(Repo.example(fixture), target: target), error: nil)
         }
         files += broken.map { LintReport.FileResult(path: Repo.broken($0), format: nil, layout: nil, findings: [], error: "not a model file: x") }
+        let settings = Settings(pack: CoreMLToolsPack.self, deploymentTarget: DeploymentTarget(target)!)
         return LintReport(files: files, rules: Engine.rules,
-                          settings: Settings(deploymentTarget: DeploymentTarget(target)!), toolVersion: toolVersion,
+                          settings: settings, converterSettings: CoreMLToolsPack.settingBindings(settings), knowledgeVersion: settings.converterVersion, toolVersion: toolVersion,
                           workingDirectory: Repo.root.path)
     }
 

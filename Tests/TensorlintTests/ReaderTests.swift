@@ -2,11 +2,11 @@ import Foundation
 import Testing
 import TensorlintCLI
 import TensorlintIR
-@testable import TorchExportReader
+@testable import TorchExport
 
 @Suite struct ReaderTests {
     @Test func readsTheTorch27FlatZip() throws {
-        let model = try TorchExportReader.read(fileAt: Repo.example("linear.fp32.aten.pt2"))
+        let model = try TorchExportFormat.read(fileAt: Repo.example("linear.fp32.aten.pt2"))
         #expect(model.layout == "legacy flat zip, schema 8.7")
         #expect(model.dialect == "ATEN")
         #expect(model.producerVersion == "2.7.1")
@@ -24,7 +24,7 @@ import TensorlintIR
     }
 
     @Test func readsThePT2ArchiveLayout() throws {
-        let model = try TorchExportReader.read(fileAt: Repo.example("leaky_relu.fp16.aten.pt2"))
+        let model = try TorchExportFormat.read(fileAt: Repo.example("leaky_relu.fp16.aten.pt2"))
         #expect(model.layout == "pt2 archive, schema 8.20")
         let node = try #require(model.mainGraph.nodes.first)
         #expect(node.input(named: "negative_slope")?.argument == .float(0.1))
@@ -37,8 +37,8 @@ import TensorlintIR
     }
 
     @Test func readsTheTrainingDialectAndBuffers() throws {
-        #expect(try TorchExportReader.read(fileAt: Repo.example("leaky_relu.fp32.train.pt2")).dialect == "TRAINING")
-        let model = try TorchExportReader.read(fileAt: Repo.example("batch_norm.fp32.aten.pt2"))
+        #expect(try TorchExportFormat.read(fileAt: Repo.example("leaky_relu.fp32.train.pt2")).dialect == "TRAINING")
+        let model = try TorchExportFormat.read(fileAt: Repo.example("batch_norm.fp32.aten.pt2"))
         #expect(model.mainGraph.value("b_bn_running_mean")?.role == .buffer("bn.running_mean"))
         #expect(model.mainGraph.nodes[0].name == "_native_batch_norm_legit_no_training")
     }

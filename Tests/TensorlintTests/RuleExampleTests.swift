@@ -1,6 +1,7 @@
 import Testing
 import TensorlintEngine
 import TensorlintIR
+@testable import TensorlintPacks
 
 /// Every rule carries its own triggering and non-triggering examples (as SwiftLint's rule descriptions
 /// do); this runs each one with that rule alone.
@@ -20,7 +21,7 @@ import TensorlintIR
         for rule in Engine.rules {
             for (example, triggers) in rule.triggering.map({ ($0, true) }) + rule.nonTriggering.map({ ($0, false) }) {
                 let findings = try Engine.lint(Repo.example(example.fixture), rules: [rule],
-                                               converter: rule.targets.contains(.coremltools) ? .coremltools : .onnxruntime,
+                                               converter: rule.targets.contains(CoreMLToolsPack.target) ? CoreMLToolsPack.self : ONNXRuntimePack.self,
                                                target: example.deploymentTarget?.name ?? "iOS15",
                                                precision: example.computePrecision ?? .float16)
                 #expect(findings.isEmpty != triggers,

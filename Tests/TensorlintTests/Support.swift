@@ -2,6 +2,7 @@ import Foundation
 import TensorlintCLI
 import TensorlintEngine
 import TensorlintIR
+@testable import TensorlintPacks
 
 /// Paths in the repository, found from this file so that tests run from any working directory.
 enum Repo {
@@ -19,13 +20,17 @@ enum Repo {
 }
 
 enum Engine {
-    static let rules = try! RuleSet.builtin()
-    static let knowledge = try! RuleSet.builtinKnowledge()
+    static let vocabulary = Registry.vocabulary
+    static let rules = try! RuleSet.builtin(vocabulary)
+    static let knowledge = try! RuleSet.builtinKnowledge(vocabulary)
+    /// The shipped versions, named: tests must not depend on which of several versions a dictionary lists first.
+    static let coreml = knowledge.knowledge(CoreMLKnowledge.self, target: CoreMLToolsPack.target, version: Version("9.0")!)!
+    static let onnxruntime = knowledge.knowledge(ONNXRuntimeKnowledge.self, target: ONNXRuntimePack.target, version: Version("1.32.0")!)!
 
-    static func lint(_ path: String, rules: [Rule] = Engine.rules, converter: ConversionTarget = .coremltools,
+    static func lint(_ path: String, rules: [Rule] = Engine.rules, converter: any ConverterPack.Type = CoreMLToolsPack.self,
                      target: String = "iOS15", precision: ComputePrecision = .float16) throws -> [Finding] {
         let model = try ModelLoader.load(path: path)
-        let settings = Settings(target: converter, deploymentTarget: DeploymentTarget(target)!, computePrecision: precision)
+        let settings = Settings(pack: converter, deploymentTarget: DeploymentTarget(target)!, computePrecision: precision)
         return Linter(rules: rules, knowledge: knowledge).lint(model, settings: settings)
     }
 }

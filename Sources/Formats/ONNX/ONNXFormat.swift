@@ -1,30 +1,39 @@
 import Foundation
 import TensorlintIR
 
+extension Model.Format {
+    public static let onnx: Model.Format = "onnx"
+}
+
 /// Reads ONNX models (`ModelProto`, protobuf) by memory-mapping the file and walking the wire format with
-/// field numbers from `onnx.proto` (research/formats.md §3). Tensor payloads (`raw_data`, `float_data` …)
+/// field numbers from `onnx.proto` (docs/formats.md §3). Tensor payloads (`raw_data`, `float_data` …)
 /// are skipped, never copied; external data files are only looked up (size), never read.
-public struct ONNXReader: ModelReader {
-    public static let format = Model.Format.onnx
+public enum ONNXFormat: ModelFormat {
+    public static let id = Model.Format.onnx
+    public static let displayName = "an ONNX model"
+    public static let writer: (any ModelWriter.Type)? = ONNXWriter.self
 
     /// ONNX has no magic number. A `ModelProto` written by onnx's serializer starts with `ir_version`
     /// (field 1, varint: 0x08) followed by a small version number.
-    public static func claims(prefix: [UInt8]) -> Bool {
+    static func hasIRVersionFirst(_ prefix: [UInt8]) -> Bool {
         prefix.count >= 2 && prefix[0] == 0x08 && prefix[1] > 0 && prefix[1] < 0x40
     }
 
-    /// A file named `.onnx` whose first field is a ModelProto field, or any file whose prefix (its first 256
-    /// bytes) reads as ModelProto fields (right numbers, right wire types) up to the graph or its end.
-    public static func recognizes(fileAt path: String, prefix: [UInt8]) -> Bool {
-        prefix.withUnsafeBytes { bytes in
+    /// Recognised: a file named `.onnx` whose first field is a ModelProto field, or any file whose prefix (its
+    /// first 256 bytes) reads as ModelProto fields (right numbers, right wire types) up to the graph or its end.
+    /// A file that only starts with `ir_version` carries the signature.
+    public static func recognize(fileAt path: String, prefix: [UInt8]) -> Recognition {
+        let signature = hasIRVersionFirst(prefix)
+            ? Recognition.signature(reason: "starts with an ONNX ir_version but does not read as a ModelProto") : .unrecognized
+        return prefix.withUnsafeBytes { bytes in
             var reader = WireReader(bytes, range: 0..<bytes.count, message: "ModelProto")
             var fields = 0
             while true {
-                guard let field = try? reader.nextField() else { return fields > 0 }
-                guard ModelParser.fieldWireTypes[field.number] == field.wireType else { return false }
+                guard let field = try? reader.nextField() else { return fields > 0 ? .recognized : signature }
+                guard ModelParser.fieldWireTypes[field.number] == field.wireType else { return signature }
                 fields += 1
-                if path.lowercased().hasSuffix(".onnx") || field.number == 7 { return true }
-                do { try reader.skip(field.wireType) } catch { return claims(prefix: prefix) }
+                if path.lowercased().hasSuffix(".onnx") || field.number == 7 { return .recognized }
+                do { try reader.skip(field.wireType) } catch { return signature == .unrecognized ? .unrecognized : .recognized }
             }
         }
     }

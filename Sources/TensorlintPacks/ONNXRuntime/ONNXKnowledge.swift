@@ -1,4 +1,5 @@
 import Foundation
+import TensorlintEngine
 import TensorlintIR
 import Yams
 
@@ -192,20 +193,26 @@ public struct ONNXRuntimeKnowledge: Sendable {
         try kernels.validate()
     }
 
-    init(version: Version, files: [String: String], schemas: ONNXSchemas) throws {
+    /// The kernel table names the onnx schema folder it was generated with (`onnx_knowledge`), and is
+    /// checked against that one.
+    init(version: Version, files: KnowledgeFolder, folders: [String: KnowledgeFolder]) throws {
         self.version = version
-        self.schemas = schemas
-        let (header, table) = try OperatorTable<[Kernel]>.load(files["cpu-kernels.jsonl"], file: "onnxruntime-\(version)/cpu-kernels.jsonl",
+        let file = "onnxruntime-\(version)/cpu-kernels.jsonl"
+        let (header, table) = try OperatorTable<[Kernel]>.load(files["cpu-kernels.jsonl"], file: file,
                                                                header: KernelHeader.self) { _, _, data in
             try JSONDecoder().decode(KernelLine.self, from: data).kernels.map(\.kernel)
         }
+        guard let schemaFiles = folders[header.onnx_knowledge] else {
+            throw KnowledgeError(file: file, reason: "names the schema folder \(header.onnx_knowledge), which is not there")
+        }
+        schemas = try ONNXSchemas(folder: header.onnx_knowledge, files: schemaFiles)
         newestSupportedOpset = header.newest_supported_opset
-        let kernels = table
-        self.kernels = kernels
+        kernels = table
     }
 
     /// The first line of `cpu-kernels.jsonl`, as `scripts/generate_onnx_knowledge.py` writes it.
     private struct KernelHeader: Decodable {
+        let onnx_knowledge: String
         let newest_supported_opset: [String: Int]
     }
 

@@ -1,7 +1,7 @@
 import Foundation
 import TensorlintIR
 
-/// Turns the ExportedProgram JSON (research/formats.md §2) into the IR. Pure data: nothing is executed.
+/// Turns the ExportedProgram JSON (docs/formats.md §2) into the IR. Pure data: nothing is executed.
 struct ExportedProgramParser {
     typealias Object = [String: Any]
 

@@ -1,3 +1,4 @@
+import TensorlintEngine
 import TensorlintIR
 
 /// What onnxruntime's graph resolution and kernel assignment will find in an ONNX model, computed once per

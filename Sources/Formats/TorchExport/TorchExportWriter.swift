@@ -1,5 +1,6 @@
 import Foundation
 import TensorlintIR
+import TorchArchive
 import ZIPFoundation
 
 /// Writes an edited copy of a torch.export archive. Two edits exist:
@@ -11,8 +12,6 @@ import ZIPFoundation
 /// - replacing main-graph nodes by others (`ProgramNodeReplacement`), in the same JSON text.
 /// Other entries are copied unchanged.
 public struct TorchExportWriter: ModelWriter {
-    public static let format = Model.Format.torchExport
-
     public static func supports(_ edit: ModelEdit, in model: Model) -> Bool {
         switch edit {
         case .convertModel(let from, let to):
@@ -23,9 +22,6 @@ public struct TorchExportWriter: ModelWriter {
             return false
         }
     }
-
-    /// torch's storage classes for the types widened, and the class they become.
-    static let storageClasses: [String: DType] = ["HalfStorage": .float16, "BFloat16Storage": .bfloat16]
 
     /// A rewritten archive is a new file, not a few replaced byte ranges.
     public static func replacements(_ editSets: [[ModelEdit]], model: Model, from source: String) -> [[ByteReplacement]?] {
@@ -77,13 +73,15 @@ public struct TorchExportWriter: ModelWriter {
             try rewrite(entries, to: destination) { name in
                 var data = try entries.data(name, limit: limit)
                 if let dtype = widenedFiles[name] {
-                    let widened = try widen(data, from: dtype)
+                    guard let widened = HalfPrecision.widenedToFloat32(data, from: dtype) else {
+                        throw WriteError("\(name): a \(dtype.rawValue) weight file has an odd number of bytes")
+                    }
                     bytesBefore += data.count
                     bytesAfter += widened.count
                     return widened
                 }
                 if pickledStorages.contains(name) {
-                    let (archive, count) = try widenPickledStorages(data, entry: name)
+                    let (archive, count) = try TorchSaveArchive.widenStorages(data, entry: name)
                     bytesAfter += count
                     return archive
                 }
@@ -138,65 +136,6 @@ public struct TorchExportWriter: ModelWriter {
             files.append((path, dtype))
         }
         return files
-    }
-
-    /// A nested `torch.save` archive (the torch 2.7 layout's weights and constants) with its fp16/bf16
-    /// storages widened: the pickle's storage-class GLOBALs renamed to `FloatStorage` at the opcode level
-    /// (element counts are unchanged) and the `data/<key>` records converted. Returns the new archive and
-    /// the bytes of storage it widened.
-    static func widenPickledStorages(_ nested: Data, entry: String) throws -> (Data, Int) {
-        let archive = try Archive(data: nested, accessMode: .read)
-        let records = Array(archive)
-        guard let pickleEntry = records.first(where: { $0.path.hasSuffix("/data.pkl") }) else {
-            throw WriteError("\(entry) has no data.pkl")
-        }
-        func read(_ record: Entry) throws -> Data {
-            var data = Data()
-            _ = try archive.extract(record, skipCRC32: false) { data.append($0) }
-            return data
-        }
-        let pickle = [UInt8](try read(pickleEntry))
-        let storages: PickleStorages
-        do { storages = try PickleStorages(pickle) } catch { throw WriteError("\(entry): \(error)") }
-        let root = String(pickleEntry.path.dropLast("data.pkl".count))
-        var widenedRecords: [String: DType] = [:]
-        for (key, storageClass) in storages.classOfKey {
-            if let dtype = storageClasses[storageClass] { widenedRecords["\(root)data/\(key)"] = dtype }
-        }
-        var renamed = pickle
-        for global in storages.globals.reversed() where storageClasses[global.name] != nil {
-            renamed.replaceSubrange(global.range, with: Array("torch\nFloatStorage\n".utf8))
-        }
-        let output = try Archive(data: Data(), accessMode: .create)
-        var widenedBytes = 0
-        for record in records {
-            var data = try read(record)
-            if record.path == pickleEntry.path {
-                data = Data(renamed)
-            } else if let dtype = widenedRecords[record.path] {
-                data = try widen(data, from: dtype)
-                widenedBytes += data.count
-            }
-            try output.addEntry(with: record.path, type: .file, uncompressedSize: Int64(data.count), compressionMethod: .none) { position, size in
-                data.subdata(in: Int(position)..<Int(position) + size)
-            }
-        }
-        guard let written = output.data else { throw WriteError("cannot build \(entry)") }
-        return (written, widenedBytes)
-    }
-
-    /// fp16 or bf16 little-endian elements → float32 (exact).
-    static func widen(_ payload: Data, from dtype: DType) throws -> Data {
-        guard payload.count % 2 == 0 else { throw WriteError("a \(dtype.rawValue) weight file has an odd number of bytes") }
-        var out = Data(capacity: payload.count * 2)
-        payload.withUnsafeBytes { bytes in
-            for offset in stride(from: 0, to: bytes.count - 1, by: 2) {
-                let bits = UInt16(bytes[offset]) | UInt16(bytes[offset + 1]) << 8
-                let value = HalfPrecision.float(bits: bits, as: dtype)
-                withUnsafeBytes(of: value.bitPattern.littleEndian) { out.append(contentsOf: $0) }
-            }
-        }
-        return out
     }
 
     /// A new stored (uncompressed) archive with the entries in their original order, flushed to disk.

@@ -1,28 +1,43 @@
 import Foundation
 import TensorlintIR
+import TorchArchive
 
-/// Reads torch.export archives (`torch.export.save` output, torch 2.1 to 2.13) without unpickling anything:
+extension Model.Format {
+    public static let torchExport: Model.Format = "torch.export"
+}
+
+/// torch.export archives (`torch.export.save` output, torch 2.1 to 2.13), read without unpickling anything:
 /// only the JSON program, never `*.pt` pickles or weight bytes.
-public struct TorchExportReader: ModelReader {
-    public static let format = Model.Format.torchExport
+public enum TorchExportFormat: ModelFormat {
+    public static let id = Model.Format.torchExport
+    public static let displayName = "a torch.export .pt2 archive"
+    public static let writer: (any ModelWriter.Type)? = TorchExportWriter.self
 
-    public static func claims(prefix: [UInt8]) -> Bool {
+    static func hasZipSignature(_ prefix: [UInt8]) -> Bool {
         prefix.starts(with: [0x50, 0x4B, 0x03, 0x04]) || prefix.starts(with: [0x50, 0x4B, 0x05, 0x06])
     }
 
-    public static func recognizes(fileAt path: String, prefix: [UInt8]) -> Bool {
-        guard claims(prefix: prefix), let entries = try? ZipEntries(path: path) else { return false }
-        return ArchiveLayout.detect(entryNames: entries.names, readText: entries.text) != nil
+    /// A zip is claimed by its entries, so that other torch zips (TorchScript, `torch.save`) are not.
+    public static func recognize(fileAt path: String, prefix: [UInt8]) -> Recognition {
+        guard hasZipSignature(prefix) else { return .unrecognized }
+        let entries: ZipEntries
+        do { entries = try ZipEntries(path: path) } catch { return .signature(reason: error.reason) }
+        guard ArchiveLayout.detect(entryNames: entries.names, readText: entries.text) != nil else {
+            return .signature(reason: noProgram)
+        }
+        return .recognized
     }
+
+    static let noProgram = "zip archive without serialized_exported_program.json or a pt2 archive_format entry"
 
     public static func read(fileAt path: String) throws(ReadError) -> Model {
         let prefix = try FilePrefix.read(path)
-        guard claims(prefix: prefix) else {
+        guard hasZipSignature(prefix) else {
             throw .notThisFormat("expected a torch.export archive (a zip file), found no zip signature")
         }
         let entries = try ZipEntries(path: path)
         guard let layout = ArchiveLayout.detect(entryNames: entries.names, readText: entries.text) else {
-            throw .notThisFormat("zip archive without serialized_exported_program.json or a pt2 archive_format entry")
+            throw .notThisFormat(noProgram)
         }
         guard let programEntry = layout.programEntry else { throw .malformed("pt2 archive has no models/*.json program") }
         let layoutName: String

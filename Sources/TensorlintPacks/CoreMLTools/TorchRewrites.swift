@@ -1,4 +1,5 @@
 import Foundation
+import TensorlintEngine
 import TensorlintIR
 import Yams
 

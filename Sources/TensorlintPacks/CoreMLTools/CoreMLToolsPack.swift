@@ -1,22 +1,75 @@
+import TensorlintEngine
 import TensorlintIR
 
-/// Checks written in Swift for what the YAML match language cannot say. A rule names one with
-/// `predicate: <name>`; each returns the bindings its message needs, or `nil` for no match.
-public enum Predicates {
-    public typealias Predicate = @Sendable (MatchContext) -> Bindings?
+/// coremltools: its torch frontend's registry and lowerings, MIL's type domains per deployment target, and
+/// torch's decompositions of the ops it cannot convert (`knowledge/coremltools-<version>/`).
+public enum CoreMLToolsPack: ConverterPack {
+    public static let target = "coremltools"
+    public static let defaultVersion = Version("9.0")!
 
-    public static let all: [String: Predicate] = coremltools.merging(onnxruntime) { first, _ in first }
+    public static func loadKnowledge(version: Version, folder: KnowledgeFolder, folders: [String: KnowledgeFolder]) throws -> any Sendable {
+        try CoreMLKnowledge(version: version, files: folder)
+    }
 
-    static let coremltools: [String: Predicate] = [
-        "coremltools-unregistered-op": unregisteredOp,
-        "coremltools-scalar-constant-clash": scalarConstantClash,
-        "coremltools-converter-dtype-assert": converterDTypeAssert,
-        "coremltools-unbound-output-read": unboundOutputRead,
+    /// The predicates read the knowledge itself; nothing is computed ahead.
+    public static func prepare(_ model: Model, knowledge: any Sendable, settings: Settings) -> any Sendable { knowledge }
+
+    public static let settingKeys = ["minimum_deployment_target": "the minimum deployment target",
+                                     "compute_precision": "the compute precision"]
+
+    public static func settingBindings(_ settings: Settings) -> Bindings {
+        ["minimum_deployment_target": settings.deploymentTarget.name, "compute_precision": settings.computePrecision.rawValue]
+    }
+
+    public static let predicates: [Predicate] = [
+        Predicate("coremltools-unregistered-op", state: CoreMLKnowledge.self, keys: [
+            "kind": "the op kind as coremltools names it", "alternative": "what converts instead, or how to do without the op",
+        ], evaluate: unregisteredOp),
+        Predicate("coremltools-scalar-constant-clash", state: CoreMLKnowledge.self, keys: clashKeys.merging([
+            "target_advice": "whether a later deployment target avoids the clash",
+        ]) { first, _ in first }, evaluate: scalarConstantClash),
+        Predicate("coremltools-converter-dtype-assert", state: CoreMLKnowledge.self, keys: [
+            "converter": "the coremltools converter function", "first": "the first asserted input", "first_dtype": "its dtype",
+            "first_origin": "where it comes from", "second": "the input of another dtype", "second_dtype": "its dtype",
+            "second_origin": "where it comes from",
+        ], evaluate: converterDTypeAssert),
+        Predicate("coremltools-unbound-output-read", state: CoreMLKnowledge.self, keys: [
+            "converter": "the coremltools converter function", "bound": "how many outputs it binds",
+            "unbound_output": "the first output it leaves unbound", "unbound_index": "that output's position",
+            "pending_output": "a graph output not yet produced there",
+        ], evaluate: unboundOutputRead),
+    ]
+
+    static let clashKeys = [
+        "mil_op": "the MIL op the converter emits", "mil_input": "the MIL input given a constant",
+        "constant_dtype": "the constant's dtype", "constant_origin": "where the constant comes from",
+        "partner": "the MIL input it must share a dtype with", "partner_dtype": "that input's dtype",
+        "partner_origin": "where that input comes from", "converter": "the coremltools converter function",
+        "opset": "the MIL opset of the deployment target",
+    ]
+
+    static let narrowFloats: Set<DType> = [.float16, .bfloat16]
+    static let keepFP32Edit = ModelEdit.convertModel(from: [.bfloat16, .float16], to: .float32)
+
+    public static let fixers: [Fixer] = [
+        // An fp16/bf16 torch model meant for coremltools becomes fp32 (exact); coremltools lowers precision itself.
+        Fixer("keep-fp32", state: CoreMLKnowledge.self) { context, _ in
+            context.valueTypes.isDisjoint(with: narrowFloats) ? [] : [keepFP32Edit]
+        },
+        // An op coremltools cannot convert is replaced by torch's own decomposition of it into ops it converts.
+        // Rewrites are written for fp32 programs: a narrower one is widened first (exact), rewritten next round.
+        Fixer("rewrite-op", state: CoreMLKnowledge.self) { context, knowledge in
+            guard let node = context.node, let nodeIndex = context.nodeIndex, let rewrite = knowledge.rewrites[node.op.description] else { return [] }
+            if let output = node.outputs.first ?? nil, let dtype = context.graph.dtype(of: output), narrowFloats.contains(dtype) {
+                return [keepFP32Edit]
+            }
+            return rewrite.replacement(for: node, in: context.graph).map { [.replaceNode(graph: context.graphIndex, node: nodeIndex, with: $0)] } ?? []
+        },
     ]
 
     /// The node's op kind, sanitized as `from_exir_node` does, is not in the torch frontend's registry.
-    static func unregisteredOp(_ context: MatchContext) -> Bindings? {
-        guard let node = context.node, let knowledge = context.coreml else { return nil }
+    static func unregisteredOp(_ context: MatchContext, _ knowledge: CoreMLKnowledge) -> Bindings? {
+        guard let node = context.node else { return nil }
         let kind = CoreMLKnowledge.sanitizedKind(node.op)
         guard !knowledge.registeredKinds.contains(kind) else { return nil }
         let alternative = knowledge.alternatives[node.op.description] ?? knowledge.alternatives[node.op.qualifiedName]
@@ -26,9 +79,8 @@ public enum Predicates {
 
     /// A converter passes a Python scalar (or a constant of its own) to a MIL op input that shares a
     /// type domain with an input of another dtype at this deployment target: MIL's type check raises.
-    static func scalarConstantClash(_ context: MatchContext) -> Bindings? {
-        guard let node = context.node, let knowledge = context.coreml,
-              let lowering = knowledge.lowering(for: node.op),
+    static func scalarConstantClash(_ context: MatchContext, _ knowledge: CoreMLKnowledge) -> Bindings? {
+        guard let node = context.node, let lowering = knowledge.lowering(for: node.op),
               var bindings = clash(node, lowering, knowledge, context.graph, at: context.settings.deploymentTarget) else { return nil }
         let later = knowledge.opsets.filter { $0 > context.settings.deploymentTarget }
         if let cure = later.first(where: { clash(node, lowering, knowledge, context.graph, at: $0) == nil }) {
@@ -64,9 +116,8 @@ public enum Predicates {
 
     /// A converter asserts that two inputs share a dtype (`assert x.dtype == y.dtype`), and a Python
     /// scalar (an fp32 constant) meets a tensor of another dtype: the conversion stops with an AssertionError.
-    static func converterDTypeAssert(_ context: MatchContext) -> Bindings? {
-        guard let node = context.node, let knowledge = context.coreml,
-              let lowering = knowledge.lowering(for: node.op), lowering.assertsSameDType.count >= 2 else { return nil }
+    static func converterDTypeAssert(_ context: MatchContext, _ knowledge: CoreMLKnowledge) -> Bindings? {
+        guard let node = context.node, let lowering = knowledge.lowering(for: node.op), lowering.assertsSameDType.count >= 2 else { return nil }
         let operands = lowering.assertsSameDType.compactMap { name in
             resolve(.argument(name, default: nil), node: node, graph: context.graph).map { (name, $0) }
         }
@@ -79,9 +130,8 @@ public enum Predicates {
     /// The converter binds only the first outputs of a multi-output op; the deserialized graph has an
     /// `operator.getitem` node for each further output, which fails unless conversion stops before it
     /// (coremltools stops as soon as every graph output has been produced).
-    static func unboundOutputRead(_ context: MatchContext) -> Bindings? {
-        guard let node = context.node, let knowledge = context.coreml,
-              let lowering = knowledge.lowering(for: node.op), let bound = lowering.bindsOutputs, node.outputs.count > bound,
+    static func unboundOutputRead(_ context: MatchContext, _ knowledge: CoreMLKnowledge) -> Bindings? {
+        guard let node = context.node, let lowering = knowledge.lowering(for: node.op), let bound = lowering.bindsOutputs, node.outputs.count > bound,
               let unbound = node.outputs[bound...].compactMap({ $0 }).first,
               let position = context.graph.nodes.firstIndex(where: { $0.name == node.name }) else { return nil }
         var available = Set(context.graph.inputs)

@@ -10,7 +10,6 @@ import TensorlintIR
 /// the path to an edit are re-encoded, with their lengths recomputed. New nodes go right before or after
 /// the node they serve, so the graph stays topologically sorted; new values get names unused in the model.
 public struct ONNXWriter: ModelWriter {
-    public static let format = Model.Format.onnx
 
     public static func supports(_ edit: ModelEdit, in model: Model) -> Bool {
         switch edit {

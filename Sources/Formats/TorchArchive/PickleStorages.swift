@@ -5,17 +5,17 @@ import TensorlintIR
 /// level, without executing anything: which storage key has which storage class (`torch HalfStorage`), and
 /// where each storage-class GLOBAL sits so it can be renamed. Any opcode outside the plain-data subset
 /// torch uses makes it give up.
-struct PickleStorages {
+public struct PickleStorages {
     /// Storage key (the `data/<key>` record) → storage class name (`HalfStorage`).
-    private(set) var classOfKey: [String: String] = [:]
+    public private(set) var classOfKey: [String: String] = [:]
     /// Byte ranges of the `torch\nXStorage\n` arguments of GLOBAL opcodes, with the class named.
-    private(set) var globals: [(range: Range<Int>, name: String)] = []
+    public private(set) var globals: [(range: Range<Int>, name: String)] = []
 
-    struct Unsupported: Error, CustomStringConvertible {
-        let description: String
+    public struct Unsupported: Error, CustomStringConvertible {
+        public let description: String
     }
 
-    init(_ pickle: [UInt8]) throws {
+    public init(_ pickle: [UInt8]) throws {
         var memo: [Int: String] = [:]
         var lastProduced: String?
         var pending: [String] = []  // recent strings and globals, to read ('storage', class, key, …) tuples

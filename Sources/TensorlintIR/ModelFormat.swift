@@ -12,6 +12,13 @@ public enum ReadError: Error, Sendable, Equatable, CustomStringConvertible {
     /// The file is larger than the reader is willing to hold in memory.
     case tooLarge(String)
 
+    /// The cause alone, without the kind of failure.
+    public var reason: String {
+        switch self {
+        case .unreadable(let why), .notThisFormat(let why), .malformed(let why), .tooLarge(let why): return why
+        }
+    }
+
     public var description: String {
         switch self {
         case .unreadable(let why): return "cannot read file: \(why)"
@@ -22,15 +29,29 @@ public enum ReadError: Error, Sendable, Equatable, CustomStringConvertible {
     }
 }
 
-/// A format reader: turns a file into the IR. Readers know nothing of rules.
-public protocol ModelReader: Sendable {
-    static var format: Model.Format { get }
-    /// Whether the first bytes carry this format's signature: an explicitly named file that has it
-    /// is read (and its damage reported) by this reader.
-    static func claims(prefix: [UInt8]) -> Bool
-    /// A closer look for files found while walking folders (e.g. a zip that is a torch archive); never throws.
-    static func recognizes(fileAt path: String, prefix: [UInt8]) -> Bool
+/// A model file format: how a file is recognised, read into the IR and, where the format supports edits,
+/// written back. Readers know nothing of rules. The formats tensorlint handles are one list (the CLI's
+/// `Registry`), asked in order.
+public protocol ModelFormat: Sendable {
+    static var id: Model.Format { get }
+    /// How messages name the format: `a torch.export .pt2 archive`.
+    static var displayName: String { get }
+    /// Whether this format reads the file, judged from its first bytes and, for containers, their entries.
+    static func recognize(fileAt path: String, prefix: [UInt8]) -> Recognition
     static func read(fileAt path: String) throws(ReadError) -> Model
+    /// The writer that carries out fixes, if the format has one.
+    static var writer: (any ModelWriter.Type)? { get }
+}
+
+/// A format's verdict on a file.
+public enum Recognition: Sendable, Equatable {
+    /// The content is this format's.
+    case recognized
+    /// The file carries this format's signature (or its container's), but the content does not confirm it:
+    /// damaged, or a container whose entries are another format's. A file named explicitly is read by the
+    /// only format with this verdict, so that its damage is reported; the reason says what is missing.
+    case signature(reason: String)
+    case unrecognized
 }
 
 /// The first bytes of a file, which decide its format: enough for a signature, or for the first fields of

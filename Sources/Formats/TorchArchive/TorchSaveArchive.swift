@@ -1,0 +1,59 @@
+import Foundation
+import TensorlintIR
+import ZIPFoundation
+
+/// torch's storage classes (`torch.HalfStorage`), as pickles name them.
+public enum TorchStorageClass {
+    /// The storage classes of the floating types narrower than float32.
+    public static let narrowFloats: [String: DType] = ["HalfStorage": .float16, "BFloat16Storage": .bfloat16]
+}
+
+/// A `torch.save` archive held in memory (the torch 2.7 export layout nests them for weights and constants).
+public enum TorchSaveArchive {
+    /// The archive with its fp16/bf16 storages widened: the pickle's storage-class GLOBALs renamed to `FloatStorage` at the opcode level
+    /// (element counts are unchanged) and the `data/<key>` records converted. Returns the new archive and
+    /// the bytes of storage it widened.
+    public static func widenStorages(_ nested: Data, entry: String) throws -> (Data, Int) {
+        let archive = try Archive(data: nested, accessMode: .read)
+        let records = Array(archive)
+        guard let pickleEntry = records.first(where: { $0.path.hasSuffix("/data.pkl") }) else {
+            throw WriteError("\(entry) has no data.pkl")
+        }
+        func read(_ record: Entry) throws -> Data {
+            var data = Data()
+            _ = try archive.extract(record, skipCRC32: false) { data.append($0) }
+            return data
+        }
+        let pickle = [UInt8](try read(pickleEntry))
+        let storages: PickleStorages
+        do { storages = try PickleStorages(pickle) } catch { throw WriteError("\(entry): \(error)") }
+        let root = String(pickleEntry.path.dropLast("data.pkl".count))
+        var widenedRecords: [String: DType] = [:]
+        for (key, storageClass) in storages.classOfKey {
+            if let dtype = TorchStorageClass.narrowFloats[storageClass] { widenedRecords["\(root)data/\(key)"] = dtype }
+        }
+        var renamed = pickle
+        for global in storages.globals.reversed() where TorchStorageClass.narrowFloats[global.name] != nil {
+            renamed.replaceSubrange(global.range, with: Array("torch\nFloatStorage\n".utf8))
+        }
+        let output = try Archive(data: Data(), accessMode: .create)
+        var widenedBytes = 0
+        for record in records {
+            var data = try read(record)
+            if record.path == pickleEntry.path {
+                data = Data(renamed)
+            } else if let dtype = widenedRecords[record.path] {
+                guard let widened = HalfPrecision.widenedToFloat32(data, from: dtype) else {
+                    throw WriteError("\(entry): storage \(record.path) has an odd number of bytes")
+                }
+                data = widened
+                widenedBytes += data.count
+            }
+            try output.addEntry(with: record.path, type: .file, uncompressedSize: Int64(data.count), compressionMethod: .none) { position, size in
+                data.subdata(in: Int(position)..<Int(position) + size)
+            }
+        }
+        guard let written = output.data else { throw WriteError("cannot build \(entry)") }
+        return (written, widenedBytes)
+    }
+}

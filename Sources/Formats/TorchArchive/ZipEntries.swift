@@ -1,0 +1,60 @@
+import Foundation
+import TensorlintIR
+import ZIPFoundation
+
+/// The zip container torch writes (`torch.export.save`, `torch.jit.save`, `torch.save`).
+/// Bounded reads of its entries: a hostile archive cannot make us allocate more than `limit`.
+public struct ZipEntries {
+    public let archive: Archive
+    public let path: String
+    public let entriesByName: [String: Entry]
+    /// Entry names in the archive's order.
+    public let names: [String]
+
+    public static let maximumJSONBytes: UInt64 = 1 << 30
+
+    public init(path: String) throws(ReadError) {
+        let url = URL(fileURLWithPath: path)
+        let archive: Archive
+        do {
+            archive = try Archive(url: url, accessMode: .read)
+        } catch {
+            throw .malformed("unreadable zip archive (truncated or corrupted)")
+        }
+        var byName: [String: Entry] = [:]
+        var names: [String] = []
+        for entry in archive {
+            names.append(entry.path)
+            byName[entry.path] = entry
+        }
+        self.archive = archive
+        self.path = path
+        self.entriesByName = byName
+        self.names = names
+    }
+
+    public func data(_ name: String, limit: UInt64 = maximumJSONBytes) throws(ReadError) -> Data {
+        guard let entry = entriesByName[name] else { throw .malformed("missing archive entry \(name)") }
+        guard entry.uncompressedSize <= limit else {
+            throw .tooLarge("archive entry \(name) declares \(entry.uncompressedSize) bytes (limit \(limit))")
+        }
+        var data = Data()
+        data.reserveCapacity(Int(entry.uncompressedSize))
+        do {
+            _ = try archive.extract(entry, bufferSize: 1 << 16, skipCRC32: false) { chunk in
+                guard UInt64(data.count + chunk.count) <= limit else { throw ReadError.tooLarge("archive entry \(name)") }
+                data.append(chunk)
+            }
+        } catch let error as ReadError {
+            throw error
+        } catch {
+            throw .malformed("archive entry \(name) cannot be extracted (truncated or corrupted)")
+        }
+        return data
+    }
+
+    public func text(_ name: String) -> String? {
+        guard let data = try? data(name, limit: 4096) else { return nil }
+        return String(data: data, encoding: .utf8)
+    }
+}
