@@ -51,7 +51,7 @@ let package = Package(
         .testTarget(
             name: "TensorlintTests",
             dependencies: ["TensorlintIR", "TorchArchive", "TorchExport", "ONNX", "TensorlintEngine", "TensorlintPacks",
-                           "TensorlintReporters", "TensorlintCLI"]
+                           "TensorlintReporters", "TensorlintCLI", .product(name: "ZIPFoundation", package: "ZIPFoundation")]
         ),
     ]
 )

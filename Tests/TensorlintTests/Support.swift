@@ -2,6 +2,7 @@ import Foundation
 import TensorlintCLI
 import TensorlintEngine
 import TensorlintIR
+import ZIPFoundation
 @testable import TensorlintPacks
 
 /// Paths in the repository, found from this file so that tests run from any working directory.
@@ -40,4 +41,31 @@ func temporaryDirectory() -> URL {
     let url = FileManager.default.temporaryDirectory.appendingPathComponent("tensorlint-tests-\(UUID().uuidString)")
     try! FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
     return url
+}
+
+/// What `body` writes to standard error (the CLI's warnings), captured through a temporary file.
+func captureStandardError(_ body: () throws -> Void) throws -> String {
+    let file = temporaryDirectory().appendingPathComponent("stderr.txt").path
+    FileManager.default.createFile(atPath: file, contents: nil)
+    let saved = dup(STDERR_FILENO), target = open(file, O_WRONLY)
+    dup2(target, STDERR_FILENO)
+    close(target)
+    defer {
+        dup2(saved, STDERR_FILENO)
+        close(saved)
+    }
+    try body()
+    return try String(contentsOfFile: file, encoding: .utf8)
+}
+
+/// Writes a stored zip archive with the given entries, in order (for archives of other formats).
+enum ZipFixture {
+    static func write(_ entries: KeyValuePairs<String, [UInt8]>, to path: String) throws {
+        let archive = try Archive(url: URL(fileURLWithPath: path), accessMode: .create)
+        for (name, bytes) in entries {
+            try archive.addEntry(with: name, type: .file, uncompressedSize: Int64(bytes.count), compressionMethod: .none) { position, size in
+                Data(bytes[Int(position)..<Int(position) + size])
+            }
+        }
+    }
 }

@@ -1,0 +1,183 @@
+import Foundation
+import Testing
+import TensorlintCLI
+@testable import TensorlintEngine
+import TensorlintIR
+@testable import TensorlintPacks
+import TensorlintReporters
+
+/// What joins a rule's parts: the placeholders its texts use, the bindings its predicates declare and
+/// fill, the fixers it names, and the files the binary embeds.
+@Suite struct RuleContractTests {
+    /// The first `{key}` left in a text.
+    static func placeholder(in text: String) -> String? { text.firstMatch(of: /\{[a-z_0-9]+\}/).map { String($0.0) } }
+
+    @Test func noPlaceholderSurvivesInExplainDocsOrSARIFHelp() throws {
+        for rule in Engine.rules {
+            let page = RuleDocumentation.markdown(rule)
+            #expect(Self.placeholder(in: page) == nil, "explain \(rule.id): \(Self.placeholder(in: page) ?? "")")
+            let file = Repo.root.appendingPathComponent("docs/rules/\(rule.id).md")
+            let onDisk = try String(contentsOf: file, encoding: .utf8)
+            #expect(Self.placeholder(in: onDisk) == nil, "docs/rules/\(rule.id).md")
+        }
+        let settings = Settings(pack: CoreMLToolsPack.self)
+        let report = LintReport(files: [], rules: Engine.rules, settings: settings, converterSettings: [:], knowledgeVersion: nil,
+                                toolVersion: toolVersion, workingDirectory: Repo.root.path)
+        let log = try #require(try JSONSerialization.jsonObject(with: Data(SARIFReporter().render(report).utf8)) as? [String: Any])
+        let run = try #require((log["runs"] as? [[String: Any]])?.first)
+        let rules = try #require(((run["tool"] as? [String: Any])?["driver"] as? [String: Any])?["rules"] as? [[String: Any]])
+        #expect(rules.count == Engine.rules.count)
+        for rule in rules {
+            let help = try #require(rule["help"] as? [String: String])
+            for (kind, text) in help {
+                #expect(Self.placeholder(in: text) == nil, "SARIF help \(kind) of \(rule["id"] ?? "?")")
+            }
+        }
+    }
+
+    @Test func docsRulesHoldsExactlyTheRulePages() throws {
+        let pages = try FileManager.default.contentsOfDirectory(atPath: Repo.root.appendingPathComponent("docs/rules").path)
+        #expect(Set(pages) == Set(Engine.rules.map { "\($0.id).md" } + ["README.md"]), "a page without a rule, or a rule without a page")
+    }
+
+    /// The binary embeds `rules/` at build time; a file added since is missing until the plugin runs again.
+    @Test func theEmbeddedFilesAreTheFilesUnderRules() throws {
+        let folder = Repo.root.appendingPathComponent("rules")
+        let enumerator = try #require(FileManager.default.enumerator(atPath: folder.path))
+        let onDisk = (enumerator.allObjects as? [String] ?? []).filter { path in
+            var isDirectory: ObjCBool = false
+            return FileManager.default.fileExists(atPath: folder.appendingPathComponent(path).path, isDirectory: &isDirectory) && !isDirectory.boolValue
+        }
+        #expect(Set(RuleSet.embeddedPaths) == Set(onDisk), "rules/ changed since the last build planned the plugin: `touch Package.swift`")
+    }
+
+    /// Every time a predicate fires on a rule's examples, it fills every key it declares, so that no message
+    /// it may be used in is left with a hole.
+    @Test func predicatesFillTheKeysTheyDeclare() throws {
+        var fired = 0
+        for rule in Engine.rules {
+            let predicates = rule.match.predicateNames.compactMap(Engine.vocabulary.predicate(named:))
+            guard !predicates.isEmpty else { continue }
+            for example in rule.triggering {
+                let model = try ModelLoader.load(path: Repo.example(example.fixture))
+                for target in rule.targets.sorted() {
+                    let pack = try #require(Engine.vocabulary.pack(target))
+                    let settings = Settings(pack: pack, deploymentTarget: example.deploymentTarget ?? DeploymentTarget("iOS15")!,
+                                            computePrecision: example.computePrecision ?? .float16)
+                    let (_, knowledge) = try #require(Engine.knowledge.resolve(target: target, version: settings.converterVersion))
+                    let state = pack.prepare(model, knowledge: knowledge, settings: settings)
+                    let valueTypes = Set(model.graphs.flatMap { $0.values.values.compactMap(\.dtype) })
+                    var contexts = [MatchContext(model: model, valueTypes: valueTypes, graph: 0, node: nil, settings: settings, packState: state)]
+                    for (graph, nodes) in model.graphs.enumerated().map({ ($0.offset, $0.element.nodes.indices) }) {
+                        contexts += nodes.map { MatchContext(model: model, valueTypes: valueTypes, graph: graph, node: $0, settings: settings, packState: state) }
+                    }
+                    for predicate in predicates {
+                        for context in contexts {
+                            guard let bindings = predicate(context) else { continue }
+                            fired += 1
+                            let missing = Set(predicate.bindingKeys.keys).subtracting(bindings.keys)
+                            #expect(missing.isEmpty, "\(predicate.name) on \(example.fixture) leaves \(missing.sorted()) unfilled")
+                        }
+                    }
+                }
+            }
+        }
+        #expect(fired > 0)
+    }
+
+    static func rule(message: String, suggestion: String = "do this", match: String, targets: String = "[coremltools]",
+                     automatic: String? = nil, scope: String = "node") -> String {
+        """
+        id: contract-rule
+        name: Contract rule
+        severity: warning
+        summary: s
+        description: d
+        message: "\(message)"
+        fix: {suggestion: "\(suggestion)"\(automatic.map { ", automatic: \($0), applicability: safe" } ?? "")}
+        applies_to: {targets: \(targets)}
+        scope: \(scope)
+        match:
+        \(match.split(separator: "\n").map { "  \($0)" }.joined(separator: "\n"))
+        """
+    }
+
+    @Test(arguments: [
+        (rule(message: "{op} clashes at {mil_op}", match: "op: [aten.celu]"), "message uses `{mil_op}`, which nothing fills"),
+        (rule(message: "{op}", suggestion: "use {alternative}", match: "op: [aten.celu]"), "suggestion uses `{alternative}`"),
+        (rule(message: "{node}", match: "op: [aten.celu]", scope: "model"), "message uses `{node}`"),
+        (rule(message: "{dtype}", match: "any:\n  - op: [aten.celu]\n  - input_dtype: [float16]"), "message uses `{dtype}`"),
+        (rule(message: "{op}", match: "predicate: onnxruntime-missing-kernel"), "belongs to the onnxruntime pack"),
+        (rule(message: "{op}", match: "op: [aten.celu]", automatic: "cast-to-bound-type"), "belongs to the onnxruntime pack"),
+        (rule(message: "{op}", match: "predicate: onnxruntime-missing-kernel", targets: "[onnxruntime]", automatic: "cast-to-bound-type"),
+         "cures what predicate `onnxruntime-type-parameter-mismatch` finds"),
+        (rule(message: "{op}", match: "op: [aten.celu]", automatic: "no-such-fix"), "unknown automatic fix `no-such-fix`"),
+        (rule(message: "{op}", match: "op: [aten.celu]", targets: "[tflite]"), "unknown target `tflite` (coremltools, onnxruntime)"),
+    ])
+    func theLoaderRefusesBrokenContracts(_ yaml: String, _ reason: String) {
+        do {
+            _ = try RuleLoader.parse(yaml: yaml, origin: "contract.yml", vocabulary: Engine.vocabulary)
+            Issue.record("accepted: \(reason)")
+        } catch {
+            #expect(error.reason.contains(reason), "\(error.reason)")
+            #expect(error.line != nil, "no line for: \(error.reason)")
+        }
+    }
+
+    @Test func keysEveryBranchFillsAndLiteralBracesAreAccepted() throws {
+        let rule = try RuleLoader.parse(yaml: Self.rule(message: "{dtype} input of {op} at {minimum_deployment_target}; `f({})`",
+                                                        match: "any:\n  - input_dtype: [float16]\n  - output_dtype: [float16]"),
+                                        origin: "contract.yml", vocabulary: Engine.vocabulary)
+        #expect(rule.bindingKeys["dtype"] != nil)
+        #expect(rule.bindingKeys["input"] == nil, "only one branch fills `input`")
+        #expect(rule.documented("{dtype}", markdown: true) == "_its dtype_")
+    }
+}
+
+/// Formats and packs come from one registry; knowledge says which version it is.
+@Suite struct RegistryTests {
+    @Test func unrecognisedFilesNameEveryRegisteredFormat() throws {
+        let path = temporaryDirectory().appendingPathComponent("notes.bin").path
+        try "just text".write(toFile: path, atomically: true, encoding: .utf8)
+        #expect(throws: ReadError.notThisFormat("unrecognized content (expected a torch.export .pt2 archive or an ONNX model)")) {
+            try ModelLoader.load(path: path)
+        }
+    }
+
+    @Test func aZipOfAnotherTorchFormatIsNoTorchExportArchive() throws {
+        // The layout `torch.jit.save` writes: a zip whose entries are no exported program.
+        let directory = temporaryDirectory()
+        let path = directory.appendingPathComponent("scripted.pt").path
+        try ZipFixture.write(["scripted/data.pkl": [0x80, 0x02, 0x2E], "scripted/code/__torch__.py": Array("def forward(self): pass\n".utf8),
+                              "scripted/version": Array("6\n".utf8)], to: path)
+        #expect(!ModelLoader.isModel(path: path), "a folder walk does not take it for a torch.export archive")
+        do {
+            _ = try ModelLoader.load(path: path)
+            Issue.record("read a TorchScript archive as a torch.export one")
+        } catch {
+            #expect(error.description.contains("zip archive without serialized_exported_program.json"))
+        }
+    }
+
+    @Test func messagesNameTheVersionWhoseKnowledgeWasUsed() throws {
+        let model = try ModelLoader.load(path: Repo.example("leaky_relu.fp16.aten.pt2"))
+        let settings = Settings(pack: CoreMLToolsPack.self, converterVersion: Version("8.0")!, deploymentTarget: DeploymentTarget("iOS16")!)
+        let linter = Linter(rules: Engine.rules, knowledge: Engine.knowledge)
+        #expect(linter.knowledgeVersion(for: settings) == Version("9.0"))
+        let clash = try #require(linter.lint(model, settings: settings).first { $0.ruleId == "coreml-scalar-fp32-constant" })
+        #expect(clash.message.contains("coremltools 9.0 lowers it"))
+        #expect(!clash.message.contains("8.0"))
+    }
+
+    @Test func theCLIWarnsWhenItUsesAnotherVersionsKnowledge() throws {
+        let out = temporaryDirectory().appendingPathComponent("out.txt").path
+        let warning = try captureStandardError {
+            #expect(runTensorlint(["lint", "--converter-version", "8.0", Repo.example("leaky_relu.fp32.aten.pt2"), "-o", out]) == 0)
+        }
+        #expect(warning.contains("no knowledge of coremltools 8.0; checking against coremltools 9.0"))
+    }
+
+    @Test func onnxruntimeKnowledgeIsPairedWithTheSchemasItNames() {
+        #expect(Engine.onnxruntime.schemas.onnxVersion == "1.23.2")
+    }
+}
