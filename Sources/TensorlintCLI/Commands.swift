@@ -63,15 +63,15 @@ struct TargetOptions: ParsableArguments {
         }
         if let deploymentTarget = configuration.deploymentTarget { settings.deploymentTarget = deploymentTarget }
         if let text = minimumDeploymentTarget {
-            guard let parsed = DeploymentTarget(text) else {
-                throw CommandFailure(description: "--minimum-deployment-target '\(text)' is not one of \(DeploymentTarget.knownNames.joined(separator: ", "))")
+            do { settings.deploymentTarget = try DeploymentTarget.parse(text) } catch {
+                throw CommandFailure(description: "--minimum-deployment-target: \(error)")
             }
-            settings.deploymentTarget = parsed
         }
         if let precision = configuration.computePrecision { settings.computePrecision = precision }
         if let text = computePrecision {
-            guard let parsed = ComputePrecision(rawValue: text) else { throw CommandFailure(description: "--compute-precision must be float16 or float32, not '\(text)'") }
-            settings.computePrecision = parsed
+            do { settings.computePrecision = try ComputePrecision.parse(text) } catch {
+                throw CommandFailure(description: "--compute-precision: \(error)")
+            }
         }
         return settings
     }

@@ -17,14 +17,25 @@ public enum RuleDocumentation {
         let single = rule.fix.automatic.count == 1
         let fixes = single ? "the automatic fix \(names)" : "the automatic fixes \(names)"
         switch (rule.fix.automatic.isEmpty ? nil : fixes, rule.fix.applicability) {
-        case (let fixes?, .safe): text += "Safe: \(fixes) \(single ? "gives" : "give") a model that computes what the original was meant to compute.\n\n"
+        case (let fixes?, .safe):
+            text += "Safe: \(fixes) \(single ? "gives" : "give") a model that computes what the original was meant to compute. "
+                + "An occurrence whose edits round values (a weight or a node input narrowed) is unsafe, and runs only with `--unsafe-fixes`.\n\n"
         case (let fixes?, .unsafe): text += "Unsafe: \(fixes) may change numerics; \(single ? "it runs" : "they run") only with `--unsafe-fixes`.\n\n"
         default: text += "Display-only: no file edit carries this out; the advice above says what to change.\n\n"
         }
+        if let safety = rule.fix.safety { text += "\(safety)\n\n" }
         if !rule.triggering.isEmpty || !rule.nonTriggering.isEmpty {
             text += "## Examples\n\n"
-            for example in rule.triggering { text += "- triggers: `\(describe(example))`\n" }
+            for example in rule.triggering {
+                text += "- triggers: `\(describe(example))`" + (example.nodes.map { " on \($0.map { "`\($0)`" }.joined(separator: ", "))" } ?? "") + "\n"
+            }
             for example in rule.nonTriggering { text += "- does not trigger: `\(describe(example))`\n" }
+            for correction in rule.corrections {
+                let cleared = ([rule.id] + correction.alsoClears).map { "`\($0)`" }.joined(separator: ", ")
+                text += "- `tensorlint fix` on `\(describe(correction.example))` clears \(cleared)"
+                text += correction.ops.map { ", leaving the ops \($0.map { "`\($0)`" }.joined(separator: ", "))" } ?? ""
+                text += "\n"
+            }
             text += "\n"
         }
         if !rule.references.isEmpty {

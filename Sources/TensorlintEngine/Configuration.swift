@@ -88,11 +88,9 @@ public struct Configuration: Sendable {
                         guard let version = Version(text) else { throw reader.error(targetValue, "version `\(text)` is not a version number") }
                         configuration.converterVersion = version
                     case "minimum_deployment_target":
-                        guard let target = DeploymentTarget(text) else { throw reader.error(targetValue, "unknown deployment target `\(text)`") }
-                        configuration.deploymentTarget = target
+                        configuration.deploymentTarget = try DeploymentTarget.parse(text, at: targetValue, reader)
                     case "compute_precision":
-                        guard let precision = ComputePrecision(rawValue: text) else { throw reader.error(targetValue, "compute_precision must be float16 or float32") }
-                        configuration.computePrecision = precision
+                        configuration.computePrecision = try ComputePrecision.parse(text, at: targetValue, reader)
                     default:
                         configuration.unknownKeys.append("target.\(targetKey.string ?? "?")")
                     }

@@ -80,9 +80,12 @@ public struct Linter: Sendable {
         }
         // A rule's automatic fix that has nothing to do here (lstm has no rewrite) leaves only advice.
         let fixed = !fix.edits.isEmpty
+        // As in Ruff, the edit decides for this occurrence: a fix that rounds the model's values is unsafe.
+        var applicability = fixed ? rule.fix.applicability : .displayOnly
+        if applicability == .safe, fix.edits.contains(where: { $0.rounds(in: model) }) { applicability = .unsafe }
         return Finding(ruleId: rule.id, severity: rule.severity, message: MessageTemplate.render(rule.message, all),
                        fix: MessageTemplate.render(rule.fix.suggestion, all),
-                       fixApplicability: fixed ? rule.fix.applicability : .displayOnly,
+                       fixApplicability: applicability,
                        automaticFix: fixed ? fix.names.joined(separator: ", ") : nil, edits: fix.edits, file: model.path, graph: graph?.name, node: node?.name,
                        op: node?.op.description, source: node?.source)
     }

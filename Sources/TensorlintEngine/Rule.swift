@@ -24,6 +24,8 @@ public struct RuleFix: Sendable {
     /// The automatic fixes, tried in this order (their edits are applied together); empty when none exists.
     public var automatic: [Fixer]
     public var applicability: FixApplicability
+    /// Why the automatic fixes may (or may not) be trusted, for this rule: the "Fix safety" of its documentation.
+    public var safety: String?
 }
 
 /// A model the rule's own tests run it on, with the settings that matter.
@@ -31,7 +33,19 @@ public struct RuleExample: Sendable {
     public var fixture: String
     public var deploymentTarget: DeploymentTarget?
     public var computePrecision: ComputePrecision?
+    /// For a triggering example of a node rule: the nodes it fires on, in graph order (SwiftLint's `↓` markers).
+    public var nodes: [String]?
     public var line: Int
+}
+
+/// What `tensorlint fix` leaves of a fixture (SwiftLint's `corrections`): the rule no longer fires, nor do
+/// the other rules listed, and the main graph holds these ops, in order.
+public struct RuleCorrection: Sendable {
+    public var example: RuleExample
+    /// Rules that fire before the fix and not after, besides this one.
+    public var alsoClears: [String]
+    /// The fixed main graph's ops, in node order; `nil` when the fix changes types, not ops.
+    public var ops: [String]?
 }
 
 /// A rule as declared in a YAML file under `rules/` (or a user's rule folder).
@@ -63,6 +77,7 @@ public struct Rule: Sendable {
     public var match: Condition
     public var triggering: [RuleExample]
     public var nonTriggering: [RuleExample]
+    public var corrections: [RuleCorrection]
     /// The binding keys its message and fix may use, with what they hold: those every match fills and
     /// the generic ones (checked when the rule loads).
     public var bindingKeys: [String: String]

@@ -40,7 +40,7 @@ public enum RuleLoader {
             throw reader.error(top["default"], "default must be `enabled` or `opt-in`")
         }
         let fixNode = try reader.mapping(try reader.required(top, "fix"), "fix")
-        try reader.rejectUnknown(fixNode, allowed: ["suggestion", "automatic", "applicability"], in: "fix")
+        try reader.rejectUnknown(fixNode, allowed: ["suggestion", "automatic", "applicability", "safety"], in: "fix")
         let applicabilityText = try reader.string(fixNode, "applicability", fallback: "display-only")
         guard let applicability = FixApplicability(rawValue: applicabilityText) else {
             throw reader.error(fixNode["applicability"], "applicability must be safe, unsafe or display-only")
@@ -114,42 +114,63 @@ public enum RuleLoader {
             }
         }
         let examples = try top["examples"].map { node throws(RuleFileError) in try reader.mapping(node, "examples") }
-        if let examples { try reader.rejectUnknown(examples, allowed: ["triggering", "non_triggering"], in: "examples") }
+        if let examples { try reader.rejectUnknown(examples, allowed: ["triggering", "non_triggering", "corrections"], in: "examples") }
+        let safety = try fixNode["safety"].map { node throws(RuleFileError) in try reader.scalar(node, "safety") }
+        if !automatic.isEmpty, safety == nil {
+            throw reader.error(fixNode["automatic"], "a rule with an automatic fix says why it is safe or not in `fix.safety`")
+        }
         return Rule(
             id: id, name: try reader.string(top, "name"), severity: severity, enabledByDefault: defaultText == "enabled",
             summary: try reader.string(top, "summary"), description: try reader.string(top, "description"),
             message: message,
-            fix: RuleFix(suggestion: suggestion, automatic: automatic, applicability: applicability),
+            fix: RuleFix(suggestion: suggestion, automatic: automatic, applicability: applicability, safety: safety),
             references: try top["references"].map { node throws(RuleFileError) in try reader.strings(node, "references") } ?? [],
             formats: formats, targets: targets, converterVersions: versions, scope: scope,
             when: when, match: match,
-            triggering: try examples?["triggering"].map { node throws(RuleFileError) in try Self.examples(node, reader: reader) } ?? [],
+            triggering: try examples?["triggering"].map { node throws(RuleFileError) in try Self.examples(node, reader: reader, allowing: ["nodes"]) } ?? [],
             nonTriggering: try examples?["non_triggering"].map { node throws(RuleFileError) in try Self.examples(node, reader: reader) } ?? [],
+            corrections: try examples?["corrections"].map { node throws(RuleFileError) in try Self.corrections(node, reader: reader) } ?? [],
             bindingKeys: keys, origin: origin)
     }
 
-    static func examples(_ node: Yams.Node, reader: NodeReader) throws(RuleFileError) -> [RuleExample] {
+    static let exampleKeys: Set<String> = ["fixture", "minimum_deployment_target", "compute_precision"]
+
+    static func examples(_ node: Yams.Node, reader: NodeReader, allowing extra: Set<String> = []) throws(RuleFileError) -> [RuleExample] {
         guard let items = node.sequence else { throw reader.error(node, "examples must be a list") }
         var examples: [RuleExample] = []
         for item in items {
             let mapping = try reader.mapping(item, "example")
-            try reader.rejectUnknown(mapping, allowed: ["fixture", "minimum_deployment_target", "compute_precision"], in: "example")
-            var target: DeploymentTarget?
-            if let node = mapping["minimum_deployment_target"] {
-                let text = try reader.scalar(node, "minimum_deployment_target")
-                guard let parsed = DeploymentTarget(text) else { throw reader.error(node, "unknown deployment target `\(text)`") }
-                target = parsed
-            }
-            var precision: ComputePrecision?
-            if let node = mapping["compute_precision"] {
-                let text = try reader.scalar(node, "compute_precision")
-                guard let parsed = ComputePrecision(rawValue: text) else { throw reader.error(node, "compute_precision must be float16 or float32") }
-                precision = parsed
-            }
-            examples.append(RuleExample(fixture: try reader.string(mapping, "fixture"), deploymentTarget: target,
-                                        computePrecision: precision, line: item.mark?.line ?? 0))
+            try reader.rejectUnknown(mapping, allowed: exampleKeys.union(extra), in: "example")
+            examples.append(try example(mapping, line: item.mark?.line ?? 0, reader: reader))
         }
         return examples
+    }
+
+    static func example(_ mapping: Yams.Node.Mapping, line: Int, reader: NodeReader) throws(RuleFileError) -> RuleExample {
+        var target: DeploymentTarget?
+        if let node = mapping["minimum_deployment_target"] {
+            target = try DeploymentTarget.parse(try reader.scalar(node, "minimum_deployment_target"), at: node, reader)
+        }
+        var precision: ComputePrecision?
+        if let node = mapping["compute_precision"] {
+            precision = try ComputePrecision.parse(try reader.scalar(node, "compute_precision"), at: node, reader)
+        }
+        return RuleExample(fixture: try reader.string(mapping, "fixture"), deploymentTarget: target, computePrecision: precision,
+                           nodes: try mapping["nodes"].map { node throws(RuleFileError) in try reader.strings(node, "nodes") }, line: line)
+    }
+
+    static func corrections(_ node: Yams.Node, reader: NodeReader) throws(RuleFileError) -> [RuleCorrection] {
+        guard let items = node.sequence else { throw reader.error(node, "corrections must be a list") }
+        var corrections: [RuleCorrection] = []
+        for item in items {
+            let mapping = try reader.mapping(item, "correction")
+            try reader.rejectUnknown(mapping, allowed: exampleKeys.union(["also_clears", "ops"]), in: "correction")
+            corrections.append(RuleCorrection(
+                example: try example(mapping, line: item.mark?.line ?? 0, reader: reader),
+                alsoClears: try mapping["also_clears"].map { node throws(RuleFileError) in try reader.strings(node, "also_clears") } ?? [],
+                ops: try mapping["ops"].map { node throws(RuleFileError) in try reader.strings(node, "ops") }))
+        }
+        return corrections
     }
 
     static func line(_ error: YamlError) -> Int? {
@@ -248,9 +269,7 @@ struct ConditionParser {
 
     private func target(_ node: Yams.Node?, _ what: String) throws(RuleFileError) -> DeploymentTarget? {
         guard let node else { return nil }
-        let text = try reader.scalar(node, what)
-        guard let target = DeploymentTarget(text) else { throw reader.error(node, "unknown deployment target `\(text)`") }
-        return target
+        return try DeploymentTarget.parse(try reader.scalar(node, what), at: node, reader)
     }
 
     private func leaf(_ key: String, _ value: Yams.Node) throws(RuleFileError) -> Condition {
@@ -292,8 +311,7 @@ struct ConditionParser {
             return .deploymentTarget(minimum: try target(mapping["min"], "min"), below: try target(mapping["below"], "below"))
         case "compute_precision":
             return .computePrecision(Set(try reader.strings(value, key).map { text throws(RuleFileError) in
-                guard let precision = ComputePrecision(rawValue: text) else { throw reader.error(value, "compute_precision must be float16 or float32") }
-                return precision
+                try ComputePrecision.parse(text, at: value, reader)
             }))
         case "converter_version":
             let text = try reader.scalar(value, key)
@@ -308,5 +326,18 @@ struct ConditionParser {
         default:
             throw reader.error(value, "unknown condition `\(key)`")
         }
+    }
+}
+
+extension DeploymentTarget {
+    /// A deployment target named in a YAML file; the one message for an unknown name.
+    static func parse(_ text: String, at node: Yams.Node, _ reader: NodeReader) throws(RuleFileError) -> DeploymentTarget {
+        do { return try parse(text) } catch { throw reader.error(node, error.description) }
+    }
+}
+
+extension ComputePrecision {
+    static func parse(_ text: String, at node: Yams.Node, _ reader: NodeReader) throws(RuleFileError) -> ComputePrecision {
+        do { return try parse(text) } catch { throw reader.error(node, error.description) }
     }
 }

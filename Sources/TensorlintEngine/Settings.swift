@@ -3,6 +3,20 @@ import TensorlintIR
 public enum ComputePrecision: String, Sendable, CaseIterable, Codable {
     case float16
     case float32
+
+    /// The one parser (flags, configuration and rule files use it) and its one message.
+    public static func parse(_ text: String) throws(SettingError) -> ComputePrecision {
+        guard let precision = ComputePrecision(rawValue: text) else {
+            throw SettingError("compute precision must be \(allCases.map(\.rawValue).joined(separator: " or ")), not `\(text)`")
+        }
+        return precision
+    }
+}
+
+/// A setting's value that is not one of the values it takes: one line.
+public struct SettingError: Error, CustomStringConvertible {
+    public let description: String
+    init(_ description: String) { self.description = description }
 }
 
 /// A Core ML deployment target, ordered by the MIL opset it selects.
@@ -13,17 +27,18 @@ public struct DeploymentTarget: Sendable, Hashable, Comparable, CustomStringConv
     /// The name the user wrote (`macOS13`), kept for messages.
     public let name: String
 
-    static let aliases: [String: Int] = {
-        var table: [String: Int] = [:]
-        let families: [(String, [Int])] = [
-            ("iOS", [15, 16, 17, 18, 26]), ("macOS", [12, 13, 14, 15, 26]),
-            ("tvOS", [15, 16, 17, 18, 26]), ("watchOS", [8, 9, 10, 11, 26]),
-        ]
-        for (family, versions) in families {
-            for (index, version) in versions.enumerated() { table["\(family)\(version)".lowercased()] = 6 + index }
-        }
-        return table
-    }()
+    /// Each platform's releases, by opset: the n-th of each list selects specification version 6 + n.
+    static let families: [(platform: String, versions: [Int])] = [
+        ("iOS", [15, 16, 17, 18, 26]), ("macOS", [12, 13, 14, 15, 26]),
+        ("tvOS", [15, 16, 17, 18, 26]), ("watchOS", [8, 9, 10, 11, 26]),
+    ]
+
+    /// Every name a deployment target has, in the order of `families`.
+    public static let knownNames = families.flatMap { family in family.versions.map { "\(family.platform)\($0)" } }
+
+    static let aliases: [String: Int] = Dictionary(uniqueKeysWithValues: families.flatMap { family in
+        family.versions.enumerated().map { ("\(family.platform)\($1)".lowercased(), 6 + $0) }
+    })
 
     public init?(_ name: String) {
         guard let version = Self.aliases[name.lowercased()] else { return nil }
@@ -31,20 +46,22 @@ public struct DeploymentTarget: Sendable, Hashable, Comparable, CustomStringConv
         self.name = name
     }
 
-    /// The iOS name of this opset, which is how knowledge tables are keyed.
-    public var opsetName: String {
-        specificationVersion == 10 ? "iOS26" : "iOS\(specificationVersion + 9)"
+    /// The one parser (flags, configuration and rule files use it) and its one message.
+    public static func parse(_ text: String) throws(SettingError) -> DeploymentTarget {
+        guard let target = DeploymentTarget(text) else {
+            throw SettingError("unknown deployment target `\(text)` (one of \(knownNames.joined(separator: ", ")))")
+        }
+        return target
     }
+
+    /// The iOS name of this opset, which is how knowledge tables are keyed.
+    public var opsetName: String { "iOS\(Self.families[0].versions[specificationVersion - 6])" }
 
     public var description: String { name }
 
     public static func < (lhs: Self, rhs: Self) -> Bool { lhs.specificationVersion < rhs.specificationVersion }
     public static func == (lhs: Self, rhs: Self) -> Bool { lhs.specificationVersion == rhs.specificationVersion }
     public func hash(into hasher: inout Hasher) { hasher.combine(specificationVersion) }
-
-    public static let knownNames = ["iOS15", "iOS16", "iOS17", "iOS18", "iOS26", "macOS12", "macOS13", "macOS14",
-                                    "macOS15", "macOS26", "tvOS15", "tvOS16", "tvOS17", "tvOS18", "tvOS26",
-                                    "watchOS8", "watchOS9", "watchOS10", "watchOS11", "watchOS26"]
 }
 
 /// A dotted version number (`9.0`, `1.32.0`), compared component by component.

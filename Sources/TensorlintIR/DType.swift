@@ -39,5 +39,13 @@ public enum DType: String, Sendable, CaseIterable, Codable, Comparable {
         }
     }
 
+    /// Whether every value of `other` is exactly a value of this type (float32 holds every fp16 and bf16
+    /// value, fp16 and bf16 do not hold each other's). Only widening among the floating types, and no change,
+    /// count; anything else may round.
+    public func holdsEveryValue(of other: DType) -> Bool {
+        let holds: [DType: Set<DType>] = [.float32: [.float16, .bfloat16], .float64: [.float16, .bfloat16, .float32]]
+        return self == other || holds[self]?.contains(other) == true
+    }
+
     public static func < (lhs: DType, rhs: DType) -> Bool { lhs.rawValue < rhs.rawValue }
 }

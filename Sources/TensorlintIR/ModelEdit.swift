@@ -29,6 +29,24 @@ public enum ModelEdit: Sendable, Hashable, CustomStringConvertible {
         }
     }
 
+    /// Whether carrying it out rounds values the model holds: a weight converted, or a node input cast, to a
+    /// type that does not hold every value of the one it has. A cast of a node's output to the type the node
+    /// was declared to produce, a declaration, widening the whole model and exact rewrites round nothing.
+    public func rounds(in model: Model) -> Bool {
+        switch self {
+        case .convertWeight(let graph, let name, let dtype):
+            return model.graphs[graph].dtype(of: name).map { !dtype.holdsEveryValue(of: $0) } ?? true
+        case .castInput(let graph, let node, let input, let dtype):
+            let inputs = model.graphs[graph].nodes[node].inputs
+            let tensor = inputs.indices.contains(input) ? inputs[input].argument.tensorNames.first : nil
+            return tensor.flatMap(model.graphs[graph].dtype(of:)).map { !dtype.holdsEveryValue(of: $0) } ?? true
+        case .convertModel(let from, let dtype):
+            return !from.allSatisfy(dtype.holdsEveryValue(of:))
+        case .redeclare, .castOutput, .replaceNode:
+            return false
+        }
+    }
+
     public var description: String {
         switch self {
         case .convertWeight(_, let name, let dtype): return "convert weight `\(name)` to \(dtype.rawValue)"

@@ -31,21 +31,28 @@ import TensorlintIR
         try Engine.lint(path, converter: ONNXRuntimePack.self).filter { $0.severity == .error }
     }
 
+    /// `rounds`: the fix narrows a value (an fp32 initializer to fp16, or a Cast down before the node), so it
+    /// is unsafe for that occurrence and runs only with `--unsafe-fixes`.
     @Test(arguments: [
-        ("add_fp16_fp32_initializer.onnx", "ort-type-parameter-mismatch", ["b"]),
-        ("max_variadic_mixed.onnx", "ort-type-parameter-mismatch", ["c"]),
-        ("add_fp16_fp32_sparse_initializer.onnx", "ort-type-parameter-mismatch", []),
-        ("cast_to_fp32_declared_fp16.onnx", "ort-declared-type-mismatch", []),
-        ("resize_fp16_scales.onnx", "ort-disallowed-input-type", ["scales"]),
-        ("gemm_bf16.onnx", "ort-missing-cpu-kernel", []),
-        ("leaky_relu_bf16.onnx", "ort-missing-cpu-kernel", []),
-        ("overridable_input_conflict.onnx", "ort-initializer-type-conflict", ["w"]),
+        ("add_fp16_fp32_initializer.onnx", "ort-type-parameter-mismatch", ["b"], true),
+        ("max_variadic_mixed.onnx", "ort-type-parameter-mismatch", ["c"], true),
+        ("add_fp16_fp32_sparse_initializer.onnx", "ort-type-parameter-mismatch", [], true),
+        ("cast_to_fp32_declared_fp16.onnx", "ort-declared-type-mismatch", [], false),
+        ("resize_fp16_scales.onnx", "ort-disallowed-input-type", ["scales"], false),
+        ("gemm_bf16.onnx", "ort-missing-cpu-kernel", [], false),
+        ("leaky_relu_bf16.onnx", "ort-missing-cpu-kernel", [], false),
+        ("overridable_input_conflict.onnx", "ort-initializer-type-conflict", ["w"], false),
     ])
-    func fixCuresTheFindingAndKeepsOtherTensors(_ fixture: String, _ rule: String, _ converted: [String]) throws {
+    func fixCuresTheFindingAndKeepsOtherTensors(_ fixture: String, _ rule: String, _ converted: [String], _ rounds: Bool) throws {
         let original = Repo.example(fixture)
-        #expect(try errors(original).contains { $0.ruleId == rule })
+        let finding = try #require(try errors(original).first { $0.ruleId == rule })
+        #expect(finding.fixApplicability == (rounds ? .unsafe : .safe))
         let fixed = temporaryDirectory().appendingPathComponent(fixture).path
-        #expect(runTensorlint(["fix", "--target", "onnxruntime", original, "--output", fixed]) == 0)
+        if rounds {
+            #expect(runTensorlint(["fix", "--target", "onnxruntime", original, "--output", fixed]) == 1, "an unsafe fix ran without --unsafe-fixes")
+            #expect(!FileManager.default.fileExists(atPath: fixed))
+        }
+        #expect(runTensorlint(["fix", "--target", "onnxruntime", original, "--output", fixed] + (rounds ? ["--unsafe-fixes"] : [])) == 0)
         let left = try errors(fixed)
         #expect(left.isEmpty, "errors left in the fixed \(fixture): \(left.map(\.message))")
         let before = try initializerBytes(original), after = try initializerBytes(fixed)
@@ -71,7 +78,7 @@ import TensorlintIR
         let original = Repo.example("max_variadic_mixed.onnx")
         let directory = temporaryDirectory()
         let fixed = directory.appendingPathComponent("fixed.onnx").path, log = directory.appendingPathComponent("out.sarif").path
-        #expect(runTensorlint(["fix", "--target", "onnxruntime", original, "-o", fixed]) == 0)
+        #expect(runTensorlint(["fix", "--target", "onnxruntime", "--unsafe-fixes", original, "-o", fixed]) == 0)
         #expect(runTensorlint(["lint", "--target", "onnxruntime", "--format", "sarif", original, "-o", log]) == 1)
         let sarif = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: log))) as? [String: Any]
         let result = try #require(((sarif?["runs"] as? [[String: Any]])?.first?["results"] as? [[String: Any]])?.first)
@@ -90,7 +97,7 @@ import TensorlintIR
         let output = temporaryDirectory().appendingPathComponent("out.onnx").path
         #expect(runTensorlint(["fix", "--target", "onnxruntime", Repo.example("add_fp16.onnx"), "-o", output]) == 1)
         #expect(!FileManager.default.fileExists(atPath: output))
-        #expect(runTensorlint(["fix", "--target", "onnxruntime", "--dry-run", Repo.example("add_fp16_fp32_initializer.onnx")]) == 0)
+        #expect(runTensorlint(["fix", "--target", "onnxruntime", "--dry-run", Repo.example("resize_fp16_scales.onnx")]) == 0)
     }
 
     @Test func inPlaceReplacesTheFileAtomically() throws {

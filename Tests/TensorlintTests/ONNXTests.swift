@@ -148,7 +148,7 @@ import TensorlintIR
             #expect(finding.message.contains(part), "message lacks \(part): \(finding.message)")
         }
         #expect(finding.fix.contains("retype initializer `b` from float32 to float16"))
-        #expect(finding.fixApplicability == .safe)
+        #expect(finding.fixApplicability == .unsafe, "rounding the fp32 initializer to fp16 is unsafe")
     }
 
     @Test func castOutputTypeComesFromItsAttribute() throws {

@@ -1,37 +1,114 @@
+import Foundation
 import Testing
+import TensorlintCLI
 import TensorlintEngine
 import TensorlintIR
+import TensorlintReporters
 @testable import TensorlintPacks
 
-/// Every rule carries its own triggering and non-triggering examples (as SwiftLint's rule descriptions
-/// do); this runs each one with that rule alone.
-@Suite struct RuleExampleTests {
-    static let cases: [(rule: String, fixture: String, triggers: Bool)] = Engine.rules.flatMap { rule in
-        rule.triggering.map { (rule.id, $0.fixture, true) } + rule.nonTriggering.map { (rule.id, $0.fixture, false) }
+/// One of a rule's own examples, as a test argument.
+struct ExampleCase: Sendable, CustomTestStringConvertible {
+    var rule: Rule
+    var example: RuleExample
+    var triggers: Bool
+
+    var testDescription: String { "\(rule.id) on \(example.fixture)\(example.deploymentTarget.map { " at \($0.name)" } ?? "")" }
+
+    var settings: Settings {
+        Settings(pack: Engine.vocabulary.pack(rule.targets.sorted().first!)!,
+                 deploymentTarget: example.deploymentTarget ?? DeploymentTarget("iOS15")!,
+                 computePrecision: example.computePrecision ?? .float16)
     }
 
-    @Test func everyBuiltinRuleHasBothKindsOfExample() {
+    /// The findings of this rule alone on the example.
+    func findings(at path: String? = nil) throws -> [Finding] {
+        Linter(rules: [rule], knowledge: Engine.knowledge).lint(try ModelLoader.load(path: path ?? Repo.example(example.fixture)), settings: settings)
+    }
+}
+
+/// Every rule carries its own triggering and non-triggering examples, with the nodes it fires on, and the
+/// corrections its fix makes (as SwiftLint's rule descriptions do); each runs with that rule alone.
+@Suite struct RuleExampleTests {
+    static let cases: [ExampleCase] = Engine.rules.flatMap { rule in
+        rule.triggering.map { ExampleCase(rule: rule, example: $0, triggers: true) }
+            + rule.nonTriggering.map { ExampleCase(rule: rule, example: $0, triggers: false) }
+    }
+    static let corrections: [(ExampleCase, RuleCorrection)] = Engine.rules.flatMap { rule in
+        rule.corrections.map { (ExampleCase(rule: rule, example: $0.example, triggers: true), $0) }
+    }
+
+    @Test func everyBuiltinRuleHasBothKindsOfExampleAndFixableOnesACorrection() {
         for rule in Engine.rules {
             #expect(!rule.triggering.isEmpty, "\(rule.id) has no triggering example")
             #expect(!rule.nonTriggering.isEmpty, "\(rule.id) has no non-triggering example")
+            if rule.fix.applicability != .displayOnly, !rule.fix.automatic.isEmpty {
+                #expect(!rule.corrections.isEmpty, "\(rule.id) has an automatic fix but no correction example")
+            }
         }
     }
 
-    @Test func examplesBehaveAsDeclared() throws {
-        for rule in Engine.rules {
-            for (example, triggers) in rule.triggering.map({ ($0, true) }) + rule.nonTriggering.map({ ($0, false) }) {
-                let findings = try Engine.lint(Repo.example(example.fixture), rules: [rule],
-                                               converter: rule.targets.contains(CoreMLToolsPack.target) ? CoreMLToolsPack.self : ONNXRuntimePack.self,
-                                               target: example.deploymentTarget?.name ?? "iOS15",
-                                               precision: example.computePrecision ?? .float16)
-                #expect(findings.isEmpty != triggers,
-                        "\(rule.origin):\(example.line): \(rule.id) on \(example.fixture) should \(triggers ? "" : "not ")trigger")
-                for finding in findings {
-                    #expect(finding.message.firstMatch(of: /\{[a-z_]+\}/) == nil, "\(rule.id) left a placeholder unfilled: \(finding.message)")
-                    #expect(finding.fix.firstMatch(of: /\{[a-z_]+\}/) == nil, "\(rule.id) left a placeholder unfilled in its fix: \(finding.fix)")
-                }
-            }
+    @Test(arguments: cases)
+    func exampleBehavesAsDeclared(_ testCase: ExampleCase) throws {
+        let findings = try testCase.findings()
+        let origin = "\(testCase.rule.origin):\(testCase.example.line)"
+        #expect(findings.isEmpty != testCase.triggers, "\(origin): should \(testCase.triggers ? "" : "not ")trigger")
+        if testCase.triggers, testCase.rule.scope == .node {
+            let nodes = try #require(testCase.example.nodes, "\(origin): a triggering example of a node rule names its nodes")
+            #expect(findings.map(\.node) == nodes, "\(origin): fires on other nodes")
         }
+        for finding in findings {
+            #expect(finding.message.firstMatch(of: /\{[a-z_]+\}/) == nil, "\(origin): placeholder left in \(finding.message)")
+            #expect(finding.fix.firstMatch(of: /\{[a-z_]+\}/) == nil, "\(origin): placeholder left in the fix \(finding.fix)")
+        }
+    }
+
+    /// `tensorlint fix` (unsafe fixes included) cures what the rule found, clears the other rules the
+    /// correction names, and leaves the ops it declares.
+    @Test(arguments: corrections)
+    func correctionLeavesWhatItDeclares(_ testCase: ExampleCase, _ correction: RuleCorrection) throws {
+        let origin = "\(testCase.rule.origin):\(correction.example.line)"
+        let original = Repo.example(correction.example.fixture)
+        let fixed = temporaryDirectory().appendingPathComponent(correction.example.fixture).path
+        let settings = testCase.settings
+        var arguments = ["fix", "--target", settings.target, "--unsafe-fixes", original, "-o", fixed]
+        arguments += ["--minimum-deployment-target", settings.deploymentTarget.name, "--compute-precision", settings.computePrecision.rawValue]
+        #expect(!(try testCase.findings()).isEmpty, "\(origin): the correction's fixture does not trigger the rule")
+        #expect(runTensorlint(arguments) == 0, "\(origin): no fix applied")
+        #expect(try testCase.findings(at: fixed).isEmpty, "\(origin): the rule still fires after the fix")
+        let all = Linter(rules: Engine.rules, knowledge: Engine.knowledge)
+        let before = Set(all.lint(try ModelLoader.load(path: original), settings: settings).map(\.ruleId))
+        let model = try ModelLoader.load(path: fixed)
+        let after = Set(all.lint(model, settings: settings).map(\.ruleId))
+        for id in correction.alsoClears {
+            #expect(before.contains(id) && !after.contains(id), "\(origin): \(id) is not cleared by the fix")
+        }
+        if let ops = correction.ops {
+            #expect(model.mainGraph.nodes.map(\.op.description) == ops, "\(origin): the fixed graph's ops")
+        }
+    }
+
+    /// The text output of each triggering example, and what its automatic fix would do, as golden files
+    /// (Ruff's snapshot tests). `TENSORLINT_RECORD_SNAPSHOTS=1 swift test` writes them anew.
+    @Test(arguments: cases.filter(\.triggers))
+    func textOutputMatchesItsSnapshot(_ testCase: ExampleCase) throws {
+        let findings = try testCase.findings()
+        let report = LintReport(files: [.init(path: Repo.example(testCase.example.fixture), format: nil, layout: nil, findings: findings, error: nil)],
+                                rules: [testCase.rule], settings: testCase.settings, converterSettings: [:], knowledgeVersion: nil,
+                                toolVersion: toolVersion, workingDirectory: Repo.root.path)
+        var text = TextReporter().render(report)
+        for finding in findings where !finding.edits.isEmpty {
+            text += "automatic fix \(finding.automaticFix ?? "") (\(finding.fixApplicability.rawValue)): "
+                + finding.edits.map(\.description).joined(separator: "; ") + "\n"
+        }
+        let name = testCase.example.fixture + (testCase.example.deploymentTarget.map { "@\($0.name)" } ?? "")
+            + (testCase.example.computePrecision.map { "@\($0.rawValue)" } ?? "") + ".txt"
+        let file = Repo.root.appendingPathComponent("Tests/Snapshots/\(testCase.rule.id)/\(name)")
+        if ProcessInfo.processInfo.environment["TENSORLINT_RECORD_SNAPSHOTS"] == "1" {
+            try FileManager.default.createDirectory(at: file.deletingLastPathComponent(), withIntermediateDirectories: true)
+            try text.write(to: file, atomically: true, encoding: .utf8)
+        }
+        let recorded = try? String(contentsOf: file, encoding: .utf8)
+        #expect(recorded == text, "Tests/Snapshots/\(testCase.rule.id)/\(name) differs (TENSORLINT_RECORD_SNAPSHOTS=1 records it)")
     }
 
     @Test func findingsNameTheOpsTheConverterNames() throws {
