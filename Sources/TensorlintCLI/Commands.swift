@@ -167,11 +167,21 @@ struct Lint: ParsableCommand {
         let items = FileCollector.collect(paths, isIncluded: configuration.includes(relativePath:), relativeTo: base)
         var results: [LintReport.FileResult] = []
         for item in items {
-            if fix, let fixed = try? ModelFixer.fixInPlace(item.path, linter: linter, settings: settings, allowUnsafe: unsafeFixes) {
-                warn("\(item.path): fixed (\(fixed.joined(separator: "; ")))")
-            }
             do throws(ReadError) {
-                let model = try ModelLoader.load(path: item.path)
+                var model = try ModelLoader.load(path: item.path)
+                // A model that cannot be fixed is still linted; why it was not fixed is said once.
+                if fix {
+                    do {
+                        if let fixed = try ModelFixer.fixInPlace(item.path, linter: linter, settings: settings, allowUnsafe: unsafeFixes) {
+                            warn("\(item.path): fixed (\(fixed.joined(separator: "; ")))")
+                            model = try ModelLoader.load(path: item.path)
+                        }
+                    } catch let error as ReadError {
+                        throw error
+                    } catch {
+                        warn("tensorlint: not fixed: \(error)")
+                    }
+                }
                 var findings = linter.lint(model, settings: settings)
                 if format == "sarif" { ModelFixer.attachReplacements(&findings, model: model, path: item.path) }
                 results.append(.init(path: item.path, format: model.format, layout: model.layout, findings: findings, error: nil))

@@ -72,7 +72,7 @@ enum ModelFixer {
                 .filter { writer.supports($0, in: model) }
                 .reduce(into: [ModelEdit]()) { unique, edit in if !unique.contains(edit) { unique.append(edit) } }
             // Stop when nothing is left to do, or when a round would repeat an earlier one (no progress).
-            guard !edits.isEmpty, seen.insert(Set(edits).sorted { $0.description < $1.description }).inserted else { break }
+            guard !edits.isEmpty, seen.insert(Set(edits).sorted()).inserted else { break }
             let next = "\(folder)/.tensorlint-fix-\(ProcessInfo.processInfo.processIdentifier)-\(round)-\(URL(fileURLWithPath: path).lastPathComponent)"
             do {
                 outcome.changes += try writer.write(edits, model: model, from: source, to: next)
@@ -100,9 +100,9 @@ enum ModelFixer {
     }
 
     /// Fixes a model in place (for `lint --fix`): the changes made, or `nil` when none applies. A file that
-    /// cannot be fixed is left as it is and reported by the lint that follows.
+    /// cannot be fixed is left as it is, and the error says why.
     static func fixInPlace(_ path: String, linter: Linter, settings: Settings, allowUnsafe: Bool) throws -> [String]? {
-        guard access(path, W_OK) == 0 else { return nil }
+        guard access(path, W_OK) == 0 else { throw CommandFailure(description: "\(path): the file is read-only") }
         let outcome = try fix(path: path, in: try writableFolder(of: path), linter: linter, settings: settings, allowUnsafe: allowUnsafe)
         guard let fixed = outcome.fixedFile else { return nil }
         try move(fixed, to: path, modeOf: path)

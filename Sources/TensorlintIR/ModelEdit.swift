@@ -59,6 +59,23 @@ public enum ModelEdit: Sendable, Hashable, CustomStringConvertible {
     }
 }
 
+extension ModelEdit: Comparable {
+    /// Where the edit applies, then what it does: the order writers carry edits out in (and so the names of
+    /// the values they add), independent of how an edit is described.
+    private var position: (graph: Int, node: Int, slot: Int, kind: Int, name: String, dtype: String) {
+        switch self {
+        case .convertWeight(let graph, let name, let dtype): return (graph, -1, -1, 0, name, dtype.rawValue)
+        case .redeclare(let graph, let name, let dtype): return (graph, -1, -1, 1, name, dtype.rawValue)
+        case .castInput(let graph, let node, let input, let dtype): return (graph, node, input, 2, "", dtype.rawValue)
+        case .castOutput(let graph, let node, let output, let dtype): return (graph, node, output, 3, "", dtype.rawValue)
+        case .replaceNode(let graph, let node, let nodes): return (graph, node, -1, 4, nodes.map(\.output).joined(separator: ","), "")
+        case .convertModel(let from, let dtype): return (0, -2, -1, 5, from.map(\.rawValue).joined(separator: ","), dtype.rawValue)
+        }
+    }
+
+    public static func < (lhs: ModelEdit, rhs: ModelEdit) -> Bool { lhs.position < rhs.position }
+}
+
 /// A node a `replaceNode` edit inserts: one op writing one value.
 public struct InsertedNode: Sendable, Hashable {
     public var op: OpName

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import ONNX
 import TensorlintCLI
 @testable import TensorlintEngine
 import TensorlintIR
@@ -179,5 +180,15 @@ import TensorlintReporters
 
     @Test func onnxruntimeKnowledgeIsPairedWithTheSchemasItNames() {
         #expect(Engine.onnxruntime.schemas.onnxVersion == "1.23.2")
+    }
+
+    /// The reader's and writer's `TensorProto.DataType` table agrees with the one generated from onnx.
+    @Test func onnxDataTypeNumbersAreTheGeneratedOnes() {
+        let generated = Engine.onnxruntime.schemas.dataTypes
+        #expect(Set(generated.keys) == Set(ONNXDataType.table.map(\.number)), "element types the table lacks or invents")
+        for (number, dtype) in ONNXDataType.table {
+            #expect(generated[number] == dtype, "TensorProto.DataType \(number)")
+            #expect(ONNXDataType.number(dtype) == number && ONNXDataType.dtype(number) == dtype)
+        }
     }
 }

@@ -32,7 +32,7 @@ public enum ONNXFormat: ModelFormat {
                 guard let field = try? reader.nextField() else { return fields > 0 ? .recognized : signature }
                 guard ModelParser.fieldWireTypes[field.number] == field.wireType else { return signature }
                 fields += 1
-                if path.lowercased().hasSuffix(".onnx") || field.number == 7 { return .recognized }
+                if path.lowercased().hasSuffix(".onnx") || field.number == ONNXField.Model.graph { return .recognized }
                 do { try reader.skip(field.wireType) } catch { return signature == .unrecognized ? .unrecognized : .recognized }
             }
         }
@@ -79,19 +79,19 @@ struct ModelParser {
         var functionRanges: [Range<Int>] = []
         while let field = try reader.nextField() {
             switch field.number {
-            case 1: irVersion = try reader.int(field)
-            case 2: producer = try reader.string(field)
-            case 3: producerVersion = try reader.string(field)
-            case 7:
+            case ONNXField.Model.irVersion: irVersion = try reader.int(field)
+            case ONNXField.Model.producerName: producer = try reader.string(field)
+            case ONNXField.Model.producerVersion: producerVersion = try reader.string(field)
+            case ONNXField.Model.graph:
                 try reader.expect(field, .lengthDelimited)
                 graphRange = try reader.lengthDelimited()
-            case 8:
+            case ONNXField.Model.opsetImport:
                 let (domain, version) = try Self.opsetImport(try reader.message(field, "OperatorSetIdProto"))
                 opsets[domain] = version
-            case 14:
+            case ONNXField.Model.metadataProps:
                 let (key, value) = try Self.entry(try reader.message(field, "StringStringEntryProto"))
                 metadata[key] = value
-            case 25:
+            case ONNXField.Model.functions:
                 try reader.expect(field, .lengthDelimited)
                 functionRanges.append(try reader.lengthDelimited())
             default:
@@ -132,23 +132,23 @@ struct ModelParser {
         var initializerOrder: [String] = []
         while let field = try reader.nextField() {
             switch field.number {
-            case 1:
+            case ONNXField.Graph.node:
                 try reader.expect(field, .lengthDelimited)
                 nodeRanges.append(try reader.lengthDelimited())
-            case 2: name = try reader.string(field)
-            case 5:
+            case ONNXField.Graph.name: name = try reader.string(field)
+            case ONNXField.Graph.initializer:
                 let value = try parseInitializer(try reader.message(field, "TensorProto"))
                 if initializers[value.name] == nil { initializerOrder.append(value.name) }
                 initializers[value.name] = value
-            case 15:
+            case ONNXField.Graph.sparseInitializer:
                 let value = try parseSparseInitializer(try reader.message(field, "SparseTensorProto"))
                 if initializers[value.name] == nil { initializerOrder.append(value.name) }
                 initializers[value.name] = value
-            case 11, 12, 13:
+            case ONNXField.Graph.input, ONNXField.Graph.output, ONNXField.Graph.valueInfo:
                 let (valueName, dtype, shape) = try Self.valueInfo(try reader.message(field, "ValueInfoProto"))
                 declared[valueName] = (dtype, shape)
-                if field.number == 11 { inputs.append(valueName) }
-                if field.number == 12 { outputs.append(valueName) }
+                if field.number == ONNXField.Graph.input { inputs.append(valueName) }
+                if field.number == ONNXField.Graph.output { outputs.append(valueName) }
             default:
                 try reader.skip(field.wireType)
             }
@@ -183,20 +183,20 @@ struct ModelParser {
         var values: [String: Value] = [:]
         while let field = try reader.nextField() {
             switch field.number {
-            case 1: name = try reader.string(field)
-            case 4: inputs.append(try reader.string(field))
-            case 5: outputs.append(try reader.string(field))
-            case 7:
+            case ONNXField.Function.name: name = try reader.string(field)
+            case ONNXField.Function.input: inputs.append(try reader.string(field))
+            case ONNXField.Function.output: outputs.append(try reader.string(field))
+            case ONNXField.Function.node:
                 try reader.expect(field, .lengthDelimited)
                 nodeRanges.append(try reader.lengthDelimited())
-            case 9:
+            case ONNXField.Function.opsetImport:
                 let (opsetDomain, version) = try Self.opsetImport(try reader.message(field, "OperatorSetIdProto"))
                 opsets[opsetDomain] = version
-            case 10: domain = try reader.string(field)
-            case 12:
+            case ONNXField.Function.domain: domain = try reader.string(field)
+            case ONNXField.Function.valueInfo:
                 let (valueName, dtype, shape) = try Self.valueInfo(try reader.message(field, "ValueInfoProto"))
                 values[valueName] = Value(name: valueName, dtype: dtype, declaredDType: dtype, shape: shape, role: .intermediate)
-            case 13: overload = try reader.string(field)
+            case ONNXField.Function.overload: overload = try reader.string(field)
             default: try reader.skip(field.wireType)
             }
         }
@@ -225,21 +225,21 @@ struct ModelParser {
         var docString = ""
         while let field = try reader.nextField() {
             switch field.number {
-            case 1:
+            case ONNXField.Node.input:
                 let input = try reader.string(field)
                 inputs.append(NodeInput(name: "", argument: input.isEmpty ? .none : .tensor(input)))
-            case 2:
+            case ONNXField.Node.output:
                 let output = try reader.string(field)
                 outputs.append(output.isEmpty ? nil : output)
-            case 3: name = try reader.string(field)
-            case 4: opType = try reader.string(field)
-            case 5:
+            case ONNXField.Node.name: name = try reader.string(field)
+            case ONNXField.Node.opType: opType = try reader.string(field)
+            case ONNXField.Node.attribute:
                 try reader.expect(field, .lengthDelimited)
                 attributeRanges.append(try reader.lengthDelimited())
-            case 6: docString = try reader.string(field)
-            case 7: domain = try reader.string(field)
-            case 8: overload = try reader.string(field)
-            case 9:
+            case ONNXField.Node.docString: docString = try reader.string(field)
+            case ONNXField.Node.domain: domain = try reader.string(field)
+            case ONNXField.Node.overload: overload = try reader.string(field)
+            case ONNXField.Node.metadataProps:
                 let (key, value) = try Self.entry(try reader.message(field, "StringStringEntryProto"))
                 metadata[key] = value
             default: try reader.skip(field.wireType)
@@ -267,21 +267,21 @@ struct ModelParser {
         var declaredType: Int64?
         while let field = try reader.nextField() {
             switch field.number {
-            case 1: name = try reader.string(field)
-            case 2:
+            case ONNXField.Attribute.name: name = try reader.string(field)
+            case ONNXField.Attribute.f:
                 try reader.expect(field, .fixed32)
                 float = Double(Float(bitPattern: try reader.fixed32()))
-            case 3: int = try reader.int(field)
-            case 4: string = try reader.string(field)
-            case 5: tensor = .some(try Self.tensorHeader(try reader.message(field, "TensorProto")).dtype)
-            case 6, 11:
+            case ONNXField.Attribute.i: int = try reader.int(field)
+            case ONNXField.Attribute.s: string = try reader.string(field)
+            case ONNXField.Attribute.t: tensor = .some(try Self.tensorHeader(try reader.message(field, "TensorProto")).dtype)
+            case ONNXField.Attribute.g, ONNXField.Attribute.graphs:
                 try reader.expect(field, .lengthDelimited)
                 bodyRanges.append(try reader.lengthDelimited())
-            case 7: try reader.floats(field, into: &floats)
-            case 8: try reader.ints(field, into: &ints)
-            case 9: strings.append(try reader.string(field))
-            case 20: declaredType = try reader.int(field)
-            case 21: reference = try reader.string(field)
+            case ONNXField.Attribute.floats: try reader.floats(field, into: &floats)
+            case ONNXField.Attribute.ints: try reader.ints(field, into: &ints)
+            case ONNXField.Attribute.strings: strings.append(try reader.string(field))
+            case ONNXField.Attribute.type: declaredType = try reader.int(field)
+            case ONNXField.Attribute.refAttrName: reference = try reader.string(field)
             default: try reader.skip(field.wireType)
             }
         }
@@ -295,16 +295,15 @@ struct ModelParser {
                                            owner: .node(graph: graphIndex, node: node, attribute: name), depth: depth + 1)
             subgraphs.append(index)
         }
-        // AttributeType: 1 FLOAT, 2 INT, 3 STRING, 4 TENSOR, 5 GRAPH, 6 FLOATS, 7 INTS, 8 STRINGS, 10 GRAPHS.
         switch declaredType {
-        case 6?: return (name, .floats(floats))
-        case 7?: return (name, .ints(ints))
-        case 8?: return (name, .other("strings [\(strings.joined(separator: ", "))]"))
+        case ONNXField.AttributeType.floats?: return (name, .floats(floats))
+        case ONNXField.AttributeType.ints?: return (name, .ints(ints))
+        case ONNXField.AttributeType.strings?: return (name, .other("strings [\(strings.joined(separator: ", "))]"))
         default: break
         }
         if let first = subgraphs.first { return (name, subgraphs.count == 1 ? .subgraph(first) : .other("\(subgraphs.count) graphs")) }
         if let tensor { return (name, .tensorLiteral(tensor)) }
-        if let float, declaredType == nil || declaredType == 1 { return (name, .float(float)) }
+        if let float, declaredType == nil || declaredType == ONNXField.AttributeType.float { return (name, .float(float)) }
         if let int { return (name, .int(int)) }
         if let string { return (name, .string(string)) }
         if !ints.isEmpty { return (name, .ints(ints)) }
@@ -346,8 +345,8 @@ struct ModelParser {
         var dims: [Int64] = []
         while let field = try reader.nextField() {
             switch field.number {
-            case 1: values = try Self.tensorHeader(try reader.message(field, "TensorProto"))
-            case 3: try reader.ints(field, into: &dims)
+            case ONNXField.SparseTensor.values: values = try Self.tensorHeader(try reader.message(field, "TensorProto"))
+            case ONNXField.SparseTensor.dims: try reader.ints(field, into: &dims)
             default: try reader.skip(field.wireType)
             }
         }
@@ -370,13 +369,13 @@ struct ModelParser {
         var header = TensorHeader()
         while let field = try reader.nextField() {
             switch field.number {
-            case 1: try reader.ints(field, into: &header.dims)
-            case 2: header.dtype = dataType(try reader.int(field))
-            case 8: header.name = try reader.string(field)
-            case 13:
+            case ONNXField.Tensor.dims: try reader.ints(field, into: &header.dims)
+            case ONNXField.Tensor.dataType: header.dtype = ONNXDataType.dtype(try reader.int(field))
+            case ONNXField.Tensor.name: header.name = try reader.string(field)
+            case ONNXField.Tensor.externalData:
                 let (key, value) = try entry(try reader.message(field, "StringStringEntryProto"))
                 header.external[key] = value
-            case 14: header.isExternal = try reader.int(field) == 1
+            case ONNXField.Tensor.dataLocation: header.isExternal = try reader.int(field) == ONNXField.Tensor.external
             default: try reader.skip(field.wireType)
             }
         }
@@ -390,8 +389,8 @@ struct ModelParser {
         var shape: [Int?]?
         while let field = try reader.nextField() {
             switch field.number {
-            case 1: name = try reader.string(field)
-            case 2: (dtype, shape) = try typeProto(try reader.message(field, "TypeProto"))
+            case ONNXField.ValueInfo.name: name = try reader.string(field)
+            case ONNXField.ValueInfo.type: (dtype, shape) = try typeProto(try reader.message(field, "TypeProto"))
             default: try reader.skip(field.wireType)
             }
         }
@@ -404,12 +403,12 @@ struct ModelParser {
         var result: (DType?, [Int?]?) = (nil, nil)
         while let field = try reader.nextField() {
             switch field.number {
-            case 1, 8:
+            case ONNXField.TypeProto.tensorType, ONNXField.TypeProto.sparseTensorType:
                 var tensor = try reader.message(field, "TypeProto.Tensor")
                 while let inner = try tensor.nextField() {
                     switch inner.number {
-                    case 1: result.0 = dataType(try tensor.int(inner))
-                    case 2: result.1 = try shapeProto(try tensor.message(inner, "TensorShapeProto"))
+                    case ONNXField.TypeProtoTensor.elemType: result.0 = ONNXDataType.dtype(try tensor.int(inner))
+                    case ONNXField.TypeProtoTensor.shape: result.1 = try shapeProto(try tensor.message(inner, "TensorShapeProto"))
                     default: try tensor.skip(inner.wireType)
                     }
                 }
@@ -423,11 +422,11 @@ struct ModelParser {
         var reader = message
         var dims: [Int?] = []
         while let field = try reader.nextField() {
-            guard field.number == 1 else { try reader.skip(field.wireType); continue }
+            guard field.number == ONNXField.TensorShape.dim else { try reader.skip(field.wireType); continue }
             var dimension = try reader.message(field, "TensorShapeProto.Dimension")
             var size: Int?
             while let inner = try dimension.nextField() {
-                if inner.number == 1 { size = Int(truncatingIfNeeded: try dimension.int(inner)) } else { try dimension.skip(inner.wireType) }
+                if inner.number == ONNXField.Dimension.dimValue { size = Int(truncatingIfNeeded: try dimension.int(inner)) } else { try dimension.skip(inner.wireType) }
             }
             dims.append(size)
         }
@@ -439,8 +438,8 @@ struct ModelParser {
         var domain = "", version: Int64 = 0
         while let field = try reader.nextField() {
             switch field.number {
-            case 1: domain = try reader.string(field)
-            case 2: version = try reader.int(field)
+            case ONNXField.OperatorSetId.domain: domain = try reader.string(field)
+            case ONNXField.OperatorSetId.version: version = try reader.int(field)
             default: try reader.skip(field.wireType)
             }
         }
@@ -452,40 +451,12 @@ struct ModelParser {
         var key = "", value = ""
         while let field = try reader.nextField() {
             switch field.number {
-            case 1: key = try reader.string(field)
-            case 2: value = try reader.string(field)
+            case ONNXField.StringStringEntry.key: key = try reader.string(field)
+            case ONNXField.StringStringEntry.value: value = try reader.string(field)
             default: try reader.skip(field.wireType)
             }
         }
         return (key, value)
-    }
-
-    /// `TensorProto.DataType` → DType; 4-bit, 2-bit and 6-bit types have no DType and read as unknown.
-    static func dataType(_ number: Int64) -> DType? {
-        switch number {
-        case 1: return .float32
-        case 2: return .uint8
-        case 3: return .int8
-        case 4: return .uint16
-        case 5: return .int16
-        case 6: return .int32
-        case 7: return .int64
-        case 8: return .string
-        case 9: return .bool
-        case 10: return .float16
-        case 11: return .float64
-        case 12: return .uint32
-        case 13: return .uint64
-        case 14: return .complex64
-        case 15: return .complex128
-        case 16: return .bfloat16
-        case 17: return .float8e4m3fn
-        case 18: return .float8e4m3fnuz
-        case 19: return .float8e5m2
-        case 20: return .float8e5m2fnuz
-        case 24: return .float8e8m0fnu
-        default: return nil
-        }
     }
 }
 

@@ -149,8 +149,11 @@ enum Encode {
 
     /// NodeProto `Cast(input) -> output` with `to` set.
     static func cast(_ input: String, _ output: String, name: String, to dataType: Int64) -> [UInt8] {
-        let attribute = string(1, "to") + int(20, 2) + int(3, dataType)
-        return string(1, input) + string(2, output) + string(3, name) + string(4, "Cast") + bytes(5, attribute)
+        typealias Attribute = ONNXField.Attribute
+        typealias Node = ONNXField.Node
+        let attribute = string(Attribute.name, "to") + int(Attribute.type, ONNXField.AttributeType.int) + int(Attribute.i, dataType)
+        return string(Node.input, input) + string(Node.output, output) + string(Node.name, name) + string(Node.opType, "Cast")
+            + bytes(Node.attribute, attribute)
     }
 }
 
@@ -204,7 +207,7 @@ struct Rewriter {
     }
 
     mutating func plan(_ edits: [ModelEdit]) throws(WriteError) {
-        for edit in edits.sorted(by: { $0.description < $1.description }) {
+        for edit in edits.sorted() {
             guard edit.graph < model.graphs.count, edit.graph < graphRanges.count else { throw WriteError("edit for a graph the model does not have: \(edit)") }
             let graph = model.graphs[edit.graph]
             var plan = plans[edit.graph, default: GraphPlan()]
@@ -252,7 +255,7 @@ struct Rewriter {
     }
 
     private func dataType(_ dtype: DType) throws(WriteError) -> Int64 {
-        guard let number = ONNXDataTypes.number(of: dtype) else { throw WriteError("ONNX has no element type for \(dtype.rawValue)") }
+        guard let number = ONNXDataType.number(dtype) else { throw WriteError("ONNX has no element type for \(dtype.rawValue)") }
         return number
     }
 
@@ -265,8 +268,8 @@ struct Rewriter {
 
     func rewriteModel() throws(WriteError) -> [Piece] {
         try rewrite(0..<bytes.count, message: "ModelProto") { field, content, rewriter throws(WriteError) in
-            guard field == 7 || field == 25, rewriter.touches(content) else { return nil }
-            return try rewriter.rewriteGraph(content, isFunction: field == 25)
+            guard field == ONNXField.Model.graph || field == ONNXField.Model.functions, rewriter.touches(content) else { return nil }
+            return try rewriter.rewriteGraph(content, isFunction: field == ONNXField.Model.functions)
         }
     }
 
@@ -275,7 +278,7 @@ struct Rewriter {
     private func rewriteGraph(_ range: Range<Int>, isFunction: Bool) throws(WriteError) -> [Piece] {
         let plan = graphIndex(range).flatMap { plans[$0] } ?? GraphPlan()
         var nodeIndex = 0
-        let nodeField = isFunction ? 7 : 1
+        let nodeField = isFunction ? ONNXField.Function.node : ONNXField.Graph.node
         return try rewrite(range, message: isFunction ? "FunctionProto" : "GraphProto", around: { field, content, rewriter throws(WriteError) in
             guard field == nodeField else { return nil }
             defer { nodeIndex += 1 }
@@ -288,11 +291,11 @@ struct Rewriter {
             return before + [.new(Encode.header(nodeField, length: length))] + node + after
         }) { field, content, rewriter throws(WriteError) in
             switch field {
-            case 5 where !isFunction:
+            case ONNXField.Graph.initializer where !isFunction:
                 let header = try rewriter.tensorHeader(content)
                 guard let dtype = plan.weights[header.name] else { return nil }
                 return [.new(try WeightConversion.convert(rewriter.bytes, tensor: content, header: header, to: dtype))]
-            case 11, 12, 13:
+            case ONNXField.Graph.input, ONNXField.Graph.output, ONNXField.Graph.valueInfo:
                 guard !isFunction, let (name, _, _) = try? ModelParser.valueInfo(WireReader(rewriter.bytes, range: content, message: "ValueInfoProto")),
                       let dtype = plan.declarations[name] else { return nil }
                 return try rewriter.redeclare(content, to: dtype)
@@ -306,16 +309,16 @@ struct Rewriter {
         var inputIndex = 0, outputIndex = 0
         return try rewrite(range, message: "NodeProto", around: { _, _, _ in nil }) { field, content, rewriter throws(WriteError) in
             switch field {
-            case 1:
+            case ONNXField.Node.input:
                 defer { inputIndex += 1 }
                 return plan.renamedInputs[inputIndex].map { [.new(Array($0.utf8))] }
-            case 2:
+            case ONNXField.Node.output:
                 defer { outputIndex += 1 }
                 return plan.renamedOutputs[outputIndex].map { [.new(Array($0.utf8))] }
-            case 5:
+            case ONNXField.Node.attribute:
                 guard rewriter.touches(content) else { return nil }
                 return try rewriter.rewrite(content, message: "AttributeProto") { field, body, rewriter throws(WriteError) in
-                    guard field == 6 || field == 11, rewriter.touches(body) else { return nil }
+                    guard field == ONNXField.Attribute.g || field == ONNXField.Attribute.graphs, rewriter.touches(body) else { return nil }
                     return try rewriter.rewriteGraph(body, isFunction: false)
                 }
             default:
@@ -327,11 +330,11 @@ struct Rewriter {
     private func redeclare(_ range: Range<Int>, to dtype: DType) throws(WriteError) -> [Piece] {
         let number = try dataType(dtype)
         return try rewrite(range, message: "ValueInfoProto") { field, type, rewriter throws(WriteError) in
-            guard field == 2 else { return nil }
+            guard field == ONNXField.ValueInfo.type else { return nil }
             return try rewriter.rewrite(type, message: "TypeProto") { field, tensor, rewriter throws(WriteError) in
-                guard field == 1 || field == 8 else { return nil }
+                guard field == ONNXField.TypeProto.tensorType || field == ONNXField.TypeProto.sparseTensorType else { return nil }
                 return try rewriter.rewrite(tensor, message: "TypeProto.Tensor", around: { field, _, _ in
-                    field == 1 ? [.new(Encode.int(1, number))] : nil
+                    field == ONNXField.TypeProtoTensor.elemType ? [.new(Encode.int(ONNXField.TypeProtoTensor.elemType, number))] : nil
                 }) { _, _, _ in nil }
             }
         }
@@ -392,12 +395,7 @@ struct Rewriter {
     }
 }
 
-/// ONNX `TensorProto.DataType` numbers, shared by the reader and the writer.
-enum ONNXDataTypes {
-    static func number(of dtype: DType) -> Int64? {
-        (1...24).first { ModelParser.dataType(Int64($0)) == dtype }.map(Int64.init)
-    }
-}
+
 
 /// Converts a floating-point initializer to another floating-point type: the one place a tensor payload
 /// is decoded. Upcasts (fp16/bf16 → fp32) are exact; downcasts round to nearest even.
@@ -407,7 +405,7 @@ enum WeightConversion {
     /// The TensorProto re-encoded: same fields, `data_type` changed, elements in `raw_data`.
     static func convert(_ bytes: UnsafeRawBufferPointer, tensor range: Range<Int>, header: ModelParser.TensorHeader,
                         to dtype: DType) throws(WriteError) -> [UInt8] {
-        guard let from = header.dtype, supports(from), supports(dtype), let number = ONNXDataTypes.number(of: dtype) else {
+        guard let from = header.dtype, supports(from), supports(dtype), let number = ONNXDataType.number(dtype) else {
             throw WriteError("cannot convert initializer `\(header.name)`")
         }
         var reader = WireReader(bytes, range: range, message: "TensorProto")
@@ -418,20 +416,20 @@ enum WeightConversion {
                 let start = reader.position
                 guard let field = try reader.nextField() else { break }
                 switch field.number {
-                case 2:
+                case ONNXField.Tensor.dataType:
                     _ = try reader.int(field)
-                case 9:
+                case ONNXField.Tensor.rawData:
                     try reader.expect(field, .lengthDelimited)
                     values += decode(UnsafeRawBufferPointer(rebasing: bytes[try reader.lengthDelimited()]), as: from)
-                case 4:
+                case ONNXField.Tensor.floatData:
                     var floats: [Double] = []
                     try reader.floats(field, into: &floats)
                     values += floats
-                case 5 where from == .float16 || from == .bfloat16:
+                case ONNXField.Tensor.int32Data where from == .float16 || from == .bfloat16:
                     var ints: [Int64] = []
                     try reader.ints(field, into: &ints)
                     values += ints.map { widen(UInt16(truncatingIfNeeded: $0), from) }
-                case 10:
+                case ONNXField.Tensor.doubleData:
                     try reader.expect(field, .lengthDelimited)
                     let payload = UnsafeRawBufferPointer(rebasing: bytes[try reader.lengthDelimited()])
                     values += decode(payload, as: .float64)
@@ -450,7 +448,7 @@ enum WeightConversion {
         guard !overflow, values.count == expected else {
             throw WriteError("initializer `\(header.name)` holds \(values.count) elements, its dims say \(expected)")
         }
-        return kept + Encode.int(2, number) + Encode.bytes(9, encode(values, as: dtype))
+        return kept + Encode.int(ONNXField.Tensor.dataType, number) + Encode.bytes(ONNXField.Tensor.rawData, encode(values, as: dtype))
     }
 
     private static func widen(_ bits: UInt16, _ dtype: DType) -> Double { Double(HalfPrecision.float(bits: bits, as: dtype)) }

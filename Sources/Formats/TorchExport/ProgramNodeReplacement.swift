@@ -62,7 +62,7 @@ struct ProgramNodeReplacement {
                     if tensorValues[node.output] == nil { newValues.append((node.output, try meta(for: node))) }
                 }
                 edits.append((nodes[index].range, texts.joined(separator: ", ")))
-                summary.append("replaced `\(replaced.op.description)` node `\(replaced.name)` by \(renamed.count) node\(renamed.count == 1 ? " that converts" : "s that convert"): \(renamed.map(\.op.description).joined(separator: ", "))")
+                summary.append("replaced `\(replaced.op.description)` node `\(replaced.name)` by \(renamed.count) node\(renamed.count == 1 ? "" : "s"): \(renamed.map(\.op.description).joined(separator: ", "))")
             } catch {
                 newValues.removeSubrange(checkpoint...)
                 summary.append("left `\(replaced.op.description)` node `\(replaced.name)` as it was: \(error)")

@@ -100,7 +100,6 @@ public struct TorchExportWriter: ModelWriter {
                 } else if !widenedFiles.isEmpty {
                     summary.append("widened \(widenedFiles.count) weight and constant file\(widenedFiles.count == 1 ? "" : "s") to float32 (\(bytesBefore) → \(bytesAfter) bytes)")
                 }
-                summary.append("convert the fp32 copy with `ct.convert(torch.export.load(PATH), compute_precision=ct.precision.FLOAT16)`; for fp16 inputs and outputs add `minimum_deployment_target=ct.target.iOS16, inputs=[ct.TensorType(dtype=np.float16)]`")
             }
             return summary
         } catch let error as WriteError {
