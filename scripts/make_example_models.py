@@ -21,13 +21,20 @@ DTYPE = {"fp16": 6, "fp32": 7, "bf16": 13, "i64": 5, "bool": 12}
 SOURCE_FILE = "examples/model.py"
 
 
+def sym_int(size):
+    """A size: a number, or a symbol (`torch.export.Dim`) written as an expression with its hint."""
+    if isinstance(size, str):
+        return {"as_expr": {"expr_str": size, "hint": {"as_int": 2}}}
+    return {"as_int": size}
+
+
 def tensor_meta(dtype, shape):
     strides, step = [], 1
     for size in reversed(shape):
         strides.insert(0, step)
-        step *= size
-    return {"dtype": DTYPE[dtype], "sizes": [{"as_int": s} for s in shape], "requires_grad": False,
-            "device": {"type": "cpu", "index": None}, "strides": [{"as_int": s} for s in strides],
+        step = f"{size}*{step}" if isinstance(size, str) or isinstance(step, str) else step * size
+    return {"dtype": DTYPE[dtype], "sizes": [sym_int(s) for s in shape], "requires_grad": False,
+            "device": {"type": "cpu", "index": None}, "strides": [sym_int(s) for s in strides],
             "storage_offset": {"as_int": 0}, "layout": 7}
 
 
@@ -37,6 +44,7 @@ class Program:
     def __init__(self, name, dialect="ATEN"):
         self.name, self.dialect = name, dialect
         self.values, self.inputs, self.specs, self.nodes, self.outputs, self.weights = {}, [], [], [], [], {}
+        self.range_constraints = {}
 
     def user_input(self, name, dtype, shape):
         self.values[name] = tensor_meta(dtype, shape)
@@ -55,10 +63,13 @@ class Program:
         return name
 
     def node(self, target, args, outputs, module=("act", "torch.nn.modules.activation.LeakyReLU"), line=12, code="return self.act(x)"):
-        """args: list of (name, value); a str value is a tensor, numbers and lists are literals."""
+        """args: list of (name, value); a str value is a tensor, numbers and lists are literals, a dict is
+        written as it is (a graph, a symbol). An output of dtype "sym" is a SymInt."""
         inputs = []
         for arg_name, value in args:
-            if isinstance(value, str):
+            if isinstance(value, dict):
+                arg = value
+            elif isinstance(value, str):
                 arg = {"as_tensor": {"name": value}}
             elif isinstance(value, bool):
                 arg = {"as_bool": value}
@@ -75,6 +86,9 @@ class Program:
             inputs.append({"name": arg_name, "arg": arg, "kind": 1})
         outs = []
         for out_name, dtype, shape in outputs:
+            if dtype == "sym":
+                outs.append({"as_sym_int": {"as_name": out_name}})
+                continue
             self.values[out_name] = tensor_meta(dtype, shape)
             outs.append({"as_tensor": {"name": out_name}})
         self.nodes.append({
@@ -89,22 +103,26 @@ class Program:
     def output(self, name):
         self.outputs.append({"as_tensor": {"name": name}})
 
-    def exported_program(self, legacy):
+    def graph(self, legacy):
+        """The graph as the serializer writes it (also a `torch.cond` branch's, as an `as_graph` argument)."""
         nodes = [dict(n) for n in self.nodes]
         if legacy:  # torch 2.7 files carry no node name
             for n in nodes:
                 n.pop("name")
+        return {"inputs": self.inputs, "outputs": self.outputs, "nodes": nodes,
+                "tensor_values": self.values, "sym_int_values": {}, "sym_bool_values": {},
+                "is_single_tensor_return": len(self.outputs) == 1, "custom_obj_values": {},
+                "sym_float_values": {}}
+
+    def exported_program(self, legacy):
         return {
             "graph_module": {
-                "graph": {"inputs": self.inputs, "outputs": self.outputs, "nodes": nodes,
-                          "tensor_values": self.values, "sym_int_values": {}, "sym_bool_values": {},
-                          "is_single_tensor_return": len(self.outputs) == 1, "custom_obj_values": {},
-                          "sym_float_values": {}},
+                "graph": self.graph(legacy),
                 "signature": {"input_specs": self.specs,
                               "output_specs": [{"user_output": {"arg": o}} for o in self.outputs]},
                 "module_call_graph": [], "metadata": {},
             },
-            "opset_version": {"aten": 10}, "range_constraints": {},
+            "opset_version": {"aten": 10}, "range_constraints": self.range_constraints,
             "schema_version": {"major": 8, "minor": 7 if legacy else 20},
             "verifiers": [self.dialect], "torch_version": "2.7.1" if legacy else "2.13.0",
         }
@@ -275,6 +293,36 @@ def models():
         else:
             p.output("getitem")
         yield f"batch_norm{'_relu' if followed else ''}.fp32.aten.pt2", followed, p
+
+    # A dynamic batch (`torch.export.Dim("batch", min=2, max=64)`): symbolic sizes, and the batch size read
+    # by a `sym_size` node whose output is a SymInt.
+    p = Program("leaky_relu_dynamic")
+    p.range_constraints = {"s0": {"min_val": 2, "max_val": 64}}
+    x = p.user_input("x", "fp16", ["s0", 4, 8, 8])
+    p.node("torch.ops.aten.sym_size.int", [("self", x), ("dim", 0)], [("sym_size_int_1", "sym", None)], code="n = x.shape[0]")
+    p.node("torch.ops.aten.leaky_relu.default", [("self", x), ("negative_slope", 0.1)], [("leaky_relu", "fp16", ["s0", 4, 8, 8])])
+    p.output("leaky_relu")
+    yield "leaky_relu_dynamic.fp16.aten.pt2", False, p
+
+    # `torch.cond(x.sum() > 0, relu, neg, (x,))`: the branches are graphs of their own, as arguments.
+    branches = []
+    for name, target in (("true_graph_0", "torch.ops.aten.relu.default"), ("false_graph_0", "torch.ops.aten.neg.default")):
+        branch = Program(name)
+        branch.inputs.append({"as_tensor": {"name": "x_1"}})
+        branch.values["x_1"] = tensor_meta("fp32", X)
+        out = target.split(".")[-2]
+        branch.node(target, [("self", "x_1")], [(out, "fp32", X)], module=("", "model.Net"), code=f"return torch.{out}(x)")
+        branch.output(out)
+        branches.append({"as_graph": {"name": name, "graph": branch.graph(False)}})
+    p = Program("cond")
+    x = p.user_input("x", "fp32", X)
+    p.node("torch.ops.aten.sum.default", [("self", x)], [("sum_1", "fp32", [])], code="pred = x.sum() > 0")
+    p.node("torch.ops.aten.gt.Scalar", [("self", "sum_1"), ("other", 0)], [("gt", "bool", [])], code="pred = x.sum() > 0")
+    p.node("torch.ops.higher_order.cond", [("pred", "gt"), ("true_fn", branches[0]), ("false_fn", branches[1]),
+                                            ("operands", {"as_tensors": [{"name": x}]})],
+           [("cond", "fp32", X)], code="return torch.cond(pred, self.relu, self.neg, (x,))")
+    p.output("cond")
+    yield "cond.fp32.aten.pt2", False, p
 
 
 def broken():

@@ -93,3 +93,73 @@ struct SplitMix64 {
         return z ^ (z >> 31)
     }
 }
+
+/// torch.export programs beyond static shapes and straight-line graphs, and programs that break the schema.
+@Suite struct ExportedProgramSchemaTests {
+    @Test func dynamicShapesAreSymbolicSizesAndSymIntsAreSymbols() throws {
+        let model = try TorchExportFormat.read(fileAt: Repo.example("leaky_relu_dynamic.fp16.aten.pt2"))
+        #expect(model.mainGraph.value("x")?.shape == [nil, 4, 8, 8])
+        let size = try #require(model.mainGraph.nodes.first)
+        #expect(size.op == OpName(namespace: "aten", name: "sym_size", overload: "int"))
+        #expect(size.outputs == ["sym_size_int_1"])
+        #expect(size.input(named: "dim")?.argument == .int(0))
+    }
+
+    @Test func condBranchesAreGraphsOwnedByTheirNode() throws {
+        let model = try TorchExportFormat.read(fileAt: Repo.example("cond.fp32.aten.pt2"))
+        #expect(model.graphs.map(\.name) == ["main", "true_graph_0", "false_graph_0"])
+        let cond = try #require(model.mainGraph.nodes.first { $0.op.name == "cond" })
+        #expect(cond.input(named: "true_fn")?.argument == .subgraph(1))
+        #expect(cond.input(named: "false_fn")?.argument == .subgraph(2))
+        #expect(cond.input(named: "operands")?.argument == .tensors(["x"]))
+        #expect(model.graphs[1].owner == .node(graph: 0, node: "cond", attribute: "true_fn"))
+        #expect(model.graphs[2].nodes.map(\.op.name) == ["neg"])
+        #expect(model.graphs[1].inputs == ["x_1"] && model.graphs[1].dtype(of: "relu") == .float32)
+    }
+
+    static let program = """
+    {"graph_module": {"graph": {"inputs": [{"as_tensor": {"name": "x"}}], "outputs": [{"as_tensor": {"name": "y"}}],
+      "nodes": [{"target": "torch.ops.aten.leaky_relu.default", "name": "y",
+                 "inputs": [{"name": "self", "arg": {"as_tensor": {"name": "x"}}}, {"name": "negative_slope", "arg": {"as_float": 0.1}}],
+                 "outputs": [{"as_tensor": {"name": "y"}}]}],
+      "tensor_values": {"x": {"dtype": 6, "sizes": [{"as_int": 2}]}, "y": {"dtype": 6, "sizes": [{"as_int": 2}]}}}},
+     "verifiers": ["ATEN"]}
+    """
+
+    @Test func aProgramThatFollowsTheSchemaReads() throws {
+        var parser = ExportedProgramParser(entryName: "p.json")
+        let program = try parser.parse(Data(Self.program.utf8))
+        #expect(program.dialect == "ATEN")
+        #expect(program.graphs[0].dtype(of: "y") == .float16)
+        #expect(program.graphs[0].nodes[0].input(named: "negative_slope")?.argument == .float(0.1))
+    }
+
+    /// Each schema violation is a one-line error naming where it is, never a default value.
+    @Test(arguments: [
+        ("\"dtype\": 6, \"sizes\": [{\"as_int\": 2}]}, \"y\"", "\"dtype\": \"float16\", \"sizes\": [{\"as_int\": 2}]}, \"y\"", "tensor_values.x.dtype is not a number"),
+        // Foundation's decoder refuses numbers past 64 bits as invalid JSON.
+        ("\"dtype\": 6, \"sizes\": [{\"as_int\": 2}]}, \"y\"", "\"dtype\": 18446744073709551616, \"sizes\": [{\"as_int\": 2}]}, \"y\"", "p.json is not valid JSON"),
+        ("\"dtype\": 6, \"sizes\": [{\"as_int\": 2}]}, \"y\"", "\"dtype\": -1, \"sizes\": [{\"as_int\": 2}]}, \"y\"", "dtype code -1"),
+        ("\"dtype\": 6, \"sizes\": [{\"as_int\": 2}]}, \"y\"", "\"dtype\": true, \"sizes\": [{\"as_int\": 2}]}, \"y\"", "tensor_values.x.dtype is not a number"),
+        ("\"tensor_values\"", "\"tensor_valuez\"", "graph_module.graph.tensor_values is missing"),
+        ("\"nodes\": [{\"target\": \"torch.ops.aten.leaky_relu.default\", \"name\": \"y\",", "\"nodes\": {\"n\": [{\"target\": \"torch.ops.aten.leaky_relu.default\", \"name\": \"y\",",
+         "graph_module.graph.nodes is not a list"),
+        ("\"inputs\": [{\"as_tensor\": {\"name\": \"x\"}}]", "\"inputs\": \"x\"", "graph_module.graph.inputs is not a list"),
+        ("{\"as_float\": 0.1}", "{\"as_float\": \"0.1\"}", "`0.1` is not a float"),
+        ("{\"as_float\": 0.1}", "{\"as_float\": 0.1, \"as_int\": 1}", "a union object has 2 keys, not one"),
+        ("\"target\": \"torch.ops.aten.leaky_relu.default\", ", "", "nodes[0].target is missing"),
+    ])
+    func schemaViolationsAreOneLineErrors(_ replacing: String, _ with: String, _ reason: String) {
+        var parser = ExportedProgramParser(entryName: "p.json")
+        var text = Self.program.replacingOccurrences(of: replacing, with: with)
+        if with.hasPrefix("\"nodes\": {") { text = text.replacingOccurrences(of: "}}]}],\n  \"tensor_values\"", with: "}}]}]},\n  \"tensor_values\"") }
+        #expect(text != Self.program)
+        do {
+            _ = try parser.parse(Data(text.utf8))
+            Issue.record("accepted: \(reason)")
+        } catch {
+            #expect(error.description.contains(reason), "\(error.description)")
+            #expect(!error.description.contains("\n"))
+        }
+    }
+}

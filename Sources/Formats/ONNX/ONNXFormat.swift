@@ -474,17 +474,7 @@ enum SourceLocations {
             info.modules.append(SourceInfo.Module(path: path, type: index < classes.count ? classes[index] : ""))
         }
         let trace = metadata["pkg.torch.onnx.stack_trace"] ?? docString
-        var lines = trace.split(separator: "\n", omittingEmptySubsequences: false)[...]
-        while let line = lines.popFirst() {
-            // File "model.py", line 12, in forward
-            guard let fileStart = line.range(of: "File \""), let fileEnd = line[fileStart.upperBound...].firstIndex(of: "\""),
-                  let lineRange = line.range(of: ", line ") else { continue }
-            guard let number = Int(line[lineRange.upperBound...].prefix { $0.isNumber }) else { continue }
-            let function = line.range(of: ", in ").map { String(line[$0.upperBound...]) }
-            let code = lines.first.map { $0.trimmingCharacters(in: .whitespaces) }.flatMap { $0.hasPrefix("File \"") ? nil : $0 }
-            info.frames.append(SourceInfo.Frame(file: String(line[fileStart.upperBound..<fileEnd]), line: number,
-                                                function: function, code: code))
-        }
+        info.frames = PythonTraceback.frames(trace)
         return info
     }
 
