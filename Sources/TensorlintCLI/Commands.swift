@@ -168,7 +168,7 @@ struct Lint: ParsableCommand {
         var results: [LintReport.FileResult] = []
         for item in items {
             do throws(ReadError) {
-                var model = try ModelLoader.load(path: item.path)
+                var model = try ModelLoader.load(item)
                 // A model that cannot be fixed is still linted; why it was not fixed is said once.
                 if fix {
                     do {

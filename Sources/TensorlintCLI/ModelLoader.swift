@@ -24,10 +24,18 @@ public enum ModelLoader {
             : "unrecognized content (expected \(expected.dropLast().joined(separator: ", ")) or \(expected.last!))")
     }
 
-    /// Whether a file met while walking a folder is a model (anything else is skipped silently).
-    public static func isModel(path: String) -> Bool {
-        guard let prefix = try? FilePrefix.read(path) else { return false }
-        return Registry.formats.contains { $0.recognize(fileAt: path, prefix: prefix) == .recognized }
+    /// The format of a file met while walking a folder, if it is a model (anything else is skipped silently).
+    public static func format(ofFoundFile path: String) -> (any ModelFormat.Type)? {
+        guard let prefix = try? FilePrefix.read(path) else { return nil }
+        return Registry.formats.first { $0.recognize(fileAt: path, prefix: prefix) == .recognized }
+    }
+
+    public static func isModel(path: String) -> Bool { format(ofFoundFile: path) != nil }
+
+    /// Reads a file the folder walk recognised, by the format it recognised it as, or one named on the command line.
+    static func load(_ item: FileCollector.Item) throws(ReadError) -> Model {
+        guard let format = item.format else { return try load(path: item.path) }
+        return try format.read(fileAt: item.path)
     }
 }
 
