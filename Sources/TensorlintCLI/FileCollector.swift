@@ -1,5 +1,6 @@
 import Foundation
 import TensorlintIR
+import TensorlintReporters
 
 /// Expands the paths on the command line into the files to lint.
 public enum FileCollector {
@@ -24,17 +25,12 @@ public enum FileCollector {
             var found: [Item] = []
             while let url = enumerator?.nextObject() as? URL {
                 guard (try? url.resourceValues(forKeys: [.isRegularFileKey]))?.isRegularFile == true else { continue }
-                let relative = relativePath(url.standardizedFileURL.path, to: base)
+                let relative = LintReport.relativePath(url.standardizedFileURL.path, to: base)
                 guard isIncluded(relative), let format = ModelLoader.format(ofFoundFile: url.path) else { continue }
                 found.append(Item(path: url.path, format: format))
             }
             items += found.sorted { $0.path < $1.path }
         }
         return items
-    }
-
-    static func relativePath(_ path: String, to base: String) -> String {
-        let base = URL(fileURLWithPath: base).standardizedFileURL.path
-        return path.hasPrefix(base + "/") ? String(path.dropFirst(base.count + 1)) : path
     }
 }

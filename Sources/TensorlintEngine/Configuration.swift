@@ -134,7 +134,7 @@ public struct Configuration: Sendable {
 enum Glob {
     static func matches(_ pattern: String, _ path: String) -> Bool {
         let pattern = pattern.hasPrefix("./") ? String(pattern.dropFirst(2)) : pattern
-        if !pattern.contains(where: { "*?[".contains($0) }) {
+        if !pattern.contains(where: { "*?".contains($0) }) {
             let trimmed = pattern.hasSuffix("/") ? String(pattern.dropLast()) : pattern
             return path == trimmed || path.hasPrefix(trimmed + "/")
         }

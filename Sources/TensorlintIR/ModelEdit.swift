@@ -120,3 +120,26 @@ public struct WriteError: Error, Sendable, CustomStringConvertible {
     public var description: String
     public init(_ description: String) { self.description = description }
 }
+
+/// Names a writer gives the values and nodes it adds: unused in the model, and never handed out twice.
+public struct UniqueNames: Sendable {
+    private var taken: Set<String>
+
+    public init(taken: Set<String> = []) {
+        self.taken = taken
+    }
+
+    public mutating func reserve<Names: Sequence>(_ names: Names) where Names.Element == String { taken.formUnion(names) }
+
+    /// `base` when it is free, else `base_1`, `base_2` … (the first free one), now taken.
+    public mutating func make(_ base: String) -> String {
+        var name = base
+        var suffix = 1
+        while taken.contains(name) {
+            name = "\(base)_\(suffix)"
+            suffix += 1
+        }
+        taken.insert(name)
+        return name
+    }
+}

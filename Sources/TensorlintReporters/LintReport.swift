@@ -51,10 +51,13 @@ public struct LintReport: Sendable {
     }
 
     /// `path` relative to the working directory when it lies below it.
-    func relative(_ path: String) -> String {
-        let absolute = URL(fileURLWithPath: path, relativeTo: URL(fileURLWithPath: workingDirectory)).standardizedFileURL.path
-        let base = URL(fileURLWithPath: workingDirectory).standardizedFileURL.path
-        return absolute.hasPrefix(base + "/") ? String(absolute.dropFirst(base.count + 1)) : absolute
+    func relative(_ path: String) -> String { Self.relativePath(path, to: workingDirectory) }
+
+    /// `path` (absolute, or relative to `base`) relative to the folder `base` when it lies below it, else absolute.
+    public static func relativePath(_ path: String, to base: String) -> String {
+        let absolute = URL(fileURLWithPath: path, relativeTo: URL(fileURLWithPath: base)).standardizedFileURL.path
+        let folder = URL(fileURLWithPath: base).standardizedFileURL.path
+        return absolute.hasPrefix(folder + "/") ? String(absolute.dropFirst(folder.count + 1)) : absolute
     }
 }
 

@@ -368,14 +368,14 @@ import TensorlintIR
             InsertedNode(op: OpName(namespace: "aten", name: "neg", overload: "default"), inputs: [NodeInput(name: "self", argument: .tensor(input))],
                          output: output, dtype: .float32)
         }
-        var taken: Set<String> = ["x"]
+        var taken = UniqueNames(taken: ["x"])
         let first = ProgramNodeReplacement.renamed([node("x_neg", "x"), node("a", "x_neg")], apartFrom: &taken)
         let second = ProgramNodeReplacement.renamed([node("x_neg", "x"), node("b", "x_neg")], apartFrom: &taken)
         #expect(first.map(\.output) == ["x_neg", "a"])
         #expect(second.map(\.output) == ["x_neg_1", "b"])
         #expect(second[1].inputs[0].argument == .tensor("x_neg_1"))
         // A name the program already uses (the rewrite names intermediates after the output alone).
-        var programNames: Set<String> = ["x", "x_neg", "x_neg_1"]
+        var programNames = UniqueNames(taken: ["x", "x_neg", "x_neg_1"])
         #expect(ProgramNodeReplacement.renamed([node("x_neg", "x"), node("c", "x_neg")], apartFrom: &programNames).first?.output == "x_neg_2")
     }
 

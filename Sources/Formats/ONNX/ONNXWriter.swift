@@ -179,32 +179,21 @@ struct Rewriter {
     }
 
     private var plans: [Int: GraphPlan] = [:]
-    private var usedNames: Set<String> = []
+    private var names = UniqueNames()
 
     init(bytes: UnsafeRawBufferPointer, graphRanges: [Range<Int>], model: Model) {
         self.bytes = bytes
         self.graphRanges = graphRanges
         self.model = model
         for graph in model.graphs {
-            usedNames.formUnion(graph.values.keys)
+            names.reserve(graph.values.keys)
             for node in graph.nodes {
-                usedNames.formUnion(node.outputs.compactMap { $0 })
-                usedNames.formUnion(node.inputs.flatMap(\.argument.tensorNames))
-                usedNames.insert(node.name)
+                names.reserve(node.outputs.compactMap { $0 } + node.inputs.flatMap(\.argument.tensorNames) + [node.name])
             }
         }
     }
 
-    private mutating func freshName(_ base: String) -> String {
-        var name = base
-        var counter = 1
-        while usedNames.contains(name) {
-            counter += 1
-            name = "\(base)_\(counter)"
-        }
-        usedNames.insert(name)
-        return name
-    }
+    private mutating func freshName(_ base: String) -> String { names.make(base) }
 
     mutating func plan(_ edits: [ModelEdit]) throws(WriteError) {
         for edit in edits.sorted() {

@@ -48,8 +48,8 @@ struct ProgramNodeReplacement {
         var edits: [(range: Range<Int>, text: String)] = []
         var summary: [String] = []
         // New values are named apart from every name the program uses and from each other.
-        var taken = Set(tensorValues.members.map(\.key)).union(original.inputs)
-            .union(original.nodes.flatMap { [$0.name] + $0.outputs.compactMap { $0 } })
+        var taken = UniqueNames(taken: Set(tensorValues.members.map(\.key)).union(original.inputs)
+            .union(original.nodes.flatMap { [$0.name] + $0.outputs.compactMap { $0 } }))
         for (index, inserted) in replacements {
             guard index < nodes.count, index < original.nodes.count else { throw WriteError("no node #\(index) in the program") }
             let replaced = original.nodes[index]
@@ -81,14 +81,10 @@ struct ProgramNodeReplacement {
     }
 
     /// The nodes with every intermediate value (all but the last node's) named apart from `taken`.
-    static func renamed(_ nodes: [InsertedNode], apartFrom taken: inout Set<String>) -> [InsertedNode] {
+    static func renamed(_ nodes: [InsertedNode], apartFrom taken: inout UniqueNames) -> [InsertedNode] {
         var names: [String: String] = [:]
         for node in nodes.dropLast() {
-            var name = node.output
-            var suffix = 1
-            while taken.contains(name) { name = "\(node.output)_\(suffix)"; suffix += 1 }
-            taken.insert(name)
-            names[node.output] = name
+            names[node.output] = taken.make(node.output)
         }
         return nodes.map { node in
             var node = node
