@@ -124,7 +124,14 @@ struct ConfigOptions: ParsableArguments {
     }
 }
 
+/// Where the lines for standard error go: the process's, unless a caller (a test running commands in
+/// parallel) collects them for its own task.
+public enum StandardError {
+    @TaskLocal public static var collector: (@Sendable (String) -> Void)?
+}
+
 func warn(_ line: String) {
+    if let collector = StandardError.collector { return collector(line) }
     FileHandle.standardError.write(Data((line + "\n").utf8))
 }
 

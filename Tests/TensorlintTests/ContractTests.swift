@@ -172,9 +172,11 @@ import TensorlintReporters
 
     @Test func theCLIWarnsWhenItUsesAnotherVersionsKnowledge() throws {
         let out = temporaryDirectory().appendingPathComponent("out.txt").path
+        var status: Int32 = 1
         let warning = try captureStandardError {
-            #expect(runTensorlint(["lint", "--converter-version", "8.0", Repo.example("leaky_relu.fp32.aten.pt2"), "-o", out]) == 0)
+            status = runTensorlint(["lint", "--converter-version", "8.0", Repo.example("leaky_relu.fp32.aten.pt2"), "-o", out])
         }
+        #expect(status == 0)
         #expect(warning.contains("no knowledge of coremltools 8.0; checking against coremltools 9.0"))
     }
 

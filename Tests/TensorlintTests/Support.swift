@@ -43,19 +43,18 @@ func temporaryDirectory() -> URL {
     return url
 }
 
-/// What `body` writes to standard error (the CLI's warnings), captured through a temporary file.
+/// The lines the CLI writes to standard error while `body` runs, collected for this test's task alone
+/// (tests run in parallel, and standard error is the process's).
 func captureStandardError(_ body: () throws -> Void) throws -> String {
-    let file = temporaryDirectory().appendingPathComponent("stderr.txt").path
-    FileManager.default.createFile(atPath: file, contents: nil)
-    let saved = dup(STDERR_FILENO), target = open(file, O_WRONLY)
-    dup2(target, STDERR_FILENO)
-    close(target)
-    defer {
-        dup2(saved, STDERR_FILENO)
-        close(saved)
+    final class Lines: @unchecked Sendable {
+        private let lock = NSLock()
+        private var lines: [String] = []
+        func append(_ line: String) { lock.withLock { lines.append(line) } }
+        var text: String { lock.withLock { lines.map { $0 + "\n" }.joined() } }
     }
-    try body()
-    return try String(contentsOfFile: file, encoding: .utf8)
+    let lines = Lines()
+    try StandardError.$collector.withValue({ lines.append($0) }) { try body() }
+    return lines.text
 }
 
 /// Writes a stored zip archive with the given entries, in order (for archives of other formats).
