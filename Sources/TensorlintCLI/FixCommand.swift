@@ -23,8 +23,7 @@ struct FixCommand: ParsableCommand {
     @Flag(name: .customLong("unsafe-fixes"), help: "Also apply fixes that may change numerics or structure.")
     var unsafeFixes = false
 
-    @OptionGroup var targetOptions: TargetOptions
-    @OptionGroup var configOptions: ConfigOptions
+    @OptionGroup var linterOptions: LinterOptions
 
     func run() throws {
         guard [output != nil, inPlace, dryRun].filter({ $0 }).count == 1 else {
@@ -34,9 +33,7 @@ struct FixCommand: ParsableCommand {
             throw CommandFailure(description: "\(path): \(FileManager.default.fileExists(atPath: path) ? "not readable" : "no such file")")
         }
         if inPlace, access(path, W_OK) != 0 { throw CommandFailure(description: "\(path): the file is read-only") }
-        let configuration = try configOptions.load()
-        let settings = try targetOptions.settings(configuration)
-        let (_, linter) = try configOptions.linter(configuration, settings: settings)
+        let (_, settings, _, linter) = try linterOptions.prepare()
         let destination = inPlace ? path : output
         // A dry run works in a private folder of its own, removed afterwards.
         var template = Array((NSTemporaryDirectory() + "/tensorlint-dry-run-XXXXXX").utf8CString)

@@ -4,6 +4,7 @@ import TensorlintIR
 
 /// Machine-readable findings. Format version 1 (README, "Output formats"); fields are only ever added.
 public struct JSONReporter: Reporter {
+    public static let identifier = "json"
     public static let formatVersion = 1
 
     public init() {}

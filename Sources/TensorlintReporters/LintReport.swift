@@ -61,6 +61,22 @@ public struct LintReport: Sendable {
     }
 }
 
+/// A report format, as `--format` names it (SwiftLint keeps its reporters the same way).
 public protocol Reporter {
+    static var identifier: String { get }
+    /// Whether the findings it renders should carry their fixes as byte replacements (SARIF `fixes`).
+    static var showsByteReplacements: Bool { get }
+    init()
     func render(_ report: LintReport) -> String
+}
+
+extension Reporter {
+    public static var showsByteReplacements: Bool { false }
+}
+
+/// Every report format, in the order `--format` lists them.
+public enum Reporters {
+    public static let all: [any Reporter.Type] = [TextReporter.self, JSONReporter.self, SARIFReporter.self]
+
+    public static func named(_ identifier: String) -> (any Reporter.Type)? { all.first { $0.identifier == identifier } }
 }

@@ -4,6 +4,8 @@ import TensorlintIR
 
 /// SARIF 2.1.0 for GitHub code scanning and CI dashboards.
 public struct SARIFReporter: Reporter {
+    public static let identifier = "sarif"
+    public static let showsByteReplacements = true
     public static let informationUri = "https://github.com/tensorlint/tensorlint"
 
     public init() {}

@@ -3,6 +3,7 @@ import TensorlintIR
 
 /// Compiler-style text: `path: severity: message [rule-id]`, then where and how to fix.
 public struct TextReporter: Reporter {
+    public static let identifier = "text"
     public init() {}
 
     public func render(_ report: LintReport) -> String {
