@@ -3,7 +3,7 @@ import Foundation
 import TensorlintEngine
 
 struct ExplainCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "explain",abstract: "Explain a rule: what it checks, why, how to fix, references.")
+    static let configuration = CommandConfiguration(commandName: "explain", abstract: "Explain a rule: what it checks, why, how to fix, references.")
 
     @ArgumentParser.Argument(help: "The rule id (see `tensorlint rules`).")
     var ruleId: String

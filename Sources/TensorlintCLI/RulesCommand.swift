@@ -3,7 +3,7 @@ import Foundation
 import TensorlintEngine
 
 struct RulesCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "rules",abstract: "List the rules: id, severity, default, fix, summary.")
+    static let configuration = CommandConfiguration(commandName: "rules", abstract: "List the rules: id, severity, default, fix, summary.")
 
     @OptionGroup var configOptions: ConfigOptions
 
@@ -21,7 +21,11 @@ struct RulesCommand: ParsableCommand {
             }
             return
         }
-        let active = Set(configuration.select(from: rules).map(\.id))
+        print(Self.table(rules, active: Set(configuration.select(from: rules).map(\.id))))
+    }
+
+    /// One line per rule: id, severity, default, whether the configuration runs it, fix applicability, summary.
+    static func table(_ rules: [Rule], active: Set<String>) -> String {
         let idWidth = rules.map(\.id.count).max() ?? 2
         var lines = ["\("id".padding(toLength: idWidth, withPad: " ", startingAt: 0))  severity  default  active  fix           summary"]
         for rule in rules {
@@ -35,6 +39,6 @@ struct RulesCommand: ParsableCommand {
                 rule.summary,
             ].joined(separator: "  "))
         }
-        print(lines.joined(separator: "\n"))
+        return lines.joined(separator: "\n")
     }
 }

@@ -1,6 +1,6 @@
 import Foundation
 import Testing
-import TensorlintCLI
+@testable import TensorlintCLI
 @testable import TensorlintEngine
 import TensorlintIR
 import TensorlintPacks
@@ -222,5 +222,24 @@ struct MatchCase: Sendable, CustomTestStringConvertible {
             try text.write(to: golden, atomically: true, encoding: .utf8)
         }
         #expect(try String(contentsOf: golden, encoding: .utf8) == text)
+    }
+}
+
+@Suite struct RulesCommandTests {
+    @Test func theTableListsEveryRuleWithWhetherItRunsAndItsFix() throws {
+        let configuration = try Configuration.parse(yaml: "disabled_rules: [coreml-fp16-source-model]", path: "c.yml",
+                                                    targets: Engine.vocabulary.targets)
+        let lines = RulesCommand.table(Engine.rules, active: Set(configuration.select(from: Engine.rules).map(\.id)))
+            .split(separator: "\n").map(String.init)
+        #expect(lines.count == Engine.rules.count + 1)
+        #expect(lines[0].hasPrefix("id ") && lines[0].hasSuffix("fix           summary"))
+        let columns = { (id: String) in lines.first { $0.hasPrefix(id + " ") }?.split(separator: " ", omittingEmptySubsequences: true).map(String.init) }
+        #expect(columns("coreml-fp16-source-model")?[1...4] == ["warning", "enabled", "no", "safe"])
+        #expect(columns("coreml-training-dialect")?[1...4] == ["error", "enabled", "yes", "-"])
+        #expect(columns("coreml-no-onnx-frontend")?[1] == "note")
+        // A folder that cannot be made (its parent is a file) is an error.
+        let file = temporaryDirectory().appendingPathComponent("file.txt")
+        try "x".write(to: file, atomically: true, encoding: .utf8)
+        #expect(runTensorlint(["rules", "--write-docs", file.appendingPathComponent("docs").path]) == 2)
     }
 }
