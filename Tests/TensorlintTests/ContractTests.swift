@@ -194,3 +194,57 @@ import TensorlintReporters
         }
     }
 }
+
+/// A converter the repository does not have, declared here: a pack, a knowledge folder and a rule are all
+/// it takes, with no edit to the engine.
+enum ImaginaryConverterPack: ConverterPack {
+    static let target = "imaginary"
+    static let defaultVersion = Version("1.0")!
+
+    /// The knowledge: the ops this converter refuses, one per line of `refused-ops.txt`.
+    static func loadKnowledge(version: Version, folder: KnowledgeFolder, folders: [String: KnowledgeFolder]) throws -> any Sendable {
+        guard let text = folder["refused-ops.txt"] else { throw KnowledgeError(file: "imaginary-\(version)/refused-ops.txt", reason: "missing") }
+        return Set(text.split(separator: "\n").map(String.init))
+    }
+
+    static func prepare(_ model: Model, knowledge: any Sendable, settings: Settings) -> any Sendable { knowledge }
+
+    static let predicates = [
+        Predicate("imaginary-refused-op", state: Set<String>.self, keys: ["refused": "the op it refuses"]) { context, refused in
+            guard let op = context.node?.op.name, refused.contains(op) else { return nil }
+            return ["refused": op]
+        },
+    ]
+    static let fixers: [Fixer] = []
+    static let settingKeys: [String: String] = [:]
+    static func settingBindings(_ settings: Settings) -> Bindings { [:] }
+}
+
+@Suite struct NewConverterTests {
+    @Test func aNewConverterIsAPackAKnowledgeFolderAndARule() throws {
+        let vocabulary = RuleVocabulary(formats: Engine.vocabulary.formats, packs: [ImaginaryConverterPack.self])
+        let knowledge = try Knowledge.load(files: [("knowledge/imaginary-1.0/refused-ops.txt", "celu\nlerp\n"),
+                                                   ("knowledge/imaginary-2.0/refused-ops.txt", "lerp\n")], vocabulary: vocabulary)
+        let rule = try RuleLoader.parse(yaml: """
+            id: imaginary-refused-op
+            name: Refused op
+            severity: error
+            summary: s
+            description: d
+            message: "imaginary {converter_version} refuses `{refused}` (node {node})"
+            fix: {suggestion: none}
+            applies_to: {targets: [imaginary]}
+            match: {predicate: imaginary-refused-op}
+            """, origin: "imaginary.yml", vocabulary: vocabulary)
+        let model = try ModelLoader.load(path: Repo.example("celu.fp32.aten.pt2"))
+        let linter = Linter(rules: [rule], knowledge: knowledge)
+        #expect(linter.lint(model, settings: Settings(pack: ImaginaryConverterPack.self)).map(\.message)
+                == ["imaginary 1.0 refuses `celu` (node celu)"])
+        #expect(linter.lint(model, settings: Settings(pack: ImaginaryConverterPack.self, converterVersion: Version("2.1")!)).isEmpty,
+                "version 2.1 is judged by 2.0's knowledge, which refuses only lerp")
+        #expect(throws: RuleFileError.self, "the shipped packs' predicates are not in this vocabulary") {
+            try RuleLoader.parse(yaml: "id: x\nname: x\nseverity: error\nsummary: s\ndescription: d\nmessage: m\nfix: {suggestion: s}\nmatch: {predicate: coremltools-unregistered-op}",
+                                 origin: "x.yml", vocabulary: vocabulary)
+        }
+    }
+}
