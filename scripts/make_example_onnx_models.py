@@ -165,6 +165,27 @@ def if_model(else_casts):
     return model(main, opset=17)
 
 
+def loop_model(body_state_type):
+    """`Loop(M, cond, v)` whose body declares its carried state `x` as `body_state_type` (the node passes fp16)."""
+    body = graph([node("Identity", ["c"], ["c_out"], name="body_cond"), node("Identity", ["x"], ["x_out"], name="body_state")],
+                 [("i", INT64, []), ("c", BOOL, []), ("x", body_state_type, [4])], [("c_out", BOOL, []), ("x_out", body_state_type, [4])],
+                 name="loop_body")
+    main = graph([node("Loop", ["m", "cond", "v"], ["out"], name="loop_0", body=("graph", body))],
+                 [("m", INT64, []), ("cond", BOOL, []), ("v", FLOAT16, [4])], [("out", FLOAT16, [4])])
+    return model(main, opset=17)
+
+
+def scan_model(body_state_type):
+    """`Scan(state, sequence)` with one scan input, whose body declares the state `s` as `body_state_type`
+    (the node passes fp16)."""
+    body = graph([node("Identity", ["s"], ["s_out"], name="body_state"), node("Identity", ["e"], ["e_out"], name="body_element")],
+                 [("s", body_state_type, [4]), ("e", FLOAT16, [4])], [("s_out", body_state_type, [4]), ("e_out", FLOAT16, [4])],
+                 name="scan_body")
+    main = graph([node("Scan", ["state", "sequence"], ["final", "scanned"], name="scan_0", body=("graph", body), num_scan_inputs=1)],
+                 [("state", FLOAT16, [4]), ("sequence", FLOAT16, [3, 4])], [("final", FLOAT16, [4]), ("scanned", FLOAT16, [3, 4])])
+    return model(main, opset=17)
+
+
 def external(present):
     w = tensor("w", FLOAT16, [4, 4], external=("external_data_%s.bin" % ("present" if present else "missing"), 0, 32))
     return model(graph([node("MatMul", ["x", "w"], ["y"], name="matmul_0")], [("x", FLOAT16, [2, 4])],
@@ -218,6 +239,10 @@ MODELS = {
                                          [tensor("scales", FLOAT, [4], values=[1, 1, 2, 2])]), opset=10),
     "if_branches_disagree.onnx": if_model(True),
     "if_branches_agree.onnx": if_model(False),
+    "loop_body_declares_fp32_state.onnx": loop_model(FLOAT),
+    "loop_body_agrees.onnx": loop_model(FLOAT16),
+    "scan_body_declares_fp32_state.onnx": scan_model(FLOAT),
+    "scan_body_agrees.onnx": scan_model(FLOAT16),
     "external_data_missing.onnx": external(False),
     "external_data_present.onnx": external(True),
     "overridable_input_conflict.onnx": model(graph([node("Add", ["x", "w"], ["y"], name="add_0")],

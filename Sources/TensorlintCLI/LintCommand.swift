@@ -61,7 +61,6 @@ struct LintCommand: ParsableCommand {
             }
         }
         let report = LintReport(files: results, rules: rules, settings: settings,
-                                converterSettings: Registry.vocabulary.pack(settings.target)?.settingBindings(settings) ?? [:],
                                 knowledgeVersion: linter.knowledgeVersion(for: settings), toolVersion: toolVersion,
                                 workingDirectory: FileManager.default.currentDirectoryPath)
         let text = reporterType.init().render(report)

@@ -74,7 +74,10 @@ struct ConfigOptions: ParsableArguments {
         }
         let rules = configuration.select(from: allRules)
         let linter = Linter(rules: rules, knowledge: try RuleSet.builtinKnowledge(Registry.vocabulary, targets: [settings.target]))
-        if let used = linter.knowledgeVersion(for: settings), used != settings.converterVersion {
+        guard let used = linter.knowledgeVersion(for: settings) else {
+            throw CommandFailure(description: "no knowledge of \(settings.target) is built in (rules/knowledge/\(settings.target)-<version>/)")
+        }
+        if used != settings.converterVersion {
             warn("tensorlint: warning: no knowledge of \(settings.target) \(settings.converterVersion); checking against \(settings.target) \(used)")
         }
         return (rules, linter)

@@ -66,13 +66,13 @@ enum ModelFixer {
         }
         outcome.providedFiles = try provideExternalData(of: model, besides: path, in: folder)
         var source = path
-        var seen: Set<[ModelEdit]> = []
+        var seen: Set<Set<ModelEdit>> = []
         for round in 1...maximumRounds {
             let edits = findings.filter { allowed($0.fixApplicability, allowUnsafe: allowUnsafe) }.flatMap(\.edits)
                 .filter { writer.supports($0, in: model) }
                 .reduce(into: [ModelEdit]()) { unique, edit in if !unique.contains(edit) { unique.append(edit) } }
             // Stop when nothing is left to do, or when a round would repeat an earlier one (no progress).
-            guard !edits.isEmpty, seen.insert(Set(edits).sorted()).inserted else { break }
+            guard !edits.isEmpty, seen.insert(Set(edits)).inserted else { break }
             let next = "\(folder)/.tensorlint-fix-\(ProcessInfo.processInfo.processIdentifier)-\(round)-\(URL(fileURLWithPath: path).lastPathComponent)"
             do {
                 outcome.changes += try writer.write(edits, model: model, from: source, to: next)

@@ -30,8 +30,6 @@ public enum ModelLoader {
         return Registry.formats.first { $0.recognize(fileAt: path, prefix: prefix) == .recognized }
     }
 
-    public static func isModel(path: String) -> Bool { format(ofFoundFile: path) != nil }
-
     /// Reads a file the folder walk recognised, by the format it recognised it as, or one named on the command line.
     static func load(_ item: FileCollector.Item) throws(ReadError) -> Model {
         guard let format = item.format else { return try load(path: item.path) }

@@ -18,7 +18,7 @@ public protocol ConverterPack: Sendable {
     static var predicates: [Predicate] { get }
     /// Fixers any rule of this pack may name; those that read one predicate's findings are listed with it.
     static var fixers: [Fixer] { get }
-    /// The settings that apply to this converter, as messages (`{deployment_target}`) and reports show them,
+    /// The settings that apply to this converter, as messages show them (`{minimum_deployment_target}`),
     /// with what each holds.
     static var settingKeys: [String: String] { get }
     static func settingBindings(_ settings: Settings) -> Bindings

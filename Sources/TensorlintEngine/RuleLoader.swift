@@ -77,15 +77,18 @@ public enum RuleLoader {
         let scopeText = try reader.string(top, "scope", fallback: "node")
         guard let scope = Rule.Scope(rawValue: scopeText) else { throw reader.error(top["scope"], "scope must be node or model") }
         let parser = ConditionParser(reader: reader, vocabulary: vocabulary)
-        let when = try top["when"].map { node throws(RuleFileError) in try parser.parse(node) }
+        let whenNode = top["when"]
+        let when = try whenNode.map { node throws(RuleFileError) in try parser.parse(node) }
         let matchNode = try reader.required(top, "match")
         let match = try parser.parse(matchNode)
-        let predicates = match.predicateNames.union(when?.predicateNames ?? [])
-        for name in predicates.sorted() {
-            guard let target = vocabulary.predicates[name]?.target, targets.contains(target) else {
-                throw reader.error(matchNode, "predicate `\(name)` belongs to the \(vocabulary.predicates[name]?.target ?? "?") pack, which the rule's targets do not include")
+        for (condition, node) in [(match, matchNode), (when, whenNode)] {
+            for name in (condition?.predicateNames ?? []).sorted() {
+                guard let target = vocabulary.predicates[name]?.target, targets.contains(target) else {
+                    throw reader.error(node, "predicate `\(name)` belongs to the \(vocabulary.predicates[name]?.target ?? "?") pack, which the rule's targets do not include")
+                }
             }
         }
+        let predicates = match.predicateNames.union(when?.predicateNames ?? [])
         var automatic: [Fixer] = []
         for name in try fixNode["automatic"].map({ node throws(RuleFileError) in try reader.strings(node, "automatic") }) ?? [] {
             let node = fixNode["automatic"]
@@ -100,11 +103,14 @@ public enum RuleLoader {
             }
             automatic.append(entry.fixer)
         }
-        // Every placeholder must be filled by the match or generically, whatever matched.
-        var keys = match.guaranteedKeys.merging(when?.guaranteedKeys ?? [:]) { first, _ in first }
-        keys.merge(Linter.modelKeys) { first, _ in first }
+        // Every placeholder must be filled by the match (`when` only gates) or generically, whatever matched
+        // and whichever of the rule's targets it runs for.
+        var keys = match.guaranteedKeys.merging(Linter.modelKeys) { first, _ in first }
         if scope == .node { keys.merge(Linter.nodeKeys) { first, _ in first } }
-        for target in targets.sorted() { keys.merge(vocabulary.pack(target)?.settingKeys ?? [:]) { first, _ in first } }
+        let settingKeys = targets.sorted().map { vocabulary.pack($0)?.settingKeys ?? [:] }
+        if let first = settingKeys.first {
+            keys.merge(settingKeys.dropFirst().reduce(first) { common, next in common.filter { next[$0.key] != nil } }) { own, _ in own }
+        }
         let message = try reader.string(top, "message")
         let suggestion = try reader.string(fixNode, "suggestion")
         for (text, key) in [(message, "message"), (suggestion, "suggestion")] {

@@ -6,6 +6,11 @@ public struct Model: Sendable {
         public init(rawValue: String) { self.rawValue = rawValue }
         public init(stringLiteral value: String) { rawValue = value }
         public var description: String { rawValue }
+
+        // The ids converter packs refer to (a pack sees models, never their formats' code); a format whose
+        // id no pack names declares it in its own target.
+        public static let torchExport: Format = "torch.export"
+        public static let onnx: Format = "onnx"
     }
 
     public var path: String

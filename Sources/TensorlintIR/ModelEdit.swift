@@ -68,7 +68,7 @@ extension ModelEdit: Comparable {
         case .redeclare(let graph, let name, let dtype): return (graph, -1, -1, 1, name, dtype.rawValue)
         case .castInput(let graph, let node, let input, let dtype): return (graph, node, input, 2, "", dtype.rawValue)
         case .castOutput(let graph, let node, let output, let dtype): return (graph, node, output, 3, "", dtype.rawValue)
-        case .replaceNode(let graph, let node, let nodes): return (graph, node, -1, 4, nodes.map(\.output).joined(separator: ","), "")
+        case .replaceNode(let graph, let node, let nodes): return (graph, node, -1, 4, "\(nodes)", "")
         case .convertModel(let from, let dtype): return (0, -2, -1, 5, from.map(\.rawValue).joined(separator: ","), dtype.rawValue)
         }
     }

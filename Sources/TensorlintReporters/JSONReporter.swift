@@ -18,9 +18,12 @@ public struct JSONReporter: Reporter {
             if let error = file.error { entry["error"] = error }
             return entry
         }
-        var settings: [String: Any] = report.converterSettings
-        settings["target"] = report.settings.target
-        settings["converter_version"] = report.settings.converterVersion.description
+        var settings: [String: Any] = [
+            "target": report.settings.target,
+            "converter_version": report.settings.converterVersion.description,
+            "minimum_deployment_target": report.settings.deploymentTarget.name,
+            "compute_precision": report.settings.computePrecision.rawValue,
+        ]
         if let used = report.knowledgeVersion { settings["knowledge_version"] = used.description }
         let document: [String: Any] = [
             "format_version": Self.formatVersion,

@@ -24,20 +24,17 @@ public struct LintReport: Sendable {
     public var files: [FileResult]
     public var rules: [Rule]
     public var settings: Settings
-    /// The settings the target's converter takes (`minimum_deployment_target` …), as its pack states them.
-    public var converterSettings: Bindings
     /// The converter version whose knowledge was used.
     public var knowledgeVersion: Version?
     public var toolVersion: String
     /// Directory that relative paths and source locations are resolved against.
     public var workingDirectory: String
 
-    public init(files: [FileResult], rules: [Rule], settings: Settings, converterSettings: Bindings, knowledgeVersion: Version?,
+    public init(files: [FileResult], rules: [Rule], settings: Settings, knowledgeVersion: Version?,
                 toolVersion: String, workingDirectory: String) {
         self.files = files
         self.rules = rules
         self.settings = settings
-        self.converterSettings = converterSettings
         self.knowledgeVersion = knowledgeVersion
         self.toolVersion = toolVersion
         self.workingDirectory = workingDirectory

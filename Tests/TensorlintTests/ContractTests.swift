@@ -22,7 +22,7 @@ import TensorlintReporters
             #expect(Self.placeholder(in: onDisk) == nil, "docs/rules/\(rule.id).md")
         }
         let settings = Settings(pack: CoreMLToolsPack.self)
-        let report = LintReport(files: [], rules: Engine.rules, settings: settings, converterSettings: [:], knowledgeVersion: nil,
+        let report = LintReport(files: [], rules: Engine.rules, settings: settings, knowledgeVersion: nil,
                                 toolVersion: toolVersion, workingDirectory: Repo.root.path)
         let log = try #require(try JSONSerialization.jsonObject(with: Data(SARIFReporter().render(report).utf8)) as? [String: Any])
         let run = try #require((log["runs"] as? [[String: Any]])?.first)
@@ -87,7 +87,7 @@ import TensorlintReporters
     }
 
     static func rule(message: String, suggestion: String = "do this", match: String, targets: String = "[coremltools]",
-                     automatic: String? = nil, scope: String = "node") -> String {
+                     automatic: String? = nil, scope: String = "node", when: String? = nil) -> String {
         """
         id: contract-rule
         name: Contract rule
@@ -97,7 +97,7 @@ import TensorlintReporters
         message: "\(message)"
         fix: {suggestion: "\(suggestion)"\(automatic.map { ", automatic: \($0), applicability: safe" } ?? "")}
         applies_to: {targets: \(targets)}
-        scope: \(scope)
+        scope: \(scope)\(when.map { "\nwhen: {\($0)}" } ?? "")
         match:
         \(match.split(separator: "\n").map { "  \($0)" }.joined(separator: "\n"))
         """
@@ -114,6 +114,10 @@ import TensorlintReporters
          "cures what predicate `onnxruntime-type-parameter-mismatch` finds"),
         (rule(message: "{op}", match: "op: [aten.celu]", automatic: "no-such-fix"), "unknown automatic fix `no-such-fix`"),
         (rule(message: "{op}", match: "op: [aten.celu]", targets: "[tflite]"), "unknown target `tflite` (coremltools, onnxruntime)"),
+        (rule(message: "{op}: {tensors}", match: "op: [aten.celu]", when: "any_tensor_dtype: [float16]"), "message uses `{tensors}`"),
+        (rule(message: "{op}", match: "op: [aten.celu]", when: "predicate: onnxruntime-missing-kernel"), "belongs to the onnxruntime pack"),
+        (rule(message: "{op} at {minimum_deployment_target}", match: "op: [aten.celu]", targets: "[coremltools, onnxruntime]"),
+         "message uses `{minimum_deployment_target}`, which nothing fills"),
     ])
     func theLoaderRefusesBrokenContracts(_ yaml: String, _ reason: String) {
         do {
@@ -151,13 +155,21 @@ import TensorlintReporters
         let path = directory.appendingPathComponent("scripted.pt").path
         try ZipFixture.write(["scripted/data.pkl": [0x80, 0x02, 0x2E], "scripted/code/__torch__.py": Array("def forward(self): pass\n".utf8),
                               "scripted/version": Array("6\n".utf8)], to: path)
-        #expect(!ModelLoader.isModel(path: path), "a folder walk does not take it for a torch.export archive")
+        #expect(ModelLoader.format(ofFoundFile: path) == nil, "a folder walk does not take it for a torch.export archive")
         do {
             _ = try ModelLoader.load(path: path)
             Issue.record("read a TorchScript archive as a torch.export one")
         } catch {
             #expect(error.description.contains("zip archive without serialized_exported_program.json"))
         }
+    }
+
+    /// A pt2 archive without an exported program (what AOTInductor packages) is not claimed by a folder walk.
+    @Test func aPT2ArchiveWithoutAProgramIsNoTorchExportArchive() throws {
+        let path = temporaryDirectory().appendingPathComponent("package.pt2").path
+        try ZipFixture.write(["package/archive_format": Array("pt2".utf8), "package/data/aotinductor/model.so": [0x7F, 0x45]], to: path)
+        #expect(ModelLoader.format(ofFoundFile: path) == nil)
+        #expect(throws: ReadError.notThisFormat("pt2 archive has no models/*.json program")) { try ModelLoader.load(path: path) }
     }
 
     @Test func messagesNameTheVersionWhoseKnowledgeWasUsed() throws {

@@ -206,17 +206,19 @@ struct MatchCase: Sendable, CustomTestStringConvertible {
         #expect(try Data(contentsOf: URL(fileURLWithPath: path)) == original)
     }
 
-    /// JSON format version 1, pinned by a golden file: a renamed or dropped key fails here.
-    @Test func jsonLayoutMatchesItsGoldenFile() throws {
+    /// JSON format version 1, pinned by golden files for each target: a renamed or dropped key fails here.
+    @Test(arguments: [
+        ("leaky_relu.fp16.aten.pt2@iOS16", ["--minimum-deployment-target", "iOS16", Repo.example("leaky_relu.fp16.aten.pt2")]),
+        ("add_fp16_fp32_initializer.onnx@onnxruntime", ["--target", "onnxruntime", Repo.example("add_fp16_fp32_initializer.onnx")]),
+    ])
+    func jsonLayoutMatchesItsGoldenFile(_ name: String, _ arguments: [String]) throws {
         let out = temporaryDirectory().appendingPathComponent("report.json").path
-        let previous = FileManager.default.currentDirectoryPath
-        FileManager.default.changeCurrentDirectoryPath(Repo.root.path)
-        defer { FileManager.default.changeCurrentDirectoryPath(previous) }
-        #expect(runTensorlint(["lint", "--format", "json", "--minimum-deployment-target", "iOS16", "examples/models/leaky_relu.fp16.aten.pt2",
-                               "examples/broken/text.pt2", "-o", out]) == 2)
-        var text = try String(contentsOfFile: out, encoding: .utf8)
+        #expect(runTensorlint(["lint", "--format", "json"] + arguments + [Repo.broken("text.pt2"), "-o", out]) == 2)
+        // Paths are written relative to the working directory, which tests do not change: the repository's
+        // own path is taken out, and the tool version.
+        var text = try String(contentsOfFile: out, encoding: .utf8).replacingOccurrences(of: Repo.root.path + "/", with: "")
         text = text.replacingOccurrences(of: "\"version\" : \"\(toolVersion)\"", with: "\"version\" : \"VERSION\"")
-        let golden = Repo.root.appendingPathComponent("Tests/Snapshots/json/leaky_relu.fp16.aten.pt2@iOS16.json")
+        let golden = Repo.root.appendingPathComponent("Tests/Snapshots/json/\(name).json")
         if ProcessInfo.processInfo.environment["TENSORLINT_RECORD_SNAPSHOTS"] == "1" {
             try FileManager.default.createDirectory(at: golden.deletingLastPathComponent(), withIntermediateDirectories: true)
             try text.write(to: golden, atomically: true, encoding: .utf8)

@@ -123,15 +123,15 @@ import TensorlintIR
         try Data(original.dropFirst(2) + original.prefix(2)).write(to: URL(fileURLWithPath: path))
         let model = try ModelLoader.load(path: path)
         #expect(model.layout.hasPrefix("ONNX IR 8"))
-        #expect(ModelLoader.isModel(path: path))
+        #expect(ModelLoader.format(ofFoundFile: path) != nil)
     }
 
     @Test func foldersYieldONNXModelsByContent() throws {
         let directory = temporaryDirectory()
         try FileManager.default.copyItem(atPath: Repo.example("add_fp16.onnx"), toPath: directory.appendingPathComponent("model.onnx").path)
         try "ir_version".write(to: directory.appendingPathComponent("notes.onnx"), atomically: true, encoding: .utf8)
-        #expect(ModelLoader.isModel(path: directory.appendingPathComponent("model.onnx").path))
-        #expect(!ModelLoader.isModel(path: directory.appendingPathComponent("notes.onnx").path))
+        #expect(ModelLoader.format(ofFoundFile: directory.appendingPathComponent("model.onnx").path) != nil)
+        #expect(ModelLoader.format(ofFoundFile: directory.appendingPathComponent("notes.onnx").path) == nil)
     }
 }
 

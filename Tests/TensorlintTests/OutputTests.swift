@@ -15,7 +15,7 @@ import TensorlintReporters
         files += broken.map { LintReport.FileResult(path: Repo.broken($0), format: nil, layout: nil, findings: [], error: "not a model file: x") }
         let settings = Settings(pack: CoreMLToolsPack.self, deploymentTarget: DeploymentTarget(target)!)
         return LintReport(files: files, rules: Engine.rules,
-                          settings: settings, converterSettings: CoreMLToolsPack.settingBindings(settings), knowledgeVersion: settings.converterVersion, toolVersion: toolVersion,
+                          settings: settings, knowledgeVersion: settings.converterVersion, toolVersion: toolVersion,
                           workingDirectory: Repo.root.path)
     }
 

@@ -93,7 +93,7 @@ struct ExampleCase: Sendable, CustomTestStringConvertible {
     func textOutputMatchesItsSnapshot(_ testCase: ExampleCase) throws {
         let findings = try testCase.findings()
         let report = LintReport(files: [.init(path: Repo.example(testCase.example.fixture), format: nil, layout: nil, findings: findings, error: nil)],
-                                rules: [testCase.rule], settings: testCase.settings, converterSettings: [:], knowledgeVersion: nil,
+                                rules: [testCase.rule], settings: testCase.settings, knowledgeVersion: nil,
                                 toolVersion: toolVersion, workingDirectory: Repo.root.path)
         var text = TextReporter().render(report)
         for finding in findings where !finding.edits.isEmpty {

@@ -24,7 +24,7 @@ enum ONNXField {
         static let float: Int64 = 1, int: Int64 = 2, floats: Int64 = 6, ints: Int64 = 7, strings: Int64 = 8
     }
     enum Tensor {
-        static let dims = 1, dataType = 2, floatData = 4, int32Data = 5, int64Data = 7, name = 8, rawData = 9, doubleData = 10
+        static let dims = 1, dataType = 2, floatData = 4, int32Data = 5, name = 8, rawData = 9, doubleData = 10
         static let externalData = 13, dataLocation = 14
         /// `DataLocation.EXTERNAL`.
         static let external: Int64 = 1

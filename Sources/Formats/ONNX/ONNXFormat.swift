@@ -1,9 +1,6 @@
 import Foundation
 import TensorlintIR
 
-extension Model.Format {
-    public static let onnx: Model.Format = "onnx"
-}
 
 /// Reads ONNX models (`ModelProto`, protobuf) by memory-mapping the file and walking the wire format with
 /// field numbers from `onnx.proto` (docs/formats.md §3). Tensor payloads (`raw_data`, `float_data` …)

@@ -94,23 +94,30 @@ public struct ONNXWriter: ModelWriter {
             throw WriteError("cannot create \(path): \(String(cString: strerror(errno)))")
         }
         var buffer = [UInt8](repeating: 0, count: 1 << 22)
-        var failed = false
-        for piece in pieces where !failed {
+        /// The cause of the first failure, read from `errno` when it happens.
+        var failure: String?
+        func fail(_ what: String) { failure = failure ?? "\(what): \(String(cString: strerror(errno)))" }
+        for piece in pieces where failure == nil {
             switch piece {
             case .original(let range):
                 var offset = range.lowerBound
-                while offset < range.upperBound, !failed {
+                while offset < range.upperBound, failure == nil {
                     let count = buffer.withUnsafeMutableBytes { pread(input, $0.baseAddress, min($0.count, range.upperBound - offset), off_t(offset)) }
-                    failed = count <= 0 || buffer.withUnsafeBytes { fwrite($0.baseAddress, 1, count, stream) } != count
+                    if count <= 0 {
+                        failure = count == 0 ? "\(source) ended early" : nil
+                        fail("cannot read \(source)")
+                    } else if buffer.withUnsafeBytes({ fwrite($0.baseAddress, 1, count, stream) }) != count {
+                        fail("cannot write \(path)")
+                    }
                     offset += max(count, 0)
                 }
             case .new(let data):
-                failed = data.withUnsafeBytes { fwrite($0.baseAddress, 1, data.count, stream) } != data.count
+                if data.withUnsafeBytes({ fwrite($0.baseAddress, 1, data.count, stream) }) != data.count { fail("cannot write \(path)") }
             }
         }
-        let reason = String(cString: strerror(errno))
-        failed = failed || fflush(stream) != 0 || fsync(fileno(stream)) != 0
-        if fclose(stream) != 0 || failed { throw WriteError("cannot write \(path): \(reason)") }
+        if failure == nil, fflush(stream) != 0 || fsync(fileno(stream)) != 0 { fail("cannot flush \(path)") }
+        if fclose(stream) != 0 { fail("cannot close \(path)") }
+        if let failure { throw WriteError(failure) }
     }
 }
 

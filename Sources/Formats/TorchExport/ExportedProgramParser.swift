@@ -31,8 +31,7 @@ struct ExportedProgramParser {
         } catch {
             throw .malformed("\(entryName) is not valid JSON")
         }
-        var main = try parseGraph(program.graph_module.graph, name: "main", index: 0, owner: .model, signature: program.graph_module.signature)
-        main.name = "main"
+        let main = try parseGraph(program.graph_module.graph, name: "main", index: 0, owner: .model, signature: program.graph_module.signature)
         return Program(graphs: [main] + extraGraphs, dialect: program.verifiers?.first ?? program.dialect,
                        torchVersion: program.torch_version,
                        schemaVersion: program.schema_version.map { "\($0.major).\($0.minor ?? 0)" })

@@ -173,7 +173,8 @@ enum ExportedProgramSchema {
 
     /// The graph signature's input specs: which placeholders are parameters, buffers, constants or inputs.
     struct Signature: Decodable {
-        let input_specs: [InputSpec]
+        /// Absent from the earliest torch.export files: then no placeholder has a role but its name.
+        let input_specs: [InputSpec]?
 
         struct InputSpec: Decodable {
             /// Placeholder name → role; `nil` for kinds without a tensor (tokens, custom objects, constants).
@@ -216,7 +217,7 @@ enum ExportedProgramSchema {
 
         var roles: [String: Value.Role] {
             var roles: [String: Value.Role] = [:]
-            for spec in input_specs {
+            for spec in input_specs ?? [] {
                 if let placeholder = spec.placeholder, let role = spec.role { roles[placeholder] = role }
             }
             return roles

@@ -2,10 +2,6 @@ import Foundation
 import TensorlintIR
 import TorchArchive
 
-extension Model.Format {
-    public static let torchExport: Model.Format = "torch.export"
-}
-
 /// torch.export archives (`torch.export.save` output, torch 2.1 to 2.13), read without unpickling anything:
 /// only the JSON program, never `*.pt` pickles or weight bytes.
 public enum TorchExportFormat: ModelFormat {
@@ -22,13 +18,15 @@ public enum TorchExportFormat: ModelFormat {
         guard hasZipSignature(prefix) else { return .unrecognized }
         let entries: ZipEntries
         do { entries = try ZipEntries(path: path) } catch { return .signature(reason: error.reason) }
-        guard ArchiveLayout.detect(entryNames: entries.names, readText: entries.text) != nil else {
+        guard let layout = ArchiveLayout.detect(entryNames: entries.names, readText: entries.text) else {
             return .signature(reason: noProgram)
         }
-        return .recognized
+        // A pt2 archive without an exported program (an AOTInductor package) is another format's.
+        return layout.programEntry == nil ? .signature(reason: noModelProgram) : .recognized
     }
 
     static let noProgram = "zip archive without serialized_exported_program.json or a pt2 archive_format entry"
+    static let noModelProgram = "pt2 archive has no models/*.json program"
 
     public static func read(fileAt path: String) throws(ReadError) -> Model {
         let prefix = try FilePrefix.read(path)
@@ -39,7 +37,7 @@ public enum TorchExportFormat: ModelFormat {
         guard let layout = ArchiveLayout.detect(entryNames: entries.names, readText: entries.text) else {
             throw .notThisFormat(noProgram)
         }
-        guard let programEntry = layout.programEntry else { throw .malformed("pt2 archive has no models/*.json program") }
+        guard let programEntry = layout.programEntry else { throw .notThisFormat(noModelProgram) }
         let layoutName: String
         switch layout {
         case .legacyFlatZip: layoutName = "legacy flat zip"

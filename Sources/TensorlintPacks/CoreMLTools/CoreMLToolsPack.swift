@@ -14,11 +14,14 @@ public enum CoreMLToolsPack: ConverterPack {
     /// The predicates read the knowledge itself; nothing is computed ahead.
     public static func prepare(_ model: Model, knowledge: any Sendable, settings: Settings) -> any Sendable { knowledge }
 
+    /// `deployment_target` is the name messages had before `minimum_deployment_target`; user rules may use it.
     public static let settingKeys = ["minimum_deployment_target": "the minimum deployment target",
+                                     "deployment_target": "the minimum deployment target",
                                      "compute_precision": "the compute precision"]
 
     public static func settingBindings(_ settings: Settings) -> Bindings {
-        ["minimum_deployment_target": settings.deploymentTarget.name, "compute_precision": settings.computePrecision.rawValue]
+        ["minimum_deployment_target": settings.deploymentTarget.name, "deployment_target": settings.deploymentTarget.name,
+         "compute_precision": settings.computePrecision.rawValue]
     }
 
     public static let predicates: [Predicate] = [
@@ -58,8 +61,10 @@ public enum CoreMLToolsPack: ConverterPack {
         },
         // An op coremltools cannot convert is replaced by torch's own decomposition of it into ops it converts.
         // Rewrites are written for fp32 programs: a narrower one is widened first (exact), rewritten next round.
+        // Only the main graph's nodes are rewritten (not those of torch.cond branches).
         Fixer("rewrite-op", state: CoreMLKnowledge.self) { context, knowledge in
-            guard let node = context.node, let nodeIndex = context.nodeIndex, let rewrite = knowledge.rewrites[node.op.description] else { return [] }
+            guard context.graphIndex == 0, let node = context.node, let nodeIndex = context.nodeIndex,
+                  let rewrite = knowledge.rewrites[node.op.description] else { return [] }
             if let output = node.outputs.first ?? nil, let dtype = context.graph.dtype(of: output), narrowFloats.contains(dtype) {
                 return [keepFP32Edit]
             }

@@ -15,11 +15,8 @@ public enum ONNXRuntimePack: ConverterPack {
     public static func prepare(_ model: Model, knowledge: any Sendable, settings: Settings) -> any Sendable {
         let runtime = knowledge as! ONNXRuntimeKnowledge
         return ONNXRuntimeState(runtime: runtime,
-                                analysis: model.format == onnx ? ONNXTypeChecker.analyze(model, runtime: runtime) : nil)
+                                analysis: model.format == .onnx ? ONNXTypeChecker.analyze(model, runtime: runtime) : nil)
     }
-
-    /// The ONNX format's id, as rule files name it (this pack reads models through the IR, not the format).
-    static let onnx: Model.Format = "onnx"
 
     public static let settingKeys: [String: String] = [:]
     public static func settingBindings(_ settings: Settings) -> Bindings { [:] }

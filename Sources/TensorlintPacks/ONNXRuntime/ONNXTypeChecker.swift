@@ -498,37 +498,55 @@ struct ONNXTypeChecker {
             }
             return zip(thenTypes, elseTypes).map { $0 ?? $1 }
         case "Loop", "Scan":
-            guard let index = body("body") else { return nil }
+            guard let index = body("body"), let feed = BodyFeed(op: node.op.name, opset: opsets["ai.onnx"] ?? 1) else { return nil }
             let graph = model.graphs[index]
-            // Loop's body takes (iteration, condition, carried…) for node inputs (M, cond, carried…); Scan's pairs
-            // one to one, after Scan-8's leading `sequence_lens`.
-            let skip = node.op.name == "Loop" ? 2 : (opsets["ai.onnx"] ?? 1) < 9 ? 1 : 0
             var formal: [String: DType] = [:]
-            if node.op.name == "Loop", graph.inputs.count >= 2 {
-                formal[graph.inputs[0]] = .int64
-                formal[graph.inputs[1]] = .bool
+            if graph.inputs.count >= feed.setByTheNode.count {
+                for (name, dtype) in zip(graph.inputs, feed.setByTheNode) { formal[name] = dtype }
             }
-            let offset = node.op.name == "Scan" ? skip : 0
-            for (position, name) in graph.inputs.enumerated() where (node.op.name == "Scan" || position >= skip)
-                && position + offset < inputTypes.count {
-                guard let outerType = inputTypes[position + offset] else { continue }
+            for (position, name) in graph.inputs.enumerated() {
+                guard let source = feed.nodeInput(feedingBodyInput: position), source < inputTypes.count,
+                      let outerType = inputTypes[source] else { continue }
                 if let declared = graph.values[name]?.declaredDType, declared != outerType {
                     if issues.isEmpty {
                         issues.append(.init(kind: .subgraphInputMismatch, bindings: [
-                            "body_input": name, "declared": declared.rawValue, "outer_input": node.inputs[position + offset].argument.literalDescription,
+                            "body_input": name, "declared": declared.rawValue, "outer_input": node.inputs[source].argument.literalDescription,
                             "outer_dtype": outerType.rawValue]))
                     }
                     continue
                 }
                 formal[name] = outerType
             }
-            let outputs = checkBody(index, formal)
-            return Array(outputs.dropFirst(node.op.name == "Loop" ? 1 : 0))
+            return Array(checkBody(index, formal).dropFirst(feed.bodyOutputsNotReturned))
         default:
             for (_, index) in subgraphs {
                 _ = checkBody(index, [:])
             }
             return nil
         }
+    }
+}
+
+/// How a Loop or Scan node feeds its body (onnx's Loop and Scan schemas): Loop sets the body's first two
+/// inputs itself (iteration number, condition) and returns all body outputs but the condition; every other
+/// body input receives the node input at the same position, after Scan-8's leading `sequence_lens`.
+struct BodyFeed {
+    /// The types of the body inputs the node sets itself, in order.
+    let setByTheNode: [DType]
+    /// Node inputs before the first that feeds the body.
+    let leadingNodeInputs: Int
+    let bodyOutputsNotReturned: Int
+
+    init?(op: String, opset: Int) {
+        switch op {
+        case "Loop": (setByTheNode, leadingNodeInputs, bodyOutputsNotReturned) = ([.int64, .bool], 0, 1)
+        case "Scan": (setByTheNode, leadingNodeInputs, bodyOutputsNotReturned) = ([], opset < 9 ? 1 : 0, 0)
+        default: return nil
+        }
+    }
+
+    /// The node input that feeds body input `position`; `nil` for one the node sets itself.
+    func nodeInput(feedingBodyInput position: Int) -> Int? {
+        position < setByTheNode.count ? nil : position + leadingNodeInputs
     }
 }
