@@ -8,6 +8,8 @@ Writes rules/knowledge/coremltools-<version>/:
   torch-frontend.json   every torch op kind the torch frontend registers (read from the source with `ast`,
                         since importing the frontend needs torch), and which converters promote dtypes
   mil-type-domains.json for each MIL opset (iOS15..iOS18), each op's inputs that share a type domain
+  deployment-targets.json every `coremltools.target` an ML program can be converted for, with the Core ML
+                        specification version (MIL opset) it selects
 
 Running it again on the same coremltools version must give byte-identical files (CI checks this).
 """
@@ -100,6 +102,11 @@ def mil_type_domains():
     return opsets
 
 
+def deployment_targets(coremltools):
+    """`ct.target` members by name → specification version; ML programs start at iOS15 (specification 6)."""
+    return {name: member.value for name, member in coremltools.target.__members__.items() if member.value >= 6}
+
+
 def write(path, payload):
     os.makedirs(os.path.dirname(path), exist_ok=True)
     with open(path, "w", encoding="utf-8") as handle:
@@ -123,6 +130,7 @@ def main():
     frontend = torch_frontend(os.path.dirname(coremltools.__file__))
     write(os.path.join(folder, "torch-frontend.json"), dict(header, **frontend))
     write(os.path.join(folder, "mil-type-domains.json"), dict(header, opsets=mil_type_domains()))
+    write(os.path.join(folder, "deployment-targets.json"), dict(header, targets=deployment_targets(coremltools)))
 
 
 if __name__ == "__main__":

@@ -1,3 +1,4 @@
+import Foundation
 import TensorlintIR
 
 public enum ComputePrecision: String, Sendable, CaseIterable, Codable {
@@ -19,26 +20,31 @@ public struct SettingError: Error, CustomStringConvertible {
     init(_ description: String) { self.description = description }
 }
 
-/// A Core ML deployment target, ordered by the MIL opset it selects.
-/// macOS, tvOS and watchOS targets are aliases of the iOS target with the same opset, as in coremltools.
+/// A Core ML deployment target, ordered by the MIL opset it selects (the Core ML specification version:
+/// iOS15 = 6 … iOS18 = 9, iOS26 = 10). macOS, tvOS and watchOS targets are aliases of the iOS target with the
+/// same opset, as in coremltools. The names are data: each knowledge folder's `deployment-targets.json`
+/// (generated from `coremltools.target`), all versions' together.
 public struct DeploymentTarget: Sendable, Hashable, Comparable, CustomStringConvertible {
-    /// MIL opsets: iOS15 = 6 … iOS18 = 9, iOS26 = 10 (the Core ML specification version).
     public let specificationVersion: Int
     /// The name the user wrote (`macOS13`), kept for messages.
     public let name: String
 
-    /// Each platform's releases, by opset: the n-th of each list selects specification version 6 + n.
-    static let families: [(platform: String, versions: [Int])] = [
-        ("iOS", [15, 16, 17, 18, 26]), ("macOS", [12, 13, 14, 15, 26]),
-        ("tvOS", [15, 16, 17, 18, 26]), ("watchOS", [8, 9, 10, 11, 26]),
-    ]
+    /// Name → specification version, from the embedded knowledge.
+    static let table: [String: Int] = {
+        var table: [String: Int] = [:]
+        for file in EmbeddedFiles.all where file.path.hasPrefix("knowledge/") && file.path.hasSuffix("/deployment-targets.json") {
+            let root = (try? JSONSerialization.jsonObject(with: Data(file.contents.utf8))) as? [String: Any]
+            for (name, version) in root?["targets"] as? [String: Int] ?? [:] { table[name] = version }
+        }
+        return table
+    }()
 
-    /// Every name a deployment target has, in the order of `families`.
-    public static let knownNames = families.flatMap { family in family.versions.map { "\(family.platform)\($0)" } }
+    /// Every name a deployment target has: by platform, then by opset.
+    public static let knownNames = table.keys.sorted { (platform($0), table[$0]!) < (platform($1), table[$1]!) }
 
-    static let aliases: [String: Int] = Dictionary(uniqueKeysWithValues: families.flatMap { family in
-        family.versions.enumerated().map { ("\(family.platform)\($1)".lowercased(), 6 + $0) }
-    })
+    private static func platform(_ name: String) -> String { String(name.prefix { !$0.isNumber }) }
+
+    static let aliases: [String: Int] = Dictionary(table.map { ($0.key.lowercased(), $0.value) }) { first, _ in first }
 
     public init?(_ name: String) {
         guard let version = Self.aliases[name.lowercased()] else { return nil }
@@ -55,7 +61,9 @@ public struct DeploymentTarget: Sendable, Hashable, Comparable, CustomStringConv
     }
 
     /// The iOS name of this opset, which is how knowledge tables are keyed.
-    public var opsetName: String { "iOS\(Self.families[0].versions[specificationVersion - 6])" }
+    public var opsetName: String {
+        Self.table.first { $0.value == specificationVersion && Self.platform($0.key) == "iOS" }?.key ?? name
+    }
 
     public var description: String { name }
 

@@ -55,6 +55,16 @@ import TensorlintIR
         #expect(DeploymentTarget("iOS14") == nil)
     }
 
+    /// The deployment targets are the generated table's (`coremltools.target`), not a list in the code.
+    @Test func deploymentTargetsAreTheGeneratedOnes() throws {
+        let file = Repo.root.appendingPathComponent("rules/knowledge/coremltools-9.0/deployment-targets.json")
+        let root = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: file)) as? [String: Any])
+        let targets = try #require(root["targets"] as? [String: Int])
+        #expect(Set(DeploymentTarget.knownNames) == Set(targets.keys))
+        for (name, version) in targets { #expect(DeploymentTarget(name)?.specificationVersion == version, "\(name)") }
+        #expect(DeploymentTarget("macOS26")?.opsetName == "iOS26")
+    }
+
     @Test func versionsCompareNumerically() {
         #expect(Version("9.0")! < Version("10.0")!)
         #expect(Version("9")! == Version("9.0.0")!)
