@@ -54,13 +54,14 @@ enum ModelFixer {
     }
 
     /// Fixes `path` into a temporary file in `folder`; the caller moves it into place or deletes it.
-    static func fix(path: String, in folder: String, linter: Linter, settings: Settings, allowUnsafe: Bool) throws -> Outcome {
+    static func fix(path: String, in folder: String, linter: Linter, settings: Settings, allowUnsafe: Bool,
+                    formats: [any ModelFormat.Type] = Registry.formats) throws -> Outcome {
         var model: Model
-        do { model = try ModelLoader.load(path: path) } catch { throw CommandFailure(description: "\(path): \(error)") }
+        do { model = try ModelLoader.load(path: path, formats: formats) } catch { throw CommandFailure(description: "\(path): \(error)") }
         var outcome = Outcome()
         var findings = linter.lint(model, settings: settings)
         let initialErrors = findings.filter { $0.severity == .error }.count
-        guard let writer = Registry.format(model.format)?.writer else {
+        guard let writer = formats.first(where: { $0.id == model.format })?.writer else {
             outcome.remaining = findings
             return outcome
         }
@@ -84,7 +85,7 @@ enum ModelFixer {
             if let previous = outcome.fixedFile { try? FileManager.default.removeItem(atPath: previous) }
             outcome.fixedFile = next
             source = next
-            do { model = try ModelLoader.load(path: next) } catch {
+            do { model = try ModelLoader.load(path: next, formats: formats) } catch {
                 outcome.discard()
                 throw CommandFailure(description: "\(path): the fixed model does not read back (\(error)); nothing written")
             }

@@ -4,10 +4,10 @@ import TensorlintIR
 /// Picks the format of a file by its content, never by its extension.
 public enum ModelLoader {
     /// Reads a file the user named: a file no format recognises is an error.
-    public static func load(path: String) throws(ReadError) -> Model {
+    public static func load(path: String, formats: [any ModelFormat.Type] = Registry.formats) throws(ReadError) -> Model {
         let prefix = try FilePrefix.read(path)
         var signatures: [(format: any ModelFormat.Type, reason: String)] = []
-        for format in Registry.formats {
+        for format in formats {
             switch format.recognize(fileAt: path, prefix: prefix) {
             case .recognized: return try format.read(fileAt: path)
             case .signature(let reason): signatures.append((format, reason))
@@ -19,7 +19,7 @@ public enum ModelLoader {
         if !signatures.isEmpty {
             throw .notThisFormat(signatures.map(\.reason).uniqued().joined(separator: "; "))
         }
-        let expected = Registry.formats.map { $0.displayName }
+        let expected = formats.map { $0.displayName }
         throw .notThisFormat(prefix.isEmpty ? "the file is empty"
             : "unrecognized content (expected \(expected.dropLast().joined(separator: ", ")) or \(expected.last!))")
     }

@@ -3,7 +3,7 @@ import Testing
 @testable import ONNX
 @testable import TorchExport
 import TorchArchive
-import TensorlintCLI
+@testable import TensorlintCLI
 @testable import TensorlintEngine
 import TensorlintIR
 @testable import TensorlintPacks
@@ -394,5 +394,89 @@ import TensorlintIR
         #expect(throws: JSONSpan.SyntaxError.self) { try JSONSpan.parse(Array(#"{"a": 1, "a": 2}"#.utf8)) }
         #expect(throws: JSONSpan.SyntaxError.self) { try JSONSpan.parse(Array(#"{"a": [1, 2}"#.utf8)) }
         #expect(try ProgramNodeReplacement.encode(.float(-.infinity)) == #"{"as_float": "-Infinity"}"#)
+    }
+}
+
+/// A format of the tests' own, whose writers misbehave: the fix loop's safety nets.
+enum BrokenWriterFormat {
+    /// Files that start with `BROKEN-WRITER-<kind>`; the model is one fp16 input, which keep-fp32 widens.
+    static func model(_ path: String, _ format: Model.Format) -> Model {
+        Model(path: path, format: format, layout: "test", graphs: [
+            Graph(name: "main", nodes: [], values: ["x": Value(name: "x", dtype: .float16, shape: [4], role: .userInput)],
+                  inputs: ["x"], outputs: ["x"]),
+        ])
+    }
+
+    static func recognize(_ path: String, _ kind: String) -> Recognition {
+        let text = (try? String(contentsOfFile: path, encoding: .utf8)) ?? ""
+        return text.hasPrefix("BROKEN-WRITER-\(kind)") ? .recognized : .unrecognized
+    }
+
+    /// Writes bytes no format reads.
+    enum Garbage: ModelFormat, ModelWriter {
+        static let id: Model.Format = "broken-writer-garbage"
+        static let displayName = "a test model"
+        static let writer: (any ModelWriter.Type)? = Garbage.self
+        static func recognize(fileAt path: String, prefix: [UInt8]) -> Recognition { BrokenWriterFormat.recognize(path, "GARBAGE") }
+        static func read(fileAt path: String) throws(ReadError) -> Model { BrokenWriterFormat.model(path, id) }
+        static func supports(_ edit: ModelEdit, in model: Model) -> Bool { true }
+        static func replacements(_ editSets: [[ModelEdit]], model: Model, from source: String) -> [[ByteReplacement]?] { editSets.map { _ in nil } }
+        static func write(_ edits: [ModelEdit], model: Model, from source: String, to destination: String) throws(WriteError) -> [String] {
+            FileManager.default.createFile(atPath: destination, contents: Data("not a model".utf8))
+            return ["wrote garbage"]
+        }
+    }
+
+    /// Leaves half a file behind and fails.
+    enum Failing: ModelFormat, ModelWriter {
+        static let id: Model.Format = "broken-writer-failing"
+        static let displayName = "a test model"
+        static let writer: (any ModelWriter.Type)? = Failing.self
+        static func recognize(fileAt path: String, prefix: [UInt8]) -> Recognition { BrokenWriterFormat.recognize(path, "FAILING") }
+        static func read(fileAt path: String) throws(ReadError) -> Model { BrokenWriterFormat.model(path, id) }
+        static func supports(_ edit: ModelEdit, in model: Model) -> Bool { true }
+        static func replacements(_ editSets: [[ModelEdit]], model: Model, from source: String) -> [[ByteReplacement]?] { editSets.map { _ in nil } }
+        static func write(_ edits: [ModelEdit], model: Model, from source: String, to destination: String) throws(WriteError) -> [String] {
+            FileManager.default.createFile(atPath: destination, contents: Data("BROKEN-WRITER-FAILING half".utf8))
+            throw WriteError("the disk is full")
+        }
+    }
+}
+
+@Suite struct FixLoopSafetyTests {
+    static let formats: [any ModelFormat.Type] = [BrokenWriterFormat.Garbage.self, BrokenWriterFormat.Failing.self]
+
+    /// keep-fp32 on the test formats' fp16 models, so that their writers are asked to write.
+    static func linter() throws -> Linter {
+        let vocabulary = RuleVocabulary(formats: formats.map { $0.id }, packs: Registry.packs)
+        let rule = try RuleLoader.parse(yaml: """
+            id: fp16-test-model
+            name: n
+            severity: error
+            summary: s
+            description: d
+            message: m
+            fix: {suggestion: s, automatic: keep-fp32, applicability: safe, safety: widening is exact}
+            applies_to: {targets: [coremltools]}
+            scope: model
+            match: {any_tensor_dtype: [float16]}
+            """, origin: "test.yml", vocabulary: vocabulary)
+        return Linter(rules: [rule], knowledge: Engine.knowledge)
+    }
+
+    @Test(arguments: [("GARBAGE", "the fixed model does not read back"), ("FAILING", "cannot write the fixed model: the disk is full")])
+    func aFixThatCannotBeCompletedWritesNothing(_ kind: String, _ reason: String) throws {
+        let directory = temporaryDirectory()
+        let path = directory.appendingPathComponent("model.test").path
+        try "BROKEN-WRITER-\(kind)".write(toFile: path, atomically: true, encoding: .utf8)
+        do {
+            _ = try ModelFixer.fix(path: path, in: directory.path, linter: try Self.linter(), settings: Settings(pack: CoreMLToolsPack.self),
+                                   allowUnsafe: false, formats: Self.formats)
+            Issue.record("the fix was accepted")
+        } catch {
+            #expect("\(error)".contains(reason), "\(error)")
+        }
+        #expect(try FileManager.default.contentsOfDirectory(atPath: directory.path) == ["model.test"], "a temporary file was left")
+        #expect(try String(contentsOfFile: path, encoding: .utf8) == "BROKEN-WRITER-\(kind)")
     }
 }
