@@ -233,6 +233,28 @@ struct ONNXTypeChecker {
             issues.append(.init(kind: .deprecatedOp, bindings: common))
             return []
         }
+        let bound = bindInputs(node, schema: schema, inputTypes: inputTypes, graph: graph, at: key, opsets: opsets, common: common,
+                               issues: &issues)
+        var outputs: [DType?] = []
+        for slot in node.outputs.indices {
+            guard let formal = schema.formal(schema.outputs, at: slot) else { outputs.append(nil); continue }
+            outputs.append(outputType(formal, schema: schema, node: node, bound: bound, inputTypes: inputTypes))
+        }
+        let binding = kernelBinding(schema, bound: bound, outputs: outputs)
+        if issues.isEmpty, let gap = kernelGap(schema, binding: binding) {
+            issues.append(.init(kind: .missingKernel, bindings: common.merging(gap) { a, _ in a },
+                                edits: castAround(node, schema: schema, binding: binding, at: key, inputTypes: inputTypes,
+                                                  outputs: outputs, opsets: opsets)))
+        }
+        return outputs
+    }
+
+    /// Binds the node's inputs to the schema's type parameters, as `InferAndVerifyTypeMatch` does: an input of
+    /// a type its formal parameter does not allow, or of another type than an earlier input bound to the same
+    /// parameter, is the node's issue, and binding stops there (one issue per node: the first the session
+    /// would report).
+    mutating func bindInputs(_ node: Node, schema: ONNXSchemas.OperatorSchema, inputTypes: [DType?], graph: Graph, at key: ONNXAnalysis.NodeKey,
+                    opsets: [String: Int], common: Bindings, issues: inout [ONNXAnalysis.Issue]) -> [String: Operand] {
         var bound: [String: Operand] = [:]
         for (position, input) in node.inputs.enumerated() {
             guard let tensor = input.argument.tensorNames.first, let dtype = inputTypes[position],
@@ -261,18 +283,7 @@ struct ONNXTypeChecker {
                 bound[formal.typeString] = operand
             }
         }
-        var outputs: [DType?] = []
-        for slot in node.outputs.indices {
-            guard let formal = schema.formal(schema.outputs, at: slot) else { outputs.append(nil); continue }
-            outputs.append(outputType(formal, schema: schema, node: node, bound: bound, inputTypes: inputTypes))
-        }
-        let binding = kernelBinding(schema, bound: bound, outputs: outputs)
-        if issues.isEmpty, let gap = kernelGap(schema, binding: binding) {
-            issues.append(.init(kind: .missingKernel, bindings: common.merging(gap) { a, _ in a },
-                                edits: castAround(node, schema: schema, binding: binding, at: key, inputTypes: inputTypes,
-                                                  outputs: outputs, opsets: opsets)))
-        }
-        return outputs
+        return bound
     }
 
     func describe(_ operand: Operand, _ prefix: String, _ graph: Graph) -> Bindings {
