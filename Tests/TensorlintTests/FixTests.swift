@@ -397,54 +397,52 @@ import TensorlintIR
     }
 }
 
-/// A format of the tests' own, whose writers misbehave: the fix loop's safety nets.
-enum BrokenWriterFormat {
-    /// Files that start with `BROKEN-WRITER-<kind>`; the model is one fp16 input, which keep-fp32 widens.
-    static func model(_ path: String, _ format: Model.Format) -> Model {
-        Model(path: path, format: format, layout: "test", graphs: [
+/// Formats of the tests' own, whose writers misbehave: the fix loop's safety nets. A file that starts with
+/// `BROKEN-WRITER-<kind>` is one fp16 input, which keep-fp32 widens; only writing differs.
+protocol BrokenWriterFormat: ModelFormat, ModelWriter {
+    static var kind: String { get }
+}
+
+extension BrokenWriterFormat {
+    static var id: Model.Format { Model.Format(rawValue: "broken-writer-\(kind.lowercased())") }
+    static var displayName: String { "a test model" }
+    static var writer: (any ModelWriter.Type)? { Self.self }
+
+    static func recognize(fileAt path: String, prefix: [UInt8]) -> Recognition {
+        String(decoding: prefix, as: UTF8.self).hasPrefix("BROKEN-WRITER-\(kind)") ? .recognized : .unrecognized
+    }
+
+    static func read(fileAt path: String) throws(ReadError) -> Model {
+        Model(path: path, format: id, layout: "test", graphs: [
             Graph(name: "main", nodes: [], values: ["x": Value(name: "x", dtype: .float16, shape: [4], role: .userInput)],
                   inputs: ["x"], outputs: ["x"]),
         ])
     }
 
-    static func recognize(_ path: String, _ kind: String) -> Recognition {
-        let text = (try? String(contentsOfFile: path, encoding: .utf8)) ?? ""
-        return text.hasPrefix("BROKEN-WRITER-\(kind)") ? .recognized : .unrecognized
-    }
+    static func supports(_ edit: ModelEdit, in model: Model) -> Bool { true }
+    static func replacements(_ editSets: [[ModelEdit]], model: Model, from source: String) -> [[ByteReplacement]?] { editSets.map { _ in nil } }
+}
 
-    /// Writes bytes no format reads.
-    enum Garbage: ModelFormat, ModelWriter {
-        static let id: Model.Format = "broken-writer-garbage"
-        static let displayName = "a test model"
-        static let writer: (any ModelWriter.Type)? = Garbage.self
-        static func recognize(fileAt path: String, prefix: [UInt8]) -> Recognition { BrokenWriterFormat.recognize(path, "GARBAGE") }
-        static func read(fileAt path: String) throws(ReadError) -> Model { BrokenWriterFormat.model(path, id) }
-        static func supports(_ edit: ModelEdit, in model: Model) -> Bool { true }
-        static func replacements(_ editSets: [[ModelEdit]], model: Model, from source: String) -> [[ByteReplacement]?] { editSets.map { _ in nil } }
-        static func write(_ edits: [ModelEdit], model: Model, from source: String, to destination: String) throws(WriteError) -> [String] {
-            FileManager.default.createFile(atPath: destination, contents: Data("not a model".utf8))
-            return ["wrote garbage"]
-        }
+/// Writes bytes no format reads.
+enum GarbageWritingFormat: BrokenWriterFormat {
+    static let kind = "GARBAGE"
+    static func write(_ edits: [ModelEdit], model: Model, from source: String, to destination: String) throws(WriteError) -> [String] {
+        FileManager.default.createFile(atPath: destination, contents: Data("not a model".utf8))
+        return ["wrote garbage"]
     }
+}
 
-    /// Leaves half a file behind and fails.
-    enum Failing: ModelFormat, ModelWriter {
-        static let id: Model.Format = "broken-writer-failing"
-        static let displayName = "a test model"
-        static let writer: (any ModelWriter.Type)? = Failing.self
-        static func recognize(fileAt path: String, prefix: [UInt8]) -> Recognition { BrokenWriterFormat.recognize(path, "FAILING") }
-        static func read(fileAt path: String) throws(ReadError) -> Model { BrokenWriterFormat.model(path, id) }
-        static func supports(_ edit: ModelEdit, in model: Model) -> Bool { true }
-        static func replacements(_ editSets: [[ModelEdit]], model: Model, from source: String) -> [[ByteReplacement]?] { editSets.map { _ in nil } }
-        static func write(_ edits: [ModelEdit], model: Model, from source: String, to destination: String) throws(WriteError) -> [String] {
-            FileManager.default.createFile(atPath: destination, contents: Data("BROKEN-WRITER-FAILING half".utf8))
-            throw WriteError("the disk is full")
-        }
+/// Leaves half a file behind and fails.
+enum FailingWriterFormat: BrokenWriterFormat {
+    static let kind = "FAILING"
+    static func write(_ edits: [ModelEdit], model: Model, from source: String, to destination: String) throws(WriteError) -> [String] {
+        FileManager.default.createFile(atPath: destination, contents: Data("BROKEN-WRITER-FAILING half".utf8))
+        throw WriteError("the disk is full")
     }
 }
 
 @Suite struct FixLoopSafetyTests {
-    static let formats: [any ModelFormat.Type] = [BrokenWriterFormat.Garbage.self, BrokenWriterFormat.Failing.self]
+    static let formats: [any ModelFormat.Type] = [GarbageWritingFormat.self, FailingWriterFormat.self]
 
     /// keep-fp32 on the test formats' fp16 models, so that their writers are asked to write.
     static func linter() throws -> Linter {
