@@ -42,7 +42,7 @@ struct LintCommand: ParsableCommand {
                 // A model that cannot be fixed is still linted; why it was not fixed is said once.
                 if fix {
                     do {
-                        if let fixed = try ModelFixer.fixInPlace(item.path, linter: linter, settings: settings, allowUnsafe: unsafeFixes) {
+                        if let fixed = try ModelFixer.fixInPlace(model, linter: linter, settings: settings, allowUnsafe: unsafeFixes) {
                             warn("\(item.path): fixed (\(fixed.joined(separator: "; ")))")
                             model = try ModelLoader.load(path: item.path)
                         }

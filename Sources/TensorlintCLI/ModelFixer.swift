@@ -53,11 +53,12 @@ enum ModelFixer {
         return provided
     }
 
-    /// Fixes `path` into a temporary file in `folder`; the caller moves it into place or deletes it.
+    /// Fixes `path` into a temporary file in `folder`; the caller moves it into place or deletes it. `loaded`:
+    /// the model as the caller has already read it from `path`.
     static func fix(path: String, in folder: String, linter: Linter, settings: Settings, allowUnsafe: Bool,
-                    formats: [any ModelFormat.Type] = Registry.formats) throws -> Outcome {
+                    formats: [any ModelFormat.Type] = Registry.formats, loaded: Model? = nil) throws -> Outcome {
         var model: Model
-        do { model = try ModelLoader.load(path: path, formats: formats) } catch { throw CommandFailure(description: "\(path): \(error)") }
+        do { model = try loaded ?? ModelLoader.load(path: path, formats: formats) } catch { throw CommandFailure(description: "\(path): \(error)") }
         var outcome = Outcome()
         var findings = linter.lint(model, settings: settings)
         let initialErrors = findings.filter { $0.severity == .error }.count
@@ -102,9 +103,11 @@ enum ModelFixer {
 
     /// Fixes a model in place (for `lint --fix`): the changes made, or `nil` when none applies. A file that
     /// cannot be fixed is left as it is, and the error says why.
-    static func fixInPlace(_ path: String, linter: Linter, settings: Settings, allowUnsafe: Bool) throws -> [String]? {
+    static func fixInPlace(_ model: Model, linter: Linter, settings: Settings, allowUnsafe: Bool) throws -> [String]? {
+        let path = model.path
         guard access(path, W_OK) == 0 else { throw CommandFailure(description: "\(path): the file is read-only") }
-        let outcome = try fix(path: path, in: try writableFolder(of: path), linter: linter, settings: settings, allowUnsafe: allowUnsafe)
+        let outcome = try fix(path: path, in: try writableFolder(of: path), linter: linter, settings: settings, allowUnsafe: allowUnsafe,
+                              loaded: model)
         guard let fixed = outcome.fixedFile else { return nil }
         try move(fixed, to: path, modeOf: path)
         return outcome.changes

@@ -42,9 +42,6 @@ public struct Predicate: Sendable {
         self.fixers = fixers
         self.evaluate = { context in context.state(as: State.self).flatMap { evaluate(context, $0) } }
     }
-
-    /// Runs the check as the linter does (for tests of the binding contract).
-    public func callAsFunction(_ context: MatchContext) -> Bindings? { evaluate(context) }
 }
 
 /// An automatic fix: the edits that cure what a rule found in this context (none when it cannot), which

@@ -46,6 +46,9 @@ public struct DeploymentTarget: Sendable, Hashable, Comparable, CustomStringConv
 
     static let aliases: [String: Int] = Dictionary(table.map { ($0.key.lowercased(), $0.value) }) { first, _ in first }
 
+    /// Specification version → its iOS name.
+    private static let iOSNames = Dictionary(table.filter { platform($0.key) == "iOS" }.map { ($0.value, $0.key) }) { first, _ in first }
+
     public init?(_ name: String) {
         guard let version = Self.aliases[name.lowercased()] else { return nil }
         self.specificationVersion = version
@@ -61,9 +64,7 @@ public struct DeploymentTarget: Sendable, Hashable, Comparable, CustomStringConv
     }
 
     /// The iOS name of this opset, which is how knowledge tables are keyed.
-    public var opsetName: String {
-        Self.table.first { $0.value == specificationVersion && Self.platform($0.key) == "iOS" }?.key ?? name
-    }
+    public var opsetName: String { Self.iOSNames[specificationVersion] ?? name }
 
     public var description: String { name }
 

@@ -74,7 +74,7 @@ import TensorlintReporters
                     }
                     for predicate in predicates {
                         for context in contexts {
-                            guard let bindings = predicate(context) else { continue }
+                            guard let bindings = predicate.evaluate(context) else { continue }
                             fired += 1
                             let missing = Set(predicate.bindingKeys.keys).subtracting(bindings.keys)
                             #expect(missing.isEmpty, "\(predicate.name) on \(example.fixture) leaves \(missing.sorted()) unfilled")

@@ -1,7 +1,6 @@
 import Foundation
 import TensorlintIR
 
-
 /// Reads ONNX models (`ModelProto`, protobuf) by memory-mapping the file and walking the wire format with
 /// field numbers from `onnx.proto` (docs/formats.md §3). Tensor payloads (`raw_data`, `float_data` …)
 /// are skipped, never copied; external data files are only looked up (size), never read.

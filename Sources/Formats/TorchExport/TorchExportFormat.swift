@@ -16,28 +16,31 @@ public enum TorchExportFormat: ModelFormat {
     /// A zip is claimed by its entries, so that other torch zips (TorchScript, `torch.save`) are not.
     public static func recognize(fileAt path: String, prefix: [UInt8]) -> Recognition {
         guard hasZipSignature(prefix) else { return .unrecognized }
-        let entries: ZipEntries
-        do { entries = try ZipEntries(path: path) } catch { return .signature(reason: error.reason) }
-        guard let layout = ArchiveLayout.detect(entryNames: entries.names, readText: entries.text) else {
-            return .signature(reason: noProgram)
+        do {
+            _ = try program(in: path)
+            return .recognized
+        } catch {
+            return .signature(reason: error.reason)
         }
-        // A pt2 archive without an exported program (an AOTInductor package) is another format's.
-        return layout.programEntry == nil ? .signature(reason: noModelProgram) : .recognized
     }
 
-    static let noProgram = "zip archive without serialized_exported_program.json or a pt2 archive_format entry"
-    static let noModelProgram = "pt2 archive has no models/*.json program"
+    /// The zip's entries, its layout and the entry holding its program. A zip without one is another format's:
+    /// a pt2 archive without an exported program is an AOTInductor package, for example.
+    static func program(in path: String) throws(ReadError) -> (entries: ZipEntries, layout: ArchiveLayout, entry: String) {
+        let entries = try ZipEntries(path: path)
+        guard let layout = ArchiveLayout.detect(entryNames: entries.names, readText: entries.text) else {
+            throw .notThisFormat("zip archive without serialized_exported_program.json or a pt2 archive_format entry")
+        }
+        guard let entry = layout.programEntry else { throw .notThisFormat("pt2 archive has no models/*.json program") }
+        return (entries, layout, entry)
+    }
 
     public static func read(fileAt path: String) throws(ReadError) -> Model {
         let prefix = try FilePrefix.read(path)
         guard hasZipSignature(prefix) else {
             throw .notThisFormat("expected a torch.export archive (a zip file), found no zip signature")
         }
-        let entries = try ZipEntries(path: path)
-        guard let layout = ArchiveLayout.detect(entryNames: entries.names, readText: entries.text) else {
-            throw .notThisFormat(noProgram)
-        }
-        guard let programEntry = layout.programEntry else { throw .notThisFormat(noModelProgram) }
+        let (entries, layout, programEntry) = try program(in: path)
         let layoutName: String
         switch layout {
         case .legacyFlatZip: layoutName = "legacy flat zip"
