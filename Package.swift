@@ -28,6 +28,11 @@ let package = Package(
             "TensorlintIR", "TorchArchive",
             .product(name: "ZIPFoundation", package: "ZIPFoundation"),
         ], path: "Sources/Formats/TorchExport"),
+        // TorchScript archives (.pt from torch.jit.save): pickles walked as data, code parsed, never run.
+        .target(name: "TorchScript", dependencies: [
+            "TensorlintIR", "TorchArchive",
+            .product(name: "ZIPFoundation", package: "ZIPFoundation"),
+        ], path: "Sources/Formats/TorchScript"),
         // ONNX models (.onnx): memory-mapped protobuf wire format, tensor payloads skipped; reader and writer.
         .target(name: "ONNX", dependencies: ["TensorlintIR"], path: "Sources/Formats/ONNX"),
         // Rule definitions (YAML), the match language, configuration, the linter, the ConverterPack protocol.
@@ -41,7 +46,7 @@ let package = Package(
         .target(name: "TensorlintReporters", dependencies: ["TensorlintEngine", "TensorlintIR"]),
         // Everything the command line does, as a library so that tests can drive it.
         .target(name: "TensorlintCLI", dependencies: [
-            "TensorlintIR", "TorchExport", "ONNX", "TensorlintEngine", "TensorlintPacks", "TensorlintReporters",
+            "TensorlintIR", "TorchExport", "TorchScript", "ONNX", "TensorlintEngine", "TensorlintPacks", "TensorlintReporters",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "tensorlint", dependencies: ["TensorlintCLI"]),
@@ -50,7 +55,7 @@ let package = Package(
         .plugin(name: "EmbedRulesPlugin", capability: .buildTool(), dependencies: ["EmbedRules"]),
         .testTarget(
             name: "TensorlintTests",
-            dependencies: ["TensorlintIR", "TorchArchive", "TorchExport", "ONNX", "TensorlintEngine", "TensorlintPacks",
+            dependencies: ["TensorlintIR", "TorchArchive", "TorchExport", "TorchScript", "ONNX", "TensorlintEngine", "TensorlintPacks",
                            "TensorlintReporters", "TensorlintCLI", .product(name: "ZIPFoundation", package: "ZIPFoundation")]
         ),
     ]

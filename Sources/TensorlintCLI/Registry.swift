@@ -3,11 +3,12 @@ import TensorlintEngine
 import TensorlintIR
 import TensorlintPacks
 import TorchExport
+import TorchScript
 
 /// The formats and converter packs tensorlint knows, one list each: adding one is one line here.
 public enum Registry {
     /// Asked in this order when recognising a file.
-    public static let formats: [any ModelFormat.Type] = [TorchExportFormat.self, ONNXFormat.self]
+    public static let formats: [any ModelFormat.Type] = [TorchExportFormat.self, TorchScriptFormat.self, ONNXFormat.self]
     /// The first is the default target.
     public static let packs: [any ConverterPack.Type] = [CoreMLToolsPack.self, ONNXRuntimePack.self]
 

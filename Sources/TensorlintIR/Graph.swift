@@ -134,19 +134,29 @@ public struct Value: Sendable {
 
 /// An operator identity: `aten.leaky_relu.default` is namespace `aten`, name `leaky_relu`, overload `default`.
 public struct OpName: Sendable, Hashable, CustomStringConvertible {
+    /// How the format writes an op: `aten.leaky_relu.default` (torch.export, ONNX) or, as a TorchScript node
+    /// kind, `aten::leaky_relu`.
+    public enum Spelling: Sendable, Hashable {
+        case dotted
+        case nodeKind
+    }
+
     public var namespace: String
     public var name: String
     public var overload: String?
+    public var spelling: Spelling
 
-    public init(namespace: String, name: String, overload: String? = nil) {
+    public init(namespace: String, name: String, overload: String? = nil, spelling: Spelling = .dotted) {
         self.namespace = namespace
         self.name = name
         self.overload = overload
+        self.spelling = spelling
     }
 
-    /// `aten.leaky_relu.default` (overload included when known).
+    /// `aten.leaky_relu.default` (overload included when known), or the node kind `aten::leaky_relu`.
     public var description: String {
-        [namespace, name, overload].compactMap { $0 }.filter { !$0.isEmpty }.joined(separator: ".")
+        if spelling == .nodeKind { return "\(namespace)::\(name)" }
+        return [namespace, name, overload].compactMap { $0 }.filter { !$0.isEmpty }.joined(separator: ".")
     }
 
     /// `aten.leaky_relu`, without the overload.

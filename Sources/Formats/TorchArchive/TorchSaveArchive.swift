@@ -4,6 +4,15 @@ import ZIPFoundation
 
 /// torch's storage classes (`torch.HalfStorage`), as pickles name them.
 public enum TorchStorageClass {
+    /// Storage class (`toString(ScalarType)` + `Storage`) → element type; quantized storages have none of ours.
+    public static let dtype: [String: DType] = [
+        "ByteStorage": .uint8, "CharStorage": .int8, "ShortStorage": .int16, "IntStorage": .int32, "LongStorage": .int64,
+        "UInt16Storage": .uint16, "UInt32Storage": .uint32, "UInt64Storage": .uint64, "HalfStorage": .float16,
+        "FloatStorage": .float32, "DoubleStorage": .float64, "BFloat16Storage": .bfloat16, "BoolStorage": .bool,
+        "ComplexHalfStorage": .complex32, "ComplexFloatStorage": .complex64, "ComplexDoubleStorage": .complex128,
+        "Float8_e5m2Storage": .float8e5m2, "Float8_e4m3fnStorage": .float8e4m3fn,
+        "Float8_e5m2fnuzStorage": .float8e5m2fnuz, "Float8_e4m3fnuzStorage": .float8e4m3fnuz,
+    ]
     /// The storage classes of the floating types narrower than float32.
     public static let narrowFloats: [String: DType] = ["HalfStorage": .float16, "BFloat16Storage": .bfloat16]
 }

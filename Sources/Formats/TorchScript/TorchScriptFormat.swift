@@ -1,0 +1,168 @@
+import Foundation
+import TensorlintIR
+import TorchArchive
+
+extension Model.Format {
+    public static let torchScript: Model.Format = "torchscript"
+}
+
+/// TorchScript archives (`torch.jit.save` of a traced or scripted module, `.pt`), read without unpickling:
+/// the pickles are walked as data, the code files parsed, storages never read.
+public enum TorchScriptFormat: ModelFormat {
+    public static let id = Model.Format.torchScript
+    public static let displayName = "a TorchScript .pt archive"
+    public static let writer: (any ModelWriter.Type)? = nil
+
+    /// Pickles and code files are small; a larger one is hostile, not a model.
+    static let maximumPickleBytes: UInt64 = 256 << 20
+    static let maximumCodeBytes: UInt64 = 64 << 20
+
+    public static func recognize(fileAt path: String, prefix: [UInt8]) -> Recognition {
+        guard prefix.starts(with: [0x50, 0x4B, 0x03, 0x04]) || prefix.starts(with: [0x50, 0x4B, 0x05, 0x06]) else { return .unrecognized }
+        do {
+            _ = try layout(of: try ZipEntries(path: path))
+            return .recognized
+        } catch {
+            return .signature(reason: error.reason)
+        }
+    }
+
+    /// The archive's top folder and version, as `PyTorchStreamReader::init` finds them.
+    struct Layout {
+        var root: String
+        var version: Int
+    }
+
+    static func layout(of entries: ZipEntries) throws(ReadError) -> Layout {
+        guard let first = entries.names.first, let slash = first.firstIndex(of: "/") else {
+            throw .notThisFormat("zip archive without a top folder, so not a TorchScript archive")
+        }
+        let root = String(first[...slash])
+        guard entries.entriesByName[root + "data.pkl"] != nil,
+              entries.entriesByName[root + "constants.pkl"] != nil || entries.names.contains(where: { $0.hasPrefix(root + "code/") })
+        else {
+            if entries.entriesByName[root + "model.json"] != nil {
+                throw .notThisFormat("a TorchScript archive of the legacy model.json format (torch 1.0/1.1), which current torch no longer loads")
+            }
+            throw .notThisFormat("zip archive without \(root)data.pkl and code/, so not a TorchScript archive")
+        }
+        let versionEntry = entries.entriesByName[root + ".data/version"] != nil ? root + ".data/version" : root + "version"
+        guard let text = entries.text(versionEntry), let version = Int(text.trimmingCharacters(in: .whitespacesAndNewlines)) else {
+            throw .notThisFormat("torch zip archive without a readable version record")
+        }
+        guard (1...10).contains(version) else { throw .malformed("archive format version \(version); torch reads versions 1 to 10") }
+        return Layout(root: root, version: version)
+    }
+
+    public static func read(fileAt path: String) throws(ReadError) -> Model {
+        let entries = try ZipEntries(path: path)
+        let layout = try layout(of: entries)
+        let program = try TorchScriptArchiveReader(entries: entries, root: layout.root).program()
+        var builder = TorchScriptGraphBuilder(program: program)
+        let graph: Graph
+        do { graph = try builder.build() } catch { throw .malformed(error.reason) }
+        var metadata: [String: String] = [:]
+        if program.tracedInputs == nil {
+            metadata["inputs"] = "scripted module without traced inputs: the inputs' dtypes and shapes are forward's annotations"
+        }
+        return Model(path: path, format: .torchScript, layout: "TorchScript archive, format version \(layout.version)",
+                     graphs: [graph], metadata: metadata)
+    }
+}
+
+/// The records of a TorchScript archive, read into a `TorchScriptProgram`.
+struct TorchScriptArchiveReader {
+    let entries: ZipEntries
+    let root: String
+
+    func pickle(_ name: String) throws(ReadError) -> PickleValue? {
+        guard entries.entriesByName[root + name] != nil else { return nil }
+        let bytes = [UInt8](try entries.data(root + name, limit: TorchScriptFormat.maximumPickleBytes))
+        do { return try PickleMachine.load(bytes, name: name) } catch { throw .malformed(error.description) }
+    }
+
+    func program() throws(ReadError) -> TorchScriptProgram {
+        guard let data = try pickle("data.pkl") else { throw .malformed("missing data.pkl") }
+        let constants = try pickle("constants.pkl")?.items ?? []
+        var constantScalars: [Int: Argument] = [:]
+        for (index, constant) in constants.enumerated() {
+            guard case .tensor(let tensor) = constant, tensor.shape.isEmpty, let value = try scalar(tensor) else { continue }
+            constantScalars[index] = value
+        }
+        var tracedInputs: [PickleTensor]?
+        if case .dict(let methods)? = try pickle("traced_inputs.pkl"),
+           let forward = methods.first(where: { $0.key.string == "forward" })?.value.items {
+            tracedInputs = forward.compactMap { if case .tensor(let tensor) = $0 { return tensor } else { return nil } }
+        }
+        var classes: [String: (ClassDefinition, String)] = [:]
+        var frames: [String: [Int: [SourceInfo.Frame]]] = [:]
+        for name in entries.names where name.hasPrefix(root + "code/") && name.hasSuffix(".py") {
+            let file = String(name.dropFirst(root.count))
+            let data = try entries.data(name, limit: TorchScriptFormat.maximumCodeBytes)
+            guard let text = String(data: data, encoding: .utf8) else { throw .malformed("\(file) is not UTF-8 text") }
+            let source: SourceFile
+            do { source = try SourceFile(parsing: text) } catch { throw .malformed("\(file):\(error.line): \(error.reason)") }
+            let qualifier = file.dropFirst("code/".count).dropLast(".py".count).replacingOccurrences(of: "/", with: ".")
+            for definition in source.classes { classes["\(qualifier).\(definition.name)"] = (definition, file) }
+            if entries.entriesByName[name + ".debug_pkl"] != nil {
+                frames[file] = (try? DebugRanges.frames(try entries.data(name + ".debug_pkl", limit: TorchScriptFormat.maximumPickleBytes),
+                                                        code: Array(data))) ?? [:]
+            }
+        }
+        return TorchScriptProgram(classes: classes, root: data, constants: constants, constantScalars: constantScalars,
+                                  tracedInputs: tracedInputs, frames: frames)
+    }
+
+    /// The value of a 0-dim constant (a few bytes of `constants/<key>`).
+    func scalar(_ tensor: PickleTensor) throws(ReadError) -> Argument? {
+        guard let dtype = tensor.dtype, tensor.storage.elementCount <= 16 else { return nil }
+        let bytes = [UInt8](try entries.data(root + "constants/" + tensor.storage.key, limit: 128))
+        let size: [DType: Int] = [.int64: 8, .int32: 4, .float64: 8, .float32: 4, .bool: 1, .uint8: 1, .int8: 1]
+        guard let width = size[dtype], bytes.count >= (Int(tensor.storageOffset) + 1) * width, tensor.storageOffset >= 0 else { return nil }
+        let start = Int(tensor.storageOffset) * width
+        let raw = bytes[start..<start + width].reversed().reduce(UInt64(0)) { $0 << 8 | UInt64($1) }
+        switch dtype {
+        case .int64: return .int(Int64(bitPattern: raw))
+        case .int32: return .int(Int64(Int32(truncatingIfNeeded: raw)))
+        case .uint8, .bool: return .int(Int64(raw))
+        case .int8: return .int(Int64(Int8(truncatingIfNeeded: raw)))
+        case .float64: return .float(Double(bitPattern: raw))
+        case .float32: return .float(Double(Float(bitPattern: UInt32(raw))))
+        default: return nil
+        }
+    }
+}
+
+/// `code/….py.debug_pkl`: `('FORMAT_WITH_STRING_TABLE', strings, ((byte offset, ((text ids, file, line), start, end), …), …))`.
+/// For traced code the text is the Python stack at trace time (`…/model.py(17): forward`), innermost first.
+enum DebugRanges {
+    static func frames(_ data: Data, code: [UInt8]) throws -> [Int: [SourceInfo.Frame]] {
+        let value = try PickleMachine.load([UInt8](data), name: "debug_pkl")
+        guard let top = value.items, top.count == 3, top[0].string == "FORMAT_WITH_STRING_TABLE",
+              let strings = top[1].items?.map({ $0.string ?? "" }), let records = top[2].items else { return [:] }
+        var lineStarts = [0]
+        for (index, byte) in code.enumerated() where byte == 0x0A { lineStarts.append(index + 1) }
+        var byLine: [Int: [SourceInfo.Frame]] = [:]
+        for record in records {
+            guard let fields = record.items, fields.count >= 2, let offset = fields[0].int,
+                  let range = fields[1].items, let source = range.first?.items, let ids = source.first?.items else { continue }
+            let text = ids.compactMap { $0.int.flatMap { strings.indices.contains(Int($0)) ? strings[Int($0)] : nil } }.joined()
+            let stack = parse(text)
+            guard !stack.isEmpty else { continue }
+            var line = lineStarts.lastIndex(where: { $0 <= Int(offset) }) ?? 0
+            line += 1
+            if byLine[line] == nil { byLine[line] = stack }
+        }
+        return byLine
+    }
+
+    /// `path(line): function` lines, innermost first in the text; innermost last in the result.
+    static func parse(_ text: String) -> [SourceInfo.Frame] {
+        text.split(separator: "\n").compactMap { entry -> SourceInfo.Frame? in
+            guard let open = entry.lastIndex(of: "("), let close = entry[open...].firstIndex(of: ")"),
+                  let line = Int(entry[entry.index(after: open)..<close]) else { return nil }
+            let function = entry[close...].dropFirst().drop { $0 == ":" || $0 == " " }
+            return SourceInfo.Frame(file: String(entry[..<open]), line: line, function: function.isEmpty ? nil : String(function), code: nil)
+        }.reversed()
+    }
+}
