@@ -17,6 +17,9 @@ struct TargetOptions: ParsableArguments {
     @Option(name: .customLong("compute-precision"), help: "float16 or float32, as ct.precision.")
     var computePrecision: String?
 
+    @Option(name: .customLong("input-dtype"), help: "TorchScript models: the dtype given to ct.TensorType for floating inputs: default (none: fp32, or fp16 from iOS16 with FLOAT16), float16 or float32.")
+    var inputDType: String?
+
     func settings(_ configuration: Configuration) throws -> Settings {
         var target = configuration.target ?? Registry.packs[0].target
         if let text = self.target {
@@ -44,6 +47,12 @@ struct TargetOptions: ParsableArguments {
         if let text = computePrecision {
             do { settings.computePrecision = try ComputePrecision.parse(text) } catch {
                 throw CommandFailure(description: "--compute-precision: \(error)")
+            }
+        }
+        if let dtype = configuration.inputDType { settings.inputDType = dtype }
+        if let text = inputDType {
+            do { settings.inputDType = try InputDType.parse(text) } catch {
+                throw CommandFailure(description: "--input-dtype: \(error)")
             }
         }
         return settings

@@ -29,6 +29,8 @@ public indirect enum Condition: Sendable {
     /// Settings: the deployment target lies in [minimum, below).
     case deploymentTarget(minimum: DeploymentTarget?, below: DeploymentTarget?)
     case computePrecision(Set<ComputePrecision>)
+    /// Settings: the dtype declared for floating inputs (`--input-dtype`) is one of these.
+    case inputDTypeSetting(Set<InputDType>)
     case converterVersion(VersionRange)
     /// A check written in Swift, for what YAML cannot say (a converter pack's).
     case predicate(Predicate)
@@ -125,6 +127,8 @@ extension Condition {
             return [:]
         case .computePrecision(let precisions):
             return precisions.contains(context.settings.computePrecision) ? [:] : nil
+        case .inputDTypeSetting(let dtypes):
+            return dtypes.contains(context.settings.inputDType) ? ["input_dtype": context.settings.inputDType.rawValue] : nil
         case .converterVersion(let range):
             return range.contains(context.settings.converterVersion) ? [:] : nil
         case .predicate(let predicate):
@@ -145,6 +149,8 @@ extension Condition {
             }
         case .not, .op, .deploymentTarget, .computePrecision, .converterVersion:
             return [:]
+        case .inputDTypeSetting:
+            return ["input_dtype": "the dtype declared for floating inputs"]
         case .inputDType:
             return ["input": "the input's argument name", "input_tensor": "the tensor passed to it", "dtype": "its dtype"]
         case .outputDType:

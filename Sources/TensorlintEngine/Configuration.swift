@@ -17,6 +17,7 @@ public struct Configuration: Sendable {
     public var converterVersion: Version?
     public var deploymentTarget: DeploymentTarget?
     public var computePrecision: ComputePrecision?
+    public var inputDType: InputDType?
     /// Keys the file has that tensorlint does not know: reported as a warning.
     public var unknownKeys: [String] = []
     /// Where the file was found; `nil` for the defaults.
@@ -25,7 +26,7 @@ public struct Configuration: Sendable {
     public static let fileName = ".tensorlint.yml"
     static let topKeys: Set<String> = ["disabled_rules", "opt_in_rules", "only_rules", "rules", "severity",
                                        "included", "excluded", "target"]
-    static let targetKeys: Set<String> = ["converter", "version", "minimum_deployment_target", "compute_precision"]
+    static let targetKeys: Set<String> = ["converter", "version", "minimum_deployment_target", "compute_precision", "input_dtype"]
 
     public init() {}
 
@@ -91,6 +92,8 @@ public struct Configuration: Sendable {
                         configuration.deploymentTarget = try DeploymentTarget.parse(text, at: targetValue, reader)
                     case "compute_precision":
                         configuration.computePrecision = try ComputePrecision.parse(text, at: targetValue, reader)
+                    case "input_dtype":
+                        do { configuration.inputDType = try InputDType.parse(text) } catch { throw reader.error(targetValue, error.description) }
                     default:
                         configuration.unknownKeys.append("target.\(targetKey.string ?? "?")")
                     }

@@ -32,7 +32,7 @@ public struct Linter: Sendable {
             self.finding(rule, model: model, graph: graph, node: node, bindings: bindings.merging(generic) { own, _ in own },
                          fix: automaticFix(rule, context))
         }
-        for rule in rules where rule.applies(to: model, settings: settings) {
+        for rule in rules.map({ $0.variant(for: model.format) }) where rule.applies(to: model, settings: settings) {
             let settingsContext = context(graph: 0, node: nil)
             if let when = rule.when, when.evaluate(settingsContext) == nil { continue }
             switch rule.scope {

@@ -33,6 +33,7 @@ public struct RuleExample: Sendable {
     public var fixture: String
     public var deploymentTarget: DeploymentTarget?
     public var computePrecision: ComputePrecision?
+    public var inputDType: InputDType?
     /// For a triggering example of a node rule: the nodes it fires on, in graph order (SwiftLint's `↓` markers).
     public var nodes: [String]?
     public var line: Int
@@ -83,11 +84,26 @@ public struct Rule: Sendable {
     public var bindingKeys: [String: String]
     /// Where the rule was loaded from (`builtin:coremltools/fp16-source-model.yml` or a path).
     public var origin: String
+    /// The same failure as other formats meet it (`variants:` in the file): the rule for those formats, with
+    /// the match, message, fix and examples that fit them; id, name, severity and description are shared.
+    public var variants: [Rule] = []
 
     public func applies(to model: Model, settings: Settings) -> Bool {
         formats.contains(model.format) && targets.contains(settings.target)
             && converterVersions.contains(settings.converterVersion)
     }
+
+    /// The form of the rule for this format: a variant's, or its own; what the configuration sets on the rule
+    /// (severity) holds for its variants.
+    public func variant(for format: Model.Format) -> Rule {
+        guard var variant = variants.first(where: { $0.formats.contains(format) }) else { return self }
+        variant.severity = severity
+        variant.enabledByDefault = enabledByDefault
+        return variant
+    }
+
+    /// The rule and its variants, each with its own examples.
+    public var allVariants: [Rule] { [self] + variants }
 }
 
 /// `>=9.0, <10` style ranges.

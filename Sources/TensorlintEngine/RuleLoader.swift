@@ -12,7 +12,9 @@ public struct RuleFileError: Error, CustomStringConvertible, Sendable {
 /// Parses and validates rule files. Every key is checked: a misspelt key is an error, not a silent no-op.
 public enum RuleLoader {
     static let ruleKeys: Set<String> = ["id", "name", "severity", "default", "summary", "description", "message", "fix",
-                                        "references", "applies_to", "scope", "when", "match", "examples"]
+                                        "references", "applies_to", "scope", "when", "match", "examples", "variants"]
+    /// What a variant states for its formats; everything else it shares with the rule.
+    static let variantKeys: Set<String> = ["formats", "message", "fix", "scope", "when", "match", "examples"]
 
     public static func parse(yaml: String, origin: String, vocabulary: RuleVocabulary) throws(RuleFileError) -> Rule {
         let root: Yams.Node
@@ -27,6 +29,37 @@ public enum RuleLoader {
         let reader = NodeReader(origin: origin)
         let top = try reader.mapping(root, "rule")
         try reader.rejectUnknown(top, allowed: ruleKeys, in: "rule")
+        guard let variantsNode = top["variants"] else { return try parse(top, reader: reader, vocabulary: vocabulary) }
+        guard let items = variantsNode.sequence else { throw reader.error(variantsNode, "variants must be a list") }
+        // A variant is the rule file with the variant's keys in place of the rule's, for the variant's formats;
+        // its examples are its own.
+        var variants: [Rule] = []
+        for item in items {
+            let variant = try reader.mapping(item, "variant")
+            try reader.rejectUnknown(variant, allowed: variantKeys, in: "variant")
+            let formats = try reader.required(variant, "formats")
+            var pairs = top.filter { pair in
+                guard let key = pair.key.string else { return true }
+                return !["variants", "applies_to", "examples"].contains(key) && variant[key] == nil
+            }
+            pairs += variant.filter { $0.key.string != "formats" }
+            var applies = (top["applies_to"]?.mapping.map(Array.init) ?? []).filter { $0.key.string != "formats" }
+            applies.append((Yams.Node("formats"), formats))
+            pairs.append((Yams.Node("applies_to"), Yams.Node.mapping(Yams.Node.Mapping(applies))))
+            variants.append(try parse(Yams.Node.Mapping(pairs), reader: reader, vocabulary: vocabulary))
+        }
+        var rule = try parse(top, reader: reader, vocabulary: vocabulary)
+        for variant in variants {
+            guard rule.formats.isSuperset(of: variant.formats), variants.filter({ !$0.formats.isDisjoint(with: variant.formats) }).count == 1 else {
+                throw reader.error(variantsNode, "each variant's formats must be formats of the rule, and no two variants may share one")
+            }
+            rule.formats.subtract(variant.formats)
+        }
+        rule.variants = variants
+        return rule
+    }
+
+    private static func parse(_ top: Yams.Node.Mapping, reader: NodeReader, vocabulary: RuleVocabulary) throws(RuleFileError) -> Rule {
         let id = try reader.string(top, "id")
         guard id.allSatisfy({ $0.isLowercase || $0.isNumber || $0 == "-" }), !id.isEmpty else {
             throw reader.error(top["id"], "id `\(id)` must be lower-case words joined by hyphens")
@@ -136,10 +169,10 @@ public enum RuleLoader {
             triggering: try examples?["triggering"].map { node throws(RuleFileError) in try Self.examples(node, reader: reader, allowing: ["nodes"]) } ?? [],
             nonTriggering: try examples?["non_triggering"].map { node throws(RuleFileError) in try Self.examples(node, reader: reader) } ?? [],
             corrections: try examples?["corrections"].map { node throws(RuleFileError) in try Self.corrections(node, reader: reader) } ?? [],
-            bindingKeys: keys, origin: origin)
+            bindingKeys: keys, origin: reader.origin)
     }
 
-    static let exampleKeys: Set<String> = ["fixture", "minimum_deployment_target", "compute_precision"]
+    static let exampleKeys: Set<String> = ["fixture", "minimum_deployment_target", "compute_precision", "input_dtype"]
 
     static func examples(_ node: Yams.Node, reader: NodeReader, allowing extra: Set<String> = []) throws(RuleFileError) -> [RuleExample] {
         guard let items = node.sequence else { throw reader.error(node, "examples must be a list") }
@@ -161,7 +194,11 @@ public enum RuleLoader {
         if let node = mapping["compute_precision"] {
             precision = try ComputePrecision.parse(try reader.scalar(node, "compute_precision"), at: node, reader)
         }
-        return RuleExample(fixture: try reader.string(mapping, "fixture"), deploymentTarget: target, computePrecision: precision,
+        var inputDType: InputDType?
+        if let node = mapping["input_dtype"] {
+            do { inputDType = try InputDType.parse(try reader.scalar(node, "input_dtype")) } catch { throw reader.error(node, String(describing: error)) }
+        }
+        return RuleExample(fixture: try reader.string(mapping, "fixture"), deploymentTarget: target, computePrecision: precision, inputDType: inputDType,
                            nodes: try mapping["nodes"].map { node throws(RuleFileError) in try reader.strings(node, "nodes") }, line: line)
     }
 
@@ -246,7 +283,7 @@ struct ConditionParser {
 
     static let keys: Set<String> = ["all", "any", "not", "op", "input_dtype", "output_dtype", "literal", "format", "dialect",
                                     "weight_dtype", "user_input_dtype", "any_tensor_dtype", "deployment_target",
-                                    "compute_precision", "converter_version", "predicate"]
+                                    "compute_precision", "input_dtype_setting", "converter_version", "predicate"]
 
     func parse(_ node: Yams.Node) throws(RuleFileError) -> Condition {
         let mapping = try reader.mapping(node, "condition")
@@ -311,6 +348,10 @@ struct ConditionParser {
             }
             let text = try reader.scalar(value, key)
             return .literal(argument: text == "any" ? nil : text)
+        case "input_dtype_setting":
+            return .inputDTypeSetting(Set(try reader.strings(value, key).map { text throws(RuleFileError) in
+                do { return try InputDType.parse(text) } catch { throw reader.error(value, String(describing: error)) }
+            }))
         case "deployment_target":
             let mapping = try reader.mapping(value, key)
             try reader.rejectUnknown(mapping, allowed: ["min", "below"], in: key)

@@ -14,6 +14,21 @@ public enum ComputePrecision: String, Sendable, CaseIterable, Codable {
     }
 }
 
+/// The dtype given to `ct.TensorType` for floating inputs of a TorchScript model: none (`default`, which
+/// coremltools makes fp32, or fp16 from iOS16 with FLOAT16 precision), or `np.float16` / `np.float32`.
+public enum InputDType: String, Sendable, CaseIterable, Codable {
+    case `default`
+    case float16
+    case float32
+
+    public static func parse(_ text: String) throws(SettingError) -> InputDType {
+        guard let dtype = InputDType(rawValue: text) else {
+            throw SettingError("input dtype must be \(allCases.map(\.rawValue).joined(separator: ", ")), not `\(text)`")
+        }
+        return dtype
+    }
+}
+
 /// A setting's value that is not one of the values it takes: one line.
 public struct SettingError: Error, CustomStringConvertible {
     public let description: String
@@ -106,6 +121,8 @@ public struct Settings: Sendable {
     public var converterVersion: Version
     public var deploymentTarget: DeploymentTarget
     public var computePrecision: ComputePrecision
+    /// What `ct.TensorType(dtype=)` says for floating inputs (TorchScript models, whose inputs the user declares).
+    public var inputDType: InputDType = .default
 
     /// coremltools' own defaults for `convert_to="mlprogram"`: iOS15, FLOAT16 (settings other converters ignore).
     public init(target: String, converterVersion: Version, deploymentTarget: DeploymentTarget = DeploymentTarget("iOS15")!,

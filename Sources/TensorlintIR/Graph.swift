@@ -11,6 +11,7 @@ public struct Model: Sendable {
         // id no pack names declares it in its own target.
         public static let torchExport: Format = "torch.export"
         public static let onnx: Format = "onnx"
+        public static let torchScript: Format = "torchscript"
     }
 
     public var path: String

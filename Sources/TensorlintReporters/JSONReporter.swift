@@ -23,6 +23,7 @@ public struct JSONReporter: Reporter {
             "converter_version": report.settings.converterVersion.description,
             "minimum_deployment_target": report.settings.deploymentTarget.name,
             "compute_precision": report.settings.computePrecision.rawValue,
+            "input_dtype": report.settings.inputDType.rawValue,
         ]
         if let used = report.knowledgeVersion { settings["knowledge_version"] = used.description }
         let document: [String: Any] = [

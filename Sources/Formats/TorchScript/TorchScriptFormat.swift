@@ -2,10 +2,6 @@ import Foundation
 import TensorlintIR
 import TorchArchive
 
-extension Model.Format {
-    public static let torchScript: Model.Format = "torchscript"
-}
-
 /// TorchScript archives (`torch.jit.save` of a traced or scripted module, `.pt`), read without unpickling:
 /// the pickles are walked as data, the code files parsed, storages never read.
 public enum TorchScriptFormat: ModelFormat {
@@ -63,7 +59,7 @@ public enum TorchScriptFormat: ModelFormat {
         do { graph = try builder.build() } catch { throw .malformed(error.reason) }
         var metadata: [String: String] = [:]
         if program.tracedInputs == nil {
-            metadata["inputs"] = "scripted module without traced inputs: the inputs' dtypes and shapes are forward's annotations"
+            metadata["inputs"] = "scripted module without traced inputs: tensor inputs taken as float32, of unknown shape"
         }
         return Model(path: path, format: .torchScript, layout: "TorchScript archive, format version \(layout.version)",
                      graphs: [graph], metadata: metadata)

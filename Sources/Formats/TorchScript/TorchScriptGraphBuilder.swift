@@ -76,7 +76,8 @@ struct TorchScriptGraphBuilder {
             let name = unique(parameter.name)
             let traced = program.tracedInputs.flatMap { index - 1 < $0.count ? $0[index - 1] : nil }
             let isTensor = parameter.type == nil || parameter.type == "Tensor"
-            values[name] = Value(name: name, dtype: traced?.dtype ?? (isTensor ? nil : Self.dtype(ofAnnotation: parameter.type)),
+            // A scripted module records no example inputs: its tensors are taken to be fp32, as coremltools' default.
+            values[name] = Value(name: name, dtype: traced?.dtype ?? (isTensor ? .float32 : Self.dtype(ofAnnotation: parameter.type)),
                                  shape: traced.map { $0.shape.map { Int($0) } }, role: .userInput)
             inputs.append(name)
             environment[parameter.name] = isTensor ? .tensor(name) : .computed(name)

@@ -14,6 +14,8 @@ public struct CoreMLKnowledge: Sendable {
     public let converterOf: [String: String]
     /// Opset name (`iOS15`) → MIL op → input → type-domain id.
     public let typeDomains: [String: [String: [String: String]]]
+    /// Opset name → MIL op → each type domain's inputs, in the op's input order.
+    public let typeDomainMembers: [String: [String: [[String]]]]
     /// The opsets the type-domain table covers, oldest first.
     public let opsets: [DeploymentTarget]
     /// Torch op (qualified, or with overload) → lowering.
@@ -30,6 +32,8 @@ public struct CoreMLKnowledge: Sendable {
         public var assertsSameDType: [String]
         /// How many outputs the converter binds, when fewer than the op has.
         public var bindsOutputs: Int?
+        /// Arguments passed through `promote_input_dtypes` before the MIL op is built.
+        public var promotes: [String]
     }
 
     public struct EmittedOp: Sendable {
@@ -37,10 +41,14 @@ public struct CoreMLKnowledge: Sendable {
         public var bindings: [(input: String, binding: Binding)]
         /// Literal arguments and values for which the converter takes another path.
         public var skipWhenEqual: [String: Double]
+        /// The inputs of a variadic op (concat's `values`), which must share one dtype.
+        public var values: [String]
     }
 
     public enum Binding: Sendable {
         case argument(String, default: DType?)
+        /// One tensor of a list argument.
+        case item(String, index: Int)
         case constant(DType)
         case like(String)
     }
@@ -58,14 +66,18 @@ public struct CoreMLKnowledge: Sendable {
         promotingConverters = Set(frontend["promoting_converters"] as? [String] ?? [])
         converterOf = frontend["converter_of"] as? [String: String] ?? [:]
         var domains: [String: [String: [String: String]]] = [:]
+        var members: [String: [String: [[String]]]] = [:]
         for (opset, ops) in try json("mil-type-domains.json")["opsets"] as? [String: [String: Any]] ?? [:] {
             for (op, entry) in ops {
-                for (domain, inputs) in (entry as? [String: Any])?["domains"] as? [String: [String]] ?? [:] {
+                let opDomains = (entry as? [String: Any])?["domains"] as? [String: [String]] ?? [:]
+                for (domain, inputs) in opDomains.sorted(by: { $0.key < $1.key }) {
                     for input in inputs { domains[opset, default: [:]][op, default: [:]][input] = domain }
+                    members[opset, default: [:]][op, default: []].append(inputs)
                 }
             }
         }
         typeDomains = domains
+        typeDomainMembers = members
         opsets = domains.keys.compactMap(DeploymentTarget.init).sorted()
         let loweringFile = "coremltools-\(version)/torch-lowering.yml"
         guard let text = files["torch-lowering.yml"], let root = try Yams.load(yaml: text) as? [String: Any] else {
@@ -93,29 +105,38 @@ public struct CoreMLKnowledge: Sendable {
             for (argument, rule) in emitted["only_if"] as? [String: Any] ?? [:] {
                 if let value = (rule as? [String: Any])?["not"] as? NSNumber { skips[argument] = value.doubleValue }
             }
-            emits.append(EmittedOp(milOp: milOp, bindings: bindings, skipWhenEqual: skips))
+            emits.append(EmittedOp(milOp: milOp, bindings: bindings, skipWhenEqual: skips, values: emitted["values"] as? [String] ?? []))
         }
         return Lowering(converter: body["converter"] as? String ?? op, emits: emits,
                         assertsSameDType: body["asserts_same_dtype"] as? [String] ?? [],
-                        bindsOutputs: body["binds_outputs"] as? Int)
+                        bindsOutputs: body["binds_outputs"] as? Int, promotes: body["promotes"] as? [String] ?? [])
     }
 
     private static func binding(_ raw: Any, op: String, file: String) throws -> Binding {
         if let name = raw as? String { return .argument(name, default: nil) }
         if let object = raw as? [String: Any] {
+            if let name = object["argument"] as? String, let index = object["item"] as? Int { return .item(name, index: index) }
             if let name = object["argument"] as? String {
                 return .argument(name, default: (object["default"] as? String).flatMap(DType.init(name:)))
             }
             if let dtype = (object["constant"] as? String).flatMap(DType.init(name:)) { return .constant(dtype) }
             if let name = object["like"] as? String { return .like(name) }
         }
-        throw KnowledgeError(file: file, reason: "\(op): binding \(raw) is not NAME, {argument:}, {constant:} or {like:}")
+        throw KnowledgeError(file: file, reason: "\(op): binding \(raw) is not NAME, {argument:}, {argument:, item:}, {constant:} or {like:}")
     }
 
     /// The type-domain table of the newest opset at or below the deployment target.
     public func typeDomains(of milOp: String, at target: DeploymentTarget) -> [String: String]? {
         for opset in opsets.reversed() where opset <= target {
             if let domains = typeDomains[opset.name]?[milOp] { return domains }
+        }
+        return nil
+    }
+
+    /// Each type domain's inputs (in the op's input order) at the newest opset at or below the deployment target.
+    public func typeDomainOrder(of milOp: String, at target: DeploymentTarget) -> [[String]]? {
+        for opset in opsets.reversed() where opset <= target {
+            if let members = typeDomainMembers[opset.name]?[milOp] { return members }
         }
         return nil
     }

@@ -1,6 +1,13 @@
 import TensorlintEngine
 import TensorlintIR
 
+/// What the coremltools predicates read about one model.
+public struct CoreMLAnalysis: Sendable {
+    public let knowledge: CoreMLKnowledge
+    /// For TorchScript models: the frontend's dtypes and failures.
+    let torchScript: TorchScriptConversion?
+}
+
 /// coremltools: its torch frontend's registry and lowerings, MIL's type domains per deployment target, and
 /// torch's decompositions of the ops it cannot convert (`knowledge/coremltools-<version>/`).
 public enum CoreMLToolsPack: ConverterPack {
@@ -11,32 +18,41 @@ public enum CoreMLToolsPack: ConverterPack {
         try CoreMLKnowledge(version: version, files: folder)
     }
 
-    /// The predicates read the knowledge itself; nothing is computed ahead.
-    public static func prepare(_ model: Model, knowledge: any Sendable, settings: Settings) -> any Sendable { knowledge }
+    /// A TorchScript model is converted by its own frontend, whose type flow is computed once; the other
+    /// predicates read the knowledge itself.
+    public static func prepare(_ model: Model, knowledge: any Sendable, settings: Settings) -> any Sendable {
+        let knowledge = knowledge as! CoreMLKnowledge
+        let torchScript = model.format == .torchScript
+            ? TorchScriptConversion(graph: model.mainGraph, knowledge: knowledge, target: settings.deploymentTarget) : nil
+        return CoreMLAnalysis(knowledge: knowledge, torchScript: torchScript)
+    }
 
     /// `deployment_target` is the name messages had before `minimum_deployment_target`; user rules may use it.
     public static let settingKeys = ["minimum_deployment_target": "the minimum deployment target",
                                      "deployment_target": "the minimum deployment target",
-                                     "compute_precision": "the compute precision"]
+                                     "compute_precision": "the compute precision",
+                                     "input_dtype": "the dtype declared for floating inputs (`--input-dtype`)"]
 
     public static func settingBindings(_ settings: Settings) -> Bindings {
         ["minimum_deployment_target": settings.deploymentTarget.name, "deployment_target": settings.deploymentTarget.name,
-         "compute_precision": settings.computePrecision.rawValue]
+         "compute_precision": settings.computePrecision.rawValue, "input_dtype": settings.inputDType.rawValue]
     }
 
-    public static let predicates: [Predicate] = [
-        Predicate("coremltools-unregistered-op", state: CoreMLKnowledge.self, keys: [
+    public static let predicates: [Predicate] = exportPredicates + torchScriptPredicates
+
+    static let exportPredicates: [Predicate] = [
+        Predicate("coremltools-unregistered-op", state: CoreMLAnalysis.self, keys: [
             "kind": "the op kind as coremltools names it", "alternative": "what converts instead, or how to do without the op",
         ], evaluate: unregisteredOp),
-        Predicate("coremltools-scalar-constant-clash", state: CoreMLKnowledge.self, keys: clashKeys.merging([
+        Predicate("coremltools-scalar-constant-clash", state: CoreMLAnalysis.self, keys: clashKeys.merging([
             "target_advice": "whether a later deployment target avoids the clash",
         ]) { first, _ in first }, evaluate: scalarConstantClash),
-        Predicate("coremltools-converter-dtype-assert", state: CoreMLKnowledge.self, keys: [
+        Predicate("coremltools-converter-dtype-assert", state: CoreMLAnalysis.self, keys: [
             "converter": "the coremltools converter function", "first": "the first asserted input", "first_dtype": "its dtype",
             "first_origin": "where it comes from", "second": "the input of another dtype", "second_dtype": "its dtype",
             "second_origin": "where it comes from",
         ], evaluate: converterDTypeAssert),
-        Predicate("coremltools-unbound-output-read", state: CoreMLKnowledge.self, keys: [
+        Predicate("coremltools-unbound-output-read", state: CoreMLAnalysis.self, keys: [
             "converter": "the coremltools converter function", "bound": "how many outputs it binds",
             "unbound_output": "the first output it leaves unbound", "unbound_index": "that output's position",
             "pending_output": "a graph output not yet produced there",
@@ -56,13 +72,14 @@ public enum CoreMLToolsPack: ConverterPack {
 
     public static let fixers: [Fixer] = [
         // An fp16/bf16 torch model meant for coremltools becomes fp32 (exact); coremltools lowers precision itself.
-        Fixer("keep-fp32", state: CoreMLKnowledge.self) { context, _ in
+        Fixer("keep-fp32", state: CoreMLAnalysis.self) { context, _ in
             context.valueTypes.isDisjoint(with: narrowFloats) ? [] : [keepFP32Edit]
         },
         // An op coremltools cannot convert is replaced by torch's own decomposition of it into ops it converts.
         // Rewrites are written for fp32 programs: a narrower one is widened first (exact), rewritten next round.
         // Only the main graph's nodes are rewritten (not those of torch.cond branches).
-        Fixer("rewrite-op", state: CoreMLKnowledge.self) { context, knowledge in
+        Fixer("rewrite-op", state: CoreMLAnalysis.self) { context, analysis in
+            let knowledge = analysis.knowledge
             guard context.graphIndex == 0, let node = context.node, let nodeIndex = context.nodeIndex,
                   let rewrite = knowledge.rewrites[node.op.description] else { return [] }
             if let output = node.outputs.first ?? nil, let dtype = context.graph.dtype(of: output), narrowFloats.contains(dtype) {
@@ -73,7 +90,8 @@ public enum CoreMLToolsPack: ConverterPack {
     ]
 
     /// The node's op kind, sanitized as `from_exir_node` does, is not in the torch frontend's registry.
-    static func unregisteredOp(_ context: MatchContext, _ knowledge: CoreMLKnowledge) -> Bindings? {
+    static func unregisteredOp(_ context: MatchContext, _ analysis: CoreMLAnalysis) -> Bindings? {
+        let knowledge = analysis.knowledge
         guard let node = context.node else { return nil }
         let kind = CoreMLKnowledge.sanitizedKind(node.op)
         guard !knowledge.registeredKinds.contains(kind) else { return nil }
@@ -84,7 +102,8 @@ public enum CoreMLToolsPack: ConverterPack {
 
     /// A converter passes a Python scalar (or a constant of its own) to a MIL op input that shares a
     /// type domain with an input of another dtype at this deployment target: MIL's type check raises.
-    static func scalarConstantClash(_ context: MatchContext, _ knowledge: CoreMLKnowledge) -> Bindings? {
+    static func scalarConstantClash(_ context: MatchContext, _ analysis: CoreMLAnalysis) -> Bindings? {
+        let knowledge = analysis.knowledge
         guard let node = context.node, let lowering = knowledge.lowering(for: node.op),
               var bindings = clash(node, lowering, knowledge, context.graph, at: context.settings.deploymentTarget) else { return nil }
         let later = knowledge.opsets.filter { $0 > context.settings.deploymentTarget }
@@ -121,7 +140,8 @@ public enum CoreMLToolsPack: ConverterPack {
 
     /// A converter asserts that two inputs share a dtype (`assert x.dtype == y.dtype`), and a Python
     /// scalar (an fp32 constant) meets a tensor of another dtype: the conversion stops with an AssertionError.
-    static func converterDTypeAssert(_ context: MatchContext, _ knowledge: CoreMLKnowledge) -> Bindings? {
+    static func converterDTypeAssert(_ context: MatchContext, _ analysis: CoreMLAnalysis) -> Bindings? {
+        let knowledge = analysis.knowledge
         guard let node = context.node, let lowering = knowledge.lowering(for: node.op), lowering.assertsSameDType.count >= 2 else { return nil }
         let operands = lowering.assertsSameDType.compactMap { name in
             resolve(.argument(name, default: nil), node: node, graph: context.graph).map { (name, $0) }
@@ -135,7 +155,8 @@ public enum CoreMLToolsPack: ConverterPack {
     /// The converter binds only the first outputs of a multi-output op; the deserialized graph has an
     /// `operator.getitem` node for each further output, which fails unless conversion stops before it
     /// (coremltools stops as soon as every graph output has been produced).
-    static func unboundOutputRead(_ context: MatchContext, _ knowledge: CoreMLKnowledge) -> Bindings? {
+    static func unboundOutputRead(_ context: MatchContext, _ analysis: CoreMLAnalysis) -> Bindings? {
+        let knowledge = analysis.knowledge
         guard let node = context.node, let lowering = knowledge.lowering(for: node.op), let bound = lowering.bindsOutputs, node.outputs.count > bound,
               let unbound = node.outputs[bound...].compactMap({ $0 }).first,
               let position = context.graph.nodes.firstIndex(where: { $0.name == node.name }) else { return nil }
@@ -160,6 +181,7 @@ public enum CoreMLToolsPack: ConverterPack {
             switch node.input(named: argument)?.argument {
             case .float(let literal)?: return literal == value
             case .int(let literal)?: return Double(literal) == value
+            case .bool(let flag)?: return (flag ? 1 : 0) == value
             default: return false
             }
         }
@@ -172,6 +194,10 @@ public enum CoreMLToolsPack: ConverterPack {
         case .like(let name):
             guard let tensor = node.input(named: name)?.argument.tensorNames.first, let dtype = graph.dtype(of: tensor) else { return nil }
             return Operand(dtype: dtype, origin: "computed from `\(name)`", isConstant: false)
+        case .item(let name, let index):
+            guard case .tensors(let tensors)? = node.input(named: name)?.argument, tensors.indices.contains(index),
+                  let tensor = tensors[index], let dtype = graph.dtype(of: tensor) else { return nil }
+            return Operand(dtype: dtype, origin: "`\(name)[\(index)]` = tensor `\(tensor)`", isConstant: false)
         case .argument(let name, let defaultDType):
             switch node.input(named: name)?.argument {
             case .tensor(let tensor)?:
