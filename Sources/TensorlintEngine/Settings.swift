@@ -135,8 +135,10 @@ public struct Settings: Sendable {
 
     /// Settings for a pack, at its default version unless one is given.
     public init(pack: any ConverterPack.Type, converterVersion: Version? = nil,
-                deploymentTarget: DeploymentTarget = DeploymentTarget("iOS15")!, computePrecision: ComputePrecision = .float16) {
+                deploymentTarget: DeploymentTarget = DeploymentTarget("iOS15")!, computePrecision: ComputePrecision = .float16,
+                inputDType: InputDType = .default) {
         self.init(target: pack.target, converterVersion: converterVersion ?? pack.defaultVersion,
                   deploymentTarget: deploymentTarget, computePrecision: computePrecision)
+        self.inputDType = inputDType
     }
 }

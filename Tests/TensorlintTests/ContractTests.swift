@@ -4,6 +4,7 @@ import ONNX
 import TensorlintCLI
 @testable import TensorlintEngine
 import TensorlintIR
+import TorchScript
 @testable import TensorlintPacks
 import TensorlintReporters
 
@@ -56,7 +57,7 @@ import TensorlintReporters
     /// it may be used in is left with a hole.
     @Test func predicatesFillTheKeysTheyDeclare() throws {
         var fired = 0
-        for rule in Engine.rules {
+        for rule in Engine.rules.flatMap(\.allVariants) {
             let predicates = rule.match.predicateNames.compactMap(Engine.vocabulary.predicate(named:))
             guard !predicates.isEmpty else { continue }
             for example in rule.triggering {
@@ -64,7 +65,7 @@ import TensorlintReporters
                 for target in rule.targets.sorted() {
                     let pack = try #require(Engine.vocabulary.pack(target))
                     let settings = Settings(pack: pack, deploymentTarget: example.deploymentTarget ?? DeploymentTarget("iOS15")!,
-                                            computePrecision: example.computePrecision ?? .float16)
+                                            computePrecision: example.computePrecision ?? .float16, inputDType: example.inputDType ?? .default)
                     let (_, knowledge) = try #require(Engine.knowledge.resolve(target: target, version: settings.converterVersion))
                     let state = pack.prepare(model, knowledge: knowledge, settings: settings)
                     let valueTypes = Set(model.graphs.flatMap { $0.values.values.compactMap(\.dtype) })
@@ -144,24 +145,19 @@ import TensorlintReporters
     @Test func unrecognisedFilesNameEveryRegisteredFormat() throws {
         let path = temporaryDirectory().appendingPathComponent("notes.bin").path
         try "just text".write(toFile: path, atomically: true, encoding: .utf8)
-        #expect(throws: ReadError.notThisFormat("unrecognized content (expected a torch.export .pt2 archive or an ONNX model)")) {
+        #expect(throws: ReadError.notThisFormat("unrecognized content (expected a torch.export .pt2 archive, a TorchScript .pt archive or an ONNX model)")) {
             try ModelLoader.load(path: path)
         }
     }
 
-    @Test func aZipOfAnotherTorchFormatIsNoTorchExportArchive() throws {
-        // The layout `torch.jit.save` writes: a zip whose entries are no exported program.
+    @Test func aTorchScriptZipIsReadAsTorchScriptNotAsTorchExport() throws {
+        // The layout `torch.jit.save` writes: a zip whose entries are no exported program; here its pickle is empty.
         let directory = temporaryDirectory()
         let path = directory.appendingPathComponent("scripted.pt").path
-        try ZipFixture.write(["scripted/data.pkl": [0x80, 0x02, 0x2E], "scripted/code/__torch__.py": Array("def forward(self): pass\n".utf8),
+        try ZipFixture.write(["scripted/data.pkl": [0x80, 0x02, 0x2E], "scripted/code/__torch__.py": Array("class A(Module):\n  pass\n".utf8),
                               "scripted/version": Array("6\n".utf8)], to: path)
-        #expect(ModelLoader.format(ofFoundFile: path) == nil, "a folder walk does not take it for a torch.export archive")
-        do {
-            _ = try ModelLoader.load(path: path)
-            Issue.record("read a TorchScript archive as a torch.export one")
-        } catch {
-            #expect(error.description.contains("zip archive without serialized_exported_program.json"))
-        }
+        #expect(ModelLoader.format(ofFoundFile: path) == TorchScriptFormat.self)
+        #expect(throws: ReadError.malformed("data.pkl: pickle ends with 0 values on its stack")) { try ModelLoader.load(path: path) }
     }
 
     /// A pt2 archive without an exported program (what AOTInductor packages) is not claimed by a folder walk.

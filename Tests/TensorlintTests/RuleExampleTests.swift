@@ -17,7 +17,7 @@ struct ExampleCase: Sendable, CustomTestStringConvertible {
     var settings: Settings {
         Settings(pack: Engine.vocabulary.pack(rule.targets.sorted().first!)!,
                  deploymentTarget: example.deploymentTarget ?? DeploymentTarget("iOS15")!,
-                 computePrecision: example.computePrecision ?? .float16)
+                 computePrecision: example.computePrecision ?? .float16, inputDType: example.inputDType ?? .default)
     }
 
     /// The findings of this rule alone on the example.
@@ -29,16 +29,18 @@ struct ExampleCase: Sendable, CustomTestStringConvertible {
 /// Every rule carries its own triggering and non-triggering examples, with the nodes it fires on, and the
 /// corrections its fix makes (as SwiftLint's rule descriptions do); each runs with that rule alone.
 @Suite struct RuleExampleTests {
-    static let cases: [ExampleCase] = Engine.rules.flatMap { rule in
+    /// Each rule's own form and its variants for other formats, with their examples.
+    static let variants = Engine.rules.flatMap(\.allVariants)
+    static let cases: [ExampleCase] = variants.flatMap { rule in
         rule.triggering.map { ExampleCase(rule: rule, example: $0, triggers: true) }
             + rule.nonTriggering.map { ExampleCase(rule: rule, example: $0, triggers: false) }
     }
-    static let corrections: [(ExampleCase, RuleCorrection)] = Engine.rules.flatMap { rule in
+    static let corrections: [(ExampleCase, RuleCorrection)] = variants.flatMap { rule in
         rule.corrections.map { (ExampleCase(rule: rule, example: $0.example, triggers: true), $0) }
     }
 
     @Test func everyBuiltinRuleHasBothKindsOfExampleAndFixableOnesACorrection() {
-        for rule in Engine.rules {
+        for rule in Self.variants {
             #expect(!rule.triggering.isEmpty, "\(rule.id) has no triggering example")
             #expect(!rule.nonTriggering.isEmpty, "\(rule.id) has no non-triggering example")
             if rule.fix.applicability != .displayOnly, !rule.fix.automatic.isEmpty {
@@ -71,7 +73,8 @@ struct ExampleCase: Sendable, CustomTestStringConvertible {
         let fixed = temporaryDirectory().appendingPathComponent(correction.example.fixture).path
         let settings = testCase.settings
         var arguments = ["fix", "--target", settings.target, "--unsafe-fixes", original, "-o", fixed]
-        arguments += ["--minimum-deployment-target", settings.deploymentTarget.name, "--compute-precision", settings.computePrecision.rawValue]
+        arguments += ["--minimum-deployment-target", settings.deploymentTarget.name, "--compute-precision", settings.computePrecision.rawValue,
+                      "--input-dtype", settings.inputDType.rawValue]
         #expect(!(try testCase.findings()).isEmpty, "\(origin): the correction's fixture does not trigger the rule")
         #expect(runTensorlint(arguments) == 0, "\(origin): no fix applied")
         #expect(try testCase.findings(at: fixed).isEmpty, "\(origin): the rule still fires after the fix")
@@ -101,7 +104,8 @@ struct ExampleCase: Sendable, CustomTestStringConvertible {
                 + finding.edits.map(\.description).joined(separator: "; ") + "\n"
         }
         let name = testCase.example.fixture + (testCase.example.deploymentTarget.map { "@\($0.name)" } ?? "")
-            + (testCase.example.computePrecision.map { "@\($0.rawValue)" } ?? "") + ".txt"
+            + (testCase.example.computePrecision.map { "@\($0.rawValue)" } ?? "")
+            + (testCase.example.inputDType.map { "@input-\($0.rawValue)" } ?? "") + ".txt"
         let file = Repo.root.appendingPathComponent("Tests/Snapshots/\(testCase.rule.id)/\(name)")
         if ProcessInfo.processInfo.environment["TENSORLINT_RECORD_SNAPSHOTS"] == "1" {
             try FileManager.default.createDirectory(at: file.deletingLastPathComponent(), withIntermediateDirectories: true)

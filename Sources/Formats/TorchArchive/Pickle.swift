@@ -71,8 +71,16 @@ public struct PickleMachine {
     ]
 
     public static func load(_ bytes: [UInt8], name: String) throws(PickleError) -> PickleValue {
+        try read(bytes, name: name).value
+    }
+
+    /// The value, and where the pickle names each global (the `module\nname\n` bytes of its GLOBAL opcodes)
+    /// and each storage record it references, for writers that rename storage classes in place.
+    public static func read(_ bytes: [UInt8], name: String) throws(PickleError)
+        -> (value: PickleValue, globals: [(range: Range<Int>, module: String, name: String)], storages: [PickleStorage]) {
         var machine = PickleMachine(bytes: bytes, name: name)
-        return try machine.run()
+        let value = try machine.run()
+        return (value, machine.globals, machine.storages)
     }
 
     private let bytes: [UInt8]
@@ -82,6 +90,8 @@ public struct PickleMachine {
     private var marks: [Int] = []
     private var memo: [Int: PickleValue] = [:]
     private var produced = 0
+    private var globals: [(range: Range<Int>, module: String, name: String)] = []
+    private var storages: [PickleStorage] = []
 
     private init(bytes: [UInt8], name: String) {
         self.bytes = bytes
@@ -183,8 +193,10 @@ public struct PickleMachine {
                 guard let value = memo[key] else { throw fail("memo entry \(key) is read before it is written") }
                 try push(value)
             case 0x63:                                                          // GLOBAL
+                let start = position
                 let module = try line()
                 let name = try line()
+                globals.append((start..<position, module, name))
                 try push(try global(module: module, name: name))
             case 0x81:                                                          // NEWOBJ
                 let arguments = try pop()
@@ -193,14 +205,19 @@ public struct PickleMachine {
                 try push(.object(className: "\(module).\(name)", state: nil))
             case 0x62:                                                          // BUILD
                 let state = try pop()
-                guard case .object(let className, nil) = try pop() else { throw fail("BUILD on something that is not a new object") }
-                try push(.object(className: className, state: state))
+                switch try pop() {
+                case .object(let className, nil): try push(.object(className: className, state: state))
+                case .dict(let pairs): try push(.dict(pairs))                  // an OrderedDict's `_metadata` (torch.save)
+                default: throw fail("BUILD on something that is not a new object")
+                }
             case 0x52:                                                          // REDUCE
                 let arguments = try pop()
                 guard case .global(let module, let name) = try pop() else { throw fail("REDUCE calls something that is not a global") }
                 try push(try reduce("\(module).\(name)", arguments.items ?? []))
             case 0x51:                                                          // BINPERSID
-                try push(try persistentStorage(try pop()))
+                let storage = try persistentStorage(try pop())
+                storages.append(storage)
+                try push(.storage(storage))
             default:
                 throw fail("pickle opcode 0x\(String(opcode, radix: 16, uppercase: true)) (at byte \(position - 1)) is not one torch's pickler writes")
             }
@@ -247,10 +264,10 @@ public struct PickleMachine {
         }
     }
 
-    private func persistentStorage(_ id: PickleValue) throws(PickleError) -> PickleValue {
+    private func persistentStorage(_ id: PickleValue) throws(PickleError) -> PickleStorage {
         guard let items = id.items, items.count == 5, items[0].string == "storage", case .global("torch", let storageClass) = items[1],
               let key = items[2].string, let count = items[4].int, count >= 0
         else { throw fail("a persistent id that is not ('storage', class, key, device, numel)") }
-        return .storage(PickleStorage(key: key, storageClass: storageClass, elementCount: count))
+        return PickleStorage(key: key, storageClass: storageClass, elementCount: count)
     }
 }

@@ -53,6 +53,22 @@ public struct ZipEntries {
         return data
     }
 
+    /// A new stored archive at `destination` with this archive's entries in their order, each as `contents`
+    /// gives it, flushed to disk. One entry is held at a time.
+    public func copy(to destination: String, contents: (String) throws -> Data) throws {
+        guard !FileManager.default.fileExists(atPath: destination) else { throw WriteError("\(destination) already exists") }
+        let output = try Archive(url: URL(fileURLWithPath: destination), accessMode: .create)
+        for name in names {
+            let data = try contents(name)
+            try output.addEntry(with: name, type: .file, uncompressedSize: Int64(data.count), compressionMethod: .none) { position, size in
+                data.subdata(in: Int(position)..<Int(position) + size)
+            }
+        }
+        let descriptor = open(destination, O_RDONLY)
+        guard descriptor >= 0, fsync(descriptor) == 0 else { throw WriteError("cannot flush \(destination)") }
+        close(descriptor)
+    }
+
     public func text(_ name: String) -> String? {
         guard let data = try? data(name, limit: 4096) else { return nil }
         return String(data: data, encoding: .utf8)

@@ -70,7 +70,7 @@ public struct TorchExportWriter: ModelWriter {
             var summary: [String] = []
             var bytesBefore = 0, bytesAfter = 0
             // One entry at a time: memory stays at about one weight file, whatever the model's size.
-            try rewrite(entries, to: destination) { name in
+            try entries.copy(to: destination) { name in
                 var data = try entries.data(name, limit: limit)
                 if let dtype = widenedFiles[name] {
                     guard let widened = HalfPrecision.widenedToFloat32(data, from: dtype) else {
@@ -135,21 +135,5 @@ public struct TorchExportWriter: ModelWriter {
             files.append((path, dtype))
         }
         return files
-    }
-
-    /// A new stored (uncompressed) archive with the entries in their original order, flushed to disk.
-    static func rewrite(_ entries: ZipEntries, to destination: String, contents: (String) throws -> Data) throws {
-        let url = URL(fileURLWithPath: destination)
-        guard !FileManager.default.fileExists(atPath: destination) else { throw WriteError("\(destination) already exists") }
-        let output = try Archive(url: url, accessMode: .create)
-        for name in entries.names {
-            let data = try contents(name)
-            try output.addEntry(with: name, type: .file, uncompressedSize: Int64(data.count), compressionMethod: .none) { position, size in
-                data.subdata(in: Int(position)..<Int(position) + size)
-            }
-        }
-        let descriptor = open(destination, O_RDONLY)
-        guard descriptor >= 0, fsync(descriptor) == 0 else { throw WriteError("cannot flush \(destination)") }
-        close(descriptor)
     }
 }

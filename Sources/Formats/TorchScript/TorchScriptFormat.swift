@@ -7,7 +7,7 @@ import TorchArchive
 public enum TorchScriptFormat: ModelFormat {
     public static let id = Model.Format.torchScript
     public static let displayName = "a TorchScript .pt archive"
-    public static let writer: (any ModelWriter.Type)? = nil
+    public static let writer: (any ModelWriter.Type)? = TorchScriptWriter.self
 
     /// Pickles and code files are small; a larger one is hostile, not a model.
     static let maximumPickleBytes: UInt64 = 256 << 20
@@ -19,6 +19,8 @@ public enum TorchScriptFormat: ModelFormat {
             _ = try layout(of: try ZipEntries(path: path))
             return .recognized
         } catch {
+            // Another torch zip (torch.export, torch.save) carries no TorchScript signature at all.
+            if case .notThisFormat = error { return .unrecognized }
             return .signature(reason: error.reason)
         }
     }

@@ -94,9 +94,10 @@ enum Token: Sendable, Equatable {
 }
 
 enum SourceLexer {
-    static func tokens(_ text: String) throws(SourceError) -> [(token: Token, line: Int)] {
+    /// Each token with its line and the byte offset where it starts.
+    static func tokens(_ text: String) throws(SourceError) -> [(token: Token, line: Int, offset: Int)] {
         let bytes = Array(text.utf8)
-        var tokens: [(Token, Int)] = []
+        var tokens: [(Token, Int, Int)] = []
         var indents = [0]
         var depth = 0
         var line = 1
@@ -118,11 +119,11 @@ enum SourceLexer {
                 if width > indents.last! {
                     guard indents.count < SourceFile.maximumNesting else { throw error("nesting deeper than \(SourceFile.maximumNesting) blocks") }
                     indents.append(width)
-                    tokens.append((.indent, line))
+                    tokens.append((.indent, line, index))
                 } else {
                     while width < indents.last! {
                         indents.removeLast()
-                        tokens.append((.dedent, line))
+                        tokens.append((.dedent, line, index))
                     }
                     guard width == indents.last! else { throw error("inconsistent indentation") }
                 }
@@ -130,7 +131,7 @@ enum SourceLexer {
             let byte = bytes[index]
             switch byte {
             case 0x0A:
-                if depth == 0 { tokens.append((.newline, line)); atLineStart = true }
+                if depth == 0 { tokens.append((.newline, line, index)); atLineStart = true }
                 line += 1
                 index += 1
             case 0x20, 0x09, 0x0D:
@@ -142,7 +143,7 @@ enum SourceLexer {
                 while index < bytes.count, bytes[index] != 0x0A { index += 1 }
             case 0x22, 0x27:
                 let (value, next) = try string(bytes, from: index, line: line)
-                tokens.append((.string(value), line))
+                tokens.append((.string(value), line, index))
                 index = next
             case 0x30...0x39:
                 var end = index
@@ -158,21 +159,21 @@ enum SourceLexer {
                 let text = String(decoding: bytes[index..<end], as: UTF8.self)
                 if isFloat {
                     guard let value = Double(text.hasSuffix(".") ? text + "0" : text) else { throw error("bad number \(text)") }
-                    tokens.append((.float(value), line))
+                    tokens.append((.float(value), line, index))
                 } else {
                     guard let value = Int64(text) else { throw error("integer \(text) out of range") }
-                    tokens.append((.int(value), line))
+                    tokens.append((.int(value), line, index))
                 }
                 index = end
             case 0x41...0x5A, 0x61...0x7A, 0x5F, 0x80...0xFF:
                 var end = index
                 while end < bytes.count, isNameByte(bytes[end]) { end += 1 }
-                tokens.append((.name(String(decoding: bytes[index..<end], as: UTF8.self)), line))
+                tokens.append((.name(String(decoding: bytes[index..<end], as: UTF8.self)), line, index))
                 index = end
             default:
                 let two = index + 1 < bytes.count ? String(decoding: bytes[index...index + 1], as: UTF8.self) : ""
                 if ["->", "==", "!=", "<=", ">=", "**", "//"].contains(two) {
-                    tokens.append((.symbol(two), line))
+                    tokens.append((.symbol(two), line, index))
                     index += 2
                     continue
                 }
@@ -184,13 +185,13 @@ enum SourceLexer {
                 } else if ")]}".contains(symbol) {
                     depth = max(0, depth - 1)
                 }
-                tokens.append((.symbol(symbol), line))
+                tokens.append((.symbol(symbol), line, index))
                 index += 1
             }
         }
-        if !atLineStart { tokens.append((.newline, line)) }
-        for _ in indents.dropFirst() { tokens.append((.dedent, line)) }
-        tokens.append((.end, line))
+        if !atLineStart { tokens.append((.newline, line, index)) }
+        for _ in indents.dropFirst() { tokens.append((.dedent, line, index)) }
+        tokens.append((.end, line, index))
         return tokens
     }
 
@@ -228,11 +229,11 @@ enum SourceLexer {
 }
 
 struct SourceParser {
-    let tokens: [(token: Token, line: Int)]
+    let tokens: [(token: Token, line: Int, offset: Int)]
     var index = 0
     var nesting = 0
 
-    init(tokens: [(token: Token, line: Int)]) { self.tokens = tokens }
+    init(tokens: [(token: Token, line: Int, offset: Int)]) { self.tokens = tokens }
 
     var current: Token { tokens[index].token }
     var line: Int { tokens[index].line }

@@ -6,6 +6,8 @@ public struct CoreMLAnalysis: Sendable {
     public let knowledge: CoreMLKnowledge
     /// For TorchScript models: the frontend's dtypes and failures.
     let torchScript: TorchScriptConversion?
+    /// Whether the model holds fp16/bf16 tensors or casts to those types (`dtype=` arguments).
+    let computesNarrowFloats: Bool
 }
 
 /// coremltools: its torch frontend's registry and lowerings, MIL's type domains per deployment target, and
@@ -24,7 +26,13 @@ public enum CoreMLToolsPack: ConverterPack {
         let knowledge = knowledge as! CoreMLKnowledge
         let torchScript = model.format == .torchScript
             ? TorchScriptConversion(graph: model.mainGraph, knowledge: knowledge, target: settings.deploymentTarget) : nil
-        return CoreMLAnalysis(knowledge: knowledge, torchScript: torchScript)
+        let narrowCast = model.graphs.contains { graph in
+            graph.nodes.contains { node in
+                node.inputs.contains { if case .scalarType(let dtype?) = $0.argument { return narrowFloats.contains(dtype) } else { return false } }
+            }
+        }
+        let narrowValue = model.graphs.contains { $0.values.values.contains { $0.dtype.map(narrowFloats.contains) == true } }
+        return CoreMLAnalysis(knowledge: knowledge, torchScript: torchScript, computesNarrowFloats: narrowCast || narrowValue)
     }
 
     /// `deployment_target` is the name messages had before `minimum_deployment_target`; user rules may use it.
@@ -72,8 +80,8 @@ public enum CoreMLToolsPack: ConverterPack {
 
     public static let fixers: [Fixer] = [
         // An fp16/bf16 torch model meant for coremltools becomes fp32 (exact); coremltools lowers precision itself.
-        Fixer("keep-fp32", state: CoreMLAnalysis.self) { context, _ in
-            context.valueTypes.isDisjoint(with: narrowFloats) ? [] : [keepFP32Edit]
+        Fixer("keep-fp32", state: CoreMLAnalysis.self) { _, analysis in
+            analysis.computesNarrowFloats ? [keepFP32Edit] : []
         },
         // An op coremltools cannot convert is replaced by torch's own decomposition of it into ops it converts.
         // Rewrites are written for fp32 programs: a narrower one is widened first (exact), rewritten next round.

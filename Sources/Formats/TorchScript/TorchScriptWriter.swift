@@ -1,0 +1,136 @@
+import Foundation
+import TensorlintIR
+import TorchArchive
+import ZIPFoundation
+
+/// Writes a TorchScript archive widened to fp32 ("keep the model fp32"), the one edit it carries out:
+/// - every fp16/bf16 storage record (`data/<n>`, `constants/<n>`) converted, which is exact, and the storage
+///   classes that name them in `data.pkl`, `constants.pkl` and `traced_inputs.pkl` renamed to `FloatStorage`
+///   at the opcode level (element counts are unchanged; nothing is unpickled);
+/// - in the code, the ScalarType numbers of fp16 and bf16 (`dtype=5`, `torch.to(x, 5)`) made float32's (6),
+///   padded to the same length so that the source ranges of `.debug_pkl` still point where they did.
+/// Every other entry is copied byte for byte.
+public struct TorchScriptWriter: ModelWriter {
+    static let narrowScalarTypes: [Int64: DType] = [5: .float16, 15: .bfloat16]
+
+    public static func supports(_ edit: ModelEdit, in model: Model) -> Bool {
+        guard case .convertModel(let from, let to) = edit else { return false }
+        return to == .float32 && from.allSatisfy { [.float16, .bfloat16].contains($0) }
+    }
+
+    /// A rewritten archive is a new file, not a few replaced byte ranges.
+    public static func replacements(_ editSets: [[ModelEdit]], model: Model, from source: String) -> [[ByteReplacement]?] {
+        editSets.map { _ in nil }
+    }
+
+    public static func write(_ edits: [ModelEdit], model: Model, from source: String, to destination: String) throws(WriteError) -> [String] {
+        if let unsupported = edits.first(where: { !supports($0, in: model) }) { throw WriteError("a TorchScript archive cannot carry out: \(unsupported)") }
+        let narrow = Set(edits.flatMap { edit -> [DType] in
+            if case .convertModel(let from, _) = edit { return from } else { return [] }
+        })
+        let storageClasses = TorchStorageClass.narrowFloats.filter { narrow.contains($0.value) }
+        do {
+            let entries = try ZipEntries(path: source)
+            let layout = try TorchScriptFormat.layout(of: entries)
+            var widened: [String: DType] = [:]
+            var pickles: [String: [UInt8]] = [:]
+            for (pickle, folder) in [("data.pkl", "data/"), ("constants.pkl", "constants/"), ("traced_inputs.pkl", "traced_inputs/")] {
+                let name = layout.root + pickle
+                guard entries.entriesByName[name] != nil else { continue }
+                let bytes = [UInt8](try entries.data(name, limit: TorchScriptFormat.maximumPickleBytes))
+                let storages: PickleStorages
+                do { storages = try PickleStorages(bytes) } catch { throw WriteError("\(pickle): \(error)") }
+                for (key, storageClass) in storages.classOfKey {
+                    if let dtype = storageClasses[storageClass] { widened[layout.root + folder + key] = dtype }
+                }
+                var renamed = bytes
+                for global in storages.globals.reversed() where storageClasses[global.name] != nil {
+                    renamed.replaceSubrange(global.range, with: Array("torch\nFloatStorage\n".utf8))
+                }
+                pickles[name] = renamed
+            }
+            let fileSize = UInt64((try? FileManager.default.attributesOfItem(atPath: source)[.size] as? Int) ?? 0)
+            let limit = fileSize.multipliedReportingOverflow(by: 64).overflow ? UInt64(Int.max) : min(fileSize * 64, UInt64(Int.max))
+            let narrowCodes = narrowScalarTypes.filter { narrow.contains($0.value) }
+            var bytesBefore = 0, bytesAfter = 0, casts = 0
+            try entries.copy(to: destination) { name in
+                if let pickle = pickles[name] { return Data(pickle) }
+                let data = try entries.data(name, limit: limit)
+                if let dtype = widened[name] {
+                    guard let wide = HalfPrecision.widenedToFloat32(data, from: dtype) else {
+                        throw WriteError("\(name): a \(dtype.rawValue) storage has an odd number of bytes")
+                    }
+                    bytesBefore += data.count
+                    bytesAfter += wide.count
+                    return wide
+                }
+                if name.hasPrefix(layout.root + "code/"), name.hasSuffix(".py"), !narrowCodes.isEmpty {
+                    let (code, count) = try widenedDTypeArguments(data, codes: Set(narrowCodes.keys), file: name)
+                    casts += count
+                    return code
+                }
+                return data
+            }
+            var summary = ["widened \(widened.count) fp16/bf16 storage record\(widened.count == 1 ? "" : "s") to float32 (\(bytesBefore) → \(bytesAfter) bytes) and renamed their storage classes to FloatStorage"]
+            if casts > 0 { summary.append("made \(casts) fp16/bf16 dtype argument\(casts == 1 ? "" : "s") of the code float32 (ScalarType 6)") }
+            return summary
+        } catch let error as WriteError {
+            throw error
+        } catch let error as ReadError {
+            throw WriteError(error.description)
+        } catch {
+            throw WriteError("\(error)")
+        }
+    }
+
+    /// The code with every `dtype=<n>` and the dtype of `torch.to(x, <n>, …)` / `torch.to(x, device, <n>, …)`
+    /// made 6 where `n` is one of `codes`, each number replaced by one of the same width.
+    static func widenedDTypeArguments(_ data: Data, codes: Set<Int64>, file: String) throws -> (Data, Int) {
+        guard let text = String(data: data, encoding: .utf8) else { throw WriteError("\(file) is not UTF-8 text") }
+        let tokens: [(token: Token, line: Int, offset: Int)]
+        do { tokens = try SourceLexer.tokens(text) } catch { throw WriteError("\(file):\(error.line): \(error.reason)") }
+        var offsets: [(offset: Int, width: Int)] = []
+        for (index, entry) in tokens.enumerated() {
+            guard case .int(let value) = entry.token, codes.contains(value), index >= 2 else { continue }
+            if tokens[index - 1].token == .symbol("="), tokens[index - 2].token == .name("dtype") {
+                offsets.append((entry.offset, String(value).utf8.count))
+            } else if tokens[index - 1].token == .symbol(","), isDTypePosition(of: index, in: tokens) {
+                offsets.append((entry.offset, String(value).utf8.count))
+            }
+        }
+        var bytes = [UInt8](data)
+        for (offset, width) in offsets.reversed() {
+            bytes.replaceSubrange(offset..<offset + width, with: Array((String(repeating: " ", count: width - 1) + "6").utf8))
+        }
+        return (Data(bytes), offsets.count)
+    }
+
+    /// Whether the int token at `index` is the dtype argument of a `torch.to` call: its second positional
+    /// argument, or its third after a `torch.device(…)`.
+    static func isDTypePosition(of index: Int, in tokens: [(token: Token, line: Int, offset: Int)]) -> Bool {
+        // Walk back to the call's opening parenthesis, counting the arguments at depth 0.
+        var depth = 0
+        var commas = 0
+        var sawDevice = false
+        var position = index - 1
+        while position >= 0 {
+            switch tokens[position].token {
+            case .symbol(")"), .symbol("]"), .symbol("}"): depth += 1
+            case .symbol("["), .symbol("{"): depth -= 1
+            case .symbol("("):
+                if depth == 0 {
+                    guard position >= 3, tokens[position - 1].token == .name("to"), tokens[position - 2].token == .symbol("."),
+                          tokens[position - 3].token == .name("torch") else { return false }
+                    return commas == 1 || (commas == 2 && sawDevice)
+                }
+                depth -= 1
+            case .symbol(","): if depth == 0 { commas += 1 }
+            case .name("device"): if depth == 0 { sawDevice = true }
+            default: break
+            }
+            if depth < 0 { return false }
+            position -= 1
+        }
+        return false
+    }
+}
