@@ -14,6 +14,7 @@ struct CorpusTests {
         let target: String
         let minimum_deployment_target: String?
         let compute_precision: String?
+        let input_dtype: String?
         let verdict: String
         let model_dtype: String?
         let mil_op: String?
@@ -36,7 +37,7 @@ struct CorpusTests {
     }
 
     @Test(arguments: [("synthetic", "export.jsonl"), ("synthetic-torch2.13", "export.jsonl"),
-                      ("synthetic", "onnx.jsonl"), ("onnx", "onnx.jsonl")])
+                      ("synthetic", "onnx.jsonl"), ("onnx", "onnx.jsonl"), ("torchscript", "torchscript.jsonl")])
     func verdictsAndMessagesMatchTheConverter(_ corpus: String, _ file: String) throws {
         var models: [String: Model] = [:]
         var right = 0, falseFailsOnFP32 = 0, namedONNXOps = 0, caughtONNXFails = 0
@@ -47,7 +48,8 @@ struct CorpusTests {
             models[path] = model
             let settings = Settings(pack: Engine.vocabulary.pack(label.target)!,
                                     deploymentTarget: DeploymentTarget(label.minimum_deployment_target ?? "iOS15")!,
-                                    computePrecision: ComputePrecision(rawValue: label.compute_precision ?? "float16")!)
+                                    computePrecision: ComputePrecision(rawValue: label.compute_precision ?? "float16")!,
+                                    inputDType: InputDType(rawValue: label.input_dtype ?? "default")!)
             let errors = Linter(rules: Engine.rules, knowledge: Engine.knowledge).lint(model, settings: settings)
                 .filter { $0.severity == .error }
             let verdict = errors.isEmpty ? "ok" : "fails"
