@@ -68,6 +68,16 @@ import TorchArchive
         }
     }
 
+    /// A `torch.save` checkpoint has TorchScript's container but no code: named, it is refused as such.
+    @Test func aTorchSaveArchiveIsNamedForWhatItIs() throws {
+        let path = temporaryDirectory().appendingPathComponent("checkpoint.pt").path
+        try ZipFixture.write(["checkpoint/data.pkl": [0x80, 0x02, 0x7D, 0x2E], "checkpoint/version": Array("3\n".utf8)], to: path)
+        #expect(ModelLoader.format(ofFoundFile: path) == nil, "a folder walk passes it by")
+        #expect(throws: ReadError.notThisFormat("a torch.save archive (pickled tensors or objects, no TorchScript code): nothing to convert")) {
+            try ModelLoader.load(path: path)
+        }
+    }
+
     @Test func thePickleMachineReadsTorchsDialectAsData() throws {
         // {'a': (1, -2, 0.5)} with a memoized key read back, LONG1 for a negative integer, BINFLOAT big-endian.
         let bytes: [UInt8] = [0x80, 0x02, 0x7D, 0x28, 0x58, 1, 0, 0, 0, 0x61, 0x71, 0, 0x4B, 1, 0x8A, 1, 0xFE,

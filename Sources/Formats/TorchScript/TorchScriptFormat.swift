@@ -16,12 +16,19 @@ public enum TorchScriptFormat: ModelFormat {
     public static func recognize(fileAt path: String, prefix: [UInt8]) -> Recognition {
         guard prefix.starts(with: [0x50, 0x4B, 0x03, 0x04]) || prefix.starts(with: [0x50, 0x4B, 0x05, 0x06]) else { return .unrecognized }
         do {
-            _ = try layout(of: try ZipEntries(path: path))
-            return .recognized
+            let entries = try ZipEntries(path: path)
+            do {
+                _ = try layout(of: entries)
+                return .recognized
+            } catch {
+                // A torch.save archive has TorchScript's container (a top folder with data.pkl) but no code: say so
+                // when it is named; a zip without data.pkl (torch.export, anything else) is no concern of this format.
+                let root = entries.names.first.map { String($0.prefix { $0 != "/" }) + "/" } ?? ""
+                if case .notThisFormat = error, entries.entriesByName[root + "data.pkl"] == nil { return .unrecognized }
+                return .signature(reason: error.reason)
+            }
         } catch {
-            // Another torch zip (torch.export, torch.save) carries no TorchScript signature at all.
-            if case .notThisFormat = error { return .unrecognized }
-            return .signature(reason: error.reason)
+            return .unrecognized
         }
     }
 
@@ -41,6 +48,9 @@ public enum TorchScriptFormat: ModelFormat {
         else {
             if entries.entriesByName[root + "model.json"] != nil {
                 throw .notThisFormat("a TorchScript archive of the legacy model.json format (torch 1.0/1.1), which current torch no longer loads")
+            }
+            if entries.entriesByName[root + "data.pkl"] != nil {
+                throw .notThisFormat("a torch.save archive (pickled tensors or objects, no TorchScript code): nothing to convert")
             }
             throw .notThisFormat("zip archive without \(root)data.pkl and code/, so not a TorchScript archive")
         }
