@@ -291,14 +291,28 @@ public struct SourceInfo: Sendable {
         }
     }
 
+    /// Where a node is written in the model file, for formats whose nodes are text (TorchScript's code):
+    /// the archive entry and the byte offset of the call.
+    public struct Written: Sendable, Equatable {
+        public var entry: String
+        public var offset: Int
+
+        public init(entry: String, offset: Int) {
+            self.entry = entry
+            self.offset = offset
+        }
+    }
+
     /// Innermost module last.
     public var modules: [Module]
     /// User frames of the stack trace, innermost last.
     public var frames: [Frame]
+    public var written: Written?
 
-    public init(modules: [Module] = [], frames: [Frame] = []) {
+    public init(modules: [Module] = [], frames: [Frame] = [], written: Written? = nil) {
         self.modules = modules
         self.frames = frames
+        self.written = written
     }
 
     /// The deepest non-root module path, e.g. `encoder.layer.0.act`.

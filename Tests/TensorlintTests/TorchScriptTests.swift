@@ -100,7 +100,7 @@ import TorchArchive
         #expect(file.classes.first?.parameters == ["w"])
         #expect(forward.parameters.map(\.name) == ["self", "x", "n"])
         #expect(forward.parameters[2].type == "int")
-        guard case .assign(_, .call(_, let arguments, _)) = forward.body[1].kind, case .negate(.float(let low)) = arguments[1],
+        guard case .assign(_, .call(_, let arguments, _, _)) = forward.body[1].kind, case .negate(.float(let low)) = arguments[1],
               case .float(let high) = arguments[2] else { Issue.record("clamp not parsed"); return }
         #expect(low == .infinity && high == 0.2)
         guard case .assign(_, .string(let string)) = forward.body[2].kind else { Issue.record("string not parsed"); return }

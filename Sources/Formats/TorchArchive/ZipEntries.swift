@@ -54,12 +54,12 @@ public struct ZipEntries {
     }
 
     /// A new stored archive at `destination` with this archive's entries in their order, each as `contents`
-    /// gives it, flushed to disk. One entry is held at a time.
-    public func copy(to destination: String, contents: (String) throws -> Data) throws {
+    /// gives it (`nil`: left out), flushed to disk. One entry is held at a time.
+    public func copy(to destination: String, contents: (String) throws -> Data?) throws {
         guard !FileManager.default.fileExists(atPath: destination) else { throw WriteError("\(destination) already exists") }
         let output = try Archive(url: URL(fileURLWithPath: destination), accessMode: .create)
         for name in names {
-            let data = try contents(name)
+            guard let data = try contents(name) else { continue }
             try output.addEntry(with: name, type: .file, uncompressedSize: Int64(data.count), compressionMethod: .none) { position, size in
                 data.subdata(in: Int(position)..<Int(position) + size)
             }

@@ -20,6 +20,12 @@ public enum TorchExportFormat: ModelFormat {
             _ = try program(in: path)
             return .recognized
         } catch {
+            // A zip whose top folder holds a pickled root object (`data.pkl`: TorchScript, torch.save) is
+            // another torch format's, never a damaged export archive.
+            if case .notThisFormat = error, let entries = try? ZipEntries(path: path), let first = entries.names.first,
+               entries.entriesByName[String(first.prefix { $0 != "/" }) + "/data.pkl"] != nil {
+                return .unrecognized
+            }
             return .signature(reason: error.reason)
         }
     }

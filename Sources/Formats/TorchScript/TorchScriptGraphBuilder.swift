@@ -192,6 +192,8 @@ struct TorchScriptGraphBuilder {
         var line: Int
         /// Inside a submodule's (peephole-optimized) graph rather than the top forward.
         var child: Bool
+        /// The byte offset of the call being evaluated.
+        var offset: Int?
 
         func failure(_ reason: String) -> Failure { Failure(reason: "\(file):\(line): \(reason)") }
     }
@@ -200,6 +202,8 @@ struct TorchScriptGraphBuilder {
 
     mutating func evaluate(_ expression: Expression, in environment: inout [String: Symbol], at: Location,
                            names: [String] = []) throws(Failure) -> Symbol {
+        var at = at
+        at.offset = nil   // a node is written at a call's offset only
         switch expression {
         case .name(let name):
             guard let symbol = environment[name] else { throw at.failure("`\(name)` is used before it is assigned") }
@@ -244,7 +248,8 @@ struct TorchScriptGraphBuilder {
             default:
                 return try emit("aten::__getitem__", [container, position], [], at: at, names: names)
             }
-        case .call(let callee, let arguments, let keywords):
+        case .call(let callee, let arguments, let keywords, let offset):
+            at.offset = offset
             return try call(callee, arguments, keywords, in: &environment, at: at, names: names)
         }
     }
@@ -406,7 +411,8 @@ struct TorchScriptGraphBuilder {
         let frames = program.frames[at.file]?[at.line] ?? []
         nodes.append(Node(name: outputs.first ?? unique(baseName), op: OpName(namespace: parts[0], name: parts.last!, overload: schema?.overload,
                                                                            spelling: .nodeKind),
-                          inputs: inputs, outputs: outputs, source: SourceInfo(modules: callStack, frames: frames)))
+                          inputs: inputs, outputs: outputs,
+                          source: SourceInfo(modules: callStack, frames: frames, written: at.offset.map { .init(entry: at.file, offset: $0) })))
         if kind == "prim::NumToTensor", let first = positional.first, let output = outputs.first { numToTensorInputs[output] = first }
         return symbols.count == 1 ? symbols[0] : .tuple(symbols)
     }

@@ -10,7 +10,8 @@ indirect enum Expression: Sendable {
     case none
     case negate(Expression)
     case attribute(Expression, String)
-    case call(Expression, arguments: [Expression], keywords: [(name: String, value: Expression)])
+    /// `offset`: where the callee's first token starts in the file.
+    case call(Expression, arguments: [Expression], keywords: [(name: String, value: Expression)], offset: Int)
     case subscripted(Expression, Expression)
     case slice(Expression?, Expression?)
     case tuple([Expression])
@@ -473,6 +474,7 @@ struct SourceParser {
         guard nesting <= SourceFile.maximumNesting else { throw error("expression nested deeper than \(SourceFile.maximumNesting)") }
         if accept(.symbol("-")) { return .negate(try expression()) }
         if case .name("not") = current { throw error("`not` is not printed by TorchScript") }
+        let start = tokens[index].offset
         var value = try atom()
         while true {
             if accept(.symbol(".")) {
@@ -493,7 +495,7 @@ struct SourceParser {
                         break
                     }
                 }
-                value = .call(value, arguments: arguments, keywords: keywords)
+                value = .call(value, arguments: arguments, keywords: keywords, offset: start)
             } else if accept(.symbol("[")) {
                 var lower: Expression?
                 if current != .symbol(":") { lower = try expression() }

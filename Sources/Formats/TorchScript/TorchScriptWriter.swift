@@ -3,19 +3,28 @@ import TensorlintIR
 import TorchArchive
 import ZIPFoundation
 
-/// Writes a TorchScript archive widened to fp32 ("keep the model fp32"), the one edit it carries out:
+/// Writes an edited copy of a TorchScript archive. Two edits exist:
+/// - "keep the model fp32":
 /// - every fp16/bf16 storage record (`data/<n>`, `constants/<n>`) converted, which is exact, and the storage
 ///   classes that name them in `data.pkl`, `constants.pkl` and `traced_inputs.pkl` renamed to `FloatStorage`
 ///   at the opcode level (element counts are unchanged; nothing is unpickled);
 /// - in the code, the ScalarType numbers of fp16 and bf16 (`dtype=5`, `torch.to(x, 5)`) made float32's (6),
 ///   padded to the same length so that the source ranges of `.debug_pkl` still point where they did.
+/// - replacing a node's call in the code by one nested expression of the replacement's ops, its arguments
+///   the call's own argument texts; the rewritten file's `.debug_pkl` is left out, its offsets no longer hold.
 /// Every other entry is copied byte for byte.
 public struct TorchScriptWriter: ModelWriter {
     static let narrowScalarTypes: [Int64: DType] = [5: .float16, 15: .bfloat16]
 
     public static func supports(_ edit: ModelEdit, in model: Model) -> Bool {
-        guard case .convertModel(let from, let to) = edit else { return false }
-        return to == .float32 && from.allSatisfy { [.float16, .bfloat16].contains($0) }
+        switch edit {
+        case .convertModel(let from, let to):
+            return to == .float32 && from.allSatisfy { [.float16, .bfloat16].contains($0) }
+        case .replaceNode(let graph, let node, _):
+            return graph == 0 && node < model.mainGraph.nodes.count && model.mainGraph.nodes[node].source.written != nil
+        default:
+            return false
+        }
     }
 
     /// A rewritten archive is a new file, not a few replaced byte ranges.
@@ -29,6 +38,12 @@ public struct TorchScriptWriter: ModelWriter {
             if case .convertModel(let from, _) = edit { return from } else { return [] }
         })
         let storageClasses = TorchStorageClass.narrowFloats.filter { narrow.contains($0.value) }
+        // Calls to rewrite, by code entry; a class's code is shared by its instances, so one call may be asked for twice.
+        var calls: [String: [Int: (node: Node, nodes: [InsertedNode])]] = [:]
+        for edit in edits {
+            guard case .replaceNode(_, let index, let nodes) = edit, let written = model.mainGraph.nodes[index].source.written else { continue }
+            calls[written.entry, default: [:]][written.offset] = (model.mainGraph.nodes[index], nodes)
+        }
         do {
             let entries = try ZipEntries(path: source)
             let layout = try TorchScriptFormat.layout(of: entries)
@@ -53,7 +68,10 @@ public struct TorchScriptWriter: ModelWriter {
             let limit = fileSize.multipliedReportingOverflow(by: 64).overflow ? UInt64(Int.max) : min(fileSize * 64, UInt64(Int.max))
             let narrowCodes = narrowScalarTypes.filter { narrow.contains($0.value) }
             var bytesBefore = 0, bytesAfter = 0, casts = 0
+            var rewritten: [String] = []
             try entries.copy(to: destination) { name in
+                let entry = String(name.dropFirst(layout.root.count))
+                if entry.hasSuffix(".debug_pkl"), calls[String(entry.dropLast(".debug_pkl".count))] != nil { return nil }
                 if let pickle = pickles[name] { return Data(pickle) }
                 let data = try entries.data(name, limit: limit)
                 if let dtype = widened[name] {
@@ -64,14 +82,23 @@ public struct TorchScriptWriter: ModelWriter {
                     bytesAfter += wide.count
                     return wide
                 }
-                if name.hasPrefix(layout.root + "code/"), name.hasSuffix(".py"), !narrowCodes.isEmpty {
-                    let (code, count) = try widenedDTypeArguments(data, codes: Set(narrowCodes.keys), file: name)
-                    casts += count
-                    return code
+                guard name.hasPrefix(layout.root + "code/"), name.hasSuffix(".py") else { return data }
+                var code = data
+                if let replaced = calls[entry] {
+                    code = try CallRewriter.rewrite(code, calls: replaced, file: entry)
+                    rewritten += replaced.values.map { "replaced `\($0.node.op)` in \(entry) by \($0.nodes.map { "`\($0.op)`" }.joined(separator: ", "))" }
                 }
-                return data
+                if !narrowCodes.isEmpty {
+                    let (widened, count) = try widenedDTypeArguments(code, codes: Set(narrowCodes.keys), file: name)
+                    casts += count
+                    code = widened
+                }
+                return code
             }
-            var summary = ["widened \(widened.count) fp16/bf16 storage record\(widened.count == 1 ? "" : "s") to float32 (\(bytesBefore) → \(bytesAfter) bytes) and renamed their storage classes to FloatStorage"]
+            var summary = rewritten.sorted()
+            if !widened.isEmpty {
+                summary.append("widened \(widened.count) fp16/bf16 storage record\(widened.count == 1 ? "" : "s") to float32 (\(bytesBefore) → \(bytesAfter) bytes) and renamed their storage classes to FloatStorage")
+            }
             if casts > 0 { summary.append("made \(casts) fp16/bf16 dtype argument\(casts == 1 ? "" : "s") of the code float32 (ScalarType 6)") }
             return summary
         } catch let error as WriteError {

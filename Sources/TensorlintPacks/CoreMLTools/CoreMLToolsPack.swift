@@ -89,13 +89,22 @@ public enum CoreMLToolsPack: ConverterPack {
         Fixer("rewrite-op", state: CoreMLAnalysis.self) { context, analysis in
             let knowledge = analysis.knowledge
             guard context.graphIndex == 0, let node = context.node, let nodeIndex = context.nodeIndex,
-                  let rewrite = knowledge.rewrites[node.op.description] else { return [] }
-            if let output = node.outputs.first ?? nil, let dtype = context.graph.dtype(of: output), narrowFloats.contains(dtype) {
+                  let rewrite = knowledge.rewrites[rewriteKey(node.op)] else { return [] }
+            // A TorchScript graph's dtypes are those the frontend computes.
+            let graph = analysis.torchScript?.typedGraph ?? context.graph
+            if let output = node.outputs.first ?? nil, let dtype = graph.dtype(of: output), narrowFloats.contains(dtype) {
                 return [keepFP32Edit]
             }
-            return rewrite.replacement(for: node, in: context.graph).map { [.replaceNode(graph: context.graphIndex, node: nodeIndex, with: $0)] } ?? []
+            return rewrite.replacement(for: node, in: graph).map { [.replaceNode(graph: context.graphIndex, node: nodeIndex, with: $0)] } ?? []
         },
     ]
+
+    /// Rewrites are keyed as torch.export names ops (`aten.celu.default`); a TorchScript node kind carries the
+    /// overload its schema matched.
+    static func rewriteKey(_ op: OpName) -> String {
+        guard op.spelling == .nodeKind else { return op.description }
+        return "\(op.namespace).\(op.name).\(op.overload.flatMap { $0.isEmpty ? nil : $0 } ?? "default")"
+    }
 
     /// The node's op kind, sanitized as `from_exir_node` does, is not in the torch frontend's registry.
     static func unregisteredOp(_ context: MatchContext, _ analysis: CoreMLAnalysis) -> Bindings? {

@@ -33,6 +33,8 @@ struct TorchScriptConversion: Sendable {
     }
 
     private(set) var dtypes: [String: DType] = [:]
+    /// The graph with every value typed as the frontend types it.
+    private(set) var typedGraph: Graph
     /// Node index in the main graph → why its conversion raises.
     private(set) var failures: [Int: Failure] = [:]
     /// Values made from a static shape (`prim::NumToTensor` and arithmetic on it).
@@ -44,6 +46,7 @@ struct TorchScriptConversion: Sendable {
                                                "logical_xor", "isnan", "isinf", "__and__", "__or__", "bitwise_not"]
 
     init(graph: Graph, knowledge: CoreMLKnowledge, target: DeploymentTarget) {
+        typedGraph = graph
         for name in graph.inputs {
             guard let value = graph.values[name], let dtype = value.dtype else { continue }
             if value.role == .userInput {
@@ -56,6 +59,7 @@ struct TorchScriptConversion: Sendable {
         for (index, node) in graph.nodes.enumerated() {
             if let failure = convert(node, knowledge: knowledge, target: target) { failures[index] = failure }
         }
+        for (name, dtype) in dtypes { typedGraph.values[name]?.dtype = dtype }
     }
 
     /// The dtype `mb.const` gives a torch tensor of this dtype.
