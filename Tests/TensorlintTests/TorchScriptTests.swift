@@ -93,6 +93,16 @@ import TorchArchive
         #expect(throws: PickleError.self) { try PickleMachine.load([0x80, 0x02, 0x28, 0x74, 0x2E].dropLast(), name: "no STOP") }
     }
 
+    /// APPEND after APPEND on one list copies it each time: the machine bounds that work instead of hanging.
+    @Test func quadraticPicklesStopWithAnError() {
+        var bytes: [UInt8] = [0x80, 0x02, 0x5D]
+        for _ in 0..<20_000 { bytes += [0x4E, 0x61] }
+        bytes.append(0x2E)
+        #expect(throws: PickleError("quadratic: builds containers of more than 50000000 items in all")) {
+            try PickleMachine.load(bytes, name: "quadratic")
+        }
+    }
+
     @Test func theCodeParserReadsThePrintersLiterals() throws {
         let text = "class A(Module):\n  __parameters__ = [\"w\", ]\n  w : Tensor\n  def forward(self: __torch__.A,\n    x: Tensor,\n    n: int=2) -> Tensor:\n    _0 = torch.add(x, 1.)\n    _1 = torch.clamp(_0, -inf, 0.20000000000000001)\n    s = \"a\\101\\n\"\n    a, b, = (_0, _1)\n    return _1\n"
         let file = try SourceFile(parsing: text)
@@ -121,6 +131,10 @@ import TorchArchive
             let narrow = model.mainGraph.values.values.filter { [.float16, .bfloat16].contains($0.dtype) }
             #expect(narrow.isEmpty, "\(fixture): \(narrow.map(\.name))")
             #expect(!model.mainGraph.nodes.contains { $0.inputs.contains { $0.argument == .scalarType(.float16) } })
+            if fixture == "leaky_relu.island.pt" {
+                let code = String(decoding: try ZipEntries(path: fixed).data("leaky_relu.island/code/__torch__.py"), as: UTF8.self)
+                #expect(code.contains("input = torch.to(x, 6)"), "the fp16 cast is a float32 one")
+            }
             let before = try ZipEntries(path: Repo.example(fixture)), after = try ZipEntries(path: fixed)
             #expect(before.names == after.names, "the entries in their order")
             for name in before.names {
@@ -138,5 +152,15 @@ import TorchArchive
                 }
             }
         }
+    }
+
+    /// `rewrite-op` puts torch's decomposition in place of the call, as one expression of the call's arguments.
+    @Test func rewriteOpReplacesTheCallInTheCode() throws {
+        let fixed = temporaryDirectory().appendingPathComponent("celu.pt").path
+        #expect(runTensorlint(["fix", Repo.example("celu.fp32.pt"), "-o", fixed]) == 0)
+        let code = String(decoding: try ZipEntries(path: fixed).data("celu.fp32/code/__torch__.py"), as: UTF8.self)
+        #expect(code.contains("return torch.where(torch.gt(x, 0), x, torch.mul(torch.expm1(torch.mul(x, 1.0)), 1.0))"))
+        #expect(try TorchScriptFormat.read(fileAt: fixed).mainGraph.nodes.map(\.op.description)
+                == ["aten::gt", "aten::mul", "aten::expm1", "aten::mul", "aten::where"])
     }
 }

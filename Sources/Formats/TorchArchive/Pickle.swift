@@ -50,9 +50,9 @@ public struct PickleTensor: Sendable {
 }
 
 /// Why a pickle was not read: one line, naming what it contained.
-public struct PickleError: Error, CustomStringConvertible, Sendable {
+public struct PickleError: Error, CustomStringConvertible, Sendable, Equatable {
     public let description: String
-    init(_ description: String) { self.description = description }
+    public init(_ description: String) { self.description = description }
 }
 
 /// Runs a torch-written pickle as a stack machine over inert values. Only the opcodes of protocol 2 that
@@ -62,6 +62,8 @@ public struct PickleMachine {
     /// Bounds against hostile input: values on the stack, memo entries, nested MARKs.
     public static let maximumValues = 5_000_000
     public static let maximumMarkDepth = 1_000
+    /// Container items copied while building lists and dicts: APPEND after APPEND on one list is quadratic.
+    public static let maximumWork = 50_000_000
 
     /// The reconstructors TorchScript archives call (REDUCE), by `module.name`.
     static let reconstructors: Set<String> = [
@@ -90,6 +92,7 @@ public struct PickleMachine {
     private var marks: [Int] = []
     private var memo: [Int: PickleValue] = [:]
     private var produced = 0
+    private var work = 0
     private var globals: [(range: Range<Int>, module: String, name: String)] = []
     private var storages: [PickleStorage] = []
 
@@ -120,6 +123,11 @@ public struct PickleMachine {
         produced += 1
         guard produced <= Self.maximumValues else { throw fail("more than \(Self.maximumValues) values") }
         stack.append(value)
+    }
+
+    private mutating func count(_ items: Int) throws(PickleError) {
+        work += items
+        guard work <= Self.maximumWork else { throw fail("builds containers of more than \(Self.maximumWork) items in all") }
     }
 
     private mutating func pop() throws(PickleError) -> PickleValue {
@@ -179,15 +187,18 @@ public struct PickleMachine {
             case 0x65, 0x61:                                                    // APPENDS, APPEND
                 let added = opcode == 0x65 ? try popToMark() : [try pop()]
                 guard case .list(let items) = try pop() else { throw fail("APPEND to something that is not a list") }
+                try count(items.count + added.count)
                 try push(.list(items + added))
             case 0x75, 0x73:                                                    // SETITEMS, SETITEM
                 let added = opcode == 0x75 ? try popToMark() : [try pop(), try pop()].reversed()
                 guard added.count % 2 == 0, case .dict(let pairs) = try pop() else { throw fail("SETITEMS on something that is not a dict") }
+                try count(pairs.count + added.count)
                 var all = pairs
                 for index in stride(from: 0, to: added.count, by: 2) { all.append((added[index], added[index + 1])) }
                 try push(.dict(all))
-            case 0x71: memo[try unsigned(1)] = stack.last                       // BINPUT
-            case 0x72: memo[try unsigned(4)] = stack.last                       // LONG_BINPUT
+            case 0x71, 0x72:                                                    // BINPUT, LONG_BINPUT
+                memo[try unsigned(opcode == 0x71 ? 1 : 4)] = stack.last
+                guard memo.count <= Self.maximumValues else { throw fail("more than \(Self.maximumValues) memo entries") }
             case 0x68, 0x6A:                                                    // BINGET, LONG_BINGET
                 let key = try unsigned(opcode == 0x68 ? 1 : 4)
                 guard let value = memo[key] else { throw fail("memo entry \(key) is read before it is written") }

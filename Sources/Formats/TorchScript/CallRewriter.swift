@@ -80,7 +80,7 @@ enum CallRewriter {
             return text
         }
         for inserted in nodes {
-            let schema = OperatorSchema.byName["\(inserted.op.namespace)::\(inserted.op.name)"]?
+            let schema = OperatorSchema.schemas(named: "\(inserted.op.namespace)::\(inserted.op.name)")
                 .first { $0.overload == (inserted.op.overload == "default" ? "" : inserted.op.overload ?? "") }
             var printed: [String] = []
             for input in inserted.inputs {

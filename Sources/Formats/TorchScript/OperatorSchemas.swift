@@ -17,30 +17,59 @@ struct OperatorSchema: Sendable {
     var returns: [String]
     var arguments: [Argument]
 
-    /// Schemas by operator name (`aten::leaky_relu`), in registration order; parsed on first use.
-    static let byName: [String: [OperatorSchema]] = {
-        var table: [String: [OperatorSchema]] = [:]
-        for line in OperatorSchemaTable.lines.split(separator: "\n") {
-            let fields = line.split(separator: "\t", omittingEmptySubsequences: false)
-            guard fields.count == 4 else { continue }
-            let arguments = fields[3].split(separator: ";").map { text -> Argument in
-                var rest = Substring(text)
-                let keywordOnly = rest.hasSuffix(":kw")
-                if keywordOnly { rest = rest.dropLast(3) }
-                let colon = rest.firstIndex(of: ":")!
-                let name = String(rest[..<colon])
-                let typeAndDefault = rest[rest.index(after: colon)...]
-                if let equals = typeAndDefault.firstIndex(of: "=") {
-                    return Argument(name: name, type: String(typeAndDefault[..<equals]),
-                                    defaultJSON: String(typeAndDefault[typeAndDefault.index(after: equals)...]), keywordOnly: keywordOnly)
-                }
-                return Argument(name: name, type: String(typeAndDefault), defaultJSON: nil, keywordOnly: keywordOnly)
-            }
-            let schema = OperatorSchema(name: String(fields[0]), overload: String(fields[1]), returns: fields[2].split(separator: ",").map(String.init), arguments: arguments)
-            table[schema.name, default: []].append(schema)
-        }
-        return table
+    /// The table's bytes and where each line starts, found once; lines are sorted by operator name.
+    private static let table: (bytes: [UInt8], lineStarts: [Int]) = {
+        let bytes = Array(OperatorSchemaTable.lines.utf8)
+        var starts = [0]
+        for (index, byte) in bytes.enumerated() where byte == 0x0A { starts.append(index + 1) }
+        return (bytes, starts)
     }()
+
+    /// The schemas of an operator (`aten::leaky_relu`) in registration order, found by binary search and
+    /// parsed only then: reading a model costs the lines of the operators it calls, not the whole table.
+    static func schemas(named name: String) -> [OperatorSchema] {
+        let (bytes, starts) = table
+        let key = Array(name.utf8)
+        func operatorName(at line: Int) -> ArraySlice<UInt8> {
+            let start = starts[line]
+            var end = start
+            while end < bytes.count, bytes[end] != 0x09, bytes[end] != 0x0A { end += 1 }
+            return bytes[start..<end]
+        }
+        var low = 0, high = starts.count
+        while low < high {
+            let middle = (low + high) / 2
+            if operatorName(at: middle).lexicographicallyPrecedes(key) { low = middle + 1 } else { high = middle }
+        }
+        var schemas: [OperatorSchema] = []
+        var line = low
+        while line < starts.count, operatorName(at: line).elementsEqual(key) {
+            let end = line + 1 < starts.count ? starts[line + 1] - 1 : bytes.count
+            if let schema = parse(String(decoding: bytes[starts[line]..<end], as: UTF8.self)) { schemas.append(schema) }
+            line += 1
+        }
+        return schemas
+    }
+
+    private static func parse(_ line: String) -> OperatorSchema? {
+        let fields = line.split(separator: "\t", omittingEmptySubsequences: false)
+        guard fields.count == 4 else { return nil }
+        let arguments = fields[3].split(separator: ";").compactMap { text -> Argument? in
+            var rest = Substring(text)
+            let keywordOnly = rest.hasSuffix(":kw")
+            if keywordOnly { rest = rest.dropLast(3) }
+            guard let colon = rest.firstIndex(of: ":") else { return nil }
+            let name = String(rest[..<colon])
+            let typeAndDefault = rest[rest.index(after: colon)...]
+            if let equals = typeAndDefault.firstIndex(of: "=") {
+                return Argument(name: name, type: String(typeAndDefault[..<equals]),
+                                defaultJSON: String(typeAndDefault[typeAndDefault.index(after: equals)...]), keywordOnly: keywordOnly)
+            }
+            return Argument(name: name, type: String(typeAndDefault), defaultJSON: nil, keywordOnly: keywordOnly)
+        }
+        return OperatorSchema(name: String(fields[0]), overload: String(fields[1]), returns: fields[2].split(separator: ",").map(String.init),
+                              arguments: arguments)
+    }
 
     /// The kind of a value a call passes, as far as choosing an overload needs it.
     enum Kind {
@@ -50,7 +79,7 @@ struct OperatorSchema: Sendable {
     /// The first schema (in registration order, `out=` variants aside) whose arguments accept these, as
     /// `matchSchemas` chooses: a first pass without implicit conversions, a second with them.
     static func match(_ name: String, positional: [Kind], keywords: [String: Kind]) -> OperatorSchema? {
-        guard let schemas = byName[name] else { return nil }
+        let schemas = schemas(named: name)
         for allowConversions in [false, true] {
             for schema in schemas where !schema.arguments.contains(where: { $0.name == "out" && $0.keywordOnly }) {
                 if schema.accepts(positional: positional, keywords: keywords, allowConversions: allowConversions) { return schema }

@@ -41,7 +41,7 @@ struct TorchScriptGraphBuilder {
     }
 
     static let maximumCallDepth = 100
-    static let maximumNodes = 2_000_000
+    static let maximumNodes = 500_000
 
     let program: TorchScriptProgram
     var nodes: [Node] = []
