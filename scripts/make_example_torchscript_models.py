@@ -205,6 +205,16 @@ def main():
     with_child("embedding.fp32", "Embedding", embedding, {"weight": Tensor("float32", [10, 4])}, "float32", input_dtype="int64",
                input_shape=(1, 3))
 
+    # What torch.jit.script prints: control flow, an int parameter, a list grown by append, an annotated
+    # assignment, a free function called through a value; no traced inputs.
+    scripted = module_class("Net", ["    x: Tensor,", "    n: int=2) -> Tensor:"] + [f"    {line}" for line in [
+        "_0 = __torch__.helper", "x0 = x", "for i in range(n):", "  x0 = torch.relu(x0)",
+        "if bool(torch.gt(torch.sum(x0), 0)):", "  x1 = torch.mul(x0, 0.5)", "else:", "  x1 = x0",
+        "_1 = annotate(List[Tensor], [])", "_2 = torch.append(_1, x1)", "y, = _1", "z : Optional[int] = None",
+        "_3 = annotate(Dict[str, Tensor], {})", "return _0(y, )"]])
+    scripted += "def helper(t: Tensor) -> Tensor:\n  return torch.leaky_relu(t, 0.10000000000000001)\n"
+    write(os.path.join(EXAMPLES, "models", "scripted_control.fp32.pt"), "scripted_control.fp32", {"__torch__.py": scripted}, root(), [])
+
     # Broken and hostile archives: each must be refused with one line, nothing executed.
     broken = os.path.join(EXAMPLES, "broken")
     net = {"__torch__.py": module_class("Net", plain(["return torch.relu(x)"]))}

@@ -47,6 +47,18 @@ import TorchArchive
         #expect(!child.nodes.map(\.op.description).contains("aten::Int"))
     }
 
+    /// What `torch.jit.script` prints: loops and branches convert as their bodies, a list built by `append`
+    /// is that list, a free function is inlined; without traced inputs, tensors are taken as fp32.
+    @Test func scriptedCodeIsReadAsItsGraph() throws {
+        let model = try TorchScriptFormat.read(fileAt: Repo.example("scripted_control.fp32.pt"))
+        let graph = model.mainGraph
+        #expect(graph.inputs == ["x", "n"])
+        #expect(graph.values["x"]?.dtype == .float32 && graph.values["n"]?.dtype == .int64)
+        #expect(model.metadata["inputs"] != nil, "says what it assumed")
+        #expect(graph.nodes.map(\.op.description) == ["aten::relu", "aten::sum", "aten::gt", "aten::Bool", "aten::mul", "aten::leaky_relu"])
+        #expect(graph.outputs == [graph.nodes.last!.name])
+    }
+
     @Test func hostileArchivesAreRefusedWithoutRunningAnything() {
         let cases = [
             "ts_global_os_system.pt": "malformed model: data.pkl: names the global `os.system`, which no torch archive names; nothing was run",

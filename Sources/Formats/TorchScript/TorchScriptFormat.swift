@@ -103,6 +103,7 @@ struct TorchScriptArchiveReader {
             tracedInputs = forward.compactMap { if case .tensor(let tensor) = $0 { return tensor } else { return nil } }
         }
         var classes: [String: (ClassDefinition, String)] = [:]
+        var functions: [String: (FunctionDefinition, String)] = [:]
         var frames: [String: [Int: [SourceInfo.Frame]]] = [:]
         for name in entries.names where name.hasPrefix(root + "code/") && name.hasSuffix(".py") {
             let file = String(name.dropFirst(root.count))
@@ -112,12 +113,13 @@ struct TorchScriptArchiveReader {
             do { source = try SourceFile(parsing: text) } catch { throw .malformed("\(file):\(error.line): \(error.reason)") }
             let qualifier = file.dropFirst("code/".count).dropLast(".py".count).replacingOccurrences(of: "/", with: ".")
             for definition in source.classes { classes["\(qualifier).\(definition.name)"] = (definition, file) }
+            for definition in source.functions { functions["\(qualifier).\(definition.name)"] = (definition, file) }
             if entries.entriesByName[name + ".debug_pkl"] != nil {
                 frames[file] = (try? DebugRanges.frames(try entries.data(name + ".debug_pkl", limit: TorchScriptFormat.maximumPickleBytes),
                                                         code: Array(data))) ?? [:]
             }
         }
-        return TorchScriptProgram(classes: classes, root: data, constants: constants, constantScalars: constantScalars,
+        return TorchScriptProgram(classes: classes, functions: functions, root: data, constants: constants, constantScalars: constantScalars,
                                   tracedInputs: tracedInputs, frames: frames)
     }
 
@@ -155,7 +157,15 @@ enum DebugRanges {
             guard let fields = record.items, fields.count >= 2, let offset = fields[0].int,
                   let range = fields[1].items, let source = range.first?.items, let ids = source.first?.items else { continue }
             let text = ids.compactMap { $0.int.flatMap { strings.indices.contains(Int($0)) ? strings[Int($0)] : nil } }.joined()
-            let stack = parse(text)
+            var stack = parse(text)
+            // Scripted code records its Python source instead of a trace: the file, the text's first line, and
+            // the range's start within the text.
+            if stack.isEmpty, source.count >= 3, let fileIndex = source[1].int, strings.indices.contains(Int(fileIndex)),
+               let firstLine = source[2].int, let start = range.dropFirst().first?.int, !strings[Int(fileIndex)].isEmpty {
+                let prefix = text.utf8.prefix(Int(start))
+                stack = [SourceInfo.Frame(file: strings[Int(fileIndex)], line: Int(firstLine) + prefix.filter { $0 == 0x0A }.count,
+                                          function: nil, code: nil)]
+            }
             guard !stack.isEmpty else { continue }
             var line = lineStarts.lastIndex(where: { $0 <= Int(offset) }) ?? 0
             line += 1
@@ -164,13 +174,14 @@ enum DebugRanges {
         return byLine
     }
 
-    /// `path(line): function` lines, innermost first in the text; innermost last in the result.
+    /// `path(line): function` lines, innermost first in the text; innermost last in the result. Text that is
+    /// not such a trace, line for line, is none.
     static func parse(_ text: String) -> [SourceInfo.Frame] {
-        text.split(separator: "\n").compactMap { entry -> SourceInfo.Frame? in
-            guard let open = entry.lastIndex(of: "("), let close = entry[open...].firstIndex(of: ")"),
-                  let line = Int(entry[entry.index(after: open)..<close]) else { return nil }
-            let function = entry[close...].dropFirst().drop { $0 == ":" || $0 == " " }
-            return SourceInfo.Frame(file: String(entry[..<open]), line: line, function: function.isEmpty ? nil : String(function), code: nil)
-        }.reversed()
+        var frames: [SourceInfo.Frame] = []
+        for entry in text.split(separator: "\n") {
+            guard let match = entry.wholeMatch(of: /(?<file>[^\s].*)\((?<line>\d+)\): (?<function>\S+)/), let line = Int(match.output.line) else { return [] }
+            frames.append(SourceInfo.Frame(file: String(match.output.file), line: line, function: String(match.output.function), code: nil))
+        }
+        return frames.reversed()
     }
 }

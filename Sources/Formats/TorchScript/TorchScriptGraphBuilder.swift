@@ -7,6 +7,8 @@ import TorchArchive
 struct TorchScriptProgram {
     /// Qualified class name (`__torch__.torch.nn.modules.conv.Conv2d`, mangling kept) → class and its code file.
     var classes: [String: (definition: ClassDefinition, file: String)]
+    /// Qualified free function (`__torch__.torch.nn.functional._in_projection`) → definition and code file.
+    var functions: [String: (definition: FunctionDefinition, file: String)]
     var root: PickleValue
     var constants: [PickleValue]
     /// Values of 0-dim constant tensors, by constant index (what CanonicalizeOps turns into Python scalars).
@@ -31,6 +33,8 @@ struct TorchScriptGraphBuilder {
         case tuple([Symbol])
         case module(ModuleInstance)
         case device
+        /// A scripted free function named as a value (`_0 = __torch__.torch.nn.functional._canonical_mask`).
+        case function(String)
     }
 
     struct ModuleInstance {
@@ -64,7 +68,9 @@ struct TorchScriptGraphBuilder {
         }
         let root = ModuleInstance(path: "", className: className, attributes: attributes)
         guard let forward = program.classes[className]?.definition.methods["forward"] else {
-            throw Failure(reason: "class \(className) has no forward in code/")
+            let overloads = program.classes[className]?.definition.methods.keys.filter { $0.hasPrefix("forward__") }.sorted() ?? []
+            throw Failure(reason: "class \(Self.displayType(className)) has no `forward` in code/"
+                + (overloads.isEmpty ? "" : " (only the overloads \(overloads.joined(separator: ", ")), which make no single graph to convert)"))
         }
         var environment: [String: Symbol] = [:]
         var inputs: [String] = []
@@ -145,7 +151,12 @@ struct TorchScriptGraphBuilder {
                 if let result = try run(then, in: &environment, file: file, child: child) { return result }
                 if let result = try run(otherwise, in: &environment, file: file, child: child) { return result }
             case .for(let variable, let iterable, let body):
-                _ = try evaluate(iterable, in: &environment, at: at)
+                // `for i in range(n)` is the loop itself (prim::Loop), not a call.
+                if case .call(.name("range"), let bounds, _, _) = iterable {
+                    for bound in bounds { _ = try evaluate(bound, in: &environment, at: at) }
+                } else {
+                    _ = try evaluate(iterable, in: &environment, at: at)
+                }
                 environment[variable] = .computed(unique(variable))
                 if let result = try run(body, in: &environment, file: file, child: child) { return result }
             case .while(let condition, let body):
@@ -233,6 +244,10 @@ struct TorchScriptGraphBuilder {
             return .literal(.other("slice"))
         case .attribute(let base, let name):
             if base.dottedName == "CONSTANTS" { return try constant(name, at: at) }
+            if let qualified = expression.dottedName, qualified.hasPrefix("__torch__.") {
+                guard program.functions[qualified] != nil else { throw at.failure("`\(qualified)` is no function of code/") }
+                return .function(qualified)
+            }
             guard case .module(let module) = try evaluate(base, in: &environment, at: at) else {
                 throw at.failure("attribute `\(name)` of something that is not a module")
             }
@@ -262,7 +277,14 @@ struct TorchScriptGraphBuilder {
             let actuals = try arguments.map { argument throws(Failure) in try evaluate(argument, in: &environment, at: at) }
             return try inline(method, of: module, actuals, at: at)
         }
-        guard let function = callee.dottedName else { throw at.failure("calls something that is not a name") }
+        guard var function = callee.dottedName else { throw at.failure("calls something that is not a name") }
+        if case .name(let name) = callee, case .function(let qualified)? = environment[name] { function = qualified }
+        // A scripted free function is inlined as a method is (prim::CallFunction).
+        if let (definition, file) = program.functions[function] {
+            let actuals = try arguments.map { argument throws(Failure) in try evaluate(argument, in: &environment, at: at) }
+            let keywordActuals = try keywords.map { keyword throws(Failure) in (keyword.name, try evaluate(keyword.value, in: &environment, at: at)) }
+            return try inline(definition, file: file, bound: actuals, keywords: keywordActuals, at: at, owner: nil)
+        }
         switch function {
         case "annotate", "unchecked_cast":
             guard arguments.count == 2 else { throw at.failure("\(function) takes a type and a value") }
@@ -297,6 +319,12 @@ struct TorchScriptGraphBuilder {
         }
         var actuals = try arguments.map { argument throws(Failure) in try evaluate(argument, in: &environment, at: at) }
         let keywordActuals = try keywords.map { keyword throws(Failure) in (keyword.name, try evaluate(keyword.value, in: &environment, at: at)) }
+        // `torch.append(l, x)` on a list the code builds grows that list (coremltools' transform_inplace_ops
+        // rewires such appends into the list's construction).
+        if kind == "aten::append", actuals.count == 2, case .name(let list) = arguments[0], case .list(let items)? = environment[list] {
+            environment[list] = .list(items + [actuals[1]])
+            return environment[list]!
+        }
         if at.child, kind == "aten::Int", actuals.count == 1, case .tensor(let name) = actuals[0], let folded = numToTensorInputs[name] {
             return folded
         }
@@ -313,20 +341,27 @@ struct TorchScriptGraphBuilder {
         guard let (definition, file) = program.classes[module.className], let function = definition.methods[method] else {
             throw at.failure("calls \(method) of \(module.className), which code/ does not define")
         }
-        guard callStack.count < Self.maximumCallDepth else { throw at.failure("module calls nested deeper than \(Self.maximumCallDepth)") }
+        return try inline(function, file: file, bound: [.module(module)] + actuals, keywords: [], at: at, owner: module)
+    }
+
+    /// A function's body run with its parameters bound (positionally, then by keyword, then to defaults),
+    /// inside the module that owns it (a method) or the caller's (a free function).
+    mutating func inline(_ function: FunctionDefinition, file: String, bound actuals: [Symbol], keywords: [(String, Symbol)],
+                         at: Location, owner module: ModuleInstance?) throws(Failure) -> Symbol {
+        guard callStack.count < Self.maximumCallDepth else { throw at.failure("calls nested deeper than \(Self.maximumCallDepth)") }
         var environment: [String: Symbol] = [:]
         for (index, parameter) in function.parameters.enumerated() {
-            if index == 0 {
-                environment[parameter.name] = .module(module)
-            } else if index - 1 < actuals.count {
-                environment[parameter.name] = actuals[index - 1]
+            if index < actuals.count {
+                environment[parameter.name] = actuals[index]
+            } else if let keyword = keywords.first(where: { $0.0 == parameter.name }) {
+                environment[parameter.name] = keyword.1
             } else if let value = parameter.defaultValue {
                 environment[parameter.name] = try evaluate(value, in: &environment, at: at)
             } else {
-                throw at.failure("calls \(method) of \(Self.displayType(module.className)) without argument `\(parameter.name)`")
+                throw at.failure("calls \(function.name) without argument `\(parameter.name)`")
             }
         }
-        callStack.append(SourceInfo.Module(path: module.path, type: Self.displayType(module.className)))
+        callStack.append(module.map { SourceInfo.Module(path: $0.path, type: Self.displayType($0.className)) } ?? callStack.last!)
         defer { callStack.removeLast() }
         return try run(function.body, in: &environment, file: file, child: true) ?? .literal(.none)
     }
@@ -436,7 +471,7 @@ struct TorchScriptGraphBuilder {
             if items.allSatisfy({ [.integer, .floating].contains(kind(of: $0)) }) { return .floatList }
             return .list
         case .tuple: return .list
-        case .module: return .other
+        case .module, .function: return .other
         case .device: return .device
         }
     }
@@ -455,6 +490,7 @@ struct TorchScriptGraphBuilder {
         case .literal(let literal): return literal
         case .device: return .other("device")
         case .module: return .other("module")
+        case .function(let name): return .other(name)
         case .tuple: return .other("tuple")
         case .list(let items):
             var tensors: [String?] = []

@@ -73,15 +73,16 @@ struct SourceError: Error, Sendable {
     var reason: String
 }
 
-/// One code file's classes.
+/// One code file's classes and free functions (scripted helpers such as `_get_activation_fn`).
 struct SourceFile: Sendable {
     var classes: [ClassDefinition]
+    var functions: [FunctionDefinition]
 
     static let maximumNesting = 200
 
     init(parsing text: String) throws(SourceError) {
         var parser = SourceParser(tokens: try SourceLexer.tokens(text))
-        classes = try parser.file()
+        (classes, functions) = try parser.file()
     }
 }
 
@@ -273,19 +274,22 @@ struct SourceParser {
         }
     }
 
-    mutating func file() throws(SourceError) -> [ClassDefinition] {
+    mutating func file() throws(SourceError) -> ([ClassDefinition], [FunctionDefinition]) {
         var classes: [ClassDefinition] = []
+        var functions: [FunctionDefinition] = []
         while current != .end {
             if accept(.newline) { continue }
             if case .name("class") = current {
                 classes.append(try classDefinition())
+            } else if case .name("def") = current {
+                functions.append(try functionDefinition())
             } else if case .name(let word) = current, word == "import" || word == "op_version_set" || word == "from" {
                 while current != .newline && current != .end { advance() }   // older archives' headers
             } else {
-                throw error("expected a class definition, found \(Self.describe(current))")
+                throw error("expected a class or function definition, found \(Self.describe(current))")
             }
         }
-        return classes
+        return (classes, functions)
     }
 
     mutating func classDefinition() throws(SourceError) -> ClassDefinition {
@@ -430,6 +434,13 @@ struct SourceParser {
             let bound = accept(.name("as")) ? try name() : nil
             try expect(.symbol(":"), "`:`")
             return Statement(kind: .with(context, name: bound, body: try block()), line: start)
+        case .name(let target) where tokens[index + 1].token == .symbol(":"):
+            // `_0 : Optional[int] = None`: an annotated assignment.
+            advance()
+            advance()
+            _ = try typeText()
+            try expect(.symbol("="), "`=`")
+            kind = .assign(targets: [target], value: try expressionList())
         default:
             let value = try expressionList()
             if accept(.symbol("=")) {
@@ -497,15 +508,21 @@ struct SourceParser {
                 }
                 value = .call(value, arguments: arguments, keywords: keywords, offset: start)
             } else if accept(.symbol("[")) {
-                var lower: Expression?
-                if current != .symbol(":") { lower = try expression() }
-                if accept(.symbol(":")) {
-                    let upper = current == .symbol("]") ? nil : try expression()
-                    value = .subscripted(value, .slice(lower, upper))
-                } else {
-                    value = .subscripted(value, lower!)
-                }
+                // One index, a slice, or several (`Dict[str, Tensor]` in `annotate`, `x[:, 0]`).
+                var indices: [Expression] = []
+                repeat {
+                    if current == .symbol("]") { break }
+                    var lower: Expression?
+                    if current != .symbol(":") { lower = try expression() }
+                    if accept(.symbol(":")) {
+                        let upper = current == .symbol("]") || current == .symbol(",") ? nil : try expression()
+                        indices.append(.slice(lower, upper))
+                    } else {
+                        indices.append(lower!)
+                    }
+                } while accept(.symbol(","))
                 try expect(.symbol("]"), "`]`")
+                value = .subscripted(value, indices.count == 1 ? indices[0] : .tuple(indices))
             } else {
                 return value
             }
