@@ -8,11 +8,29 @@ public enum RuleDocumentation {
         text += "\(rule.summary)\n\n"
         text += "- Severity: \(rule.severity.rawValue)\n"
         text += "- Default: \(rule.enabledByDefault ? "enabled" : "opt-in")\n"
-        text += "- Applies to: \(rule.formats.map(\.rawValue).sorted().joined(separator: ", ")) for \(rule.targets.sorted().joined(separator: ", "))"
+        let formats = rule.allVariants.flatMap(\.formats).map(\.rawValue).sorted()
+        text += "- Applies to: \(formats.joined(separator: ", ")) for \(rule.targets.sorted().joined(separator: ", "))"
         if rule.converterVersions.minimum != nil || rule.converterVersions.below != nil { text += " \(rule.converterVersions)" }
         text += "\n\n## Why\n\n\(rule.description.trimmingCharacters(in: .whitespacesAndNewlines))\n\n"
-        text += "## Fix\n\n\(rule.documented(rule.fix.suggestion, markdown: true))\n\n"
-        text += "## Fix safety\n\n"
+        if rule.variants.isEmpty {
+            text += fixAndExamples(rule, heading: "##")
+        } else {
+            for variant in rule.allVariants {
+                text += "## \(variant.formats.map(\.rawValue).sorted().joined(separator: ", ")) models\n\n"
+                if variant.description != rule.description { text += variant.description.trimmingCharacters(in: .whitespacesAndNewlines) + "\n\n" }
+                text += "Message: \(variant.documented(variant.message, markdown: true))\n\n" + fixAndExamples(variant, heading: "###")
+            }
+        }
+        if !rule.references.isEmpty {
+            text += "## References\n\n" + rule.references.map { "- <\($0)>" }.joined(separator: "\n") + "\n"
+        }
+        return text
+    }
+
+    /// The fix, its safety and the examples of one form of a rule.
+    static func fixAndExamples(_ rule: Rule, heading: String) -> String {
+        var text = "\(heading) Fix\n\n\(rule.documented(rule.fix.suggestion, markdown: true))\n\n"
+        text += "\(heading) Fix safety\n\n"
         let names = rule.fix.automatic.map { "`\($0.name)`" }.joined(separator: " and ")
         let single = rule.fix.automatic.count == 1
         let fixes = single ? "the automatic fix \(names)" : "the automatic fixes \(names)"
@@ -25,7 +43,7 @@ public enum RuleDocumentation {
         }
         if let safety = rule.fix.safety { text += "\(safety)\n\n" }
         if !rule.triggering.isEmpty || !rule.nonTriggering.isEmpty {
-            text += "## Examples\n\n"
+            text += "\(heading) Examples\n\n"
             for example in rule.triggering {
                 text += "- triggers: `\(describe(example))`" + (example.nodes.map { " on \($0.map { "`\($0)`" }.joined(separator: ", "))" } ?? "") + "\n"
             }
@@ -37,9 +55,6 @@ public enum RuleDocumentation {
                 text += "\n"
             }
             text += "\n"
-        }
-        if !rule.references.isEmpty {
-            text += "## References\n\n" + rule.references.map { "- <\($0)>" }.joined(separator: "\n") + "\n"
         }
         return text
     }
@@ -66,6 +81,7 @@ public enum RuleDocumentation {
         var parts = ["examples/models/\(example.fixture)"]
         if let target = example.deploymentTarget { parts.append("--minimum-deployment-target \(target.name)") }
         if let precision = example.computePrecision { parts.append("--compute-precision \(precision.rawValue)") }
+        if let dtype = example.inputDType { parts.append("--input-dtype \(dtype.rawValue)") }
         return parts.joined(separator: " ")
     }
 }

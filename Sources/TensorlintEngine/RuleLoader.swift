@@ -14,7 +14,7 @@ public enum RuleLoader {
     static let ruleKeys: Set<String> = ["id", "name", "severity", "default", "summary", "description", "message", "fix",
                                         "references", "applies_to", "scope", "when", "match", "examples", "variants"]
     /// What a variant states for its formats; everything else it shares with the rule.
-    static let variantKeys: Set<String> = ["formats", "message", "fix", "scope", "when", "match", "examples"]
+    static let variantKeys: Set<String> = ["formats", "description", "message", "fix", "scope", "when", "match", "examples"]
 
     public static func parse(yaml: String, origin: String, vocabulary: RuleVocabulary) throws(RuleFileError) -> Rule {
         let root: Yams.Node

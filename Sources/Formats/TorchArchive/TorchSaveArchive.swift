@@ -66,3 +66,18 @@ public enum TorchSaveArchive {
         return (written, widenedBytes)
     }
 }
+
+/// What the torch formats' writers carry out: the model widened from fp16/bf16 to fp32, and main-graph nodes
+/// replaced (where the format can say where a node is written).
+public enum TorchArchiveEdits {
+    public static func supports(_ edit: ModelEdit, in model: Model, canRewrite: (Node) -> Bool = { _ in true }) -> Bool {
+        switch edit {
+        case .convertModel(let from, let to):
+            return to == .float32 && from.allSatisfy { [.float16, .bfloat16].contains($0) }
+        case .replaceNode(let graph, let node, _):
+            return graph == 0 && node < model.mainGraph.nodes.count && canRewrite(model.mainGraph.nodes[node])
+        default:
+            return false
+        }
+    }
+}

@@ -12,16 +12,7 @@ import ZIPFoundation
 /// - replacing main-graph nodes by others (`ProgramNodeReplacement`), in the same JSON text.
 /// Other entries are copied unchanged.
 public struct TorchExportWriter: ModelWriter {
-    public static func supports(_ edit: ModelEdit, in model: Model) -> Bool {
-        switch edit {
-        case .convertModel(let from, let to):
-            return to == .float32 && from.allSatisfy { [.float16, .bfloat16].contains($0) }
-        case .replaceNode(let graph, let node, _):
-            return graph == 0 && node < model.mainGraph.nodes.count
-        default:
-            return false
-        }
-    }
+    public static func supports(_ edit: ModelEdit, in model: Model) -> Bool { TorchArchiveEdits.supports(edit, in: model) }
 
     /// A rewritten archive is a new file, not a few replaced byte ranges.
     public static func replacements(_ editSets: [[ModelEdit]], model: Model, from source: String) -> [[ByteReplacement]?] {

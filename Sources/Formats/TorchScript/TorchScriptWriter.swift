@@ -17,14 +17,7 @@ public struct TorchScriptWriter: ModelWriter {
     static let narrowScalarTypes: [Int64: DType] = [5: .float16, 15: .bfloat16]
 
     public static func supports(_ edit: ModelEdit, in model: Model) -> Bool {
-        switch edit {
-        case .convertModel(let from, let to):
-            return to == .float32 && from.allSatisfy { [.float16, .bfloat16].contains($0) }
-        case .replaceNode(let graph, let node, _):
-            return graph == 0 && node < model.mainGraph.nodes.count && model.mainGraph.nodes[node].source.written != nil
-        default:
-            return false
-        }
+        TorchArchiveEdits.supports(edit, in: model) { $0.source.written != nil }
     }
 
     /// A rewritten archive is a new file, not a few replaced byte ranges.
