@@ -153,11 +153,21 @@ enum DebugRanges {
         var lineStarts = [0]
         for (index, byte) in code.enumerated() where byte == 0x0A { lineStarts.append(index + 1) }
         var byLine: [Int: [SourceInfo.Frame]] = [:]
+        var traces: [String: [SourceInfo.Frame]] = [:]
         for record in records {
             guard let fields = record.items, fields.count >= 2, let offset = fields[0].int,
                   let range = fields[1].items, let source = range.first?.items, let ids = source.first?.items else { continue }
+            // The first record on a line names it; the line by binary search over the line starts.
+            var low = 0, high = lineStarts.count
+            while low < high {
+                let middle = (low + high) / 2
+                if lineStarts[middle] <= Int(offset) { low = middle + 1 } else { high = middle }
+            }
+            let line = max(low, 1)
+            guard byLine[line] == nil else { continue }
             let text = ids.compactMap { $0.int.flatMap { strings.indices.contains(Int($0)) ? strings[Int($0)] : nil } }.joined()
-            var stack = parse(text)
+            var stack = traces[text] ?? parse(text)
+            traces[text] = stack
             // Scripted code records its Python source instead of a trace: the file, the text's first line, and
             // the range's start within the text.
             if stack.isEmpty, source.count >= 3, let fileIndex = source[1].int, strings.indices.contains(Int(fileIndex)),
@@ -167,9 +177,7 @@ enum DebugRanges {
                                           function: nil, code: nil)]
             }
             guard !stack.isEmpty else { continue }
-            var line = lineStarts.lastIndex(where: { $0 <= Int(offset) }) ?? 0
-            line += 1
-            if byLine[line] == nil { byLine[line] = stack }
+            byLine[line] = stack
         }
         return byLine
     }
@@ -179,8 +187,12 @@ enum DebugRanges {
     static func parse(_ text: String) -> [SourceInfo.Frame] {
         var frames: [SourceInfo.Frame] = []
         for entry in text.split(separator: "\n") {
-            guard let match = entry.wholeMatch(of: /(?<file>[^\s].*)\((?<line>\d+)\): (?<function>\S+)/), let line = Int(match.output.line) else { return [] }
-            frames.append(SourceInfo.Frame(file: String(match.output.file), line: line, function: String(match.output.function), code: nil))
+            guard let colon = entry.range(of: "): ", options: .backwards), let open = entry[..<colon.lowerBound].lastIndex(of: "("),
+                  open > entry.startIndex, entry.first?.isWhitespace == false,
+                  let line = Int(entry[entry.index(after: open)..<colon.lowerBound]) else { return [] }
+            let function = entry[colon.upperBound...]
+            guard !function.isEmpty, !function.contains(where: \.isWhitespace) else { return [] }
+            frames.append(SourceInfo.Frame(file: String(entry[..<open]), line: line, function: String(function), code: nil))
         }
         return frames.reversed()
     }
