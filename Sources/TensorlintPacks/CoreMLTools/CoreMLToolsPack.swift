@@ -159,14 +159,31 @@ public enum CoreMLToolsPack: ConverterPack {
     /// scalar (an fp32 constant) meets a tensor of another dtype: the conversion stops with an AssertionError.
     static func converterDTypeAssert(_ context: MatchContext, _ analysis: CoreMLAnalysis) -> Bindings? {
         let knowledge = analysis.knowledge
-        guard let node = context.node, let lowering = knowledge.lowering(for: node.op), lowering.assertsSameDType.count >= 2 else { return nil }
-        let operands = lowering.assertsSameDType.compactMap { name in
-            resolve(.argument(name, default: nil), node: node, graph: context.graph).map { (name, $0) }
-        }
-        guard let first = operands.first, let other = operands.dropFirst().first(where: { $0.1.dtype != first.1.dtype }) else { return nil }
-        return ["converter": lowering.converter, "first": first.0, "first_dtype": first.1.dtype.shortName,
-                "first_origin": first.1.origin, "second": other.0, "second_dtype": other.1.dtype.shortName,
-                "second_origin": other.1.origin]
+        guard let node = context.node, let lowering = knowledge.lowering(for: node.op),
+              let (first, second) = dtypeAssertion(lowering, node: node, graph: context.graph) else { return nil }
+        return assertionBindings(converter: lowering.converter, first: first, second: second)
+    }
+
+    /// The first input the converter asserts to share a dtype, and the first later one of another dtype.
+    static func dtypeAssertion(_ lowering: CoreMLKnowledge.Lowering, node: Node, graph: Graph)
+        -> (first: (input: String, operand: Operand), second: (input: String, operand: Operand))? {
+        firstMismatch(lowering.assertsSameDType.compactMap { name in
+            resolve(.argument(name, default: nil), node: node, graph: graph).map { (name, $0) }
+        }).map { ($0.reference, $0.offender) }
+    }
+
+    static func assertionBindings(converter: String, first: (input: String, operand: Operand), second: (input: String, operand: Operand)) -> Bindings {
+        ["converter": converter, "first": first.input, "first_dtype": first.operand.dtype.shortName, "first_origin": first.operand.origin,
+         "second": second.input, "second_dtype": second.operand.dtype.shortName, "second_origin": second.operand.origin]
+    }
+
+    /// The first operand, and the first later one whose dtype differs from it: what a check that operands
+    /// share one dtype (MIL's type domains, a converter's assert, concat's values) reports.
+    static func firstMismatch(_ operands: [(input: String, operand: Operand)])
+        -> (reference: (input: String, operand: Operand), offender: (input: String, operand: Operand))? {
+        guard let reference = operands.first, let offender = operands.dropFirst().first(where: { $0.operand.dtype != reference.operand.dtype })
+        else { return nil }
+        return (reference, offender)
     }
 
     /// The converter binds only the first outputs of a multi-output op; the deserialized graph has an
@@ -187,10 +204,13 @@ public enum CoreMLToolsPack: ConverterPack {
     // MARK: operands
 
     /// A MIL input's dtype and where it comes from, for the message.
-    struct Operand {
+    struct Operand: Sendable {
         var dtype: DType
         var origin: String
+        /// A Python number or a constant the converter writes, rather than a tensor of the graph.
         var isConstant: Bool
+        /// The graph's tensor it is, if it is one.
+        var tensor: String?
     }
 
     static func skipped(_ emitted: CoreMLKnowledge.EmittedOp, node: Node) -> Bool {
@@ -210,16 +230,16 @@ public enum CoreMLToolsPack: ConverterPack {
             return Operand(dtype: dtype, origin: "a constant the converter writes", isConstant: true)
         case .like(let name):
             guard let tensor = node.input(named: name)?.argument.tensorNames.first, let dtype = graph.dtype(of: tensor) else { return nil }
-            return Operand(dtype: dtype, origin: "computed from `\(name)`", isConstant: false)
+            return Operand(dtype: dtype, origin: "computed from `\(name)`", isConstant: false, tensor: tensor)
         case .item(let name, let index):
             guard case .tensors(let tensors)? = node.input(named: name)?.argument, tensors.indices.contains(index),
                   let tensor = tensors[index], let dtype = graph.dtype(of: tensor) else { return nil }
-            return Operand(dtype: dtype, origin: "`\(name)[\(index)]` = tensor `\(tensor)`", isConstant: false)
+            return Operand(dtype: dtype, origin: "`\(name)[\(index)]` = tensor `\(tensor)`", isConstant: false, tensor: tensor)
         case .argument(let name, let defaultDType):
             switch node.input(named: name)?.argument {
             case .tensor(let tensor)?:
                 guard let dtype = graph.dtype(of: tensor) else { return nil }
-                return Operand(dtype: dtype, origin: "`\(name)` = tensor `\(tensor)`", isConstant: false)
+                return Operand(dtype: dtype, origin: "`\(name)` = tensor `\(tensor)`", isConstant: false, tensor: tensor)
             case .float(let value)?:
                 return Operand(dtype: .float32, origin: "`\(name)` = \(Argument.float(value).literalDescription)", isConstant: true)
             case .int(let value)?:

@@ -10,30 +10,23 @@ import TensorlintIR
 /// `aten::to` and factories with `dtype=` cast; converters that call `promote_input_dtypes` widen their
 /// inputs, the others pass them to MIL, whose type domains (per deployment target) must then agree.
 struct TorchScriptConversion: Sendable {
-    struct Operand: Sendable {
-        var dtype: DType
-        var origin: String
-        /// A Python number or a constant the converter writes, rather than a tensor of the model.
-        var isScalar: Bool
-        /// A tensor the model stores or makes with a fixed dtype: a parameter, buffer, constant, or a factory's result.
-        var isModelTensor: Bool
-    }
+    typealias Operand = CoreMLToolsPack.Operand
 
     enum Failure: Sendable {
         /// `PyTorch convert function for op '<kind>' not implemented.`
         case unregistered(kind: String)
-        /// MIL's type check: `input` must share `partner`'s dtype (`partner` comes first in the op's inputs).
-        case clash(milOp: String, input: String, operand: Operand, partner: String, partnerOperand: Operand, converter: String)
+        /// MIL's type check: `input` must share `partner`'s dtype (`partner` comes first in the op's inputs);
+        /// `modelTensor`: one of them is a tensor the model stores or makes in a fixed dtype.
+        case clash(milOp: String, input: String, operand: Operand, partner: String, partnerOperand: Operand, converter: String, modelTensor: Bool)
         /// `assert x.dtype == y.dtype` in the converter.
-        case assertion(converter: String, first: String, firstOperand: Operand, second: String, secondOperand: Operand)
+        case assertion(converter: String, first: (input: String, operand: Operand), second: (input: String, operand: Operand))
         /// `int()` of a value computed from a static shape, which the frontend holds as a 1-element array.
         case intOfShape(input: String)
         /// A ScalarType number `NUM_TO_TORCH_DTYPE` lacks (bf16 = 15): `KeyError`.
         case unmappedDType(argument: String, dtype: DType)
     }
 
-    private(set) var dtypes: [String: DType] = [:]
-    /// The graph with every value typed as the frontend types it.
+    /// The graph with every value typed as the frontend types it, as far as the walk has come.
     private(set) var typedGraph: Graph
     /// Node index in the main graph → why its conversion raises.
     private(set) var failures: [Int: Failure] = [:]
@@ -50,16 +43,15 @@ struct TorchScriptConversion: Sendable {
         for name in graph.inputs {
             guard let value = graph.values[name], let dtype = value.dtype else { continue }
             if value.role == .userInput {
-                dtypes[name] = dtype.isFloatingPoint ? .float32 : Self.milDType(dtype)
+                typedGraph.values[name]?.dtype = dtype.isFloatingPoint ? .float32 : Self.milDType(dtype)
             } else {
-                dtypes[name] = Self.milDType(dtype)
+                typedGraph.values[name]?.dtype = Self.milDType(dtype)
                 modelTensors.insert(name)
             }
         }
         for (index, node) in graph.nodes.enumerated() {
             if let failure = convert(node, knowledge: knowledge, target: target) { failures[index] = failure }
         }
-        for (name, dtype) in dtypes { typedGraph.values[name]?.dtype = dtype }
     }
 
     /// The dtype `mb.const` gives a torch tensor of this dtype.
@@ -96,15 +88,15 @@ struct TorchScriptConversion: Sendable {
             }
             output = Self.milDType(dtype)
         } else if kind == "to", case .tensor(let other)? = node.input(named: "other")?.argument {
-            output = dtypes[other]
+            output = typedGraph.dtype(of: other)
         } else if Self.integerKinds.contains(kind) {
             output = .int32
         } else if Self.comparisonKinds.contains(kind) {
             output = .bool
         } else if let converter = knowledge.converterOf[kind], knowledge.promotingConverters.contains(converter) {
-            output = Self.widest(tensorInputs.compactMap { dtypes[$0] })
+            output = Self.widest(tensorInputs.compactMap(typedGraph.dtype(of:)))
         } else {
-            output = tensorInputs.compactMap { dtypes[$0] }.first ?? .float32
+            output = tensorInputs.compactMap(typedGraph.dtype(of:)).first ?? .float32
         }
         if failure == nil, let lowering = knowledge.lowering(for: node.op) {
             failure = check(node, lowering, knowledge: knowledge, target: target)
@@ -115,7 +107,7 @@ struct TorchScriptConversion: Sendable {
         let derived = kind == "numtotensor" || !tensorInputs.isEmpty && tensorInputs.allSatisfy { shapeDerived.contains($0) || modelTensors.contains($0) }
             && tensorInputs.contains { shapeDerived.contains($0) }
         for case let name? in node.outputs {
-            if let output { dtypes[name] = output }
+            if let output { typedGraph.values[name]?.dtype = output }
             if derived { shapeDerived.insert(name) }
             if dtypeArgument != nil, tensorInputs.isEmpty { modelTensors.insert(name) }
         }
@@ -130,67 +122,35 @@ struct TorchScriptConversion: Sendable {
     }
 
     private func check(_ node: Node, _ lowering: CoreMLKnowledge.Lowering, knowledge: CoreMLKnowledge, target: DeploymentTarget) -> Failure? {
-        if lowering.assertsSameDType.count >= 2 {
-            let operands = lowering.assertsSameDType.compactMap { name in operand(.argument(name, default: nil), node).map { (name, $0) } }
-            if let first = operands.first, let other = operands.dropFirst().first(where: { $0.1.dtype != first.1.dtype }) {
-                return .assertion(converter: lowering.converter, first: first.0, firstOperand: first.1, second: other.0, secondOperand: other.1)
-            }
+        if let (first, second) = CoreMLToolsPack.dtypeAssertion(lowering, node: node, graph: typedGraph) {
+            return .assertion(converter: lowering.converter, first: first, second: second)
         }
-        let promoted = Self.widest(lowering.promotes.compactMap { operand(.argument($0, default: nil), node)?.dtype })
+        func operand(_ name: String) -> Operand? { CoreMLToolsPack.resolve(.argument(name, default: nil), node: node, graph: typedGraph) }
+        let promoted = Self.widest(lowering.promotes.compactMap { operand($0)?.dtype })
         for emitted in lowering.emits where !CoreMLToolsPack.skipped(emitted, node: node) {
+            var operands: [(input: String, operand: Operand)] = []
             if !emitted.values.isEmpty {
-                let operands = emitted.values.compactMap { name in operand(.argument(name, default: nil), node).map { (name, $0) } }
-                if let first = operands.first, let other = operands.dropFirst().first(where: { $0.1.dtype != first.1.dtype }) {
-                    return .clash(milOp: emitted.milOp, input: "values", operand: other.1, partner: "values", partnerOperand: first.1,
-                                  converter: lowering.converter)
+                operands = emitted.values.compactMap { name in operand(name).map { ("values", $0) } }
+            } else if let domains = knowledge.typeDomainOrder(of: emitted.milOp, at: target) {
+                let bindings = Dictionary(emitted.bindings.map { ($0.input, $0.binding) }) { first, _ in first }
+                for members in domains {
+                    var bound: [(input: String, operand: Operand)] = []
+                    for input in members {
+                        guard let binding = bindings[input], var resolved = CoreMLToolsPack.resolve(binding, node: node, graph: typedGraph) else { continue }
+                        if case .argument(let name, _) = binding, lowering.promotes.contains(name), let promoted { resolved.dtype = promoted }
+                        bound.append((input, resolved))
+                    }
+                    if CoreMLToolsPack.firstMismatch(bound) != nil {
+                        operands = bound
+                        break
+                    }
                 }
-                continue
             }
-            guard let domains = knowledge.typeDomainOrder(of: emitted.milOp, at: target) else { continue }
-            let bindings = Dictionary(emitted.bindings.map { ($0.input, $0.binding) }) { first, _ in first }
-            for members in domains {
-                var bound: [(input: String, operand: Operand)] = []
-                for input in members {
-                    guard let binding = bindings[input], var resolved = operand(binding, node) else { continue }
-                    if case .argument(let name, _) = binding, lowering.promotes.contains(name), let promoted { resolved.dtype = promoted }
-                    bound.append((input, resolved))
-                }
-                guard let reference = bound.first, let offender = bound.dropFirst().first(where: { $0.operand.dtype != reference.operand.dtype })
-                else { continue }
-                return .clash(milOp: emitted.milOp, input: offender.input, operand: offender.operand, partner: reference.input,
-                              partnerOperand: reference.operand, converter: lowering.converter)
-            }
+            guard let (reference, offender) = CoreMLToolsPack.firstMismatch(operands) else { continue }
+            let modelTensor = [reference, offender].contains { $0.operand.tensor.map(modelTensors.contains) == true }
+            return .clash(milOp: emitted.milOp, input: offender.input, operand: offender.operand, partner: reference.input,
+                          partnerOperand: reference.operand, converter: lowering.converter, modelTensor: modelTensor)
         }
         return nil
-    }
-
-    private func operand(_ binding: CoreMLKnowledge.Binding, _ node: Node) -> Operand? {
-        func tensor(_ name: String, _ origin: String) -> Operand? {
-            dtypes[name].map { Operand(dtype: $0, origin: origin, isScalar: false, isModelTensor: modelTensors.contains(name)) }
-        }
-        switch binding {
-        case .constant(let dtype):
-            return Operand(dtype: dtype, origin: "a constant the converter writes", isScalar: true, isModelTensor: false)
-        case .like(let name):
-            guard let input = node.input(named: name)?.argument.tensorNames.first else { return nil }
-            return tensor(input, "computed from `\(name)`")
-        case .item(let name, let index):
-            guard case .tensors(let tensors)? = node.input(named: name)?.argument, tensors.indices.contains(index), let input = tensors[index]
-            else { return nil }
-            return tensor(input, "`\(name)[\(index)]` = tensor `\(input)`")
-        case .argument(let name, let defaultDType):
-            switch node.input(named: name)?.argument {
-            case .tensor(let input)?:
-                return tensor(input, "`\(name)` = tensor `\(input)`")
-            case .float(let value)?:
-                return Operand(dtype: .float32, origin: "`\(name)` = \(Argument.float(value).literalDescription)", isScalar: true, isModelTensor: false)
-            case .int(let value)?:
-                return Operand(dtype: .int32, origin: "`\(name)` = \(value)", isScalar: true, isModelTensor: false)
-            case nil, .none?:
-                return defaultDType.map { Operand(dtype: $0, origin: "the converter's default for `\(name)`", isScalar: true, isModelTensor: false) }
-            default:
-                return nil
-            }
-        }
     }
 }

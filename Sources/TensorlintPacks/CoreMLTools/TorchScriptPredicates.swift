@@ -26,9 +26,8 @@ extension CoreMLToolsPack {
             "first_origin": "where it comes from", "second": "the input of another dtype", "second_dtype": "its dtype",
             "second_origin": "where it comes from",
         ]) { context, analysis in
-            guard case .assertion(let converter, let first, let firstOperand, let second, let secondOperand)? = failure(context, analysis) else { return nil }
-            return ["converter": converter, "first": first, "first_dtype": firstOperand.dtype.shortName, "first_origin": firstOperand.origin,
-                    "second": second, "second_dtype": secondOperand.dtype.shortName, "second_origin": secondOperand.origin]
+            guard case .assertion(let converter, let first, let second)? = failure(context, analysis) else { return nil }
+            return assertionBindings(converter: converter, first: first, second: second)
         },
         Predicate("coremltools-torchscript-int-of-shape", state: CoreMLAnalysis.self, keys: [
             "input": "the value made from a static shape",
@@ -63,8 +62,8 @@ extension CoreMLToolsPack {
     /// A MIL type-domain clash; `modelTensors`: one side is a tensor the model stores in its own dtype (an fp16
     /// weight meeting the fp32 activations coremltools makes of every input), else a scalar meets an activation.
     static func typeClash(_ context: MatchContext, _ analysis: CoreMLAnalysis, modelTensors: Bool) -> Bindings? {
-        guard case .clash(let milOp, let input, let operand, let partner, let partnerOperand, let converter)? = failure(context, analysis),
-              (operand.isModelTensor || partnerOperand.isModelTensor) == modelTensors, let node = context.node else { return nil }
+        guard case .clash(let milOp, let input, let operand, let partner, let partnerOperand, let converter, let modelTensor)? = failure(context, analysis),
+              modelTensor == modelTensors, let node = context.node else { return nil }
         let error = input == "values"
             ? "Tensors in 'values' of the concat op should share the same data type (\(operand.dtype.shortName) and \(partnerOperand.dtype.shortName))"
             : "In op, of type \(milOp), named \(node.name), the named input `\(input)` must have the same data type as the named input `\(partner)`. However, \(input) has dtype \(operand.dtype.shortName) whereas \(partner) has dtype \(partnerOperand.dtype.shortName)."
