@@ -15,6 +15,14 @@ public enum TorchStorageClass {
     ]
     /// The storage classes of the floating types narrower than float32.
     public static let narrowFloats: [String: DType] = ["HalfStorage": .float16, "BFloat16Storage": .bfloat16]
+
+    /// A record of fp16/bf16 elements widened to float32 (exact).
+    public static func widened(_ record: Data, from dtype: DType, name: String) throws(WriteError) -> Data {
+        guard let widened = HalfPrecision.widenedToFloat32(record, from: dtype) else {
+            throw WriteError("\(name): a \(dtype.rawValue) record has an odd number of bytes")
+        }
+        return widened
+    }
 }
 
 /// A `torch.save` archive held in memory (the torch 2.7 export layout nests them for weights and constants).
@@ -33,18 +41,13 @@ public enum TorchSaveArchive {
             _ = try archive.extract(record, skipCRC32: false) { data.append($0) }
             return data
         }
-        let pickle = [UInt8](try read(pickleEntry))
-        let storages: PickleStorages
-        do { storages = try PickleStorages(pickle) } catch { throw WriteError("\(entry): \(error)") }
+        let widening: (pickle: [UInt8], keys: [String: DType])
+        do { widening = try PickleStorages.widening([UInt8](try read(pickleEntry)), classes: TorchStorageClass.narrowFloats) } catch {
+            throw WriteError("\(entry): \(error)")
+        }
+        let renamed = widening.pickle
         let root = String(pickleEntry.path.dropLast("data.pkl".count))
-        var widenedRecords: [String: DType] = [:]
-        for (key, storageClass) in storages.classOfKey {
-            if let dtype = TorchStorageClass.narrowFloats[storageClass] { widenedRecords["\(root)data/\(key)"] = dtype }
-        }
-        var renamed = pickle
-        for global in storages.globals.reversed() where TorchStorageClass.narrowFloats[global.name] != nil {
-            renamed.replaceSubrange(global.range, with: Array("torch\nFloatStorage\n".utf8))
-        }
+        let widenedRecords = Dictionary(uniqueKeysWithValues: widening.keys.map { ("\(root)data/\($0.key)", $0.value) })
         let output = try Archive(data: Data(), accessMode: .create)
         var widenedBytes = 0
         for record in records {
@@ -52,10 +55,7 @@ public enum TorchSaveArchive {
             if record.path == pickleEntry.path {
                 data = Data(renamed)
             } else if let dtype = widenedRecords[record.path] {
-                guard let widened = HalfPrecision.widenedToFloat32(data, from: dtype) else {
-                    throw WriteError("\(entry): storage \(record.path) has an odd number of bytes")
-                }
-                data = widened
+                data = try TorchStorageClass.widened(data, from: dtype, name: "\(entry): \(record.path)")
                 widenedBytes += data.count
             }
             try output.addEntry(with: record.path, type: .file, uncompressedSize: Int64(data.count), compressionMethod: .none) { position, size in

@@ -16,13 +16,15 @@ public enum TorchExportFormat: ModelFormat {
     /// A zip is claimed by its entries, so that other torch zips (TorchScript, `torch.save`) are not.
     public static func recognize(fileAt path: String, prefix: [UInt8]) -> Recognition {
         guard hasZipSignature(prefix) else { return .unrecognized }
+        let entries: ZipEntries
+        do { entries = try ZipEntries(path: path) } catch { return .signature(reason: error.reason) }
         do {
-            _ = try program(in: path)
+            _ = try program(in: entries)
             return .recognized
         } catch {
             // A zip whose top folder holds a pickled root object (`data.pkl`: TorchScript, torch.save) is
             // another torch format's, never a damaged export archive.
-            if case .notThisFormat = error, let entries = try? ZipEntries(path: path), let first = entries.names.first,
+            if case .notThisFormat = error, let first = entries.names.first,
                entries.entriesByName[String(first.prefix { $0 != "/" }) + "/data.pkl"] != nil {
                 return .unrecognized
             }
@@ -32,13 +34,12 @@ public enum TorchExportFormat: ModelFormat {
 
     /// The zip's entries, its layout and the entry holding its program. A zip without one is another format's:
     /// a pt2 archive without an exported program is an AOTInductor package, for example.
-    static func program(in path: String) throws(ReadError) -> (entries: ZipEntries, layout: ArchiveLayout, entry: String) {
-        let entries = try ZipEntries(path: path)
+    static func program(in entries: ZipEntries) throws(ReadError) -> (layout: ArchiveLayout, entry: String) {
         guard let layout = ArchiveLayout.detect(entryNames: entries.names, readText: entries.text) else {
             throw .notThisFormat("zip archive without serialized_exported_program.json or a pt2 archive_format entry")
         }
         guard let entry = layout.programEntry else { throw .notThisFormat("pt2 archive has no models/*.json program") }
-        return (entries, layout, entry)
+        return (layout, entry)
     }
 
     public static func read(fileAt path: String) throws(ReadError) -> Model {
@@ -46,7 +47,8 @@ public enum TorchExportFormat: ModelFormat {
         guard hasZipSignature(prefix) else {
             throw .notThisFormat("expected a torch.export archive (a zip file), found no zip signature")
         }
-        let (entries, layout, programEntry) = try program(in: path)
+        let entries = try ZipEntries(path: path)
+        let (layout, programEntry) = try program(in: entries)
         let layoutName: String
         switch layout {
         case .legacyFlatZip: layoutName = "legacy flat zip"

@@ -64,9 +64,7 @@ public struct TorchExportWriter: ModelWriter {
             try entries.copy(to: destination) { name in
                 var data = try entries.data(name, limit: limit)
                 if let dtype = widenedFiles[name] {
-                    guard let widened = HalfPrecision.widenedToFloat32(data, from: dtype) else {
-                        throw WriteError("\(name): a \(dtype.rawValue) weight file has an odd number of bytes")
-                    }
+                    let widened = try TorchStorageClass.widened(data, from: dtype, name: name)
                     bytesBefore += data.count
                     bytesAfter += widened.count
                     return widened

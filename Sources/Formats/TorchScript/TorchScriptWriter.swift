@@ -46,16 +46,10 @@ public struct TorchScriptWriter: ModelWriter {
                 let name = layout.root + pickle
                 guard entries.entriesByName[name] != nil else { continue }
                 let bytes = [UInt8](try entries.data(name, limit: TorchScriptFormat.maximumPickleBytes))
-                let storages: PickleStorages
-                do { storages = try PickleStorages(bytes) } catch { throw WriteError("\(pickle): \(error)") }
-                for (key, storageClass) in storages.classOfKey {
-                    if let dtype = storageClasses[storageClass] { widened[layout.root + folder + key] = dtype }
-                }
-                var renamed = bytes
-                for global in storages.globals.reversed() where storageClasses[global.name] != nil {
-                    renamed.replaceSubrange(global.range, with: Array("torch\nFloatStorage\n".utf8))
-                }
-                pickles[name] = renamed
+                let widening: (pickle: [UInt8], keys: [String: DType])
+                do { widening = try PickleStorages.widening(bytes, classes: storageClasses) } catch { throw WriteError("\(pickle): \(error)") }
+                for (key, dtype) in widening.keys { widened[layout.root + folder + key] = dtype }
+                pickles[name] = widening.pickle
             }
             let fileSize = UInt64((try? FileManager.default.attributesOfItem(atPath: source)[.size] as? Int) ?? 0)
             let limit = fileSize.multipliedReportingOverflow(by: 64).overflow ? UInt64(Int.max) : min(fileSize * 64, UInt64(Int.max))
@@ -68,9 +62,7 @@ public struct TorchScriptWriter: ModelWriter {
                 if let pickle = pickles[name] { return Data(pickle) }
                 let data = try entries.data(name, limit: limit)
                 if let dtype = widened[name] {
-                    guard let wide = HalfPrecision.widenedToFloat32(data, from: dtype) else {
-                        throw WriteError("\(name): a \(dtype.rawValue) storage has an odd number of bytes")
-                    }
+                    let wide = try TorchStorageClass.widened(data, from: dtype, name: name)
                     bytesBefore += data.count
                     bytesAfter += wide.count
                     return wide
