@@ -93,7 +93,7 @@ public struct Configuration: Sendable {
                     case "compute_precision":
                         configuration.computePrecision = try ComputePrecision.parse(text, at: targetValue, reader)
                     case "input_dtype":
-                        do { configuration.inputDType = try InputDType.parse(text) } catch { throw reader.error(targetValue, error.description) }
+                        configuration.inputDType = try InputDType.parse(text, at: targetValue, reader)
                     default:
                         configuration.unknownKeys.append("target.\(targetKey.string ?? "?")")
                     }

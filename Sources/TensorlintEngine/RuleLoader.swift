@@ -196,7 +196,7 @@ public enum RuleLoader {
         }
         var inputDType: InputDType?
         if let node = mapping["input_dtype"] {
-            do { inputDType = try InputDType.parse(try reader.scalar(node, "input_dtype")) } catch { throw reader.error(node, String(describing: error)) }
+            inputDType = try InputDType.parse(try reader.scalar(node, "input_dtype"), at: node, reader)
         }
         return RuleExample(fixture: try reader.string(mapping, "fixture"), deploymentTarget: target, computePrecision: precision, inputDType: inputDType,
                            nodes: try mapping["nodes"].map { node throws(RuleFileError) in try reader.strings(node, "nodes") }, line: line)
@@ -350,7 +350,7 @@ struct ConditionParser {
             return .literal(argument: text == "any" ? nil : text)
         case "input_dtype_setting":
             return .inputDTypeSetting(Set(try reader.strings(value, key).map { text throws(RuleFileError) in
-                do { return try InputDType.parse(text) } catch { throw reader.error(value, String(describing: error)) }
+                try InputDType.parse(text, at: value, reader)
             }))
         case "deployment_target":
             let mapping = try reader.mapping(value, key)
@@ -379,6 +379,12 @@ struct ConditionParser {
 extension DeploymentTarget {
     /// A deployment target named in a YAML file; the one message for an unknown name.
     static func parse(_ text: String, at node: Yams.Node, _ reader: NodeReader) throws(RuleFileError) -> DeploymentTarget {
+        do { return try parse(text) } catch { throw reader.error(node, error.description) }
+    }
+}
+
+extension InputDType {
+    static func parse(_ text: String, at node: Yams.Node, _ reader: NodeReader) throws(RuleFileError) -> InputDType {
         do { return try parse(text) } catch { throw reader.error(node, error.description) }
     }
 }
