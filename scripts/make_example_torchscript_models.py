@@ -232,7 +232,7 @@ def main():
     deep = "(" * 10000 + "x" + ")" * 10000
     write(os.path.join(broken, "ts_deep_nesting.pt"), "ts_deep_nesting",
           {"__torch__.py": module_class("Net", plain([f"return torch.relu({deep})"]))}, root(), [Tensor("float32", [1, 4])])
-    blocks = "".join("  " * depth + "if True:\n" for depth in range(2, 4000)) + "  " * 4000 + "pass\n"
+    blocks = "".join("  " * depth + "if True:\n" for depth in range(2, 300)) + "  " * 300 + "pass\n"
     write(os.path.join(broken, "ts_deep_blocks.pt"), "ts_deep_blocks",
           {"__torch__.py": module_class("Net", plain([])) + blocks}, root(), [Tensor("float32", [1, 4])])
     print("wrote TorchScript examples to", os.path.relpath(EXAMPLES))
