@@ -24,6 +24,9 @@ struct LintCommand: ParsableCommand {
     @Flag(name: .customLong("unsafe-fixes"), help: "With --fix, also apply unsafe fixes.")
     var unsafeFixes = false
 
+    @Option(name: [.short, .customLong("jobs")], help: "Files linted at once (default: the number of cores).")
+    var jobs: Int?
+
     @OptionGroup var linterOptions: LinterOptions
 
     func run() throws {
@@ -35,30 +38,16 @@ struct LintCommand: ParsableCommand {
         let base = configuration.path.map { URL(fileURLWithPath: $0).deletingLastPathComponent().path }
             ?? FileManager.default.currentDirectoryPath
         let items = FileCollector.collect(paths, isIncluded: configuration.includes(relativePath:), relativeTo: base)
+        let (fix, unsafeFixes, showsByteReplacements) = (fix, unsafeFixes, reporterType.showsByteReplacements)
+        let outcomes = items.parallelMap(jobs: try jobCount()) { item in
+            Self.lint(item, linter: linter, settings: settings, fix: fix, unsafeFixes: unsafeFixes,
+                      attachReplacements: showsByteReplacements)
+        }
+        // What each file says goes out in the files' order, whichever thread finished first.
         var results: [LintReport.FileResult] = []
-        for item in items {
-            do throws(ReadError) {
-                var model = try ModelLoader.load(item)
-                // A model that cannot be fixed is still linted; why it was not fixed is said once.
-                if fix {
-                    do {
-                        if let fixed = try ModelFixer.fixInPlace(model, linter: linter, settings: settings, allowUnsafe: unsafeFixes) {
-                            warn("\(item.path): fixed (\(fixed.joined(separator: "; ")))")
-                            model = try ModelLoader.load(path: item.path)
-                        }
-                    } catch let error as ReadError {
-                        throw error
-                    } catch {
-                        warn("tensorlint: not fixed: \(error)")
-                    }
-                }
-                var findings = linter.lint(model, settings: settings)
-                if reporterType.showsByteReplacements { ModelFixer.attachReplacements(&findings, model: model, path: item.path) }
-                results.append(.init(path: item.path, format: model.format, layout: model.layout, findings: findings, error: nil))
-            } catch {
-                warn("\(item.path): \(error)")
-                results.append(.init(path: item.path, format: nil, layout: nil, findings: [], error: error.description))
-            }
+        for outcome in outcomes {
+            outcome.lines.forEach(warn)
+            if let result = outcome.result { results.append(result) }
         }
         let report = LintReport(files: results, rules: rules, settings: settings,
                                 knowledgeVersion: linter.knowledgeVersion(for: settings), toolVersion: toolVersion,
@@ -75,5 +64,40 @@ struct LintCommand: ParsableCommand {
         }
         if results.contains(where: { $0.error != nil }) { throw ExitCode(ExitStatus.failure) }
         if report.count(.error) > 0 { throw ExitCode(ExitStatus.findings) }
+    }
+
+    private func jobCount() throws -> Int {
+        guard let jobs else { return ProcessInfo.processInfo.activeProcessorCount }
+        guard jobs >= 1 else { throw CommandFailure(description: "--jobs must be at least 1, not \(jobs)") }
+        return jobs
+    }
+
+    /// One file's result (none for a file in a folder that no format recognises) and the lines it has for
+    /// standard error.
+    private static func lint(_ item: FileCollector.Item, linter: Linter, settings: Settings, fix: Bool, unsafeFixes: Bool,
+                             attachReplacements: Bool) -> (result: LintReport.FileResult?, lines: [String]) {
+        var lines: [String] = []
+        do throws(ReadError) {
+            guard var model = try ModelLoader.load(item) else { return (nil, []) }
+            // A model that cannot be fixed is still linted; why it was not fixed is said once.
+            if fix {
+                do {
+                    if let fixed = try ModelFixer.fixInPlace(model, linter: linter, settings: settings, allowUnsafe: unsafeFixes) {
+                        lines.append("\(item.path): fixed (\(fixed.joined(separator: "; ")))")
+                        model = try ModelLoader.load(path: item.path)
+                    }
+                } catch let error as ReadError {
+                    throw error
+                } catch {
+                    lines.append("tensorlint: not fixed: \(error)")
+                }
+            }
+            var findings = linter.lint(model, settings: settings)
+            if attachReplacements { ModelFixer.attachReplacements(&findings, model: model, path: item.path) }
+            return (.init(path: item.path, format: model.format, layout: model.layout, findings: findings, error: nil), lines)
+        } catch {
+            lines.append("\(item.path): \(error)")
+            return (.init(path: item.path, format: nil, layout: nil, findings: [], error: error.description), lines)
+        }
     }
 }

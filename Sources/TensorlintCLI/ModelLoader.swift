@@ -30,10 +30,11 @@ public enum ModelLoader {
         return Registry.formats.first { $0.recognize(fileAt: path, prefix: prefix) == .recognized }
     }
 
-    /// Reads a file the folder walk recognised, by the format it recognised it as, or one named on the command line.
-    static func load(_ item: FileCollector.Item) throws(ReadError) -> Model {
-        guard let format = item.format else { return try load(path: item.path) }
-        return try format.read(fileAt: item.path)
+    /// Reads a file named on the command line, or one met in a folder walk if a format recognises it
+    /// (`nil` when none does: such a file is passed by).
+    static func load(_ item: FileCollector.Item) throws(ReadError) -> Model? {
+        guard item.foundInFolder else { return try load(path: item.path) }
+        return try format(ofFoundFile: item.path)?.read(fileAt: item.path)
     }
 }
 
