@@ -18,6 +18,8 @@ let package = Package(
     targets: [
         // Format-neutral graph IR: what every format reads into and every rule reads; the ModelFormat protocol.
         .target(name: "TensorlintIR"),
+        // A streaming JSON reader: documents decoded straight into typed structures, never into a tree.
+        .target(name: "TensorlintJSON", path: "Sources/Support/TensorlintJSON"),
         // torch's zip container and its pickles read at the opcode level: shared by every torch format.
         .target(name: "TorchArchive", dependencies: [
             "TensorlintIR",
@@ -25,7 +27,7 @@ let package = Package(
         ], path: "Sources/Formats/TorchArchive"),
         // torch.export archives (.pt2), both the legacy flat zip and the PT2 archive layout: reader and writer.
         .target(name: "TorchExport", dependencies: [
-            "TensorlintIR", "TorchArchive",
+            "TensorlintIR", "TorchArchive", "TensorlintJSON",
             .product(name: "ZIPFoundation", package: "ZIPFoundation"),
         ], path: "Sources/Formats/TorchExport"),
         // TorchScript archives (.pt from torch.jit.save): pickles walked as data, code parsed, never run.
@@ -55,7 +57,7 @@ let package = Package(
         .plugin(name: "EmbedRulesPlugin", capability: .buildTool(), dependencies: ["EmbedRules"]),
         .testTarget(
             name: "TensorlintTests",
-            dependencies: ["TensorlintIR", "TorchArchive", "TorchExport", "TorchScript", "ONNX", "TensorlintEngine", "TensorlintPacks",
+            dependencies: ["TensorlintIR", "TensorlintJSON", "TorchArchive", "TorchExport", "TorchScript", "ONNX", "TensorlintEngine", "TensorlintPacks",
                            "TensorlintReporters", "TensorlintCLI", .product(name: "ZIPFoundation", package: "ZIPFoundation")]
         ),
     ]

@@ -40,7 +40,11 @@ public struct Predicate: Sendable {
         self.name = name
         bindingKeys = keys
         self.fixers = fixers
-        self.evaluate = { context in context.state(as: State.self).flatMap { evaluate(context, $0) } }
+        // A plain cast: a generic `Optional.flatMap` here would instantiate metadata on every node.
+        self.evaluate = { context in
+            guard let state = context.packState as? State else { return nil }
+            return evaluate(context, state)
+        }
     }
 }
 
@@ -52,7 +56,10 @@ public struct Fixer: Sendable {
 
     public init<State>(_ name: String, state: State.Type, edits: @escaping @Sendable (MatchContext, State) -> [ModelEdit]) {
         self.name = name
-        self.edits = { context in context.state(as: State.self).map { edits(context, $0) } ?? [] }
+        self.edits = { context in
+            guard let state = context.packState as? State else { return [] }
+            return edits(context, state)
+        }
     }
 }
 

@@ -28,15 +28,19 @@ public struct Finding: Sendable {
 enum MessageTemplate {
     static func render(_ template: String, _ bindings: Bindings) -> String {
         var result = ""
-        var rest = Substring(template)
-        while let open = rest.firstIndex(of: "{") {
-            result += rest[..<open]
-            guard let close = rest[open...].firstIndex(of: "}") else { break }
-            let key = String(rest[rest.index(after: open)..<close])
+        let utf8 = template.utf8
+        var rest = utf8.startIndex
+        while let open = utf8[rest...].firstIndex(of: UInt8(ascii: "{")) {
+            result += template[rest..<open]
+            guard let close = utf8[open...].firstIndex(of: UInt8(ascii: "}")) else {
+                rest = open
+                break
+            }
+            let key = String(template[utf8.index(after: open)..<close])
             result += bindings[key] ?? "{\(key)}"
-            rest = rest[rest.index(after: close)...]
+            rest = utf8.index(after: close)
         }
-        return result + rest
+        return result + template[rest...]
     }
 
     /// The keys a template names (`{}` is literal text, as in `run_decompositions({})`).

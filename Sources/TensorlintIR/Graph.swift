@@ -142,26 +142,25 @@ public struct OpName: Sendable, Hashable, CustomStringConvertible {
         case nodeKind
     }
 
-    public var namespace: String
-    public var name: String
-    public var overload: String?
-    public var spelling: Spelling
+    public let namespace: String
+    public let name: String
+    public let overload: String?
+    public let spelling: Spelling
+    /// `aten.leaky_relu.default` (overload included when known), or the node kind `aten::leaky_relu`.
+    public let description: String
+    /// `aten.leaky_relu`, without the overload.
+    public let qualifiedName: String
 
+    /// Both spellings are made once here: rules compare them for every node.
     public init(namespace: String, name: String, overload: String? = nil, spelling: Spelling = .dotted) {
         self.namespace = namespace
         self.name = name
         self.overload = overload
         self.spelling = spelling
+        description = spelling == .nodeKind ? "\(namespace)::\(name)"
+            : [namespace, name, overload].compactMap { $0 }.filter { !$0.isEmpty }.joined(separator: ".")
+        qualifiedName = namespace.isEmpty ? name : "\(namespace).\(name)"
     }
-
-    /// `aten.leaky_relu.default` (overload included when known), or the node kind `aten::leaky_relu`.
-    public var description: String {
-        if spelling == .nodeKind { return "\(namespace)::\(name)" }
-        return [namespace, name, overload].compactMap { $0 }.filter { !$0.isEmpty }.joined(separator: ".")
-    }
-
-    /// `aten.leaky_relu`, without the overload.
-    public var qualifiedName: String { namespace.isEmpty ? name : "\(namespace).\(name)" }
 }
 
 public struct Node: Sendable {
@@ -321,7 +320,21 @@ public struct SourceInfo: Sendable {
     /// The frame that names the user's line: the innermost one outside installed packages and torch.
     public var userFrame: Frame? {
         frames.last { frame in
-            !["/site-packages/", "/dist-packages/", "/torch/"].contains { frame.file.contains($0) }
+            !["/site-packages/", "/dist-packages/", "/torch/"].contains { frame.file.containsBytes(of: $0) }
         }
+    }
+}
+
+extension String {
+    /// Whether `part` occurs in the string, compared byte for byte: a plain search for the ASCII markers of
+    /// paths and names, far cheaper than Foundation's locale-aware `contains` or a generic collection search.
+    public func containsBytes(of part: String) -> Bool {
+        let haystack = Array(utf8), needle = Array(part.utf8)
+        guard !needle.isEmpty else { return true }
+        guard haystack.count >= needle.count else { return false }
+        for start in 0...(haystack.count - needle.count) where haystack[start] == needle[0] {
+            if haystack[start..<(start + needle.count)].elementsEqual(needle) { return true }
+        }
+        return false
     }
 }

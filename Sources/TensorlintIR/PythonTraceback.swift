@@ -5,21 +5,36 @@ public enum PythonTraceback {
     public static func frames(_ trace: String?) -> [SourceInfo.Frame] {
         guard let trace, !trace.isEmpty else { return [] }
         var frames: [SourceInfo.Frame] = []
-        let lines = trace.split(separator: "\n", omittingEmptySubsequences: false).map { $0.trimmingCharacters(in: .whitespaces) }
+        let lines = trace.utf8.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false).map(trimmed)
         for (index, line) in lines.enumerated() {
-            guard let fileStart = line.range(of: "File \""), let closing = line[fileStart.upperBound...].firstIndex(of: "\"") else { continue }
-            let file = String(line[fileStart.upperBound..<closing])
+            guard let fileStart = line.firstRange(of: fileMarker),
+                  let closing = line[fileStart.upperBound...].firstIndex(of: UInt8(ascii: "\"")) else { continue }
             let rest = line[closing...]
-            guard let lineRange = rest.range(of: ", line ") else { continue }
+            guard let lineRange = rest.firstRange(of: ", line ".utf8) else { continue }
             let afterLine = rest[lineRange.upperBound...]
-            guard let number = Int(afterLine.prefix { $0.isNumber }) else { continue }
-            let function = afterLine.range(of: ", in ").map { String(afterLine[$0.upperBound...]) }
+            guard let number = Int(text(afterLine.prefix { (UInt8(ascii: "0")...UInt8(ascii: "9")).contains($0) })) else { continue }
+            let function = afterLine.firstRange(of: ", in ".utf8).map { text(afterLine[$0.upperBound...]) }
             var code: String?
-            if index + 1 < lines.count, !lines[index + 1].isEmpty, lines[index + 1].range(of: "File \"") == nil {
-                code = lines[index + 1]
+            if index + 1 < lines.count, !lines[index + 1].isEmpty, lines[index + 1].firstRange(of: fileMarker) == nil {
+                code = text(lines[index + 1])
             }
-            frames.append(SourceInfo.Frame(file: file, line: number, function: function, code: code))
+            frames.append(SourceInfo.Frame(file: text(line[fileStart.upperBound..<closing]), line: number, function: function, code: code))
         }
         return frames
+    }
+
+    private static let fileMarker = Array("File \"".utf8)
+
+    /// The line without the spaces and tabs around it.
+    private static func trimmed(_ line: Substring.UTF8View.SubSequence) -> Substring.UTF8View.SubSequence {
+        let isBlank = { (byte: UInt8) in byte == UInt8(ascii: " ") || byte == UInt8(ascii: "\t") || byte == UInt8(ascii: "\r") }
+        guard let first = line.firstIndex(where: { !isBlank($0) }), let last = line.lastIndex(where: { !isBlank($0) }) else {
+            return line[line.startIndex..<line.startIndex]
+        }
+        return line[first...last]
+    }
+
+    private static func text(_ bytes: Substring.UTF8View.SubSequence) -> String {
+        String(Substring(bytes))
     }
 }

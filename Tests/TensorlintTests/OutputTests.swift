@@ -101,6 +101,27 @@ import TensorlintReporters
         #expect(runTensorlint(["explain", "no-such-rule"]) == 2)
     }
 
+    /// Files linted in parallel are reported as one thread would report them: same report, same lines on
+    /// standard error, in the same order.
+    @Test func parallelJobsReportWhatOneJobReports() throws {
+        let directory = temporaryDirectory()
+        for folder in ["examples/models", "examples/broken"] {
+            let copy = directory.appendingPathComponent(folder.replacingOccurrences(of: "/", with: "_"))
+            try FileManager.default.copyItem(at: Repo.root.appendingPathComponent(folder), to: copy)
+        }
+        var reports: [String] = []
+        var statuses: [Int32] = []
+        for jobs in ["1", "4"] {
+            let out = directory.appendingPathComponent("report-\(jobs).sarif").path
+            statuses.append(runTensorlint(["lint", "--format", "sarif", "--jobs", jobs, directory.path, "-o", out]))
+            reports.append(try String(contentsOfFile: out, encoding: .utf8))
+        }
+        #expect(statuses == [2, 2], "the broken examples are read errors")
+        #expect(reports[0] == reports[1])
+        #expect(reports[0].contains("celu.fp32.aten.pt2"))
+        #expect(runTensorlint(["lint", "--jobs", "0", Repo.example("celu.fp32.aten.pt2")]) == 2)
+    }
+
     @Test func foldersAreWalkedAndNonModelsSkipped() throws {
         let directory = temporaryDirectory()
         try FileManager.default.copyItem(atPath: Repo.example("celu.fp32.aten.pt2"), toPath: directory.appendingPathComponent("renamed.bin").path)

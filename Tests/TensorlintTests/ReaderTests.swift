@@ -142,8 +142,10 @@ struct SplitMix64 {
     /// Each schema violation is a one-line error naming where it is, never a default value.
     @Test(arguments: [
         ("\"dtype\": 6, \"sizes\": [{\"as_int\": 2}]}, \"y\"", "\"dtype\": \"float16\", \"sizes\": [{\"as_int\": 2}]}, \"y\"", "tensor_values.x.dtype is not a number"),
-        // Foundation's decoder refuses numbers past 64 bits as invalid JSON.
-        ("\"dtype\": 6, \"sizes\": [{\"as_int\": 2}]}, \"y\"", "\"dtype\": 18446744073709551616, \"sizes\": [{\"as_int\": 2}]}, \"y\"", "p.json is not valid JSON"),
+        ("\"dtype\": 6, \"sizes\": [{\"as_int\": 2}]}, \"y\"", "\"dtype\": 18446744073709551616, \"sizes\": [{\"as_int\": 2}]}, \"y\"",
+         "tensor_values.x.dtype: 18446744073709551616 does not fit in 64 bits"),
+        ("\"dtype\": 6, \"sizes\": [{\"as_int\": 2}]}, \"y\"", "\"dtype\": 6.5, \"sizes\": [{\"as_int\": 2}]}, \"y\"", "tensor_values.x.dtype is not an integer (6.5)"),
+        ("\"verifiers\": [\"ATEN\"]}", "\"verifiers\": [\"ATEN\"]", "p.json is not valid JSON: `,` or `}` expected in an object"),
         ("\"dtype\": 6, \"sizes\": [{\"as_int\": 2}]}, \"y\"", "\"dtype\": -1, \"sizes\": [{\"as_int\": 2}]}, \"y\"", "dtype code -1"),
         ("\"dtype\": 6, \"sizes\": [{\"as_int\": 2}]}, \"y\"", "\"dtype\": true, \"sizes\": [{\"as_int\": 2}]}, \"y\"", "tensor_values.x.dtype is not a number"),
         ("\"tensor_values\"", "\"tensor_valuez\"", "graph_module.graph.tensor_values is missing"),

@@ -24,13 +24,22 @@ public struct ZipEntries {
         var byName: [String: Entry] = [:]
         var names: [String] = []
         for entry in archive {
-            names.append(entry.path)
-            byName[entry.path] = entry
+            let name = Self.name(of: entry)
+            names.append(name)
+            byName[name] = entry
         }
         self.archive = archive
         self.path = path
         self.entriesByName = byName
         self.names = names
+    }
+
+    /// The entry's name. Names of ASCII bytes (what torch writes) read the same in UTF-8 and in code page
+    /// 437, the encoding zip assumes without the UTF-8 flag: they are decoded at once, where ZIPFoundation's
+    /// `path` maps code page 437 byte by byte.
+    static func name(of entry: Entry) -> String {
+        let name = entry.path(using: .utf8)
+        return !name.isEmpty && name.utf8.allSatisfy({ $0 < 0x80 }) ? name : entry.path
     }
 
     public func data(_ name: String, limit: UInt64 = maximumJSONBytes) throws(ReadError) -> Data {

@@ -1,5 +1,6 @@
 import Foundation
 import TensorlintIR
+import TensorlintJSON
 
 /// Turns the ExportedProgram JSON (docs/formats.md §2) into the IR. Pure data: nothing is executed.
 /// The JSON is decoded into typed structures for the subset of torch's serialization schema that
@@ -8,6 +9,8 @@ import TensorlintIR
 struct ExportedProgramParser {
     let entryName: String
     private var extraGraphs: [Graph] = []
+    /// Op names, module stacks and stack traces repeat from node to node: each is decoded once and shared.
+    private var strings = SharedStrings()
 
     init(entryName: String) {
         self.entryName = entryName
@@ -23,13 +26,16 @@ struct ExportedProgramParser {
     mutating func parse(_ data: Data) throws(ReadError) -> Program {
         let program: ExportedProgramSchema.Program
         do {
-            program = try JSONDecoder().decode(ExportedProgramSchema.Program.self, from: data)
-        } catch DecodingError.dataCorrupted(let context) where context.codingPath.isEmpty {
-            throw .malformed("\(entryName) is not valid JSON")
-        } catch let error as DecodingError {
-            throw .malformed("\(entryName): \(ExportedProgramSchema.describe(error))")
+            program = try data.withUnsafeBytes { (bytes: UnsafeRawBufferPointer) throws(JSONError) in
+                var reader = JSONReader(bytes)
+                let program = try ExportedProgramSchema.Program(&reader)
+                try reader.finish()
+                return program
+            }
+        } catch let error as JSONError {
+            throw .malformed(error.isSyntax ? "\(entryName) is \(error)" : "\(entryName): \(error)")
         } catch {
-            throw .malformed("\(entryName) is not valid JSON")
+            throw .malformed("\(entryName): \(error)")
         }
         let main = try parseGraph(program.graph_module.graph, name: "main", index: 0, owner: .model, signature: program.graph_module.signature)
         return Program(graphs: [main] + extraGraphs, dialect: program.verifiers?.first ?? program.dialect,
@@ -42,6 +48,7 @@ struct ExportedProgramParser {
     private mutating func parseGraph(_ graph: ExportedProgramSchema.Graph, name: String, index: Int, owner: Graph.Owner,
                                      signature: ExportedProgramSchema.Signature?) throws(ReadError) -> Graph {
         var values: [String: Value] = [:]
+        values.reserveCapacity(graph.tensor_values.count)
         for (valueName, meta) in graph.tensor_values {
             values[valueName] = Value(name: valueName, dtype: meta.dtype, shape: meta.sizes.map(\.value), role: .intermediate)
         }
@@ -83,12 +90,12 @@ struct ExportedProgramParser {
         let name = node.name ?? Self.derivedNodeName(target: node.target, outputs: outputs)
         var inputs: [NodeInput] = []
         for (position, input) in node.inputs.enumerated() {
-            let inputName = input.name ?? "arg\(position)"
+            let inputName = strings.intern(input.name ?? "arg\(position)")
             inputs.append(NodeInput(name: inputName, argument: try argument(input.arg, owner: .node(graph: graph, node: name, attribute: inputName))))
         }
-        return Node(name: name, op: Self.opName(node.target), inputs: inputs, outputs: outputs,
-                    source: SourceInfo(modules: Self.modules(node.metadata?["nn_module_stack"]),
-                                       frames: PythonTraceback.frames(node.metadata?["stack_trace"])))
+        return Node(name: name, op: strings.op(node.target), inputs: inputs, outputs: outputs,
+                    source: SourceInfo(modules: strings.modules(node.moduleStack),
+                                       frames: strings.frames(node.stackTrace)))
     }
 
     /// torch ≤ 2.7 files carry no node name: fx names a single-output node after its output, and
@@ -131,27 +138,65 @@ struct ExportedProgramParser {
 
     /// `nn_module_stack`: `;`-joined `key,path,type` triples; commas inside brackets belong to the path.
     static func modules(_ stack: String?) -> [SourceInfo.Module] {
-        guard let stack, !stack.isEmpty else { return [] }
-        return stack.split(separator: ";").compactMap { entry in
-            var parts: [String] = []
-            var current = ""
-            var depth = 0
-            for character in entry {
-                switch character {
-                case "[", "(": depth += 1
-                case "]", ")": depth -= 1
+        guard var stack, !stack.isEmpty else { return [] }
+        return stack.withUTF8 { bytes in
+            var modules: [SourceInfo.Module] = []
+            var firstComma: Int?, lastComma: Int?, depth = 0
+            func text(_ range: Range<Int>) -> String { String(decoding: UnsafeBufferPointer(rebasing: bytes[range]), as: UTF8.self) }
+            for index in 0...bytes.count {
+                let byte = index < bytes.count ? bytes[index] : UInt8(ascii: ";")
+                switch byte {
+                case UInt8(ascii: "["), UInt8(ascii: "("): depth += 1
+                case UInt8(ascii: "]"), UInt8(ascii: ")"): depth -= 1
+                case UInt8(ascii: ","):
+                    if depth == 0 {
+                        if firstComma == nil { firstComma = index } else { lastComma = index }
+                    }
+                case UInt8(ascii: ";"):
+                    if let first = firstComma, let last = lastComma {
+                        modules.append(SourceInfo.Module(path: text((first + 1)..<last), type: text((last + 1)..<index)))
+                    }
+                    (firstComma, lastComma, depth) = (nil, nil, 0)
                 default: break
                 }
-                if character == ",", depth == 0 {
-                    parts.append(current)
-                    current = ""
-                } else {
-                    current.append(character)
-                }
             }
-            parts.append(current)
-            guard parts.count >= 3 else { return nil }
-            return SourceInfo.Module(path: parts[1..<(parts.count - 1)].joined(separator: ","), type: parts[parts.count - 1])
+            return modules
         }
+    }
+}
+
+/// Decodes each distinct op target, module stack and stack trace once: in an export they repeat from node
+/// to node (every block of a network has the same ones), so the decoded values are shared, not copied.
+struct SharedStrings {
+    private var ops: [String: OpName] = [:]
+    private var moduleStacks: [String: [SourceInfo.Module]] = [:]
+    private var traces: [String: [SourceInfo.Frame]] = [:]
+    private var names: Set<String> = []
+
+    mutating func op(_ target: String) -> OpName {
+        if let known = ops[target] { return known }
+        let op = ExportedProgramParser.opName(target)
+        ops[target] = op
+        return op
+    }
+
+    mutating func modules(_ stack: String?) -> [SourceInfo.Module] {
+        guard let stack else { return [] }
+        if let known = moduleStacks[stack] { return known }
+        let modules = ExportedProgramParser.modules(stack)
+        moduleStacks[stack] = modules
+        return modules
+    }
+
+    mutating func frames(_ trace: String?) -> [SourceInfo.Frame] {
+        guard let trace else { return [] }
+        if let known = traces[trace] { return known }
+        let frames = PythonTraceback.frames(trace)
+        traces[trace] = frames
+        return frames
+    }
+
+    mutating func intern(_ name: String) -> String {
+        names.insert(name).memberAfterInsert
     }
 }

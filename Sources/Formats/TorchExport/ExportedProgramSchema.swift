@@ -1,164 +1,284 @@
-import Foundation
 import TensorlintIR
+import TensorlintJSON
 
 /// The subset of torch's serialization schema (`torch/_export/serde/schema.py`) that tensorlint reads, as
-/// typed structures. Field names are the schema's; fields tensorlint does not read are not declared (and
-/// so not checked). A union (`Argument`, `SymInt`) is an object with exactly one key.
+/// typed structures read straight from the JSON stream. Field names are the schema's; fields tensorlint
+/// does not read are skipped (and so not checked); a field it reads that is missing or of the wrong kind is
+/// an error naming where it is, never a default. A union (`Argument`, `SymInt`) is an object with exactly
+/// one key.
 enum ExportedProgramSchema {
-    struct Program: Decodable {
-        let graph_module: GraphModule
-        let verifiers: [String]?
-        let dialect: String?
-        let schema_version: SchemaVersion?
-        let torch_version: String?
-    }
+    struct Program {
+        var graph_module: GraphModule
+        var verifiers: [String]?
+        var dialect: String?
+        var schema_version: SchemaVersion?
+        var torch_version: String?
 
-    struct SchemaVersion: Decodable {
-        let major: Int
-        let minor: Int?
-    }
-
-    struct GraphModule: Decodable {
-        let graph: Graph
-        let signature: Signature?
-    }
-
-    struct Graph: Decodable {
-        let inputs: [Argument]
-        let outputs: [Argument]
-        let nodes: [Node]
-        let tensor_values: [String: TensorMeta]
-    }
-
-    struct TensorMeta: Decodable {
-        /// `nil`: a code of a dtype this tensorlint does not know (a newer torch's).
-        let dtype: DType?
-        let sizes: [SymInt]
-
-        enum CodingKeys: String, CodingKey { case dtype, sizes }
-
-        init(from decoder: any Decoder) throws {
-            let container = try decoder.container(keyedBy: CodingKeys.self)
-            let code = try container.decode(Int.self, forKey: .dtype)
-            guard code >= 0 else {
-                throw DecodingError.dataCorruptedError(forKey: .dtype, in: container, debugDescription: "dtype code \(code)")
+        init(_ reader: inout JSONReader) throws(JSONError) {
+            var graphModule: GraphModule?
+            var verifiers: [String]?, dialect: String?, schemaVersion: SchemaVersion?, torchVersion: String?
+            try reader.readObject { (reader: inout JSONReader, key: String) throws(JSONError) in
+                switch key {
+                case "graph_module": graphModule = try GraphModule(&reader)
+                case "verifiers": verifiers = try reader.optional { (reader: inout JSONReader) throws(JSONError) in try reader.readList { (r: inout JSONReader) throws(JSONError) in try r.readString() } }
+                case "dialect": dialect = try reader.optional { (reader: inout JSONReader) throws(JSONError) in try reader.readString() }
+                case "schema_version": schemaVersion = try reader.optional(SchemaVersion.init)
+                case "torch_version": torchVersion = try reader.optional { (reader: inout JSONReader) throws(JSONError) in try reader.readString() }
+                default: try reader.skipValue()
+                }
             }
-            dtype = TorchSerializedDType.dtype(code)
-            sizes = try container.decode([SymInt].self, forKey: .sizes)
+            graph_module = try required(graphModule, "graph_module")
+            self.verifiers = verifiers
+            self.dialect = dialect
+            schema_version = schemaVersion
+            torch_version = torchVersion
+        }
+    }
+
+    struct SchemaVersion {
+        var major: Int64
+        var minor: Int64?
+
+        init(_ reader: inout JSONReader) throws(JSONError) {
+            var major: Int64?, minor: Int64?
+            try reader.readObject { (reader: inout JSONReader, key: String) throws(JSONError) in
+                switch key {
+                case "major": major = try reader.readInt()
+                case "minor": minor = try reader.optional { (reader: inout JSONReader) throws(JSONError) in try reader.readInt() }
+                default: try reader.skipValue()
+                }
+            }
+            self.major = try required(major, "major")
+            self.minor = minor
+        }
+    }
+
+    struct GraphModule {
+        var graph: Graph
+        var signature: Signature?
+
+        init(_ reader: inout JSONReader) throws(JSONError) {
+            var graph: Graph?, signature: Signature?
+            try reader.readObject { (reader: inout JSONReader, key: String) throws(JSONError) in
+                switch key {
+                case "graph": graph = try Graph(&reader)
+                case "signature": signature = try reader.optional(Signature.init)
+                default: try reader.skipValue()
+                }
+            }
+            self.graph = try required(graph, "graph")
+            self.signature = signature
+        }
+    }
+
+    struct Graph {
+        var inputs: [Argument]
+        var outputs: [Argument]
+        var nodes: [Node]
+        /// In the document's order.
+        var tensor_values: [(name: String, meta: TensorMeta)]
+
+        init(_ reader: inout JSONReader) throws(JSONError) {
+            var inputs: [Argument]?, outputs: [Argument]?, nodes: [Node]?, values: [(String, TensorMeta)]?
+            try reader.readObject { (reader: inout JSONReader, key: String) throws(JSONError) in
+                switch key {
+                case "inputs": inputs = try reader.readList(Argument.init)
+                case "outputs": outputs = try reader.readList(Argument.init)
+                case "nodes": nodes = try reader.readList(Node.init)
+                case "tensor_values":
+                    var list: [(String, TensorMeta)] = []
+                    try reader.readObject { (reader: inout JSONReader, name: String) throws(JSONError) in
+                        list.append((name, try TensorMeta(&reader)))
+                    }
+                    values = list
+                default: try reader.skipValue()
+                }
+            }
+            self.inputs = try required(inputs, "inputs")
+            self.outputs = try required(outputs, "outputs")
+            self.nodes = try required(nodes, "nodes")
+            tensor_values = try required(values, "tensor_values")
+        }
+    }
+
+    struct TensorMeta {
+        /// `nil`: a code of a dtype this tensorlint does not know (a newer torch's).
+        var dtype: DType?
+        var sizes: [SymInt]
+
+        init(_ reader: inout JSONReader) throws(JSONError) {
+            var code: Int64?, sizes: [SymInt]?
+            try reader.readObject { (reader: inout JSONReader, key: String) throws(JSONError) in
+                switch key {
+                case "dtype":
+                    code = try reader.readInt()
+                    if let code, code < 0 { throw JSONError(schema: "dtype code \(code)") }
+                case "sizes": sizes = try reader.readList(SymInt.init)
+                default: try reader.skipValue()
+                }
+            }
+            dtype = TorchSerializedDType.dtype(Int(try required(code, "dtype")))
+            self.sizes = try required(sizes, "sizes")
         }
     }
 
     /// A size: a number, or a symbol (`as_expr`, `as_name`) when the export has dynamic shapes.
-    struct SymInt: Decodable {
-        let value: Int?
+    struct SymInt {
+        var value: Int?
 
-        init(from decoder: any Decoder) throws {
-            let (kind, container) = try unionKey(decoder)
-            value = kind.stringValue == "as_int" ? try container.decode(Int.self, forKey: kind) : nil
+        init(_ reader: inout JSONReader) throws(JSONError) {
+            value = try reader.readUnion { (reader: inout JSONReader, kind: String) throws(JSONError) -> Int? in
+                guard kind == "as_int" else {
+                    try reader.skipValue()
+                    return nil
+                }
+                return Int(try reader.readInt())
+            }
         }
     }
 
-    struct Node: Decodable {
-        let target: String
-        let inputs: [NamedArgument]
-        let outputs: [Argument]
-        let metadata: [String: String]?
+    struct Node {
+        var target: String
+        var inputs: [NamedArgument]
+        var outputs: [Argument]
+        /// The two metadata entries tensorlint reads: the Python stack and the module stack.
+        var stackTrace: String?
+        var moduleStack: String?
         /// Absent in torch ≤ 2.7 files.
-        let name: String?
+        var name: String?
+
+        init(_ reader: inout JSONReader) throws(JSONError) {
+            var target: String?, inputs: [NamedArgument]?, outputs: [Argument]?, name: String?
+            var stackTrace: String?, moduleStack: String?
+            try reader.readObject { (reader: inout JSONReader, key: String) throws(JSONError) in
+                switch key {
+                case "target": target = try reader.readString()
+                case "inputs": inputs = try reader.readList(NamedArgument.init)
+                case "outputs": outputs = try reader.readList(Argument.init)
+                case "name": name = try reader.optional { (reader: inout JSONReader) throws(JSONError) in try reader.readString() }
+                case "metadata":
+                    guard try !reader.readNull() else { return }
+                    try reader.readObject { (reader: inout JSONReader, entry: String) throws(JSONError) in
+                        switch entry {
+                        case "stack_trace": stackTrace = try reader.readString()
+                        case "nn_module_stack": moduleStack = try reader.readString()
+                        default: try reader.skipValue()
+                        }
+                    }
+                default: try reader.skipValue()
+                }
+            }
+            self.target = try required(target, "target")
+            self.inputs = try required(inputs, "inputs")
+            self.outputs = try required(outputs, "outputs")
+            self.name = name
+            self.stackTrace = stackTrace
+            self.moduleStack = moduleStack
+        }
     }
 
-    struct NamedArgument: Decodable {
-        let name: String?
-        let arg: Argument
+    struct NamedArgument {
+        var name: String?
+        var arg: Argument
+
+        init(_ reader: inout JSONReader) throws(JSONError) {
+            var name: String?, arg: Argument?
+            try reader.readObject { (reader: inout JSONReader, key: String) throws(JSONError) in
+                switch key {
+                case "name": name = try reader.optional { (reader: inout JSONReader) throws(JSONError) in try reader.readString() }
+                case "arg": arg = try Argument(&reader)
+                default: try reader.skipValue()
+                }
+            }
+            self.name = name
+            self.arg = try required(arg, "arg")
+        }
     }
 
-    struct TensorArgument: Decodable {
-        let name: String
+    /// `{"name": …}`: a tensor argument's name.
+    static func tensorName(_ reader: inout JSONReader) throws(JSONError) -> String {
+        var name: String?
+        try reader.readObject { (reader: inout JSONReader, key: String) throws(JSONError) in
+            if key == "name" { name = try reader.readString() } else { try reader.skipValue() }
+        }
+        return try required(name, "name")
     }
 
-    enum Argument: Decodable {
+    enum Argument {
         case plain(TensorlintIR.Argument)
         case graph(name: String?, Graph)
 
-        struct GraphArgument: Decodable {
-            let name: String?
-            let graph: Graph
+        init(_ reader: inout JSONReader) throws(JSONError) {
+            self = try reader.readUnion { (reader: inout JSONReader, kind: String) throws(JSONError) -> Argument in
+                switch kind {
+                case "as_none":
+                    try reader.skipValue()
+                    return .plain(.none)
+                case "as_tensor": return .plain(.tensor(try tensorName(&reader)))
+                case "as_tensors": return .plain(.tensors(try reader.readList(tensorName)))
+                case "as_optional_tensors": return .plain(.tensors(try reader.readList(Argument.optionalTensor)))
+                case "as_optional_tensor": return .plain(try Argument.optionalTensor(&reader).map(TensorlintIR.Argument.tensor) ?? .none)
+                case "as_int": return .plain(.int(try reader.readInt()))
+                case "as_ints": return .plain(.ints(try reader.readList { (r: inout JSONReader) throws(JSONError) in try r.readInt() }))
+                case "as_float": return .plain(.float(try Argument.float(&reader)))
+                case "as_floats": return .plain(.floats(try reader.readList(Argument.float)))
+                case "as_bool": return .plain(.bool(try reader.readBool()))
+                case "as_bools": return .plain(.bools(try reader.readList { (r: inout JSONReader) throws(JSONError) in try r.readBool() }))
+                case "as_string": return .plain(.string(try reader.readString()))
+                case "as_scalar_type": return .plain(.scalarType(TorchSerializedDType.dtype(Int(try reader.readInt()))))
+                case "as_sym_int", "as_sym_float", "as_sym_bool": return .plain(try Argument.symScalar(&reader))
+                case "as_graph":
+                    var name: String?, graph: Graph?
+                    try reader.readObject { (reader: inout JSONReader, key: String) throws(JSONError) in
+                        switch key {
+                        case "name": name = try reader.optional { (reader: inout JSONReader) throws(JSONError) in try reader.readString() }
+                        case "graph": graph = try Graph(&reader)
+                        default: try reader.skipValue()
+                        }
+                    }
+                    return .graph(name: name, try required(graph, "graph"))
+                // Devices, layouts, memory formats, custom objects …: known by their kind only.
+                default:
+                    try reader.skipValue()
+                    return .plain(.other(kind))
+                }
+            }
         }
 
         /// `as_optional_tensor(s)`: a tensor or none.
-        enum OptionalTensor: Decodable {
-            case tensor(String)
-            case none
-
-            init(from decoder: any Decoder) throws {
-                let (kind, container) = try unionKey(decoder)
-                self = kind.stringValue == "as_tensor" ? .tensor(try container.decode(TensorArgument.self, forKey: kind).name) : .none
-            }
-
-            var name: String? {
-                if case .tensor(let name) = self { return name }
-                return nil
+        private static func optionalTensor(_ reader: inout JSONReader) throws(JSONError) -> String? {
+            try reader.readUnion { (reader: inout JSONReader, kind: String) throws(JSONError) -> String? in
+                guard kind == "as_tensor" else {
+                    try reader.skipValue()
+                    return nil
+                }
+                return try tensorName(&reader)
             }
         }
 
         /// `as_sym_int`, `as_sym_float`, `as_sym_bool`: a symbol's name or a number.
-        struct SymScalar: Decodable {
-            let argument: TensorlintIR.Argument
-
-            init(from decoder: any Decoder) throws {
-                let (kind, container) = try unionKey(decoder)
-                switch kind.stringValue {
-                case "as_name": argument = .symbol(try container.decode(String.self, forKey: kind))
-                case "as_int": argument = .int(try container.decode(Int64.self, forKey: kind))
-                case "as_float": argument = .float(try container.decode(Float.self, forKey: kind).value)
-                case "as_bool": argument = .bool(try container.decode(Bool.self, forKey: kind))
-                default: argument = .other(kind.stringValue)
+        private static func symScalar(_ reader: inout JSONReader) throws(JSONError) -> TensorlintIR.Argument {
+            try reader.readUnion { (reader: inout JSONReader, kind: String) throws(JSONError) -> TensorlintIR.Argument in
+                switch kind {
+                case "as_name": return .symbol(try reader.readString())
+                case "as_int": return .int(try reader.readInt())
+                case "as_float": return .float(try Argument.float(&reader))
+                case "as_bool": return .bool(try reader.readBool())
+                default:
+                    try reader.skipValue()
+                    return .other(kind)
                 }
             }
         }
 
         /// A float as torch writes it: a number, or `Infinity`, `-Infinity`, `NaN`.
-        struct Float: Decodable {
-            let value: Double
-
-            init(from decoder: any Decoder) throws {
-                let container = try decoder.singleValueContainer()
-                if let number = try? container.decode(Double.self) {
-                    value = number
-                    return
-                }
-                switch try container.decode(String.self) {
-                case "Infinity": value = .infinity
-                case "-Infinity": value = -.infinity
-                case "NaN": value = .nan
-                case let other: throw DecodingError.dataCorruptedError(in: container, debugDescription: "`\(other)` is not a float")
-                }
-            }
-        }
-
-        init(from decoder: any Decoder) throws {
-            let (kind, container) = try unionKey(decoder)
-            func value<T: Decodable>(_ type: T.Type) throws -> T { try container.decode(type, forKey: kind) }
-            switch kind.stringValue {
-            case "as_none": self = .plain(.none)
-            case "as_tensor": self = .plain(.tensor(try value(TensorArgument.self).name))
-            case "as_tensors": self = .plain(.tensors(try value([TensorArgument].self).map(\.name)))
-            case "as_optional_tensors": self = .plain(.tensors(try value([OptionalTensor].self).map(\.name)))
-            case "as_optional_tensor": self = .plain(try value(OptionalTensor.self).name.map(TensorlintIR.Argument.tensor) ?? .none)
-            case "as_int": self = .plain(.int(try value(Int64.self)))
-            case "as_ints": self = .plain(.ints(try value([Int64].self)))
-            case "as_float": self = .plain(.float(try value(Float.self).value))
-            case "as_floats": self = .plain(.floats(try value([Float].self).map(\.value)))
-            case "as_bool": self = .plain(.bool(try value(Bool.self)))
-            case "as_bools": self = .plain(.bools(try value([Bool].self)))
-            case "as_string": self = .plain(.string(try value(String.self)))
-            case "as_scalar_type": self = .plain(.scalarType(TorchSerializedDType.dtype(try value(Int.self))))
-            case "as_sym_int", "as_sym_float", "as_sym_bool": self = .plain(try value(SymScalar.self).argument)
-            case "as_graph":
-                let graph = try value(GraphArgument.self)
-                self = .graph(name: graph.name, graph.graph)
-            // Devices, layouts, memory formats, custom objects …: known by their kind only.
-            default: self = .plain(.other(kind.stringValue))
+        private static func float(_ reader: inout JSONReader) throws(JSONError) -> Double {
+            guard try reader.peek() == .string else { return try reader.readDouble() }
+            switch try reader.readString() {
+            case "Infinity": return .infinity
+            case "-Infinity": return -.infinity
+            case "NaN": return .nan
+            case let other: throw JSONError(schema: "`\(other)` is not a float")
             }
         }
 
@@ -172,103 +292,67 @@ enum ExportedProgramSchema {
     }
 
     /// The graph signature's input specs: which placeholders are parameters, buffers, constants or inputs.
-    struct Signature: Decodable {
-        /// Absent from the earliest torch.export files: then no placeholder has a role but its name.
-        let input_specs: [InputSpec]?
+    struct Signature {
+        /// Placeholder name → role, for the specs that name a tensor placeholder. Absent from the earliest
+        /// torch.export files: then no placeholder has a role but its name.
+        var roles: [String: Value.Role] = [:]
 
-        struct InputSpec: Decodable {
-            /// Placeholder name → role; `nil` for kinds without a tensor (tokens, custom objects, constants).
-            let placeholder: String?
-            let role: Value.Role?
-
-            struct Body: Decodable {
-                let arg: Placeholder?
-                let parameter_name: String?
-                let buffer_name: String?
-                let tensor_constant_name: String?
-            }
-
-            /// `{"name": …}`, or an argument union `{"as_tensor": {"name": …}}`.
-            struct Placeholder: Decodable {
-                let name: String?
-
-                enum CodingKeys: String, CodingKey { case name, as_tensor }
-
-                init(from decoder: any Decoder) throws {
-                    let container = try decoder.container(keyedBy: CodingKeys.self)
-                    name = try container.decodeIfPresent(String.self, forKey: .name)
-                        ?? container.decodeIfPresent(TensorArgument.self, forKey: .as_tensor)?.name
-                }
-            }
-
-            init(from decoder: any Decoder) throws {
-                let (kind, container) = try unionKey(decoder)
-                let body = try container.decode(Body.self, forKey: kind)
-                placeholder = body.arg?.name
-                switch kind.stringValue {
-                case "parameter": role = .parameter(body.parameter_name ?? placeholder ?? "")
-                case "buffer": role = .buffer(body.buffer_name ?? placeholder ?? "")
-                case "tensor_constant": role = .constant(body.tensor_constant_name ?? placeholder ?? "")
-                case "user_input": role = .userInput
-                default: role = nil
-                }
-            }
-        }
-
-        var roles: [String: Value.Role] {
+        init(_ reader: inout JSONReader) throws(JSONError) {
             var roles: [String: Value.Role] = [:]
-            for spec in input_specs ?? [] {
-                if let placeholder = spec.placeholder, let role = spec.role { roles[placeholder] = role }
+            try reader.readObject { (reader: inout JSONReader, key: String) throws(JSONError) in
+                guard key == "input_specs", try !reader.readNull() else { return try reader.skipValue() }
+                try reader.readArray { (reader: inout JSONReader, _: Int) throws(JSONError) in
+                    if let (placeholder, role) = try Signature.inputSpec(&reader) { roles[placeholder] = role }
+                }
             }
-            return roles
+            self.roles = roles
         }
-    }
 
-    struct AnyKey: CodingKey {
-        let stringValue: String
-        init(stringValue: String) { self.stringValue = stringValue }
-        var intValue: Int? { nil }
-        init?(intValue: Int) { nil }
-    }
-
-    /// The one key of a union object, and the container to decode its value from.
-    static func unionKey(_ decoder: any Decoder) throws -> (AnyKey, KeyedDecodingContainer<AnyKey>) {
-        let container = try decoder.container(keyedBy: AnyKey.self)
-        guard container.allKeys.count == 1, let key = container.allKeys.first else {
-            throw DecodingError.dataCorrupted(.init(codingPath: decoder.codingPath,
-                                                    debugDescription: "a union object has \(container.allKeys.count) keys, not one"))
-        }
-        return (key, container)
-    }
-
-    /// `graph_module.graph.nodes[3].inputs[0].arg: expected a number (as_int)` — one line.
-    static func describe(_ error: DecodingError) -> String {
-        func path(_ codingPath: [any CodingKey]) -> String {
-            codingPath.reduce("") { text, key in
-                if let index = key.intValue { return text + "[\(index)]" }
-                return text.isEmpty ? key.stringValue : text + "." + key.stringValue
+        /// One input spec's placeholder and role; `nil` for kinds without a tensor (tokens, custom objects,
+        /// constants).
+        private static func inputSpec(_ reader: inout JSONReader) throws(JSONError) -> (String, Value.Role)? {
+            try reader.readUnion { (reader: inout JSONReader, kind: String) throws(JSONError) -> (String, Value.Role)? in
+                var placeholder: String?, parameter: String?, buffer: String?, constant: String?
+                try reader.readObject { (reader: inout JSONReader, key: String) throws(JSONError) in
+                    func text(_ reader: inout JSONReader) throws(JSONError) -> String? {
+                        try reader.optional { (reader: inout JSONReader) throws(JSONError) in try reader.readString() }
+                    }
+                    switch key {
+                    case "arg": placeholder = try reader.optional(Self.placeholder) ?? nil
+                    case "parameter_name": parameter = try text(&reader)
+                    case "buffer_name": buffer = try text(&reader)
+                    case "tensor_constant_name": constant = try text(&reader)
+                    default: try reader.skipValue()
+                    }
+                }
+                let role: Value.Role
+                switch kind {
+                case "parameter": role = .parameter(parameter ?? placeholder ?? "")
+                case "buffer": role = .buffer(buffer ?? placeholder ?? "")
+                case "tensor_constant": role = .constant(constant ?? placeholder ?? "")
+                case "user_input": role = .userInput
+                default: return nil
+                }
+                return placeholder.map { ($0, role) }
             }
         }
-        switch error {
-        case .keyNotFound(let key, let context):
-            return "\(path(context.codingPath + [key])) is missing"
-        case .typeMismatch(let type, let context):
-            return "\(path(context.codingPath)) is not \(describe(type))"
-        case .valueNotFound(let type, let context):
-            return "\(path(context.codingPath)) is null where \(describe(type)) is expected"
-        case .dataCorrupted(let context):
-            return "\(path(context.codingPath)): \(context.debugDescription)"
-        @unknown default:
-            return "does not follow torch's serialization schema"
+
+        /// `{"name": …}`, or an argument union `{"as_tensor": {"name": …}}`.
+        private static func placeholder(_ reader: inout JSONReader) throws(JSONError) -> String? {
+            var name: String?
+            try reader.readObject { (reader: inout JSONReader, key: String) throws(JSONError) in
+                switch key {
+                case "name": name = try reader.optional { (reader: inout JSONReader) throws(JSONError) in try reader.readString() }
+                case "as_tensor": name = try reader.optional(ExportedProgramSchema.tensorName)
+                default: try reader.skipValue()
+                }
+            }
+            return name
         }
     }
 
-    private static func describe(_ type: Any.Type) -> String {
-        switch type {
-        case is Int.Type, is Int64.Type, is Double.Type: return "a number"
-        case is String.Type: return "a string"
-        case is Bool.Type: return "a boolean"
-        default: return String(describing: type).contains("Array") ? "a list" : "an object"
-        }
+    private static func required<Value>(_ value: Value?, _ key: String) throws(JSONError) -> Value {
+        guard let value else { throw JSONError.missing(key) }
+        return value
     }
 }

@@ -8,6 +8,8 @@ public struct CoreMLAnalysis: Sendable {
     let torchScript: TorchScriptConversion?
     /// Whether the model holds fp16/bf16 tensors or casts to those types (`dtype=` arguments).
     let computesNarrowFloats: Bool
+    /// Each op of the model as the torch frontend's registry names it, found once per op, not per node.
+    let kinds: [OpName: String]
 }
 
 /// coremltools: its torch frontend's registry and lowerings, MIL's type domains per deployment target, and
@@ -32,7 +34,12 @@ public enum CoreMLToolsPack: ConverterPack {
             }
         }
         let narrowValue = model.graphs.contains { $0.values.values.contains { $0.dtype.map(narrowFloats.contains) == true } }
-        return CoreMLAnalysis(knowledge: knowledge, torchScript: torchScript, computesNarrowFloats: narrowCast || narrowValue)
+        var kinds: [OpName: String] = [:]
+        for graph in model.graphs {
+            for node in graph.nodes where kinds[node.op] == nil { kinds[node.op] = CoreMLKnowledge.sanitizedKind(node.op) }
+        }
+        return CoreMLAnalysis(knowledge: knowledge, torchScript: torchScript, computesNarrowFloats: narrowCast || narrowValue,
+                              kinds: kinds)
     }
 
     /// `deployment_target` is the name messages had before `minimum_deployment_target`; user rules may use it.
@@ -110,7 +117,7 @@ public enum CoreMLToolsPack: ConverterPack {
     static func unregisteredOp(_ context: MatchContext, _ analysis: CoreMLAnalysis) -> Bindings? {
         let knowledge = analysis.knowledge
         guard let node = context.node else { return nil }
-        let kind = CoreMLKnowledge.sanitizedKind(node.op)
+        let kind = analysis.kinds[node.op] ?? CoreMLKnowledge.sanitizedKind(node.op)
         guard !knowledge.registeredKinds.contains(kind) else { return nil }
         let alternative = knowledge.alternatives[node.op.description] ?? knowledge.alternatives[node.op.qualifiedName]
         return ["kind": kind,

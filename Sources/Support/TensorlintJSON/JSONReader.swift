@@ -1,0 +1,378 @@
+/// A streaming JSON reader over UTF-8 bytes: the caller pulls values in document order and decodes them
+/// straight into its own typed structures, so no tree of the document is ever built (a 10 MB program
+/// costs its bytes, not fifty times them). A value of the wrong kind, or bytes that are not JSON, is a
+/// `JSONError` naming where it is (`graph_module.graph.nodes[3].target is not a string`).
+public struct JSONReader {
+    public enum Kind: Sendable, Equatable {
+        case object, array, string, number, bool, null
+    }
+
+    private let bytes: UnsafeRawBufferPointer
+    private var position = 0
+    /// Containers open around the current position: deep nesting is refused, never a stack overflow.
+    private var depth = 0
+    public static let maximumDepth = 512
+
+    /// Reads `bytes`, which must stay valid while the reader is used (inside `withUnsafeBytes`).
+    public init(_ bytes: UnsafeRawBufferPointer) {
+        self.bytes = bytes
+    }
+
+    // MARK: what comes next
+
+    /// The kind of the next value; a syntax error when no value starts here.
+    public mutating func peek() throws(JSONError) -> Kind {
+        skipWhitespace()
+        guard position < bytes.count else { throw syntax("the document ends where a value is expected") }
+        switch bytes[position] {
+        case UInt8(ascii: "{"): return .object
+        case UInt8(ascii: "["): return .array
+        case UInt8(ascii: "\""): return .string
+        case UInt8(ascii: "t"), UInt8(ascii: "f"): return .bool
+        case UInt8(ascii: "n"): return .null
+        case UInt8(ascii: "-"), UInt8(ascii: "0")...UInt8(ascii: "9"): return .number
+        default: throw syntax("unexpected `\(Character(Unicode.Scalar(bytes[position])))`")
+        }
+    }
+
+    /// Checks that nothing but whitespace follows the document's value.
+    public mutating func finish() throws(JSONError) {
+        skipWhitespace()
+        guard position == bytes.count else { throw syntax("text after the document's value") }
+    }
+
+    // MARK: containers
+
+    /// Calls `member` with each key of the object that comes next; `member` must read (or skip) the value.
+    /// An error below names the key it happened under.
+    public mutating func readObject(_ member: (inout JSONReader, String) throws(JSONError) -> Void) throws(JSONError) {
+        try open(UInt8(ascii: "{"), as: .object)
+        skipWhitespace()
+        if consume(UInt8(ascii: "}")) { return close() }
+        while true {
+            skipWhitespace()
+            guard position < bytes.count, bytes[position] == UInt8(ascii: "\"") else { throw syntax("an object key must be a string") }
+            let key = try scanString()
+            skipWhitespace()
+            guard consume(UInt8(ascii: ":")) else { throw syntax("`:` expected after the key \"\(key)\"") }
+            do { try member(&self, key) } catch { throw error.under(.key(key)) }
+            skipWhitespace()
+            if consume(UInt8(ascii: ",")) { continue }
+            guard consume(UInt8(ascii: "}")) else { throw syntax("`,` or `}` expected in an object") }
+            return close()
+        }
+    }
+
+    /// Calls `element` with the index of each element of the array that comes next; `element` must read
+    /// (or skip) it.
+    public mutating func readArray(_ element: (inout JSONReader, Int) throws(JSONError) -> Void) throws(JSONError) {
+        try open(UInt8(ascii: "["), as: .array)
+        skipWhitespace()
+        if consume(UInt8(ascii: "]")) { return close() }
+        var index = 0
+        while true {
+            do { try element(&self, index) } catch { throw error.under(.index(index)) }
+            index += 1
+            skipWhitespace()
+            if consume(UInt8(ascii: ",")) { continue }
+            guard consume(UInt8(ascii: "]")) else { throw syntax("`,` or `]` expected in an array") }
+            return close()
+        }
+    }
+
+    /// The array that comes next, each element read by `element`.
+    public mutating func readList<Element>(_ element: (inout JSONReader) throws(JSONError) -> Element) throws(JSONError) -> [Element] {
+        var list: [Element] = []
+        try readArray { (reader: inout JSONReader, _: Int) throws(JSONError) in list.append(try element(&reader)) }
+        return list
+    }
+
+    /// The one key of a union object (`{"as_int": 3}`), with its value read by `body`.
+    public mutating func readUnion<Result>(_ body: (inout JSONReader, String) throws(JSONError) -> Result) throws(JSONError) -> Result {
+        var result: Result?
+        var keys = 0
+        try readObject { (reader: inout JSONReader, key: String) throws(JSONError) in
+            keys += 1
+            if keys == 1 { result = try body(&reader, key) } else { try reader.skipValue() }
+        }
+        guard keys == 1, let result else { throw JSONError(schema: "a union object has \(keys) keys, not one") }
+        return result
+    }
+
+    /// `nil` (and the `null` read) when a null comes next, else the value `read` reads: an optional field.
+    public mutating func optional<Value>(_ read: (inout JSONReader) throws(JSONError) -> Value) throws(JSONError) -> Value? {
+        try readNull() ? nil : try read(&self)
+    }
+
+    // MARK: scalars
+
+    public mutating func readString() throws(JSONError) -> String {
+        guard try peek() == .string else { throw JSONError(schema: "is not a string") }
+        return try scanString()
+    }
+
+    public mutating func readBool() throws(JSONError) -> Bool {
+        guard try peek() == .bool else { throw JSONError(schema: "is not a boolean") }
+        if consumeLiteral("true") { return true }
+        if consumeLiteral("false") { return false }
+        throw syntax("`true` or `false` expected")
+    }
+
+    /// `true` (and the `null` read) when a null comes next; `false`, reading nothing, otherwise.
+    public mutating func readNull() throws(JSONError) -> Bool {
+        guard try peek() == .null else { return false }
+        guard consumeLiteral("null") else { throw syntax("`null` expected") }
+        return true
+    }
+
+    /// A number that must be an integer in 64 bits.
+    public mutating func readInt() throws(JSONError) -> Int64 {
+        let text = try numberText()
+        guard let value = Int64(text) else {
+            throw JSONError(schema: text.contains(where: { ".eE".contains($0) }) ? "is not an integer (\(text))" : "\(text) does not fit in 64 bits")
+        }
+        return value
+    }
+
+    public mutating func readDouble() throws(JSONError) -> Double {
+        let text = try numberText()
+        guard let value = Double(text) else { throw syntax("`\(text)` is not a number") }
+        return value
+    }
+
+    /// Reads over the next value, whatever it is.
+    public mutating func skipValue() throws(JSONError) {
+        switch try peek() {
+        case .object: try readObject { (reader: inout JSONReader, _: String) throws(JSONError) in try reader.skipValue() }
+        case .array: try readArray { (reader: inout JSONReader, _: Int) throws(JSONError) in try reader.skipValue() }
+        case .string: try skipString()
+        case .number: _ = try numberText()
+        case .bool: _ = try readBool()
+        case .null: _ = try readNull()
+        }
+    }
+
+    // MARK: bytes
+
+    private mutating func skipWhitespace() {
+        while position < bytes.count {
+            switch bytes[position] {
+            case 0x20, 0x0A, 0x0D, 0x09: position += 1
+            default: return
+            }
+        }
+    }
+
+    private mutating func consume(_ byte: UInt8) -> Bool {
+        guard position < bytes.count, bytes[position] == byte else { return false }
+        position += 1
+        return true
+    }
+
+    private mutating func consumeLiteral(_ literal: StaticString) -> Bool {
+        let count = literal.utf8CodeUnitCount
+        guard position + count <= bytes.count else { return false }
+        let matches = literal.withUTF8Buffer { expected in
+            (0..<count).allSatisfy { bytes[position + $0] == expected[$0] }
+        }
+        if matches { position += count }
+        return matches
+    }
+
+    private mutating func open(_ byte: UInt8, as kind: Kind) throws(JSONError) {
+        guard try peek() == kind else { throw JSONError(schema: kind == .object ? "is not an object" : "is not a list") }
+        guard depth < Self.maximumDepth else { throw syntax("nested more than \(Self.maximumDepth) deep") }
+        depth += 1
+        position += 1
+    }
+
+    private mutating func close() {
+        depth -= 1
+    }
+
+    /// The text of the number that comes next, checked against JSON's number grammar.
+    private mutating func numberText() throws(JSONError) -> String {
+        guard try peek() == .number else { throw JSONError(schema: "is not a number") }
+        let start = position
+        func digits() -> Int {
+            let first = position
+            while position < bytes.count, (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(bytes[position]) { position += 1 }
+            return position - first
+        }
+        _ = consume(UInt8(ascii: "-"))
+        guard digits() > 0 else { throw syntax("a number without digits") }
+        if consume(UInt8(ascii: ".")), digits() == 0 { throw syntax("a number without digits after `.`") }
+        if consume(UInt8(ascii: "e")) || consume(UInt8(ascii: "E")) {
+            _ = consume(UInt8(ascii: "+")) || consume(UInt8(ascii: "-"))
+            guard digits() > 0 else { throw syntax("a number without an exponent") }
+        }
+        return String(decoding: UnsafeRawBufferPointer(rebasing: bytes[start..<position]), as: UTF8.self)
+    }
+
+    /// The string that starts at the current `"`, unescaped; its bytes must be UTF-8.
+    private mutating func scanString() throws(JSONError) -> String {
+        position += 1
+        let start = position
+        while position < bytes.count {
+            let byte = bytes[position]
+            if byte == UInt8(ascii: "\"") {
+                let raw = UnsafeRawBufferPointer(rebasing: bytes[start..<position])
+                position += 1
+                return try utf8(raw)
+            }
+            if byte == UInt8(ascii: "\\") { return try scanEscapedString(from: start) }
+            guard byte >= 0x20 else { throw syntax("a control character inside a string") }
+            position += 1
+        }
+        throw syntax("a string is not closed")
+    }
+
+    private mutating func scanEscapedString(from start: Int) throws(JSONError) -> String {
+        var decoded = Array(UnsafeRawBufferPointer(rebasing: bytes[start..<position]))
+        while position < bytes.count {
+            let byte = bytes[position]
+            position += 1
+            switch byte {
+            case UInt8(ascii: "\""):
+                guard let text = String(validating: decoded, as: UTF8.self) else { throw syntax("a string is not UTF-8") }
+                return text
+            case UInt8(ascii: "\\"):
+                guard position < bytes.count else { break }
+                let escape = bytes[position]
+                position += 1
+                switch escape {
+                case UInt8(ascii: "\""), UInt8(ascii: "\\"), UInt8(ascii: "/"): decoded.append(escape)
+                case UInt8(ascii: "b"): decoded.append(0x08)
+                case UInt8(ascii: "f"): decoded.append(0x0C)
+                case UInt8(ascii: "n"): decoded.append(0x0A)
+                case UInt8(ascii: "r"): decoded.append(0x0D)
+                case UInt8(ascii: "t"): decoded.append(0x09)
+                case UInt8(ascii: "u"):
+                    var scalar = try hex4()
+                    if (0xD800..<0xDC00).contains(scalar) {
+                        guard consumeLiteral("\\u") else { throw syntax("a lone surrogate in a string") }
+                        let low = try hex4()
+                        guard (0xDC00..<0xE000).contains(low) else { throw syntax("a lone surrogate in a string") }
+                        scalar = 0x10000 + ((scalar - 0xD800) << 10) + (low - 0xDC00)
+                    }
+                    guard let character = Unicode.Scalar(scalar) else { throw syntax("a lone surrogate in a string") }
+                    decoded += Array(String(Character(character)).utf8)
+                default: throw syntax("an unknown escape `\\\(Character(Unicode.Scalar(escape)))` in a string")
+                }
+            default:
+                guard byte >= 0x20 else { throw syntax("a control character inside a string") }
+                decoded.append(byte)
+            }
+        }
+        throw syntax("a string is not closed")
+    }
+
+    /// Reads over a string, checking it as `scanString` does, without making it.
+    private mutating func skipString() throws(JSONError) {
+        position += 1
+        let start = position
+        var ascii = true
+        while position < bytes.count {
+            let byte = bytes[position]
+            switch byte {
+            case UInt8(ascii: "\""):
+                // Bytes past ASCII are rare in what is skipped; only then is the string's UTF-8 checked.
+                if !ascii { _ = try utf8(UnsafeRawBufferPointer(rebasing: bytes[start..<position])) }
+                position += 1
+                return
+            case UInt8(ascii: "\\"):
+                position = start - 1
+                _ = try scanString()
+                return
+            case ..<0x20: throw syntax("a control character inside a string")
+            case 0x80...: ascii = false
+            default: break
+            }
+            position += 1
+        }
+        throw syntax("a string is not closed")
+    }
+
+    private mutating func hex4() throws(JSONError) -> UInt32 {
+        guard position + 4 <= bytes.count else { throw syntax("a \\u escape needs four hex digits") }
+        var value: UInt32 = 0
+        for _ in 0..<4 {
+            guard let digit = Character(Unicode.Scalar(bytes[position])).hexDigitValue else {
+                throw syntax("a \\u escape needs four hex digits")
+            }
+            value = value << 4 | UInt32(digit)
+            position += 1
+        }
+        return value
+    }
+
+    private func utf8(_ raw: UnsafeRawBufferPointer) throws(JSONError) -> String {
+        let units = raw.bindMemory(to: UInt8.self)
+        // ASCII (nearly every key and name) needs no validation.
+        if units.allSatisfy({ $0 < 0x80 }) { return String(decoding: units, as: UTF8.self) }
+        guard let text = String(validating: units, as: UTF8.self) else {
+            throw syntax("a string is not UTF-8")
+        }
+        return text
+    }
+
+    private func syntax(_ reason: String) -> JSONError {
+        JSONError(syntax: "\(reason) (byte \(position))")
+    }
+}
+
+/// Where a JSON document is not what its reader expects: bad syntax, or a value of the wrong kind.
+public struct JSONError: Error, Sendable, CustomStringConvertible {
+    public enum Component: Sendable, Equatable {
+        case key(String)
+        case index(Int)
+    }
+
+    /// From the document's root down to the value.
+    public private(set) var path: [Component] = []
+    public let reason: String
+    /// Not JSON at all (as opposed to JSON that does not follow the expected schema).
+    public let isSyntax: Bool
+
+    public init(schema reason: String) {
+        self.reason = reason
+        isSyntax = false
+    }
+
+    /// A required key that the object does not have.
+    public static func missing(_ key: String) -> JSONError {
+        var error = JSONError(schema: "is missing")
+        error.path = [.key(key)]
+        return error
+    }
+
+    init(syntax reason: String) {
+        self.reason = reason
+        isSyntax = true
+    }
+
+    /// The same error, one level further down from the root.
+    func under(_ component: Component) -> JSONError {
+        var error = self
+        error.path.insert(component, at: 0)
+        return error
+    }
+
+    /// `graph_module.graph.nodes[3].target`.
+    public var location: String {
+        path.reduce(into: "") { text, component in
+            switch component {
+            case .index(let index): text += "[\(index)]"
+            case .key(let key): text += text.isEmpty ? key : "." + key
+            }
+        }
+    }
+
+    /// `graph_module.graph.nodes[3].target is not a string` (a reason that is a sentence of its own,
+    /// such as "a union object has 2 keys", follows a colon).
+    public var description: String {
+        if isSyntax { return "not valid JSON: \(reason)" }
+        guard !path.isEmpty else { return reason }
+        return reason.hasPrefix("is ") || reason.hasPrefix("is not") ? "\(location) \(reason)" : "\(location): \(reason)"
+    }
+}
