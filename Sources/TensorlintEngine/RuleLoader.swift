@@ -19,7 +19,9 @@ public enum RuleLoader {
     public static func parse(yaml: String, origin: String, vocabulary: RuleVocabulary) throws(RuleFileError) -> Rule {
         let root: Yams.Node
         do {
-            guard let node = try Yams.compose(yaml: yaml) else { throw RuleFileError(file: origin, line: nil, reason: "empty rule file") }
+            // Rules read every scalar as text: the basic resolver spares the regular expressions that type
+            // each scalar (most of a start-up's cost).
+            guard let node = try Yams.compose(yaml: yaml, .basic) else { throw RuleFileError(file: origin, line: nil, reason: "empty rule file") }
             root = node
         } catch let error as RuleFileError {
             throw error
