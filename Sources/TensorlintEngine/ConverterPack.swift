@@ -40,9 +40,9 @@ public struct Predicate: Sendable {
         self.name = name
         bindingKeys = keys
         self.fixers = fixers
-        // A plain cast: a generic `Optional.flatMap` here would instantiate metadata on every node.
+        // No generic `Optional.flatMap` here: it would instantiate type metadata on every node.
         self.evaluate = { context in
-            guard let state = context.packState as? State else { return nil }
+            guard let state = context.state(as: State.self) else { return nil }
             return evaluate(context, state)
         }
     }
@@ -57,7 +57,7 @@ public struct Fixer: Sendable {
     public init<State>(_ name: String, state: State.Type, edits: @escaping @Sendable (MatchContext, State) -> [ModelEdit]) {
         self.name = name
         self.edits = { context in
-            guard let state = context.packState as? State else { return [] }
+            guard let state = context.state(as: State.self) else { return [] }
             return edits(context, state)
         }
     }

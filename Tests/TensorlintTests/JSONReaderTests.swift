@@ -17,14 +17,12 @@ import TensorlintJSON
         return try outcome!.get()
     }
 
-    func string(_ reader: inout JSONReader) throws(JSONError) -> String { try reader.readString() }
-
     @Test func scalarsAndEscapes() throws {
-        #expect(try read(#" "a\"b\\c\/d\n\u00e9\ud83d\ude00" "#, string) == "a\"b\\c/d\né😀")
-        #expect(try read("-12", { (r: inout JSONReader) throws(JSONError) in try r.readInt() }) == -12)
+        #expect(try read(#" "a\"b\\c\/d\n\u00e9\ud83d\ude00" "#, JSONReader.string) == "a\"b\\c/d\né😀")
+        #expect(try read("-12", JSONReader.int) == -12)
         #expect(try read("1.5e3", { (r: inout JSONReader) throws(JSONError) in try r.readDouble() }) == 1500)
         #expect(try read("[true, false, null]", { (r: inout JSONReader) throws(JSONError) in
-            try r.readList { (r: inout JSONReader) throws(JSONError) in try r.readNull() ? nil : try r.readBool() }
+            try r.readList { (r: inout JSONReader) throws(JSONError) in try r.optional(JSONReader.bool) }
         }) == [true, false, nil])
     }
 

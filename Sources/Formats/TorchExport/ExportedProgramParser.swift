@@ -174,26 +174,23 @@ struct SharedStrings {
     private var names: Set<String> = []
 
     mutating func op(_ target: String) -> OpName {
-        if let known = ops[target] { return known }
-        let op = ExportedProgramParser.opName(target)
-        ops[target] = op
-        return op
+        Self.decoded(target, in: &ops, by: ExportedProgramParser.opName)
     }
 
     mutating func modules(_ stack: String?) -> [SourceInfo.Module] {
-        guard let stack else { return [] }
-        if let known = moduleStacks[stack] { return known }
-        let modules = ExportedProgramParser.modules(stack)
-        moduleStacks[stack] = modules
-        return modules
+        stack.map { Self.decoded($0, in: &moduleStacks, by: ExportedProgramParser.modules) } ?? []
     }
 
     mutating func frames(_ trace: String?) -> [SourceInfo.Frame] {
-        guard let trace else { return [] }
-        if let known = traces[trace] { return known }
-        let frames = PythonTraceback.frames(trace)
-        traces[trace] = frames
-        return frames
+        trace.map { Self.decoded($0, in: &traces, by: PythonTraceback.frames) } ?? []
+    }
+
+    /// The decoded value of `text`, from `cache` when it has been decoded before.
+    private static func decoded<Value>(_ text: String, in cache: inout [String: Value], by decode: (String) -> Value) -> Value {
+        if let known = cache[text] { return known }
+        let value = decode(text)
+        cache[text] = value
+        return value
     }
 
     mutating func intern(_ name: String) -> String {

@@ -20,10 +20,10 @@ enum ExportedProgramSchema {
             try reader.readObject { (reader: inout JSONReader, key: String) throws(JSONError) in
                 switch key {
                 case "graph_module": graphModule = try GraphModule(&reader)
-                case "verifiers": verifiers = try reader.optional { (reader: inout JSONReader) throws(JSONError) in try reader.readList { (r: inout JSONReader) throws(JSONError) in try r.readString() } }
-                case "dialect": dialect = try reader.optional { (reader: inout JSONReader) throws(JSONError) in try reader.readString() }
+                case "verifiers": verifiers = try reader.optional { (reader: inout JSONReader) throws(JSONError) in try reader.readList(JSONReader.string) }
+                case "dialect": dialect = try reader.optional(JSONReader.string)
                 case "schema_version": schemaVersion = try reader.optional(SchemaVersion.init)
-                case "torch_version": torchVersion = try reader.optional { (reader: inout JSONReader) throws(JSONError) in try reader.readString() }
+                case "torch_version": torchVersion = try reader.optional(JSONReader.string)
                 default: try reader.skipValue()
                 }
             }
@@ -44,7 +44,7 @@ enum ExportedProgramSchema {
             try reader.readObject { (reader: inout JSONReader, key: String) throws(JSONError) in
                 switch key {
                 case "major": major = try reader.readInt()
-                case "minor": minor = try reader.optional { (reader: inout JSONReader) throws(JSONError) in try reader.readInt() }
+                case "minor": minor = try reader.optional(JSONReader.int)
                 default: try reader.skipValue()
                 }
             }
@@ -155,7 +155,7 @@ enum ExportedProgramSchema {
                 case "target": target = try reader.readString()
                 case "inputs": inputs = try reader.readList(NamedArgument.init)
                 case "outputs": outputs = try reader.readList(Argument.init)
-                case "name": name = try reader.optional { (reader: inout JSONReader) throws(JSONError) in try reader.readString() }
+                case "name": name = try reader.optional(JSONReader.string)
                 case "metadata":
                     guard try !reader.readNull() else { return }
                     try reader.readObject { (reader: inout JSONReader, entry: String) throws(JSONError) in
@@ -185,7 +185,7 @@ enum ExportedProgramSchema {
             var name: String?, arg: Argument?
             try reader.readObject { (reader: inout JSONReader, key: String) throws(JSONError) in
                 switch key {
-                case "name": name = try reader.optional { (reader: inout JSONReader) throws(JSONError) in try reader.readString() }
+                case "name": name = try reader.optional(JSONReader.string)
                 case "arg": arg = try Argument(&reader)
                 default: try reader.skipValue()
                 }
@@ -219,11 +219,11 @@ enum ExportedProgramSchema {
                 case "as_optional_tensors": return .plain(.tensors(try reader.readList(Argument.optionalTensor)))
                 case "as_optional_tensor": return .plain(try Argument.optionalTensor(&reader).map(TensorlintIR.Argument.tensor) ?? .none)
                 case "as_int": return .plain(.int(try reader.readInt()))
-                case "as_ints": return .plain(.ints(try reader.readList { (r: inout JSONReader) throws(JSONError) in try r.readInt() }))
+                case "as_ints": return .plain(.ints(try reader.readList(JSONReader.int)))
                 case "as_float": return .plain(.float(try Argument.float(&reader)))
                 case "as_floats": return .plain(.floats(try reader.readList(Argument.float)))
                 case "as_bool": return .plain(.bool(try reader.readBool()))
-                case "as_bools": return .plain(.bools(try reader.readList { (r: inout JSONReader) throws(JSONError) in try r.readBool() }))
+                case "as_bools": return .plain(.bools(try reader.readList(JSONReader.bool)))
                 case "as_string": return .plain(.string(try reader.readString()))
                 case "as_scalar_type": return .plain(.scalarType(TorchSerializedDType.dtype(Int(try reader.readInt()))))
                 case "as_sym_int", "as_sym_float", "as_sym_bool": return .plain(try Argument.symScalar(&reader))
@@ -231,7 +231,7 @@ enum ExportedProgramSchema {
                     var name: String?, graph: Graph?
                     try reader.readObject { (reader: inout JSONReader, key: String) throws(JSONError) in
                         switch key {
-                        case "name": name = try reader.optional { (reader: inout JSONReader) throws(JSONError) in try reader.readString() }
+                        case "name": name = try reader.optional(JSONReader.string)
                         case "graph": graph = try Graph(&reader)
                         default: try reader.skipValue()
                         }
@@ -314,14 +314,11 @@ enum ExportedProgramSchema {
             try reader.readUnion { (reader: inout JSONReader, kind: String) throws(JSONError) -> (String, Value.Role)? in
                 var placeholder: String?, parameter: String?, buffer: String?, constant: String?
                 try reader.readObject { (reader: inout JSONReader, key: String) throws(JSONError) in
-                    func text(_ reader: inout JSONReader) throws(JSONError) -> String? {
-                        try reader.optional { (reader: inout JSONReader) throws(JSONError) in try reader.readString() }
-                    }
                     switch key {
                     case "arg": placeholder = try reader.optional(Self.placeholder) ?? nil
-                    case "parameter_name": parameter = try text(&reader)
-                    case "buffer_name": buffer = try text(&reader)
-                    case "tensor_constant_name": constant = try text(&reader)
+                    case "parameter_name": parameter = try reader.optional(JSONReader.string)
+                    case "buffer_name": buffer = try reader.optional(JSONReader.string)
+                    case "tensor_constant_name": constant = try reader.optional(JSONReader.string)
                     default: try reader.skipValue()
                     }
                 }
@@ -342,7 +339,7 @@ enum ExportedProgramSchema {
             var name: String?
             try reader.readObject { (reader: inout JSONReader, key: String) throws(JSONError) in
                 switch key {
-                case "name": name = try reader.optional { (reader: inout JSONReader) throws(JSONError) in try reader.readString() }
+                case "name": name = try reader.optional(JSONReader.string)
                 case "as_tensor": name = try reader.optional(ExportedProgramSchema.tensorName)
                 default: try reader.skipValue()
                 }

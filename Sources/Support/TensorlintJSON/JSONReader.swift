@@ -152,6 +152,11 @@ public struct JSONReader {
         }
     }
 
+    // The scalar readers as functions of a reader, to hand to `optional` and `readList`.
+    public static func string(_ reader: inout JSONReader) throws(JSONError) -> String { try reader.readString() }
+    public static func int(_ reader: inout JSONReader) throws(JSONError) -> Int64 { try reader.readInt() }
+    public static func bool(_ reader: inout JSONReader) throws(JSONError) -> Bool { try reader.readBool() }
+
     // MARK: bytes
 
     private mutating func skipWhitespace() {
