@@ -18,7 +18,8 @@ let package = Package(
     targets: [
         // Format-neutral graph IR: what every format reads into and every rule reads; the ModelFormat protocol.
         .target(name: "TensorlintIR"),
-        // A streaming JSON reader: documents decoded straight into typed structures, never into a tree.
+        // JSON without Foundation's costs: a streaming reader that decodes documents straight into typed
+        // structures, and a writer of the reports' layout.
         .target(name: "TensorlintJSON", path: "Sources/Support/TensorlintJSON"),
         // torch's zip container and its pickles read at the opcode level: shared by every torch format.
         .target(name: "TorchArchive", dependencies: [
@@ -45,7 +46,7 @@ let package = Package(
         ),
         // What each converter knows: one folder per pack (coremltools, onnxruntime).
         .target(name: "TensorlintPacks", dependencies: ["TensorlintEngine", "TensorlintIR", .product(name: "Yams", package: "Yams")]),
-        .target(name: "TensorlintReporters", dependencies: ["TensorlintEngine", "TensorlintIR"]),
+        .target(name: "TensorlintReporters", dependencies: ["TensorlintEngine", "TensorlintIR", "TensorlintJSON"]),
         // Everything the command line does, as a library so that tests can drive it.
         .target(name: "TensorlintCLI", dependencies: [
             "TensorlintIR", "TorchExport", "TorchScript", "ONNX", "TensorlintEngine", "TensorlintPacks", "TensorlintReporters",

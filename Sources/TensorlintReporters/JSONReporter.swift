@@ -1,6 +1,7 @@
 import Foundation
 import TensorlintEngine
 import TensorlintIR
+import TensorlintJSON
 
 /// Machine-readable findings. Format version 1 (README, "Output formats"); fields are only ever added.
 public struct JSONReporter: Reporter {
@@ -62,9 +63,8 @@ public struct JSONReporter: Reporter {
     }
 }
 
+/// The report's bytes: JSONSerialization's pretty, sorted layout (the golden files'), written by `JSONWriter`.
 func serialize(_ object: Any) -> String {
-    guard let data = try? JSONSerialization.data(withJSONObject: object, options: [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]) else {
-        return "{}"
-    }
-    return String(decoding: data, as: UTF8.self) + "\n"
+    guard let text = try? JSONWriter.pretty(object) else { return "{}" }
+    return text + "\n"
 }

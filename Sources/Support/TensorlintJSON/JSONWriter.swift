@@ -1,0 +1,105 @@
+import Foundation
+
+/// Writes a tree of `[String: Any]`, `[Any]`, `String`, `Int`, `Bool` and `NSNull` as the same bytes as
+/// `JSONSerialization` with `.prettyPrinted`, `.sortedKeys` and `.withoutEscapingSlashes` — the reports'
+/// layout, which golden files pin — straight into a byte buffer. Foundation's writer costs more than the
+/// rest of a lint together on a large report: it compares keys with a locale-aware compare at every
+/// object and escapes character by character.
+public enum JSONWriter {
+    public struct UnsupportedValue: Error, CustomStringConvertible {
+        public let description: String
+    }
+
+    public static func pretty(_ value: Any) throws(UnsupportedValue) -> String {
+        var keys: Set<String> = []
+        try collectKeys(value, into: &keys)
+        // Foundation's key order (numeric, case-insensitive, forced, in the system locale), decided once per
+        // distinct key rather than at every object.
+        let order = keys.sorted { a, b in
+            a.compare(b, options: [.numeric, .caseInsensitive, .forcedOrdering], range: a.startIndex..<a.endIndex,
+                      locale: NSLocale.system) == .orderedAscending
+        }
+        var writer = Writer(ranks: Dictionary(uniqueKeysWithValues: order.enumerated().map { ($1, $0) }))
+        try writer.write(value, depth: 0)
+        return String(decoding: writer.bytes, as: UTF8.self)
+    }
+
+    private static func collectKeys(_ value: Any, into keys: inout Set<String>) throws(UnsupportedValue) {
+        switch value {
+        case let object as [String: Any]:
+            for (key, member) in object {
+                keys.insert(key)
+                try collectKeys(member, into: &keys)
+            }
+        case let array as [Any]:
+            for element in array { try collectKeys(element, into: &keys) }
+        default: break
+        }
+    }
+
+    private struct Writer {
+        let ranks: [String: Int]
+        var bytes: [UInt8] = []
+
+        mutating func write(_ value: Any, depth: Int) throws(UnsupportedValue) {
+            switch value {
+            case let object as [String: Any]:
+                let members = object.sorted { ranks[$0.key]! < ranks[$1.key]! }
+                try container("{", "}", count: members.count, depth: depth) { (writer: inout Writer, index: Int) throws(UnsupportedValue) in
+                    writer.string(members[index].key)
+                    writer.bytes += Array(" : ".utf8)
+                    try writer.write(members[index].value, depth: depth + 1)
+                }
+            case let array as [Any]:
+                try container("[", "]", count: array.count, depth: depth) { (writer: inout Writer, index: Int) throws(UnsupportedValue) in
+                    try writer.write(array[index], depth: depth + 1)
+                }
+            case let text as String: string(text)
+            case let flag as Bool: bytes += Array((flag ? "true" : "false").utf8)
+            case let number as Int: bytes += Array(String(number).utf8)
+            case is NSNull: bytes += Array("null".utf8)
+            default: throw UnsupportedValue(description: "JSONWriter cannot write a \(type(of: value))")
+            }
+        }
+
+        /// `{`, each member on a line of its own, indented two spaces a level; an empty one holds a blank line.
+        private mutating func container(_ open: Character, _ close: Character, count: Int, depth: Int,
+                                        member: (inout Writer, Int) throws(UnsupportedValue) -> Void) throws(UnsupportedValue) {
+            bytes.append(UInt8(ascii: open.unicodeScalars.first!))
+            bytes.append(UInt8(ascii: "\n"))
+            for index in 0..<count {
+                if index > 0 { bytes += [UInt8(ascii: ","), UInt8(ascii: "\n")] }
+                indent(depth + 1)
+                try member(&self, index)
+            }
+            bytes.append(UInt8(ascii: "\n"))
+            indent(depth)
+            bytes.append(UInt8(ascii: close.unicodeScalars.first!))
+        }
+
+        private mutating func indent(_ depth: Int) {
+            bytes += repeatElement(UInt8(ascii: " "), count: 2 * depth)
+        }
+
+        /// Quoted, with `"`, `\` and control characters escaped (`/` and everything past ASCII as it is).
+        private mutating func string(_ text: String) {
+            bytes.append(UInt8(ascii: "\""))
+            for byte in text.utf8 {
+                switch byte {
+                case UInt8(ascii: "\""): bytes += [UInt8(ascii: "\\"), UInt8(ascii: "\"")]
+                case UInt8(ascii: "\\"): bytes += [UInt8(ascii: "\\"), UInt8(ascii: "\\")]
+                case 0x0A: bytes += [UInt8(ascii: "\\"), UInt8(ascii: "n")]
+                case 0x0D: bytes += [UInt8(ascii: "\\"), UInt8(ascii: "r")]
+                case 0x09: bytes += [UInt8(ascii: "\\"), UInt8(ascii: "t")]
+                case 0x08: bytes += [UInt8(ascii: "\\"), UInt8(ascii: "b")]
+                case 0x0C: bytes += [UInt8(ascii: "\\"), UInt8(ascii: "f")]
+                case ..<0x20:
+                    let hex = Array("0123456789abcdef".utf8)
+                    bytes += Array("\\u00".utf8) + [hex[Int(byte >> 4)], hex[Int(byte & 0x0F)]]
+                default: bytes.append(byte)
+                }
+            }
+            bytes.append(UInt8(ascii: "\""))
+        }
+    }
+}
