@@ -41,11 +41,11 @@ let package = Package(
         // Rule definitions (YAML), the match language, configuration, the linter, the ConverterPack protocol.
         .target(
             name: "TensorlintEngine",
-            dependencies: ["TensorlintIR", .product(name: "Yams", package: "Yams")],
+            dependencies: ["TensorlintIR", "TensorlintJSON", .product(name: "Yams", package: "Yams")],
             plugins: ["EmbedRulesPlugin"]
         ),
         // What each converter knows: one folder per pack (coremltools, onnxruntime).
-        .target(name: "TensorlintPacks", dependencies: ["TensorlintEngine", "TensorlintIR", .product(name: "Yams", package: "Yams")]),
+        .target(name: "TensorlintPacks", dependencies: ["TensorlintEngine", "TensorlintIR", "TensorlintJSON"]),
         .target(name: "TensorlintReporters", dependencies: ["TensorlintEngine", "TensorlintIR", "TensorlintJSON"]),
         // Everything the command line does, as a library so that tests can drive it.
         .target(name: "TensorlintCLI", dependencies: [
@@ -53,13 +53,15 @@ let package = Package(
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "tensorlint", dependencies: ["TensorlintCLI"]),
-        // Build-time tool: turns rules/ into Swift source so the binary works when copied alone.
-        .executableTarget(name: "EmbedRules"),
+        // Build-time tool: turns rules/ into Swift source so the binary works when copied alone (and its
+        // YAML knowledge tables into JSON, so that no YAML is parsed at start).
+        .executableTarget(name: "EmbedRules", dependencies: [.product(name: "Yams", package: "Yams")]),
         .plugin(name: "EmbedRulesPlugin", capability: .buildTool(), dependencies: ["EmbedRules"]),
         .testTarget(
             name: "TensorlintTests",
             dependencies: ["TensorlintIR", "TensorlintJSON", "TorchArchive", "TorchExport", "TorchScript", "ONNX", "TensorlintEngine", "TensorlintPacks",
-                           "TensorlintReporters", "TensorlintCLI", .product(name: "ZIPFoundation", package: "ZIPFoundation")]
+                           "TensorlintReporters", "TensorlintCLI", .product(name: "ZIPFoundation", package: "ZIPFoundation"),
+                           .product(name: "Yams", package: "Yams")]
         ),
     ]
 )

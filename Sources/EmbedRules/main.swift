@@ -1,12 +1,60 @@
 import Foundation
+import Yams
 
 // Usage: EmbedRules RULES_DIR OUTPUT.swift FILE...
-// Writes `EmbeddedFiles.all`: (path relative to RULES_DIR, contents) for each FILE, sorted by path.
+// Writes `EmbeddedFiles.all`: (path relative to RULES_DIR, contents) for each FILE, sorted by path. A
+// knowledge table written in YAML (`knowledge/*/*.yml`) is embedded as the JSON of its values, so that
+// no YAML is parsed when tensorlint starts: its loader reads it with the JSON reader.
 let arguments = CommandLine.arguments
 guard arguments.count >= 3 else {
     FileHandle.standardError.write(Data("usage: EmbedRules RULES_DIR OUTPUT.swift FILE...\n".utf8))
     exit(2)
 }
+
+func fail(_ message: String) -> Never {
+    FileHandle.standardError.write(Data("EmbedRules: \(message)\n".utf8))
+    exit(1)
+}
+
+/// A JSON string literal.
+func quoted(_ text: String) -> String {
+    var out = "\""
+    for scalar in text.unicodeScalars {
+        switch scalar {
+        case "\"": out += "\\\""
+        case "\\": out += "\\\\"
+        case "\n": out += "\\n"
+        case "\t": out += "\\t"
+        case "\r": out += "\\r"
+        case _ where scalar.value < 0x20: out += String(format: "\\u%04x", scalar.value)
+        default: out.unicodeScalars.append(scalar)
+        }
+    }
+    return out + "\""
+}
+
+/// The JSON of what `Yams.load` gives for a document: an int is written as an int and a float with a
+/// fraction or exponent (`1.0`), so that the JSON reader gives the same types back.
+func json(_ value: Any, in path: String) -> String {
+    switch value {
+    case is NSNull: return "null"
+    case let flag as Bool: return flag ? "true" : "false"
+    case let integer as Int: return String(integer)
+    case let number as Double:
+        guard number.isFinite else { fail("\(path): \(number) has no JSON form") }
+        let text = "\(number)"
+        return text.contains(where: { ".eE".contains($0) }) ? text : text + ".0"
+    case let text as String: return quoted(text)
+    case let list as [Any]: return "[" + list.map { json($0, in: path) }.joined(separator: ",") + "]"
+    case let mapping as [AnyHashable: Any]:
+        return "{" + mapping.map { key, member in
+            guard let name = key.base as? String else { fail("\(path): the mapping key \(key) is not text") }
+            return (name, quoted(name) + ":" + json(member, in: path))
+        }.sorted { $0.0 < $1.0 }.map(\.1).joined(separator: ",") + "}"
+    default: fail("\(path): a value of type \(type(of: value)) has no JSON form")
+    }
+}
+
 let root = URL(fileURLWithPath: arguments[1]).standardizedFileURL.path
 let output = URL(fileURLWithPath: arguments[2])
 var entries: [(String, String)] = []
@@ -14,9 +62,14 @@ for path in arguments.dropFirst(3) {
     let url = URL(fileURLWithPath: path).standardizedFileURL
     var relative = url.path
     if relative.hasPrefix(root + "/") { relative.removeFirst(root.count + 1) }
-    guard let text = try? String(contentsOf: url, encoding: .utf8) else {
-        FileHandle.standardError.write(Data("EmbedRules: cannot read \(path) as UTF-8\n".utf8))
-        exit(1)
+    guard var text = try? String(contentsOf: url, encoding: .utf8) else { fail("cannot read \(path) as UTF-8") }
+    if relative.hasPrefix("knowledge/"), relative.hasSuffix(".yml") || relative.hasSuffix(".yaml") {
+        do {
+            guard let value = try Yams.load(yaml: text) else { fail("\(path) is empty") }
+            text = json(value, in: relative) + "\n"
+        } catch {
+            fail("\(path): \(error)")
+        }
     }
     entries.append((relative, text))
 }
@@ -35,4 +88,8 @@ for (path, text) in entries {
     source += "        (#\"\(path)\"#, \(literal(text))),\n"
 }
 source += "    ]\n}\n"
-try source.write(to: output, atomically: true, encoding: .utf8)
+do {
+    try source.write(to: output, atomically: true, encoding: .utf8)
+} catch {
+    fail("cannot write \(output.path): \(error)")
+}

@@ -56,7 +56,7 @@ public struct Configuration: Sendable {
         let reader = NodeReader(origin: path)
         let root: Yams.Node?
         do {
-            root = try Yams.compose(yaml: yaml)
+            root = try Yams.compose(yaml: yaml, .default, .default, .utf8)
         } catch {
             throw RuleFileError(file: path, line: (error as? YamlError).flatMap(RuleLoader.line),
                                 reason: "invalid YAML: \(RuleLoader.firstLine(error))")

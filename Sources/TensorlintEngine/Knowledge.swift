@@ -1,4 +1,5 @@
 import TensorlintIR
+import TensorlintJSON
 
 /// What tensorlint knows about each converter version, loaded by the converter packs from the data files
 /// under `rules/knowledge/<target>-<version>/`.
@@ -43,6 +44,18 @@ public struct Knowledge: Sendable {
     init(vocabulary: RuleVocabulary) {
         self.vocabulary = vocabulary
     }
+}
+
+/// A knowledge table written in YAML (`torch-lowering.yml`), as the build embeds it: the JSON of its values
+/// (EmbedRules converts it, so that no YAML is parsed at start), read as a YAML loader would give it.
+public func knowledgeTable(_ text: String?, file: String) throws(KnowledgeError) -> [String: Any] {
+    guard let text else { throw KnowledgeError(file: file, reason: "missing") }
+    let root: Any
+    do { root = try JSONReader.read(text) { (reader: inout JSONReader) throws(JSONError) in try reader.readAny() } } catch {
+        throw KnowledgeError(file: file, reason: error.description)
+    }
+    guard let table = root as? [String: Any] else { throw KnowledgeError(file: file, reason: "not a mapping") }
+    return table
 }
 
 public struct KnowledgeError: Error, CustomStringConvertible {

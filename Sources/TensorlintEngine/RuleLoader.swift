@@ -20,8 +20,9 @@ public enum RuleLoader {
         let root: Yams.Node
         do {
             // Rules read every scalar as text: the basic resolver spares the regular expressions that type
-            // each scalar (most of a start-up's cost).
-            guard let node = try Yams.compose(yaml: yaml, .basic) else { throw RuleFileError(file: origin, line: nil, reason: "empty rule file") }
+            // each scalar (most of a start-up's cost). The encoding is named, since Yams' default reads the
+            // whole environment for every document.
+            guard let node = try Yams.compose(yaml: yaml, .basic, .default, .utf8) else { throw RuleFileError(file: origin, line: nil, reason: "empty rule file") }
             root = node
         } catch let error as RuleFileError {
             throw error

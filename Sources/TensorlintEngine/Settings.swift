@@ -1,5 +1,6 @@
 import Foundation
 import TensorlintIR
+import TensorlintJSON
 
 public enum ComputePrecision: String, Sendable, CaseIterable, Codable {
     case float16
@@ -48,8 +49,13 @@ public struct DeploymentTarget: Sendable, Hashable, Comparable, CustomStringConv
     static let table: [String: Int] = {
         var table: [String: Int] = [:]
         for file in EmbeddedFiles.all where file.path.hasPrefix("knowledge/") && file.path.hasSuffix("/deployment-targets.json") {
-            let root = (try? JSONSerialization.jsonObject(with: Data(file.contents.utf8))) as? [String: Any]
-            for (name, version) in root?["targets"] as? [String: Int] ?? [:] { table[name] = version }
+            // A file that does not read is a defect of the generated knowledge, which the tests catch.
+            try? JSONReader.read(file.contents) { (reader: inout JSONReader) throws(JSONError) in
+                try reader.readObject { (reader: inout JSONReader, key: String) throws(JSONError) in
+                    guard key == "targets" else { return try reader.skipValue() }
+                    for (name, version) in try reader.readDictionary(JSONReader.int) { table[name] = Int(version) }
+                }
+            }
         }
         return table
     }()

@@ -7,6 +7,7 @@ import TensorlintIR
 import TorchScript
 @testable import TensorlintPacks
 import TensorlintReporters
+import Yams
 
 /// What joins a rule's parts: the placeholders its texts use, the bindings its predicates declare and
 /// fill, the fixers it names, and the files the binary embeds.
@@ -51,6 +52,32 @@ import TensorlintReporters
             return FileManager.default.fileExists(atPath: folder.appendingPathComponent(path).path, isDirectory: &isDirectory) && !isDirectory.boolValue
         }
         #expect(Set(RuleSet.embeddedPaths) == Set(onDisk), "rules/ changed since the last build planned the plugin: `touch Package.swift`")
+    }
+
+    /// A knowledge table written in YAML is embedded as the JSON of its values: read back, it is what a YAML
+    /// loader gives for the file, type for type (an int stays an int, `1.0` a float).
+    @Test func embeddedYAMLTablesReadAsTheirYAML() throws {
+        func shape(_ value: Any) -> String {
+            switch value {
+            case is NSNull: return "null"
+            case let flag as Bool: return "bool(\(flag))"
+            case let integer as Int: return "int(\(integer))"
+            case let number as Double: return "float(\(number))"
+            case let text as String: return "str(\(text))"
+            case let list as [Any]: return "[" + list.map(shape).joined(separator: ", ") + "]"
+            case let mapping as [AnyHashable: Any]:
+                return "{" + mapping.map { "\($0.key.base): \(shape($0.value))" }.sorted().joined(separator: ", ") + "}"
+            default: return "?\(type(of: value))"
+            }
+        }
+        var tables = 0
+        for file in EmbeddedFiles.all where file.path.hasPrefix("knowledge/") && file.path.hasSuffix(".yml") {
+            let yaml = try String(contentsOf: Repo.root.appendingPathComponent("rules/\(file.path)"), encoding: .utf8)
+            let expected = try #require(try Yams.load(yaml: yaml))
+            #expect(shape(try knowledgeTable(file.contents, file: file.path)) == shape(expected), "\(file.path)")
+            tables += 1
+        }
+        #expect(tables >= 3)
     }
 
     /// Every time a predicate fires on a rule's examples, it fills every key it declares, so that no message

@@ -379,12 +379,22 @@ import TensorlintIR
         #expect(ProgramNodeReplacement.renamed([node("x_neg", "x"), node("c", "x_neg")], apartFrom: &programNames).first?.output == "x_neg_2")
     }
 
-    @Test func rewriteTablesAreChecked() {
-        #expect(throws: KnowledgeError.self) { try TorchRewrite.load("rewrites: {aten.x.default: {reference: r, step: []}}", file: "t.yml") }
-        #expect(throws: KnowledgeError.self) {
-            try TorchRewrite.load(#"rewrites: {aten.x.default: {reference: r, steps: ["a: aten.neg.default(self=b)", "b: aten.neg.default(self=self)"]}}"#, file: "t.yml")
+    /// The table as the build embeds it (the JSON of `torch-rewrites.yml`'s values): each defect is refused
+    /// with the op and the reason.
+    @Test(arguments: [
+        (#"{"rewrites": {"aten.x.default": {"reference": "r", "step": []}}}"#, "aten.x.default: unknown key `step`"),
+        (#"{"rewrites": {"aten.x.default": {"reference": "r", "steps": ["a: aten.neg.default(self=b)", "b: aten.neg.default(self=self)"]}}}"#,
+         "aten.x.default: step `a` reads `b` before it is computed"),
+        (#"{"rewrites": {"aten.x.default": {"reference": "r", "variants": 3}}}"#, "aten.x.default: `variants` must be a list of mappings"),
+        (#"{"rewrites": "#, "not valid JSON"),
+    ])
+    func rewriteTablesAreChecked(_ table: String, _ reason: String) {
+        do {
+            _ = try TorchRewrite.load(table, file: "t.yml")
+            Issue.record("accepted: \(reason)")
+        } catch {
+            #expect("\(error)".contains(reason), "\(error)")
         }
-        #expect(throws: KnowledgeError.self) { try TorchRewrite.load("rewrites: {aten.x.default: {reference: r, variants: 3}}", file: "t.yml") }
     }
 
     @Test func spansDecodeEscapedKeysAndRefuseDuplicates() throws {

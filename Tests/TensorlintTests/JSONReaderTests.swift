@@ -3,31 +3,17 @@ import TensorlintJSON
 
 /// The streaming reader the torch.export program is decoded with: JSON's grammar, and errors that say where.
 @Suite struct JSONReaderTests {
-    /// Reads `text` with `body`, then checks that nothing follows the value.
-    func read<Value>(_ text: String, _ body: (inout JSONReader) throws(JSONError) -> Value) throws(JSONError) -> Value {
-        var outcome: Result<Value, JSONError>?
-        Array(text.utf8).withUnsafeBytes { raw in
-            var reader = JSONReader(raw)
-            outcome = Result { () throws(JSONError) -> Value in
-                let value = try body(&reader)
-                try reader.finish()
-                return value
-            }
-        }
-        return try outcome!.get()
-    }
-
     @Test func scalarsAndEscapes() throws {
-        #expect(try read(#" "a\"b\\c\/d\n\u00e9\ud83d\ude00" "#, JSONReader.string) == "a\"b\\c/d\né😀")
-        #expect(try read("-12", JSONReader.int) == -12)
-        #expect(try read("1.5e3", { (r: inout JSONReader) throws(JSONError) in try r.readDouble() }) == 1500)
-        #expect(try read("[true, false, null]", { (r: inout JSONReader) throws(JSONError) in
+        #expect(try JSONReader.read(#" "a\"b\\c\/d\n\u00e9\ud83d\ude00" "#, JSONReader.string) == "a\"b\\c/d\né😀")
+        #expect(try JSONReader.read("-12", JSONReader.int) == -12)
+        #expect(try JSONReader.read("1.5e3", { (r: inout JSONReader) throws(JSONError) in try r.readDouble() }) == 1500)
+        #expect(try JSONReader.read("[true, false, null]", { (r: inout JSONReader) throws(JSONError) in
             try r.readList { (r: inout JSONReader) throws(JSONError) in try r.optional(JSONReader.bool) }
         }) == [true, false, nil])
     }
 
     @Test func objectsGiveTheirKeysInOrderAndSkippedValuesAreChecked() throws {
-        let keys = try read(#"{"b": {"deep": [1, {"x": "y"}]}, "a": 2}"#) { (reader: inout JSONReader) throws(JSONError) -> [String] in
+        let keys = try JSONReader.read(#"{"b": {"deep": [1, {"x": "y"}]}, "a": 2}"#) { (reader: inout JSONReader) throws(JSONError) -> [String] in
             var keys: [String] = []
             try reader.readObject { (reader: inout JSONReader, key: String) throws(JSONError) in
                 keys.append(key)
@@ -37,7 +23,7 @@ import TensorlintJSON
         }
         #expect(keys == ["b", "a"])
         #expect(throws: JSONError.self) {
-            try read(#"{"b": [1, 2}"#) { (reader: inout JSONReader) throws(JSONError) in try reader.skipValue() }
+            try JSONReader.read(#"{"b": [1, 2}"#) { (reader: inout JSONReader) throws(JSONError) in try reader.skipValue() }
         }
     }
 
@@ -46,7 +32,7 @@ import TensorlintJSON
                       #""\ud800""#, "[1] 2", ""])
     func malformedDocumentsAreSyntaxErrors(_ text: String) {
         do {
-            try read(text) { (reader: inout JSONReader) throws(JSONError) in try reader.skipValue() }
+            try JSONReader.read(text) { (reader: inout JSONReader) throws(JSONError) in try reader.skipValue() }
             Issue.record("accepted \(text)")
         } catch {
             #expect(error.isSyntax, "\(text): \(error)")
@@ -54,17 +40,13 @@ import TensorlintJSON
     }
 
     @Test func invalidUTF8IsASyntaxError() {
-        let bytes: [UInt8] = [UInt8(ascii: "\""), 0xC3, 0x28, UInt8(ascii: "\"")]
-        bytes.withUnsafeBytes { raw in
-            var reader = JSONReader(raw)
-            #expect(throws: JSONError.self) { try reader.readString() }
-        }
+        #expect(throws: JSONError.self) { try JSONReader.read([UInt8(ascii: "\""), 0xC3, 0x28, UInt8(ascii: "\"")], JSONReader.string) }
     }
 
     @Test func nestingBeyondTheLimitIsRefusedWithoutRecursingFurther() {
         let text = String(repeating: "[", count: JSONReader.maximumDepth + 1) + String(repeating: "]", count: JSONReader.maximumDepth + 1)
         do {
-            try read(text) { (reader: inout JSONReader) throws(JSONError) in try reader.skipValue() }
+            try JSONReader.read(text) { (reader: inout JSONReader) throws(JSONError) in try reader.skipValue() }
             Issue.record("accepted")
         } catch {
             #expect(error.description.contains("nested more than \(JSONReader.maximumDepth) deep"))
@@ -73,7 +55,7 @@ import TensorlintJSON
 
     @Test func schemaErrorsNameThePathFromTheRoot() {
         do {
-            try read(#"{"nodes": [{"target": "a"}, {"target": 3}]}"#) { (reader: inout JSONReader) throws(JSONError) in
+            try JSONReader.read(#"{"nodes": [{"target": "a"}, {"target": 3}]}"#) { (reader: inout JSONReader) throws(JSONError) in
                 try reader.readObject { (reader: inout JSONReader, _: String) throws(JSONError) in
                     try reader.readArray { (reader: inout JSONReader, _: Int) throws(JSONError) in
                         try reader.readObject { (reader: inout JSONReader, _: String) throws(JSONError) in _ = try reader.readString() }
@@ -89,11 +71,11 @@ import TensorlintJSON
 
     @Test func aUnionHasExactlyOneKey() throws {
         #expect(throws: JSONError.self) {
-            try read(#"{"as_int": 1, "as_float": 2.0}"#) { (reader: inout JSONReader) throws(JSONError) in
+            try JSONReader.read(#"{"as_int": 1, "as_float": 2.0}"#) { (reader: inout JSONReader) throws(JSONError) in
                 try reader.readUnion { (reader: inout JSONReader, _: String) throws(JSONError) in try reader.readInt() }
             }
         }
-        #expect(try read(#"{"as_int": 1}"#) { (reader: inout JSONReader) throws(JSONError) in
+        #expect(try JSONReader.read(#"{"as_int": 1}"#) { (reader: inout JSONReader) throws(JSONError) in
             try reader.readUnion { (reader: inout JSONReader, kind: String) throws(JSONError) in "\(kind)=\(try reader.readInt())" }
         } == "as_int=1")
     }

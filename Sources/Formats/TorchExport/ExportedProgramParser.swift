@@ -26,16 +26,9 @@ struct ExportedProgramParser {
     mutating func parse(_ data: Data) throws(ReadError) -> Program {
         let program: ExportedProgramSchema.Program
         do {
-            program = try data.withUnsafeBytes { (bytes: UnsafeRawBufferPointer) throws(JSONError) in
-                var reader = JSONReader(bytes)
-                let program = try ExportedProgramSchema.Program(&reader)
-                try reader.finish()
-                return program
-            }
-        } catch let error as JSONError {
-            throw .malformed(error.isSyntax ? "\(entryName) is \(error)" : "\(entryName): \(error)")
+            program = try JSONReader.read(data, ExportedProgramSchema.Program.init)
         } catch {
-            throw .malformed("\(entryName): \(error)")
+            throw .malformed(error.isSyntax ? "\(entryName) is \(error)" : "\(entryName): \(error)")
         }
         let main = try parseGraph(program.graph_module.graph, name: "main", index: 0, owner: .model, signature: program.graph_module.signature)
         return Program(graphs: [main] + extraGraphs, dialect: program.verifiers?.first ?? program.dialect,

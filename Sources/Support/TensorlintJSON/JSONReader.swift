@@ -1,3 +1,5 @@
+import Foundation
+
 /// A streaming JSON reader over UTF-8 bytes: the caller pulls values in document order and decodes them
 /// straight into its own typed structures, so no tree of the document is ever built (a 10 MB program
 /// costs its bytes, not fifty times them). A value of the wrong kind, or bytes that are not JSON, is a
@@ -16,6 +18,26 @@ public struct JSONReader {
     /// Reads `bytes`, which must stay valid while the reader is used (inside `withUnsafeBytes`).
     public init(_ bytes: UnsafeRawBufferPointer) {
         self.bytes = bytes
+    }
+
+    /// The document `bytes` hold, decoded by `body`; nothing but whitespace may follow its value.
+    public static func read<Value>(_ bytes: some ContiguousBytes,
+                                   _ body: (inout JSONReader) throws(JSONError) -> Value) throws(JSONError) -> Value {
+        // `withUnsafeBytes` rethrows untyped errors: the outcome is carried out of it as a typed result.
+        let outcome = bytes.withUnsafeBytes { raw in
+            Result { () throws(JSONError) -> Value in
+                var reader = JSONReader(raw)
+                let value = try body(&reader)
+                try reader.finish()
+                return value
+            }
+        }
+        return try outcome.get()
+    }
+
+    /// The document `text` holds, decoded by `body`.
+    public static func read<Value>(_ text: String, _ body: (inout JSONReader) throws(JSONError) -> Value) throws(JSONError) -> Value {
+        try read(Array(text.utf8), body)
     }
 
     // MARK: what comes next
@@ -87,6 +109,13 @@ public struct JSONReader {
         return list
     }
 
+    /// The object that comes next as a dictionary, each value read by `value`.
+    public mutating func readDictionary<Value>(_ value: (inout JSONReader) throws(JSONError) -> Value) throws(JSONError) -> [String: Value] {
+        var dictionary: [String: Value] = [:]
+        try readObject { (reader: inout JSONReader, key: String) throws(JSONError) in dictionary[key] = try value(&reader) }
+        return dictionary
+    }
+
     /// The one key of a union object (`{"as_int": 3}`), with its value read by `body`.
     public mutating func readUnion<Result>(_ body: (inout JSONReader, String) throws(JSONError) -> Result) throws(JSONError) -> Result {
         var result: Result?
@@ -138,6 +167,29 @@ public struct JSONReader {
         let text = try numberText()
         guard let value = Double(text) else { throw syntax("`\(text)` is not a number") }
         return value
+    }
+
+    /// The next value as Foundation-style data: `[String: Any]`, `[Any]`, `String`, `Int` (a number written
+    /// without fraction or exponent), `Double`, `Bool` or `NSNull` — what a YAML loader gives for the same
+    /// document, for tables read as such.
+    public mutating func readAny() throws(JSONError) -> Any {
+        switch try peek() {
+        case .object:
+            var object: [String: Any] = [:]
+            try readObject { (reader: inout JSONReader, key: String) throws(JSONError) in object[key] = try reader.readAny() }
+            return object
+        case .array: return try readList { (reader: inout JSONReader) throws(JSONError) in try reader.readAny() }
+        case .string: return try readString()
+        case .bool: return try readBool()
+        case .null:
+            _ = try readNull()
+            return NSNull()
+        case .number:
+            let text = try numberText()
+            if let integer = Int(text) { return integer }
+            guard let value = Double(text) else { throw syntax("`\(text)` is not a number") }
+            return value
+        }
     }
 
     /// Reads over the next value, whatever it is.

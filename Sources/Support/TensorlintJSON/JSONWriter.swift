@@ -47,7 +47,7 @@ public enum JSONWriter {
                 let members = object.sorted { ranks[$0.key]! < ranks[$1.key]! }
                 try container("{", "}", count: members.count, depth: depth) { (writer: inout Writer, index: Int) throws(UnsupportedValue) in
                     writer.string(members[index].key)
-                    writer.bytes += Array(" : ".utf8)
+                    writer.bytes.append(contentsOf: " : ".utf8)
                     try writer.write(members[index].value, depth: depth + 1)
                 }
             case let array as [Any]:
@@ -55,9 +55,9 @@ public enum JSONWriter {
                     try writer.write(array[index], depth: depth + 1)
                 }
             case let text as String: string(text)
-            case let flag as Bool: bytes += Array((flag ? "true" : "false").utf8)
-            case let number as Int: bytes += Array(String(number).utf8)
-            case is NSNull: bytes += Array("null".utf8)
+            case let flag as Bool: bytes.append(contentsOf: (flag ? "true" : "false").utf8)
+            case let number as Int: bytes.append(contentsOf: String(number).utf8)
+            case is NSNull: bytes.append(contentsOf: "null".utf8)
             default: throw UnsupportedValue(description: "JSONWriter cannot write a \(type(of: value))")
             }
         }
@@ -84,22 +84,29 @@ public enum JSONWriter {
         /// Quoted, with `"`, `\` and control characters escaped (`/` and everything past ASCII as it is).
         private mutating func string(_ text: String) {
             bytes.append(UInt8(ascii: "\""))
-            for byte in text.utf8 {
-                switch byte {
-                case UInt8(ascii: "\""): bytes += [UInt8(ascii: "\\"), UInt8(ascii: "\"")]
-                case UInt8(ascii: "\\"): bytes += [UInt8(ascii: "\\"), UInt8(ascii: "\\")]
-                case 0x0A: bytes += [UInt8(ascii: "\\"), UInt8(ascii: "n")]
-                case 0x0D: bytes += [UInt8(ascii: "\\"), UInt8(ascii: "r")]
-                case 0x09: bytes += [UInt8(ascii: "\\"), UInt8(ascii: "t")]
-                case 0x08: bytes += [UInt8(ascii: "\\"), UInt8(ascii: "b")]
-                case 0x0C: bytes += [UInt8(ascii: "\\"), UInt8(ascii: "f")]
-                case ..<0x20:
-                    let hex = Array("0123456789abcdef".utf8)
-                    bytes += Array("\\u00".utf8) + [hex[Int(byte >> 4)], hex[Int(byte & 0x0F)]]
-                default: bytes.append(byte)
-                }
+            // Most strings need no escape: their bytes go in at once.
+            if !text.utf8.contains(where: { $0 < 0x20 || $0 == UInt8(ascii: "\"") || $0 == UInt8(ascii: "\\") }) {
+                bytes.append(contentsOf: text.utf8)
+            } else {
+                for byte in text.utf8 { escape(byte) }
             }
             bytes.append(UInt8(ascii: "\""))
+        }
+
+        private mutating func escape(_ byte: UInt8) {
+            switch byte {
+            case UInt8(ascii: "\""), UInt8(ascii: "\\"): bytes += [UInt8(ascii: "\\"), byte]
+            case 0x0A: bytes += [UInt8(ascii: "\\"), UInt8(ascii: "n")]
+            case 0x0D: bytes += [UInt8(ascii: "\\"), UInt8(ascii: "r")]
+            case 0x09: bytes += [UInt8(ascii: "\\"), UInt8(ascii: "t")]
+            case 0x08: bytes += [UInt8(ascii: "\\"), UInt8(ascii: "b")]
+            case 0x0C: bytes += [UInt8(ascii: "\\"), UInt8(ascii: "f")]
+            case ..<0x20:
+                let hex = Array("0123456789abcdef".utf8)
+                bytes.append(contentsOf: "\\u00".utf8)
+                bytes += [hex[Int(byte >> 4)], hex[Int(byte & 0x0F)]]
+            default: bytes.append(byte)
+            }
         }
     }
 }

@@ -1,7 +1,7 @@
 import Foundation
 import TensorlintEngine
 import TensorlintIR
-import Yams
+import TensorlintJSON
 
 /// coremltools' torch frontend and MIL type system for one coremltools version.
 public struct CoreMLKnowledge: Sendable {
@@ -55,24 +55,42 @@ public struct CoreMLKnowledge: Sendable {
 
     init(version: Version, files: [String: String]) throws {
         self.version = version
-        func json(_ name: String) throws -> [String: Any] {
-            guard let text = files[name], let object = try JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any] else {
-                throw KnowledgeError(file: "coremltools-\(version)/\(name)", reason: "missing or not a JSON object")
+        /// A generated JSON table, read by `body` straight into the structures below.
+        func json(_ name: String, _ body: (inout JSONReader, String) throws(JSONError) -> Void) throws {
+            let file = "coremltools-\(version)/\(name)"
+            guard let text = files[name] else { throw KnowledgeError(file: file, reason: "missing") }
+            do {
+                try JSONReader.read(text) { (reader: inout JSONReader) throws(JSONError) in try reader.readObject(body) }
+            } catch {
+                throw KnowledgeError(file: file, reason: error.description)
             }
-            return object
         }
-        let frontend = try json("torch-frontend.json")
-        registeredKinds = Set(frontend["registered"] as? [String] ?? [])
-        promotingConverters = Set(frontend["promoting_converters"] as? [String] ?? [])
-        converterOf = frontend["converter_of"] as? [String: String] ?? [:]
+        var registered: [String] = [], promoting: [String] = [], converterOf: [String: String] = [:]
+        try json("torch-frontend.json") { (reader: inout JSONReader, key: String) throws(JSONError) in
+            switch key {
+            case "registered": registered = try reader.readList(JSONReader.string)
+            case "promoting_converters": promoting = try reader.readList(JSONReader.string)
+            case "converter_of": converterOf = try reader.readDictionary(JSONReader.string)
+            default: try reader.skipValue()
+            }
+        }
+        registeredKinds = Set(registered)
+        promotingConverters = Set(promoting)
+        self.converterOf = converterOf
         var domains: [String: [String: [String: String]]] = [:]
         var members: [String: [String: [[String]]]] = [:]
-        for (opset, ops) in try json("mil-type-domains.json")["opsets"] as? [String: [String: Any]] ?? [:] {
-            for (op, entry) in ops {
-                let opDomains = (entry as? [String: Any])?["domains"] as? [String: [String]] ?? [:]
-                for (domain, inputs) in opDomains.sorted(by: { $0.key < $1.key }) {
-                    for input in inputs { domains[opset, default: [:]][op, default: [:]][input] = domain }
-                    members[opset, default: [:]][op, default: []].append(inputs)
+        try json("mil-type-domains.json") { (reader: inout JSONReader, key: String) throws(JSONError) in
+            guard key == "opsets" else { return try reader.skipValue() }
+            try reader.readObject { (reader: inout JSONReader, opset: String) throws(JSONError) in
+                try reader.readObject { (reader: inout JSONReader, op: String) throws(JSONError) in
+                    try reader.readObject { (reader: inout JSONReader, field: String) throws(JSONError) in
+                        guard field == "domains" else { return try reader.skipValue() }
+                        let opDomains = try reader.readDictionary { (reader: inout JSONReader) throws(JSONError) in try reader.readList(JSONReader.string) }
+                        for (domain, inputs) in opDomains.sorted(by: { $0.key < $1.key }) {
+                            for input in inputs { domains[opset, default: [:]][op, default: [:]][input] = domain }
+                            members[opset, default: [:]][op, default: []].append(inputs)
+                        }
+                    }
                 }
             }
         }
@@ -80,9 +98,7 @@ public struct CoreMLKnowledge: Sendable {
         typeDomainMembers = members
         opsets = domains.keys.compactMap(DeploymentTarget.init).sorted()
         let loweringFile = "coremltools-\(version)/torch-lowering.yml"
-        guard let text = files["torch-lowering.yml"], let root = try Yams.load(yaml: text) as? [String: Any] else {
-            throw KnowledgeError(file: loweringFile, reason: "missing or not a mapping")
-        }
+        let root = try knowledgeTable(files["torch-lowering.yml"], file: loweringFile)
         var lowerings: [String: Lowering] = [:]
         for (op, body) in root["ops"] as? [String: Any] ?? [:] {
             lowerings[op] = try Self.lowering(body as? [String: Any] ?? [:], op: op, file: loweringFile)

@@ -1,7 +1,6 @@
 import Foundation
 import TensorlintEngine
 import TensorlintIR
-import Yams
 
 /// A rewrite of one torch op into ops coremltools converts, from
 /// `knowledge/coremltools-<version>/torch-rewrites.yml` (its header describes the notation).
@@ -127,9 +126,10 @@ public struct TorchRewrite: Sendable {
 }
 
 extension TorchRewrite {
-    /// Parses `torch-rewrites.yml`; every error names the file and the op.
+    /// Reads `torch-rewrites.yml`, as the build embeds it (the JSON of its values); every error names the
+    /// file and the op.
     static func load(_ text: String, file: String) throws -> [String: TorchRewrite] {
-        guard let root = try Yams.load(yaml: text) as? [String: Any], let entries = root["rewrites"] as? [String: Any] else {
+        guard let entries = try knowledgeTable(text, file: file)["rewrites"] as? [String: Any] else {
             throw KnowledgeError(file: file, reason: "missing or not a mapping with `rewrites`")
         }
         var rewrites: [String: TorchRewrite] = [:]

@@ -1,7 +1,6 @@
 import Foundation
 import TensorlintEngine
 import TensorlintIR
-import Yams
 
 /// ONNX operator schemas of one onnx release (generated from `onnx.defs`) plus the curated rules for
 /// outputs whose type an attribute sets, which the schemas leave to C++ inference functions.
@@ -103,9 +102,7 @@ public struct ONNXSchemas: Sendable {
         self.dataTypes = dataTypes
         schemas = table
         let typingFile = "\(folder)/attribute-types.yml"
-        guard let typingText = files["attribute-types.yml"], let typing = try Yams.load(yaml: typingText) as? [String: Any] else {
-            throw KnowledgeError(file: typingFile, reason: "missing or not a mapping")
-        }
+        let typing = try knowledgeTable(files["attribute-types.yml"], file: typingFile)
         var attributeTypes: [String: AttributeTyping] = [:]
         for (op, body) in typing["ops"] as? [String: [String: Any]] ?? [:] {
             var presence: [String: DType] = [:]
