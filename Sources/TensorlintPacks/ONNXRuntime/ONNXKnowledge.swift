@@ -264,7 +264,9 @@ final class OperatorTable<Row: Sendable>: @unchecked Sendable {
             throw KnowledgeError(file: file, reason: "line 1 is not the generator's header (\(error))")
         }
         var lines: [String: [String: Substring]] = [:]
-        for (number, line) in text[text.index(after: newline)...].split(separator: "\n").enumerated() {
+        // Split on bytes: a character-by-character split of the ~200 KB tables was most of a start.
+        for (number, bytes) in text.utf8[text.utf8.index(after: newline)...].split(separator: UInt8(ascii: "\n")).enumerated() {
+            let line = Substring(bytes)
             guard let (domain, op) = leadingKeys(line) else {
                 throw KnowledgeError(file: file, reason: "line \(number + 2) does not start with {\"domain\":…,\"op\":…")
             }
@@ -275,11 +277,15 @@ final class OperatorTable<Row: Sendable>: @unchecked Sendable {
 
     /// `{"domain":"ai.onnx","op":"Add",` → ("ai.onnx", "Add"); the generator writes these keys first, unescaped.
     private static func leadingKeys(_ line: Substring) -> (String, String)? {
-        let domainPrefix = "{\"domain\":\"", opPrefix = "\",\"op\":\""
-        guard line.hasPrefix(domainPrefix), let domainEnd = line.range(of: opPrefix),
-              let opEnd = line[domainEnd.upperBound...].firstIndex(of: "\"") else { return nil }
-        return (String(line[line.index(line.startIndex, offsetBy: domainPrefix.count)..<domainEnd.lowerBound]),
-                String(line[domainEnd.upperBound..<opEnd]))
+        let bytes = line.utf8
+        let domainPrefix = #"{"domain":""#.utf8, opPrefix = #"","op":""#.utf8
+        guard bytes.starts(with: domainPrefix) else { return nil }
+        let domainStart = bytes.index(bytes.startIndex, offsetBy: domainPrefix.count)
+        guard let domainEnd = bytes[domainStart...].firstIndex(of: UInt8(ascii: "\"")),
+              bytes[domainEnd...].starts(with: opPrefix) else { return nil }
+        let opStart = bytes.index(domainEnd, offsetBy: opPrefix.count)
+        guard let opEnd = bytes[opStart...].firstIndex(of: UInt8(ascii: "\"")) else { return nil }
+        return (String(Substring(bytes[domainStart..<domainEnd])), String(Substring(bytes[opStart..<opEnd])))
     }
 
     var keys: [(domain: String, op: String)] {
