@@ -15,20 +15,31 @@ public enum FileCollector {
     /// folder's files sorted by path. Recognising them by content is left to whoever reads them.
     public static func collect(_ paths: [String], isIncluded: (String) -> Bool, relativeTo base: String) -> [Item] {
         var items: [Item] = []
+        let standardizedBase = URL(fileURLWithPath: base).standardizedFileURL.path
         for path in paths {
             var isDirectory: ObjCBool = false
             guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), isDirectory.boolValue else {
                 items.append(Item(path: path, foundInFolder: false))
                 continue
             }
-            let root = URL(fileURLWithPath: path)
-            let enumerator = FileManager.default.enumerator(at: root, includingPropertiesForKeys: [.isRegularFileKey],
-                                                            options: [.skipsHiddenFiles])
+            // One URL for the folder; its files are named from it, and their paths relative to `base` (which
+            // the configuration's globs match) found by prefix, not by a URL each.
+            let folder = URL(fileURLWithPath: path).path
+            let standardizedFolder = URL(fileURLWithPath: folder).standardizedFileURL.path
+            let enumerator = FileManager.default.enumerator(atPath: folder)
             var found: [Item] = []
-            while let url = enumerator?.nextObject() as? URL {
-                guard (try? url.resourceValues(forKeys: [.isRegularFileKey]))?.isRegularFile == true else { continue }
-                guard isIncluded(LintReport.relativePath(url.standardizedFileURL.path, to: base)) else { continue }
-                found.append(Item(path: url.path, foundInFolder: true))
+            while let name = enumerator?.nextObject() as? String {
+                // Hidden files and folders are passed by, as are links (never followed): only regular files are read.
+                let file = folder + "/" + name
+                var status = stat()
+                guard lstat(file, &status) == 0 else { continue }
+                if status.st_mode & S_IFMT == S_IFLNK || name.split(separator: "/").last?.hasPrefix(".") == true {
+                    enumerator?.skipDescendants()
+                    continue
+                }
+                guard status.st_mode & S_IFMT == S_IFREG,
+                      isIncluded(LintReport.relativePath(standardizedFolder + "/" + name, toStandardized: standardizedBase)) else { continue }
+                found.append(Item(path: file, foundInFolder: true))
             }
             items += found.sorted { $0.path < $1.path }
         }

@@ -320,21 +320,7 @@ public struct SourceInfo: Sendable {
     /// The frame that names the user's line: the innermost one outside installed packages and torch.
     public var userFrame: Frame? {
         frames.last { frame in
-            !["/site-packages/", "/dist-packages/", "/torch/"].contains { frame.file.containsBytes(of: $0) }
+            !["/site-packages/", "/dist-packages/", "/torch/"].contains { frame.file.utf8.firstRange(ofBytes: $0.utf8) != nil }
         }
-    }
-}
-
-extension String {
-    /// Whether `part` occurs in the string, compared byte for byte: a plain search for the ASCII markers of
-    /// paths and names, far cheaper than Foundation's locale-aware `contains` or a generic collection search.
-    public func containsBytes(of part: String) -> Bool {
-        let haystack = Array(utf8), needle = Array(part.utf8)
-        guard !needle.isEmpty else { return true }
-        guard haystack.count >= needle.count else { return false }
-        for start in 0...(haystack.count - needle.count) where haystack[start] == needle[0] {
-            if haystack[start..<(start + needle.count)].elementsEqual(needle) { return true }
-        }
-        return false
     }
 }

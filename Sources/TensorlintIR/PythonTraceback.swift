@@ -7,15 +7,15 @@ public enum PythonTraceback {
         var frames: [SourceInfo.Frame] = []
         let lines = trace.utf8.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false).map(trimmed)
         for (index, line) in lines.enumerated() {
-            guard let fileStart = line.firstRange(of: fileMarker),
+            guard let fileStart = line.firstRange(ofBytes: fileMarker),
                   let closing = line[fileStart.upperBound...].firstIndex(of: UInt8(ascii: "\"")) else { continue }
             let rest = line[closing...]
-            guard let lineRange = rest.firstRange(of: ", line ".utf8) else { continue }
+            guard let lineRange = rest.firstRange(ofBytes: ", line ".utf8) else { continue }
             let afterLine = rest[lineRange.upperBound...]
             guard let number = Int(text(afterLine.prefix { (UInt8(ascii: "0")...UInt8(ascii: "9")).contains($0) })) else { continue }
-            let function = afterLine.firstRange(of: ", in ".utf8).map { text(afterLine[$0.upperBound...]) }
+            let function = afterLine.firstRange(ofBytes: ", in ".utf8).map { text(afterLine[$0.upperBound...]) }
             var code: String?
-            if index + 1 < lines.count, !lines[index + 1].isEmpty, lines[index + 1].firstRange(of: fileMarker) == nil {
+            if index + 1 < lines.count, !lines[index + 1].isEmpty, lines[index + 1].firstRange(ofBytes: fileMarker) == nil {
                 code = text(lines[index + 1])
             }
             frames.append(SourceInfo.Frame(file: text(line[fileStart.upperBound..<closing]), line: number, function: function, code: code))

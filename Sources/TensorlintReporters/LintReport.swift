@@ -52,9 +52,13 @@ public struct LintReport: Sendable {
 
     /// `path` (absolute, or relative to `base`) relative to the folder `base` when it lies below it, else absolute.
     public static func relativePath(_ path: String, to base: String) -> String {
-        let absolute = URL(fileURLWithPath: path, relativeTo: URL(fileURLWithPath: base)).standardizedFileURL.path
-        let folder = URL(fileURLWithPath: base).standardizedFileURL.path
-        return absolute.hasPrefix(folder + "/") ? String(absolute.dropFirst(folder.count + 1)) : absolute
+        relativePath(URL(fileURLWithPath: path, relativeTo: URL(fileURLWithPath: base)).standardizedFileURL.path,
+                     toStandardized: URL(fileURLWithPath: base).standardizedFileURL.path)
+    }
+
+    /// The same, for a path and a base already absolute and standardized (no `.` or `..` components).
+    public static func relativePath(_ absolute: String, toStandardized base: String) -> String {
+        absolute.hasPrefix(base + "/") ? String(absolute.dropFirst(base.count + 1)) : absolute
     }
 }
 

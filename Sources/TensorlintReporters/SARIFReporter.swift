@@ -14,16 +14,19 @@ public struct SARIFReporter: Reporter {
         let ruleIndex = Dictionary(uniqueKeysWithValues: report.rules.enumerated().map { ($1.id, $0) })
         var results: [[String: Any]] = []
         var notifications: [[String: Any]] = []
+        // Paths are resolved once per model file and per Python source file, not per finding.
+        var sources = SourceLocations(report: report)
         for file in report.files {
+            let model = ModelLocation(relative: report.relative(file.path))
             if let error = file.error {
                 notifications.append([
                     "level": "error",
-                    "message": ["text": "\(report.relative(file.path)): \(error)"],
-                    "locations": [["physicalLocation": ["artifactLocation": artifact(report, file.path)]]],
+                    "message": ["text": "\(model.relative): \(error)"],
+                    "locations": [["physicalLocation": ["artifactLocation": model.artifact]]],
                 ])
             }
             for finding in file.findings {
-                results.append(result(report, finding, ruleIndex: ruleIndex[finding.ruleId]))
+                results.append(result(finding, in: model, sources: &sources, ruleIndex: ruleIndex[finding.ruleId]))
             }
         }
         let run: [String: Any] = [
@@ -68,8 +71,8 @@ public struct SARIFReporter: Reporter {
         return descriptor
     }
 
-    private func result(_ report: LintReport, _ finding: Finding, ruleIndex: Int?) -> [String: Any] {
-        var location: [String: Any] = ["physicalLocation": physicalLocation(report, finding)]
+    private func result(_ finding: Finding, in model: ModelLocation, sources: inout SourceLocations, ruleIndex: Int?) -> [String: Any] {
+        var location: [String: Any] = ["physicalLocation": sources.location(of: finding) ?? ["artifactLocation": model.artifact]]
         if let nodePath = finding.nodePath {
             location["logicalLocations"] = [[
                 "name": finding.node ?? nodePath,
@@ -83,7 +86,7 @@ public struct SARIFReporter: Reporter {
             "level": level(finding.severity),
             "message": ["text": finding.message + nodeText + "\nFix: " + finding.fix],
             "locations": [location],
-            "partialFingerprints": ["tensorlintFinding/v1": fingerprint(report.relative(finding.file), finding)],
+            "partialFingerprints": ["tensorlintFinding/v1": fingerprint(model.relative, finding)],
             "properties": ["fix": finding.fix, "fixApplicability": finding.fixApplicability.rawValue],
         ]
         if let ruleIndex { result["ruleIndex"] = ruleIndex }
@@ -91,7 +94,7 @@ public struct SARIFReporter: Reporter {
             result["fixes"] = [[
                 "description": ["text": finding.fix],
                 "artifactChanges": [[
-                    "artifactLocation": artifact(report, finding.file),
+                    "artifactLocation": model.artifact,
                     "replacements": replacements.map { replacement in
                         ["deletedRegion": ["byteOffset": replacement.offset, "byteLength": replacement.length],
                          "insertedContent": ["binary": Data(replacement.inserted).base64EncodedString()]]
@@ -102,22 +105,35 @@ public struct SARIFReporter: Reporter {
         return result
     }
 
-    /// The Python line from the stack trace when that file exists under the working directory
-    /// (code scanning shows it in the diff), else the model file itself with no region.
-    private func physicalLocation(_ report: LintReport, _ finding: Finding) -> [String: Any] {
-        if let frame = finding.source?.userFrame, frame.line > 0 {
-            let relative = report.relative(frame.file)
-            if !relative.hasPrefix("/"), FileManager.default.fileExists(atPath: report.workingDirectory + "/" + relative) {
-                return ["artifactLocation": ["uri": relative, "uriBaseId": "SRCROOT"], "region": ["startLine": frame.line]]
-            }
+    /// A model file: its path relative to the working directory, and its SARIF artifact location.
+    private struct ModelLocation {
+        let relative: String
+        var artifact: [String: Any] {
+            if relative.hasPrefix("/") { return ["uri": URL(fileURLWithPath: relative).absoluteString] }
+            return ["uri": relative.addingPercentEncoding(withAllowedCharacters: .urlPathAllowed) ?? relative, "uriBaseId": "SRCROOT"]
         }
-        return ["artifactLocation": artifact(report, finding.file)]
     }
 
-    private func artifact(_ report: LintReport, _ path: String) -> [String: Any] {
-        let relative = report.relative(path)
-        if relative.hasPrefix("/") { return ["uri": URL(fileURLWithPath: relative).absoluteString] }
-        return ["uri": relative.addingPercentEncoding(withAllowedCharacters: .urlPathAllowed) ?? relative, "uriBaseId": "SRCROOT"]
+    /// The Python line from the stack trace when that file exists under the working directory (code scanning
+    /// shows it in the diff); `nil` (the model file itself, with no region) otherwise. Each file is looked up once.
+    private struct SourceLocations {
+        let report: LintReport
+        private var existing: [String: String?] = [:]
+
+        init(report: LintReport) {
+            self.report = report
+        }
+
+        mutating func location(of finding: Finding) -> [String: Any]? {
+            guard let frame = finding.source?.userFrame, frame.line > 0 else { return nil }
+            if existing[frame.file] == nil {
+                let relative = report.relative(frame.file)
+                let exists = !relative.hasPrefix("/") && FileManager.default.fileExists(atPath: report.workingDirectory + "/" + relative)
+                existing[frame.file] = .some(exists ? relative : nil)
+            }
+            guard let relative = existing[frame.file] ?? nil else { return nil }
+            return ["artifactLocation": ["uri": relative, "uriBaseId": "SRCROOT"], "region": ["startLine": frame.line]]
+        }
     }
 
     private func level(_ severity: Severity) -> String {
