@@ -27,20 +27,23 @@ public struct Finding: Sendable {
 /// rule authors see it in their tests.
 enum MessageTemplate {
     static func render(_ template: String, _ bindings: Bindings) -> String {
-        var result = ""
-        let utf8 = template.utf8
-        var rest = utf8.startIndex
-        while let open = utf8[rest...].firstIndex(of: UInt8(ascii: "{")) {
-            result += template[rest..<open]
-            guard let close = utf8[open...].firstIndex(of: UInt8(ascii: "}")) else {
-                rest = open
-                break
+        var template = template
+        return template.withUTF8 { units in
+            var result = ""
+            var rest = 0
+            func text(_ range: Range<Int>) -> String { String(decoding: UnsafeBufferPointer(rebasing: units[range]), as: UTF8.self) }
+            while let open = units[rest...].firstIndex(of: UInt8(ascii: "{")) {
+                result += text(rest..<open)
+                guard let close = units[open...].firstIndex(of: UInt8(ascii: "}")) else {
+                    rest = open
+                    break
+                }
+                let key = text((open + 1)..<close)
+                result += bindings[key] ?? "{\(key)}"
+                rest = close + 1
             }
-            let key = String(template[utf8.index(after: open)..<close])
-            result += bindings[key] ?? "{\(key)}"
-            rest = utf8.index(after: close)
+            return result + text(rest..<units.count)
         }
-        return result + template[rest...]
     }
 
     /// The keys a template names (`{}` is literal text, as in `run_decompositions({})`).

@@ -291,8 +291,7 @@ public struct JSONReader {
             position += 1
             switch byte {
             case UInt8(ascii: "\""):
-                guard let text = String(validating: decoded, as: UTF8.self) else { throw syntax("a string is not UTF-8") }
-                return text
+                return try utf8(decoded)
             case UInt8(ascii: "\\"):
                 guard position < bytes.count else { break }
                 let escape = bytes[position]
@@ -318,7 +317,13 @@ public struct JSONReader {
                 }
             default:
                 guard byte >= 0x20 else { throw syntax("a control character inside a string") }
-                decoded.append(byte)
+                // The run of plain bytes up to the next quote, escape or control character goes in at once.
+                let runStart = position - 1
+                while position < bytes.count, bytes[position] >= 0x20, bytes[position] != UInt8(ascii: "\""),
+                      bytes[position] != UInt8(ascii: "\\") {
+                    position += 1
+                }
+                decoded.append(contentsOf: UnsafeRawBufferPointer(rebasing: bytes[runStart..<position]))
             }
         }
         throw syntax("a string is not closed")
@@ -364,12 +369,13 @@ public struct JSONReader {
     }
 
     private func utf8(_ raw: UnsafeRawBufferPointer) throws(JSONError) -> String {
-        let units = raw.bindMemory(to: UInt8.self)
+        try utf8(raw.bindMemory(to: UInt8.self))
+    }
+
+    private func utf8(_ units: some Collection<UInt8>) throws(JSONError) -> String {
         // ASCII (nearly every key and name) needs no validation.
         if units.allSatisfy({ $0 < 0x80 }) { return String(decoding: units, as: UTF8.self) }
-        guard let text = String(validating: units, as: UTF8.self) else {
-            throw syntax("a string is not UTF-8")
-        }
+        guard let text = String(validating: units, as: UTF8.self) else { throw syntax("a string is not UTF-8") }
         return text
     }
 

@@ -26,6 +26,7 @@ public enum JSONWriter {
 
     private static func collectKeys(_ value: Any, into keys: inout Set<String>) throws(UnsupportedValue) {
         switch value {
+        case is String: break
         case let object as [String: Any]:
             for (key, member) in object {
                 keys.insert(key)
@@ -42,9 +43,11 @@ public enum JSONWriter {
         var bytes: [UInt8] = []
 
         mutating func write(_ value: Any, depth: Int) throws(UnsupportedValue) {
+            // Strings first: most values are, and each failed cast costs a runtime type check.
             switch value {
+            case let text as String: string(text)
             case let object as [String: Any]:
-                let members = object.sorted { ranks[$0.key]! < ranks[$1.key]! }
+                let members = object.map { (rank: ranks[$0.key]!, key: $0.key, value: $0.value) }.sorted { $0.rank < $1.rank }
                 try container("{", "}", count: members.count, depth: depth) { (writer: inout Writer, index: Int) throws(UnsupportedValue) in
                     writer.string(members[index].key)
                     writer.bytes.append(contentsOf: " : ".utf8)
@@ -54,9 +57,8 @@ public enum JSONWriter {
                 try container("[", "]", count: array.count, depth: depth) { (writer: inout Writer, index: Int) throws(UnsupportedValue) in
                     try writer.write(array[index], depth: depth + 1)
                 }
-            case let text as String: string(text)
-            case let flag as Bool: bytes.append(contentsOf: (flag ? "true" : "false").utf8)
             case let number as Int: bytes.append(contentsOf: String(number).utf8)
+            case let flag as Bool: bytes.append(contentsOf: (flag ? "true" : "false").utf8)
             case is NSNull: bytes.append(contentsOf: "null".utf8)
             default: throw UnsupportedValue(description: "JSONWriter cannot write a \(type(of: value))")
             }
@@ -81,30 +83,36 @@ public enum JSONWriter {
             bytes += repeatElement(UInt8(ascii: " "), count: 2 * depth)
         }
 
-        /// Quoted, with `"`, `\` and control characters escaped (`/` and everything past ASCII as it is).
+        /// Quoted, with `"`, `\` and control characters escaped (`/` and everything past ASCII as it is): runs of
+        /// bytes that need no escape go in at once.
         private mutating func string(_ text: String) {
+            var text = text
             bytes.append(UInt8(ascii: "\""))
-            // Most strings need no escape: their bytes go in at once.
-            if !text.utf8.contains(where: { $0 < 0x20 || $0 == UInt8(ascii: "\"") || $0 == UInt8(ascii: "\\") }) {
-                bytes.append(contentsOf: text.utf8)
-            } else {
-                for byte in text.utf8 { escape(byte) }
+            text.withUTF8 { units in
+                var runStart = 0
+                for (index, byte) in units.enumerated() where byte < 0x20 || byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\") {
+                    bytes.append(contentsOf: UnsafeBufferPointer(rebasing: units[runStart..<index]))
+                    escape(byte)
+                    runStart = index + 1
+                }
+                bytes.append(contentsOf: UnsafeBufferPointer(rebasing: units[runStart...]))
             }
             bytes.append(UInt8(ascii: "\""))
         }
 
         private mutating func escape(_ byte: UInt8) {
+            bytes.append(UInt8(ascii: "\\"))
             switch byte {
-            case UInt8(ascii: "\""), UInt8(ascii: "\\"): bytes += [UInt8(ascii: "\\"), byte]
-            case 0x0A: bytes += [UInt8(ascii: "\\"), UInt8(ascii: "n")]
-            case 0x0D: bytes += [UInt8(ascii: "\\"), UInt8(ascii: "r")]
-            case 0x09: bytes += [UInt8(ascii: "\\"), UInt8(ascii: "t")]
-            case 0x08: bytes += [UInt8(ascii: "\\"), UInt8(ascii: "b")]
-            case 0x0C: bytes += [UInt8(ascii: "\\"), UInt8(ascii: "f")]
+            case 0x0A: bytes.append(UInt8(ascii: "n"))
+            case 0x0D: bytes.append(UInt8(ascii: "r"))
+            case 0x09: bytes.append(UInt8(ascii: "t"))
+            case 0x08: bytes.append(UInt8(ascii: "b"))
+            case 0x0C: bytes.append(UInt8(ascii: "f"))
             case ..<0x20:
                 let hex = Array("0123456789abcdef".utf8)
-                bytes.append(contentsOf: "\\u00".utf8)
-                bytes += [hex[Int(byte >> 4)], hex[Int(byte & 0x0F)]]
+                bytes.append(contentsOf: "u00".utf8)
+                bytes.append(hex[Int(byte >> 4)])
+                bytes.append(hex[Int(byte & 0x0F)])
             default: bytes.append(byte)
             }
         }

@@ -210,14 +210,47 @@ public enum CoreMLToolsPack: ConverterPack {
 
     // MARK: operands
 
-    /// A MIL input's dtype and where it comes from, for the message.
+    /// A MIL input's dtype and where it comes from. The message's text of the source is made only when a
+    /// finding is: operands are resolved for every node and deployment target.
     struct Operand: Sendable {
         var dtype: DType
-        var origin: String
+        let source: Source
+
+        enum Source: Sendable {
+            case converterConstant
+            case converterDefault(argument: String)
+            case computed(from: String, tensor: String)
+            case tensor(argument: String, tensor: String)
+            case item(argument: String, index: Int, tensor: String)
+            case literal(argument: String, Argument)
+        }
+
         /// A Python number or a constant the converter writes, rather than a tensor of the graph.
-        var isConstant: Bool
+        var isConstant: Bool {
+            switch source {
+            case .converterConstant, .converterDefault, .literal: return true
+            case .computed, .tensor, .item: return false
+            }
+        }
+
         /// The graph's tensor it is, if it is one.
-        var tensor: String?
+        var tensor: String? {
+            switch source {
+            case .computed(_, let tensor), .tensor(_, let tensor), .item(_, _, let tensor): return tensor
+            case .converterConstant, .converterDefault, .literal: return nil
+            }
+        }
+
+        var origin: String {
+            switch source {
+            case .converterConstant: return "a constant the converter writes"
+            case .converterDefault(let name): return "the converter's default for `\(name)`"
+            case .computed(let name, _): return "computed from `\(name)`"
+            case .tensor(let name, let tensor): return "`\(name)` = tensor `\(tensor)`"
+            case .item(let name, let index, let tensor): return "`\(name)[\(index)]` = tensor `\(tensor)`"
+            case .literal(let name, let value): return "`\(name)` = \(value.literalDescription)"
+            }
+        }
     }
 
     static func skipped(_ emitted: CoreMLKnowledge.EmittedOp, node: Node) -> Bool {
@@ -234,25 +267,25 @@ public enum CoreMLToolsPack: ConverterPack {
     static func resolve(_ binding: CoreMLKnowledge.Binding, node: Node, graph: Graph) -> Operand? {
         switch binding {
         case .constant(let dtype):
-            return Operand(dtype: dtype, origin: "a constant the converter writes", isConstant: true)
+            return Operand(dtype: dtype, source: .converterConstant)
         case .like(let name):
             guard let tensor = node.input(named: name)?.argument.tensorNames.first, let dtype = graph.dtype(of: tensor) else { return nil }
-            return Operand(dtype: dtype, origin: "computed from `\(name)`", isConstant: false, tensor: tensor)
+            return Operand(dtype: dtype, source: .computed(from: name, tensor: tensor))
         case .item(let name, let index):
             guard case .tensors(let tensors)? = node.input(named: name)?.argument, tensors.indices.contains(index),
                   let tensor = tensors[index], let dtype = graph.dtype(of: tensor) else { return nil }
-            return Operand(dtype: dtype, origin: "`\(name)[\(index)]` = tensor `\(tensor)`", isConstant: false, tensor: tensor)
+            return Operand(dtype: dtype, source: .item(argument: name, index: index, tensor: tensor))
         case .argument(let name, let defaultDType):
             switch node.input(named: name)?.argument {
             case .tensor(let tensor)?:
                 guard let dtype = graph.dtype(of: tensor) else { return nil }
-                return Operand(dtype: dtype, origin: "`\(name)` = tensor `\(tensor)`", isConstant: false, tensor: tensor)
+                return Operand(dtype: dtype, source: .tensor(argument: name, tensor: tensor))
             case .float(let value)?:
-                return Operand(dtype: .float32, origin: "`\(name)` = \(Argument.float(value).literalDescription)", isConstant: true)
+                return Operand(dtype: .float32, source: .literal(argument: name, .float(value)))
             case .int(let value)?:
-                return Operand(dtype: .int32, origin: "`\(name)` = \(value)", isConstant: true)
+                return Operand(dtype: .int32, source: .literal(argument: name, .int(value)))
             case nil, .none?:
-                return defaultDType.map { Operand(dtype: $0, origin: "the converter's default for `\(name)`", isConstant: true) }
+                return defaultDType.map { Operand(dtype: $0, source: .converterDefault(argument: name)) }
             default:
                 return nil
             }
