@@ -32,25 +32,30 @@ public struct Linter: Sendable {
             self.finding(rule, model: model, graph: graph, node: node, bindings: bindings.merging(generic) { own, _ in own },
                          fix: automaticFix(rule, context))
         }
+        let settingsContext = context(graph: 0, node: nil)
+        var nodeRules: [Rule] = []
         for rule in rules.map({ $0.variant(for: model.format) }) where rule.applies(to: model, settings: settings) {
-            let settingsContext = context(graph: 0, node: nil)
             if let when = rule.when, when.evaluate(settingsContext) == nil { continue }
             switch rule.scope {
             case .model:
                 if let bindings = rule.match.evaluate(settingsContext) {
                     findings.append(finding(rule, graph: nil, node: nil, bindings: bindings, context: settingsContext))
                 }
-            case .node:
-                for (graphIndex, graph) in model.graphs.enumerated() {
-                    for (nodeIndex, node) in graph.nodes.enumerated() {
-                        let nodeContext = context(graph: graphIndex, node: nodeIndex)
-                        if let bindings = rule.match.evaluate(nodeContext) {
-                            findings.append(finding(rule, graph: graph, node: node, bindings: bindings, context: nodeContext))
-                        }
+            case .node: nodeRules.append(rule)
+            }
+        }
+        // One context a node, for every rule: a node's context is most of what a rule's check costs.
+        for (graphIndex, graph) in model.graphs.enumerated() {
+            for (nodeIndex, node) in graph.nodes.enumerated() {
+                let nodeContext = context(graph: graphIndex, node: nodeIndex)
+                for rule in nodeRules {
+                    if let bindings = rule.match.evaluate(nodeContext) {
+                        findings.append(finding(rule, graph: graph, node: node, bindings: bindings, context: nodeContext))
                     }
                 }
             }
         }
+        // A stable sort: a rule's findings stay in the order of their nodes.
         return findings.sorted { ($0.severity, $1.ruleId) > ($1.severity, $0.ruleId) }
     }
 

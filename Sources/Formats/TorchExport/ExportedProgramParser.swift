@@ -25,12 +25,16 @@ struct ExportedProgramParser {
 
     mutating func parse(_ data: Data) throws(ReadError) -> Program {
         let program: ExportedProgramSchema.Program
+        // The main graph's nodes become IR nodes as they are read.
+        var nodes: [Node] = []
         do {
-            program = try JSONReader.read(data, ExportedProgramSchema.Program.init)
+            program = try JSONReader.read(data) { (reader: inout JSONReader) throws(JSONError) in
+                try ExportedProgramSchema.Program(&reader) { nodes.append(parseNode($0, graph: 0)) }
+            }
         } catch {
             throw .malformed(error.isSyntax ? "\(entryName) is \(error)" : "\(entryName): \(error)")
         }
-        let main = try parseGraph(program.graph_module.graph, name: "main", index: 0, owner: .model, signature: program.graph_module.signature)
+        let main = graph(program.graph_module.graph, nodes: nodes, name: "main", owner: .model, signature: program.graph_module.signature)
         return Program(graphs: [main] + extraGraphs, dialect: program.verifiers?.first ?? program.dialect,
                        torchVersion: program.torch_version,
                        schemaVersion: program.schema_version.map { "\($0.major).\($0.minor ?? 0)" })
@@ -38,8 +42,8 @@ struct ExportedProgramParser {
 
     // MARK: graphs
 
-    private mutating func parseGraph(_ graph: ExportedProgramSchema.Graph, name: String, index: Int, owner: Graph.Owner,
-                                     signature: ExportedProgramSchema.Signature?) throws(ReadError) -> Graph {
+    private func graph(_ graph: ExportedProgramSchema.Graph, nodes: [Node], name: String, owner: Graph.Owner,
+                       signature: ExportedProgramSchema.Signature?) -> Graph {
         var values: [String: Value] = [:]
         values.reserveCapacity(graph.tensor_values.count)
         for (valueName, meta) in graph.tensor_values {
@@ -61,16 +65,12 @@ struct ExportedProgramParser {
         for output in graph.outputs {
             outputs += output.ir.tensorNames
         }
-        var nodes: [Node] = []
-        for node in graph.nodes {
-            nodes.append(try parseNode(node, graph: index))
-        }
         return Graph(name: name, nodes: nodes, values: values, inputs: inputs, outputs: outputs, owner: owner)
     }
 
     // MARK: nodes
 
-    private mutating func parseNode(_ node: ExportedProgramSchema.Node, graph: Int) throws(ReadError) -> Node {
+    private mutating func parseNode(_ node: ExportedProgramSchema.Node, graph: Int) -> Node {
         var outputs: [String?] = []
         for output in node.outputs {
             switch output.ir {
@@ -84,7 +84,7 @@ struct ExportedProgramParser {
         var inputs: [NodeInput] = []
         for (position, input) in node.inputs.enumerated() {
             let inputName = strings.intern(input.name ?? "arg\(position)")
-            inputs.append(NodeInput(name: inputName, argument: try argument(input.arg, owner: .node(graph: graph, node: name, attribute: inputName))))
+            inputs.append(NodeInput(name: inputName, argument: argument(input.arg, owner: .node(graph: graph, node: name, attribute: inputName))))
         }
         return Node(name: name, op: strings.op(node.target), inputs: inputs, outputs: outputs,
                     source: SourceInfo(modules: strings.modules(node.moduleStack),
@@ -118,12 +118,13 @@ struct ExportedProgramParser {
 
     /// The IR argument; a nested graph (`torch.cond` branches) becomes a graph of the model, numbered after
     /// the main graph in the order graphs are met (a graph's index is taken before its own nested graphs').
-    private mutating func argument(_ argument: ExportedProgramSchema.Argument, owner: Graph.Owner) throws(ReadError) -> Argument {
-        guard case .graph(let name, let graph) = argument else { return argument.ir }
+    private mutating func argument(_ argument: ExportedProgramSchema.Argument, owner: Graph.Owner) -> Argument {
+        guard case .graph(let name, let graph, let nodes) = argument else { return argument.ir }
         let index = extraGraphs.count + 1
         let graphName = name ?? "subgraph\(index)"
         extraGraphs.append(Graph(name: graphName, nodes: [], values: [:], inputs: [], outputs: [], owner: owner))
-        extraGraphs[index - 1] = try parseGraph(graph, name: graphName, index: index, owner: owner, signature: nil)
+        let converted = nodes.map { parseNode($0, graph: index) }
+        extraGraphs[index - 1] = self.graph(graph, nodes: converted, name: graphName, owner: owner, signature: nil)
         return .subgraph(index)
     }
 

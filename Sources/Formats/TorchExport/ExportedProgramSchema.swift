@@ -5,7 +5,8 @@ import TensorlintJSON
 /// typed structures read straight from the JSON stream. Field names are the schema's; fields tensorlint
 /// does not read are skipped (and so not checked); a field it reads that is missing or of the wrong kind is
 /// an error naming where it is, never a default. A union (`Argument`, `SymInt`) is an object with exactly
-/// one key.
+/// one key. The main graph's nodes are handed to the caller one by one as they are read, so that a large
+/// program is never held twice (as these structures and as the IR).
 enum ExportedProgramSchema {
     struct Program {
         var graph_module: GraphModule
@@ -14,12 +15,12 @@ enum ExportedProgramSchema {
         var schema_version: SchemaVersion?
         var torch_version: String?
 
-        init(_ reader: inout JSONReader) throws(JSONError) {
+        init(_ reader: inout JSONReader, mainGraphNode: (Node) -> Void) throws(JSONError) {
             var graphModule: GraphModule?
             var verifiers: [String]?, dialect: String?, schemaVersion: SchemaVersion?, torchVersion: String?
             try reader.readObject { (reader: inout JSONReader, key: String) throws(JSONError) in
                 switch key {
-                case "graph_module": graphModule = try GraphModule(&reader)
+                case "graph_module": graphModule = try GraphModule(&reader, node: mainGraphNode)
                 case "verifiers": verifiers = try reader.optional { (reader: inout JSONReader) throws(JSONError) in try reader.readList(JSONReader.string) }
                 case "dialect": dialect = try reader.optional(JSONReader.string)
                 case "schema_version": schemaVersion = try reader.optional(SchemaVersion.init)
@@ -57,11 +58,11 @@ enum ExportedProgramSchema {
         var graph: Graph
         var signature: Signature?
 
-        init(_ reader: inout JSONReader) throws(JSONError) {
+        init(_ reader: inout JSONReader, node: (Node) -> Void) throws(JSONError) {
             var graph: Graph?, signature: Signature?
             try reader.readObject { (reader: inout JSONReader, key: String) throws(JSONError) in
                 switch key {
-                case "graph": graph = try Graph(&reader)
+                case "graph": graph = try Graph(&reader, node: node)
                 case "signature": signature = try reader.optional(Signature.init)
                 default: try reader.skipValue()
                 }
@@ -71,20 +72,22 @@ enum ExportedProgramSchema {
         }
     }
 
+    /// A graph without its nodes, which go to `node` as they are read.
     struct Graph {
         var inputs: [Argument]
         var outputs: [Argument]
-        var nodes: [Node]
         /// In the document's order.
         var tensor_values: [(name: String, meta: TensorMeta)]
 
-        init(_ reader: inout JSONReader) throws(JSONError) {
-            var inputs: [Argument]?, outputs: [Argument]?, nodes: [Node]?, values: [(String, TensorMeta)]?
+        init(_ reader: inout JSONReader, node: (Node) -> Void) throws(JSONError) {
+            var inputs: [Argument]?, outputs: [Argument]?, hasNodes = false, values: [(String, TensorMeta)]?
             try reader.readObject { (reader: inout JSONReader, key: String) throws(JSONError) in
                 switch key {
                 case "inputs": inputs = try reader.readList(Argument.init)
                 case "outputs": outputs = try reader.readList(Argument.init)
-                case "nodes": nodes = try reader.readList(Node.init)
+                case "nodes":
+                    try reader.readArray { (reader: inout JSONReader, _: Int) throws(JSONError) in node(try Node(&reader)) }
+                    hasNodes = true
                 case "tensor_values":
                     var list: [(String, TensorMeta)] = []
                     try reader.readObject { (reader: inout JSONReader, name: String) throws(JSONError) in
@@ -96,7 +99,7 @@ enum ExportedProgramSchema {
             }
             self.inputs = try required(inputs, "inputs")
             self.outputs = try required(outputs, "outputs")
-            self.nodes = try required(nodes, "nodes")
+            guard hasNodes else { throw JSONError.missing("nodes") }
             tensor_values = try required(values, "tensor_values")
         }
     }
@@ -206,7 +209,8 @@ enum ExportedProgramSchema {
 
     enum Argument {
         case plain(TensorlintIR.Argument)
-        case graph(name: String?, Graph)
+        /// A graph passed as an argument (`torch.cond`'s branches), with its nodes.
+        case graph(name: String?, Graph, nodes: [Node])
 
         init(_ reader: inout JSONReader) throws(JSONError) {
             self = try reader.readUnion { (reader: inout JSONReader, kind: String) throws(JSONError) -> Argument in
@@ -228,15 +232,15 @@ enum ExportedProgramSchema {
                 case "as_scalar_type": return .plain(.scalarType(TorchSerializedDType.dtype(Int(try reader.readInt()))))
                 case "as_sym_int", "as_sym_float", "as_sym_bool": return .plain(try Argument.symScalar(&reader))
                 case "as_graph":
-                    var name: String?, graph: Graph?
+                    var name: String?, graph: Graph?, nodes: [Node] = []
                     try reader.readObject { (reader: inout JSONReader, key: String) throws(JSONError) in
                         switch key {
                         case "name": name = try reader.optional(JSONReader.string)
-                        case "graph": graph = try Graph(&reader)
+                        case "graph": graph = try Graph(&reader) { nodes.append($0) }
                         default: try reader.skipValue()
                         }
                     }
-                    return .graph(name: name, try required(graph, "graph"))
+                    return .graph(name: name, try required(graph, "graph"), nodes: nodes)
                 // Devices, layouts, memory formats, custom objects …: known by their kind only.
                 default:
                     try reader.skipValue()
@@ -286,7 +290,7 @@ enum ExportedProgramSchema {
         var ir: TensorlintIR.Argument {
             switch self {
             case .plain(let argument): return argument
-            case .graph(let name, _): return .other("graph \(name ?? "")")
+            case .graph(let name, _, _): return .other("graph \(name ?? "")")
             }
         }
     }
