@@ -246,9 +246,15 @@ extension TorchRewrite {
         return isIdentifier(name) ? name : nil
     }
 
+    // Character tests of the standard library, not Foundation's CharacterSet: the table is read at every start.
     private static func isIdentifier(_ text: String) -> Bool {
-        !text.isEmpty && text.unicodeScalars.allSatisfy { $0 == "_" || CharacterSet.alphanumerics.contains($0) }
+        !text.isEmpty && text.allSatisfy { $0 == "_" || $0.isLetter || $0.isNumber }
     }
 
-    private static func trimmed<S: StringProtocol>(_ text: S) -> String { text.trimmingCharacters(in: .whitespaces) }
+    /// Without the spaces and tabs around it (line breaks are not blanks here, as in Foundation's `.whitespaces`).
+    private static func trimmed<S: StringProtocol>(_ text: S) -> String {
+        let isBlank = { (character: Character) in character.isWhitespace && !character.isNewline }
+        guard let first = text.firstIndex(where: { !isBlank($0) }), let last = text.lastIndex(where: { !isBlank($0) }) else { return "" }
+        return String(text[first...last])
+    }
 }
