@@ -37,10 +37,41 @@ public protocol ModelFormat: Sendable {
     /// How messages name the format: `a torch.export .pt2 archive`.
     static var displayName: String { get }
     /// Whether this format reads the file, judged from its first bytes and, for containers, their entries.
-    static func recognize(fileAt path: String, prefix: [UInt8]) -> Recognition
-    static func read(fileAt path: String) throws(ReadError) -> Model
+    static func recognize(_ file: ModelFile) -> Recognition
+    static func read(_ file: ModelFile) throws(ReadError) -> Model
     /// The writer that carries out fixes, if the format has one.
     static var writer: (any ModelWriter.Type)? { get }
+}
+
+extension ModelFormat {
+    /// Reads the file at `path`, which this format is known to read.
+    public static func read(fileAt path: String) throws(ReadError) -> Model {
+        try read(ModelFile(path: path))
+    }
+}
+
+/// A file being recognised and read: its first bytes, and what the formats open of it (a zip's directory),
+/// opened once for all of them: recognising a container by its entries and then reading it must not read
+/// its directory again for each format that asks.
+public final class ModelFile {
+    public let path: String
+    public let prefix: [UInt8]
+    /// View type → what opening the file as it gave (the view, or the error).
+    private var views: [ObjectIdentifier: Any] = [:]
+
+    public init(path: String) throws(ReadError) {
+        self.path = path
+        prefix = try FilePrefix.read(path)
+    }
+
+    /// What `open` makes of the file, or the error it gives: made the first time a view of this type is asked for.
+    public func view<View>(_ open: (String) throws(ReadError) -> View) throws(ReadError) -> View {
+        let key = ObjectIdentifier(View.self)
+        if let opened = views[key] as? Result<View, ReadError> { return try opened.get() }
+        let opened = Result { () throws(ReadError) -> View in try open(path) }
+        views[key] = opened
+        return try opened.get()
+    }
 }
 
 /// A format's verdict on a file.

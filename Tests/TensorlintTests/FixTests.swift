@@ -418,12 +418,12 @@ extension BrokenWriterFormat {
     static var displayName: String { "a test model" }
     static var writer: (any ModelWriter.Type)? { Self.self }
 
-    static func recognize(fileAt path: String, prefix: [UInt8]) -> Recognition {
-        String(decoding: prefix, as: UTF8.self).hasPrefix("BROKEN-WRITER-\(kind)") ? .recognized : .unrecognized
+    static func recognize(_ file: ModelFile) -> Recognition {
+        String(decoding: file.prefix, as: UTF8.self).hasPrefix("BROKEN-WRITER-\(kind)") ? .recognized : .unrecognized
     }
 
-    static func read(fileAt path: String) throws(ReadError) -> Model {
-        Model(path: path, format: id, layout: "test", graphs: [
+    static func read(_ file: ModelFile) throws(ReadError) -> Model {
+        Model(path: file.path, format: id, layout: "test", graphs: [
             Graph(name: "main", nodes: [], values: ["x": Value(name: "x", dtype: .float16, shape: [4], role: .userInput)],
                   inputs: ["x"], outputs: ["x"]),
         ])

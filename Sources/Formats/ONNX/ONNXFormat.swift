@@ -18,7 +18,8 @@ public enum ONNXFormat: ModelFormat {
     /// Recognised: a file named `.onnx` whose first field is a ModelProto field, or any file whose prefix (its
     /// first 256 bytes) reads as ModelProto fields (right numbers, right wire types) up to the graph or its end.
     /// A file that only starts with `ir_version` carries the signature.
-    public static func recognize(fileAt path: String, prefix: [UInt8]) -> Recognition {
+    public static func recognize(_ file: ModelFile) -> Recognition {
+        let (path, prefix) = (file.path, file.prefix)
         let signature = hasIRVersionFirst(prefix)
             ? Recognition.signature(reason: "starts with an ONNX ir_version but does not read as a ModelProto") : .unrecognized
         return prefix.withUnsafeBytes { bytes in
@@ -34,11 +35,11 @@ public enum ONNXFormat: ModelFormat {
         }
     }
 
-    public static func read(fileAt path: String) throws(ReadError) -> Model {
-        let file = try MappedFile(path: path)
-        guard file.bytes.count > 0 else { throw .notThisFormat("the file is empty") }
-        var parser = ModelParser(bytes: file.bytes, modelFolder: URL(fileURLWithPath: path).deletingLastPathComponent().path)
-        return try parser.parseModel(path: path)
+    public static func read(_ file: ModelFile) throws(ReadError) -> Model {
+        let mapped = try MappedFile(path: file.path)
+        guard mapped.bytes.count > 0 else { throw .notThisFormat("the file is empty") }
+        var parser = ModelParser(bytes: mapped.bytes, modelFolder: URL(fileURLWithPath: file.path).deletingLastPathComponent().path)
+        return try parser.parseModel(path: file.path)
     }
 }
 

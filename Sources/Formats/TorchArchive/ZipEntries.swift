@@ -83,3 +83,10 @@ public struct ZipEntries {
         return String(data: data, encoding: .utf8)
     }
 }
+
+extension ModelFile {
+    /// The file's zip directory, read once for every torch format that asks.
+    public func zipEntries() throws(ReadError) -> ZipEntries {
+        try view(ZipEntries.init(path:))
+    }
+}

@@ -14,10 +14,10 @@ public enum TorchExportFormat: ModelFormat {
     }
 
     /// A zip is claimed by its entries, so that other torch zips (TorchScript, `torch.save`) are not.
-    public static func recognize(fileAt path: String, prefix: [UInt8]) -> Recognition {
-        guard hasZipSignature(prefix) else { return .unrecognized }
+    public static func recognize(_ file: ModelFile) -> Recognition {
+        guard hasZipSignature(file.prefix) else { return .unrecognized }
         let entries: ZipEntries
-        do { entries = try ZipEntries(path: path) } catch { return .signature(reason: error.reason) }
+        do { entries = try file.zipEntries() } catch { return .signature(reason: error.reason) }
         do {
             _ = try program(in: entries)
             return .recognized
@@ -42,12 +42,11 @@ public enum TorchExportFormat: ModelFormat {
         return (layout, entry)
     }
 
-    public static func read(fileAt path: String) throws(ReadError) -> Model {
-        let prefix = try FilePrefix.read(path)
-        guard hasZipSignature(prefix) else {
+    public static func read(_ file: ModelFile) throws(ReadError) -> Model {
+        guard hasZipSignature(file.prefix) else {
             throw .notThisFormat("expected a torch.export archive (a zip file), found no zip signature")
         }
-        let entries = try ZipEntries(path: path)
+        let entries = try file.zipEntries()
         let (layout, programEntry) = try program(in: entries)
         let layoutName: String
         switch layout {
@@ -57,7 +56,7 @@ public enum TorchExportFormat: ModelFormat {
         var parser = ExportedProgramParser(entryName: programEntry)
         let program = try parser.parse(try entries.data(programEntry))
         let schema = program.schemaVersion.map { ", schema \($0)" } ?? ""
-        return Model(path: path, format: .torchExport, layout: layoutName + schema,
+        return Model(path: file.path, format: .torchExport, layout: layoutName + schema,
                      producerVersion: program.torchVersion, dialect: program.dialect,
                      graphs: program.graphs)
     }

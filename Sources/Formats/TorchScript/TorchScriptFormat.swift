@@ -13,10 +13,10 @@ public enum TorchScriptFormat: ModelFormat {
     static let maximumPickleBytes: UInt64 = 256 << 20
     static let maximumCodeBytes: UInt64 = 64 << 20
 
-    public static func recognize(fileAt path: String, prefix: [UInt8]) -> Recognition {
-        guard prefix.starts(with: [0x50, 0x4B, 0x03, 0x04]) || prefix.starts(with: [0x50, 0x4B, 0x05, 0x06]) else { return .unrecognized }
+    public static func recognize(_ file: ModelFile) -> Recognition {
+        guard file.prefix.starts(with: [0x50, 0x4B, 0x03, 0x04]) || file.prefix.starts(with: [0x50, 0x4B, 0x05, 0x06]) else { return .unrecognized }
         do {
-            let entries = try ZipEntries(path: path)
+            let entries = try file.zipEntries()
             do {
                 _ = try layout(of: entries)
                 return .recognized
@@ -62,8 +62,8 @@ public enum TorchScriptFormat: ModelFormat {
         return Layout(root: root, version: version)
     }
 
-    public static func read(fileAt path: String) throws(ReadError) -> Model {
-        let entries = try ZipEntries(path: path)
+    public static func read(_ file: ModelFile) throws(ReadError) -> Model {
+        let entries = try file.zipEntries()
         let layout = try layout(of: entries)
         let program = try TorchScriptArchiveReader(entries: entries, root: layout.root).program()
         var builder = TorchScriptGraphBuilder(program: program)
@@ -73,7 +73,7 @@ public enum TorchScriptFormat: ModelFormat {
         if program.tracedInputs == nil {
             metadata["inputs"] = "scripted module without traced inputs: tensor inputs taken as float32, of unknown shape"
         }
-        return Model(path: path, format: .torchScript, layout: "TorchScript archive, format version \(layout.version)",
+        return Model(path: file.path, format: .torchScript, layout: "TorchScript archive, format version \(layout.version)",
                      graphs: [graph], metadata: metadata)
     }
 }
