@@ -4,6 +4,36 @@ import TensorlintCLI
 import TensorlintIR
 @testable import TorchExport
 
+/// What formats open of a file is opened once, for all of them, errors included.
+@Suite struct ModelFileTests {
+    final class Count: @unchecked Sendable { var value = 0 }
+
+    @Test func aViewIsOpenedOnceAndItsErrorKept() throws {
+        let file = try ModelFile(path: Repo.example("leaky_relu.fp16.aten.pt2"))
+        #expect(file.prefix.starts(with: [0x50, 0x4B]))
+        let opened = Count()
+        for _ in 0..<3 {
+            let name = try file.view { (path: String) throws(ReadError) -> String in
+                opened.value += 1
+                return URL(fileURLWithPath: path).lastPathComponent
+            }
+            #expect(name == "leaky_relu.fp16.aten.pt2")
+        }
+        #expect(opened.value == 1)
+        let failed = Count()
+        for _ in 0..<2 {
+            #expect(throws: ReadError.malformed("no")) {
+                try file.view { (_: String) throws(ReadError) -> [String] in
+                    failed.value += 1
+                    throw .malformed("no")
+                }
+            }
+        }
+        #expect(failed.value == 1)
+        #expect(throws: ReadError.unreadable("no such file")) { try ModelFile(path: "/nonexistent/model.pt2") }
+    }
+}
+
 @Suite struct ReaderTests {
     @Test func readsTheTorch27FlatZip() throws {
         let model = try TorchExportFormat.read(fileAt: Repo.example("linear.fp32.aten.pt2"))
