@@ -55,7 +55,7 @@ public struct CoreMLKnowledge: Sendable {
 
     init(version: Version, files: [String: String]) throws {
         self.version = version
-        /// A generated JSON table, read by `body` straight into the structures below.
+        // A generated JSON table, read by `body` straight into the structures below.
         func json(_ name: String, _ body: (inout JSONReader, String) throws(JSONError) -> Void) throws {
             let file = "coremltools-\(version)/\(name)"
             guard let text = files[name] else { throw KnowledgeError(file: file, reason: "missing") }
