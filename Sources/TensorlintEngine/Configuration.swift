@@ -56,7 +56,8 @@ public struct Configuration: Sendable {
         let reader = NodeReader(origin: path)
         let root: Yams.Node?
         do {
-            root = try Yams.compose(yaml: yaml, .default, .default, .utf8)
+            // Every value is read as text, as in rule files: no regular expressions to type the scalars.
+            root = try Yams.compose(yaml: yaml, .basic, .default, .utf8)
         } catch {
             throw RuleFileError(file: path, line: (error as? YamlError).flatMap(RuleLoader.line),
                                 reason: "invalid YAML: \(RuleLoader.firstLine(error))")

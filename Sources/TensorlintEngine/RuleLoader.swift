@@ -47,9 +47,9 @@ public enum RuleLoader {
             }
             pairs += variant.filter { $0.key.string != "formats" }
             var applies = (top["applies_to"]?.mapping.map(Array.init) ?? []).filter { $0.key.string != "formats" }
-            applies.append((Yams.Node("formats"), formats))
-            pairs.append((Yams.Node("applies_to"), Yams.Node.mapping(Yams.Node.Mapping(applies))))
-            variants.append(try parse(Yams.Node.Mapping(pairs), reader: reader, vocabulary: vocabulary))
+            applies.append((Yams.Node("formats", textTag()), formats))
+            pairs.append((Yams.Node("applies_to", textTag()), Yams.Node.mapping(Yams.Node.Mapping(applies, textTag()))))
+            variants.append(try parse(Yams.Node.Mapping(pairs, textTag()), reader: reader, vocabulary: vocabulary))
         }
         var rule = try parse(top, reader: reader, vocabulary: vocabulary)
         for variant in variants {
@@ -61,6 +61,10 @@ public enum RuleLoader {
         rule.variants = variants
         return rule
     }
+
+    /// The tag of a node made here, resolved as the file's are (Yams' default tag would compile its
+    /// regular expressions, most of a start, for nothing).
+    private static func textTag() -> Tag { Tag(.implicit, .basic, .default) }
 
     private static func parse(_ top: Yams.Node.Mapping, reader: NodeReader, vocabulary: RuleVocabulary) throws(RuleFileError) -> Rule {
         let id = try reader.string(top, "id")
