@@ -1,6 +1,5 @@
 import Foundation
 import TensorlintIR
-import TensorlintReporters
 
 /// Expands the paths on the command line into the files to lint.
 public enum FileCollector {
@@ -11,21 +10,19 @@ public enum FileCollector {
         public var foundInFolder: Bool
     }
 
-    /// The files named and those under the folders named (included by the configuration), in order: each
-    /// folder's files sorted by path. Recognising them by content is left to whoever reads them.
-    public static func collect(_ paths: [String], isIncluded: (String) -> Bool, relativeTo base: String) -> [Item] {
+    /// The files named and those under the folders named (that `isIncluded` takes, given the path), in order:
+    /// each folder's files sorted by path, and how many files the configuration excluded. Recognising them by
+    /// content is left to whoever reads them.
+    public static func collect(_ paths: [String], isIncluded: (String) throws -> Bool) rethrows -> (items: [Item], excluded: Int) {
         var items: [Item] = []
-        let standardizedBase = URL(fileURLWithPath: base).standardizedFileURL.path
+        var excluded = 0
         for path in paths {
             var isDirectory: ObjCBool = false
             guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), isDirectory.boolValue else {
                 items.append(Item(path: path, foundInFolder: false))
                 continue
             }
-            // One URL for the folder; its files are named from it, and their paths relative to `base` (which
-            // the configuration's globs match) found by prefix, not by a URL each.
             let folder = URL(fileURLWithPath: path).path
-            let standardizedFolder = URL(fileURLWithPath: folder).standardizedFileURL.path
             let enumerator = FileManager.default.enumerator(atPath: folder)
             var found: [Item] = []
             while let name = enumerator?.nextObject() as? String {
@@ -37,12 +34,15 @@ public enum FileCollector {
                     enumerator?.skipDescendants()
                     continue
                 }
-                guard status.st_mode & S_IFMT == S_IFREG,
-                      isIncluded(LintReport.relativePath(standardizedFolder + "/" + name, toStandardized: standardizedBase)) else { continue }
+                guard status.st_mode & S_IFMT == S_IFREG else { continue }
+                guard try isIncluded(file) else {
+                    excluded += 1
+                    continue
+                }
                 found.append(Item(path: file, foundInFolder: true))
             }
             items += found.sorted { $0.path < $1.path }
         }
-        return items
+        return (items, excluded)
     }
 }

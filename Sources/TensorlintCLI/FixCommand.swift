@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import TensorlintEngine
+import TensorlintIR
 
 struct FixCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -33,7 +34,15 @@ struct FixCommand: ParsableCommand {
             throw CommandFailure(description: "\(path): \(FileManager.default.fileExists(atPath: path) ? "not readable" : "no such file")")
         }
         if inPlace, access(path, W_OK) != 0 { throw CommandFailure(description: "\(path): the file is read-only") }
-        let (_, settings, _, linter) = try linterOptions.prepare()
+        // The format decides the converter (unless configured), as in `lint`.
+        let setup = try LintSetup(linterOptions)
+        let format: Model.Format
+        do throws(ReadError) { format = try ModelLoader.format(ofNamed: try ModelFile(path: path)).id } catch {
+            throw CommandFailure(description: "\(path): \(error)")
+        }
+        let checker = try setup.checker(try setup.configuration(forFile: path), format: format).get()
+        if let warning = checker.warning { warn(warning) }
+        let (settings, linter) = (checker.settings, checker.linter)
         let destination = inPlace ? path : output
         // A dry run works in a private folder of its own, removed afterwards.
         var template = Array((NSTemporaryDirectory() + "/tensorlint-dry-run-XXXXXX").utf8CString)

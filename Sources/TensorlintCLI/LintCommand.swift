@@ -7,16 +7,38 @@ import TensorlintReporters
 struct LintCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "lint",
-        abstract: "Lint model files or folders (folders are walked; models are recognised by content).")
+        abstract: "Lint model files or folders (folders are walked; models are recognised by content).",
+        discussion: """
+        Exit status: 0 no error finding, 1 error findings, 2 unreadable models (Git LFS pointers among them), \
+        usage or configuration errors.
+
+        Report formats:
+        \(Reporters.all.map { "  \($0.identifier.padding(toLength: 9, withPad: " ", startingAt: 0)) \($0.description)" }.joined(separator: "\n"))
+        """)
 
     @ArgumentParser.Argument(help: "Model files or folders.")
     var paths: [String] = []
 
-    @Option(help: "Output format: \(Reporters.all.map { $0.identifier }.joined(separator: ", ")).")
+    @Option(help: "Report format: \(Reporters.all.map { $0.identifier }.joined(separator: ", ")).")
     var format: String = Reporters.all[0].identifier
 
-    @Option(name: [.short, .customLong("output")], help: "Write the report to this file instead of standard output.")
+    @Option(name: [.short, .customLong("output")], help: "Write the report to this file instead of standard output (the summary still goes to standard error).")
     var output: String?
+
+    @Flag(help: "Print how many findings each rule has, instead of the findings.")
+    var statistics = false
+
+    @Flag(name: .customLong("exit-zero"), help: "Exit with 0 even when there are error findings (unreadable models are still 2).")
+    var exitZero = false
+
+    @Flag(name: .customLong("no-color"), help: "No colours (also when NO_COLOR is set, or the output is not a terminal).")
+    var noColor = false
+
+    @Option(help: "SARIF: the run's category (automationDetails.id), to keep apart the alerts of runs with different targets (default: tensorlint/<targets>).")
+    var category: String?
+
+    @Option(name: .customLong("source-root"), help: "Folder that SARIF, GitHub and GitLab paths are relative to (default: the Git repository's top folder, else the working directory).")
+    var sourceRoot: String?
 
     @Flag(help: "Apply safe automatic fixes to the models in place first, then report what is left.")
     var fix = false
@@ -29,30 +51,56 @@ struct LintCommand: ParsableCommand {
 
     @OptionGroup var linterOptions: LinterOptions
 
+    /// One file's result, what it has for standard error, and the warning its settings carry.
+    private struct Outcome: Sendable {
+        var result: LintReport.FileResult?
+        var lines: [String] = []
+        /// Said on standard error unless the report on standard output, for people, says it already.
+        var readError: String?
+        var skipped: String?
+        var settingsWarning: String?
+        var failure: CommandFailure?
+    }
+
     func run() throws {
         guard let reporterType = Reporters.named(format) else {
             throw CommandFailure(description: "--format must be \(Reporters.all.map { $0.identifier }.joined(separator: ", ")), not '\(format)'")
         }
         guard !paths.isEmpty else { throw CommandFailure(description: "no model file or folder given (usage: tensorlint lint PATH...)") }
-        let (configuration, settings, rules, linter) = try linterOptions.prepare()
-        let base = configuration.path.map { URL(fileURLWithPath: $0).deletingLastPathComponent().path }
-            ?? FileManager.default.currentDirectoryPath
-        let items = FileCollector.collect(paths, isIncluded: configuration.includes(relativePath:), relativeTo: base)
+        let jobs = try jobCount()
+        let setup = try LintSetup(linterOptions)
+        let (items, excluded) = try FileCollector.collect(paths, isIncluded: setup.includes)
+        // Every file's configuration is read here, in order, so that its warnings come out in order.
+        let configurations = try items.map { try setup.configuration(forFile: $0.path) }
         let (fix, unsafeFixes, showsByteReplacements) = (fix, unsafeFixes, reporterType.showsByteReplacements)
-        let outcomes = items.parallelMap(jobs: try jobCount()) { item in
-            Self.lint(item, linter: linter, settings: settings, fix: fix, unsafeFixes: unsafeFixes,
+        let outcomes = Array(zip(items, configurations)).parallelMap(jobs: jobs) { item, configuration in
+            Self.lint(item, configuration: configuration, setup: setup, fix: fix, unsafeFixes: unsafeFixes,
                       attachReplacements: showsByteReplacements)
         }
         // What each file says goes out in the files' order, whichever thread finished first.
+        let reportSaysAll = output == nil && (reporterType.isForPeople || statistics)
         var results: [LintReport.FileResult] = []
+        var skipped: [String: Int] = [:]
+        var warned: Set<String> = []
         for outcome in outcomes {
+            if let failure = outcome.failure { throw failure }
+            if let warning = outcome.settingsWarning, warned.insert(warning).inserted { warn(warning) }
             outcome.lines.forEach(warn)
+            if let readError = outcome.readError, !reportSaysAll { warn(readError) }
             if let result = outcome.result { results.append(result) }
+            if let reason = outcome.skipped { skipped[reason, default: 0] += 1 }
         }
-        let report = LintReport(files: results, rules: rules, settings: settings,
-                                knowledgeVersion: linter.knowledgeVersion(for: settings), toolVersion: toolVersion,
-                                workingDirectory: FileManager.default.currentDirectoryPath)
-        let text = reporterType.init().render(report)
+        if results.isEmpty { warnNothingLinted(skipped: skipped, excluded: excluded) }
+        let run = try setup.runChecker()
+        let workingDirectory = FileManager.default.currentDirectoryPath
+        var report = LintReport(files: results, rules: setup.rules, settings: run.settings, knowledgeVersion: run.knowledgeVersion,
+                                toolVersion: toolVersion, workingDirectory: workingDirectory,
+                                sourceRoot: sourceRoot.map { LintReport.relativePath($0, to: "/") }
+                                    ?? LintReport.repositoryRoot(containing: workingDirectory) ?? workingDirectory,
+                                category: category)
+        report.color = output == nil && !noColor && ProcessInfo.processInfo.environment["NO_COLOR"].map(\.isEmpty) != false
+            && isatty(STDOUT_FILENO) == 1
+        let text = statistics ? Statistics.render(report) : reporterType.init().render(report)
         if let output {
             do {
                 try text.write(toFile: output, atomically: true, encoding: .utf8)
@@ -62,8 +110,19 @@ struct LintCommand: ParsableCommand {
         } else {
             FileHandle.standardOutput.write(Data(text.utf8))
         }
-        if results.contains(where: { $0.error != nil }) { throw ExitCode(ExitStatus.failure) }
-        if report.count(.error) > 0 { throw ExitCode(ExitStatus.findings) }
+        // A report in a file leaves the CI log with no word of what was found: the summary says it.
+        if output != nil { warn(report.summary) }
+        if report.unreadableCount > 0 { throw ExitCode(ExitStatus.failure) }
+        if report.count(.error) > 0, !exitZero { throw ExitCode(ExitStatus.findings) }
+    }
+
+    /// Nothing checked is never a silent pass: say what was passed by and why.
+    private func warnNothingLinted(skipped: [String: Int], excluded: Int) {
+        var reasons = skipped.sorted { $0.key < $1.key }.map { "\($0.value) \($0.key)" }
+        if excluded > 0 { reasons.append("\(excluded) excluded by the configuration") }
+        let total = skipped.values.reduce(excluded, +)
+        let detail = total == 0 ? "no file found" : "\(total) file\(total == 1 ? "" : "s") skipped: \(reasons.joined(separator: ", "))"
+        warn("tensorlint: warning: no model found in \(paths.joined(separator: ", ")) (\(detail))")
     }
 
     private func jobCount() throws -> Int {
@@ -72,32 +131,46 @@ struct LintCommand: ParsableCommand {
         return jobs
     }
 
-    /// One file's result (none for a file in a folder that no format recognises) and the lines it has for
-    /// standard error.
-    private static func lint(_ item: FileCollector.Item, linter: Linter, settings: Settings, fix: Bool, unsafeFixes: Bool,
-                             attachReplacements: Bool) -> (result: LintReport.FileResult?, lines: [String]) {
-        var lines: [String] = []
+    private static func lint(_ item: FileCollector.Item, configuration: Configuration, setup: LintSetup, fix: Bool, unsafeFixes: Bool,
+                             attachReplacements: Bool) -> Outcome {
+        var outcome = Outcome()
         do throws(ReadError) {
-            guard var model = try ModelLoader.load(item) else { return (nil, []) }
+            var model: Model
+            switch try ModelLoader.load(item) {
+            case .model(let read): model = read
+            case .skipped(let reason):
+                outcome.skipped = reason
+                return outcome
+            }
+            let checker: LintSetup.Checker
+            switch setup.checker(configuration, format: model.format) {
+            case .success(let found): checker = found
+            case .failure(let failure):
+                outcome.failure = failure
+                return outcome
+            }
+            outcome.settingsWarning = checker.warning
             // A model that cannot be fixed is still linted; why it was not fixed is said once.
             if fix {
                 do {
-                    if let fixed = try ModelFixer.fixInPlace(model, linter: linter, settings: settings, allowUnsafe: unsafeFixes) {
-                        lines.append("\(item.path): fixed (\(fixed.joined(separator: "; ")))")
+                    if let fixed = try ModelFixer.fixInPlace(model, linter: checker.linter, settings: checker.settings, allowUnsafe: unsafeFixes) {
+                        outcome.lines.append("\(item.path): fixed (\(fixed.joined(separator: "; ")))")
                         model = try ModelLoader.load(path: item.path)
                     }
                 } catch let error as ReadError {
                     throw error
                 } catch {
-                    lines.append("tensorlint: not fixed: \(error)")
+                    outcome.lines.append("tensorlint: not fixed: \(error)")
                 }
             }
-            var findings = linter.lint(model, settings: settings)
+            var findings = checker.linter.lint(model, settings: checker.settings)
             if attachReplacements { ModelFixer.attachReplacements(&findings, model: model, path: item.path) }
-            return (.init(path: item.path, format: model.format, layout: model.layout, findings: findings, error: nil), lines)
+            outcome.result = .init(path: item.path, format: model.format, layout: model.layout, findings: findings, error: nil,
+                                   settings: checker.settings, knowledgeVersion: checker.knowledgeVersion)
         } catch {
-            lines.append("\(item.path): \(error)")
-            return (.init(path: item.path, format: nil, layout: nil, findings: [], error: error.description), lines)
+            outcome.readError = "\(item.path): \(error)"
+            outcome.result = .init(path: item.path, format: nil, layout: nil, findings: [], error: error.description)
         }
+        return outcome
     }
 }

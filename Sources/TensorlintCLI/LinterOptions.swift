@@ -20,8 +20,12 @@ struct TargetOptions: ParsableArguments {
     @Option(name: .customLong("input-dtype"), help: "TorchScript models: the dtype given to ct.TensorType for floating inputs: default (none: fp32, or fp16 from iOS16 with FLOAT16), float16 or float32.")
     var inputDType: String?
 
-    func settings(_ configuration: Configuration) throws -> Settings {
-        var target = configuration.target ?? Registry.packs[0].target
+    /// What a model of this format is checked against: the command line over the configuration's block for
+    /// the format, over its `target:`, over the converter that natively runs the format (or the first pack).
+    func settings(_ configuration: Configuration, format: Model.Format?) throws -> Settings {
+        let formatBlock = format.flatMap { configuration.formatTargets[$0] }
+        let native = format.flatMap { format in Registry.packs.first { $0.nativeFormats.contains(format) } }?.target
+        var target = formatBlock?.converter ?? configuration.target.converter ?? native ?? Registry.packs[0].target
         if let text = self.target {
             guard Registry.vocabulary.targets.contains(text) else {
                 throw CommandFailure(description: "--target must be \(Registry.vocabulary.targets.joined(separator: " or ")), not '\(text)'")
@@ -29,27 +33,24 @@ struct TargetOptions: ParsableArguments {
             target = text
         }
         var settings = Settings(pack: Registry.vocabulary.pack(target)!)
-        // A configured version belongs to the configured converter, not to one chosen on the command line.
-        if let version = configuration.converterVersion, configuration.target == nil || configuration.target == target {
-            settings.converterVersion = version
-        }
+        // A configured version belongs to its block's converter (the first pack's, in a block without one),
+        // never to a converter chosen elsewhere.
+        configuration.target.apply(to: &settings, versionBelongsTo: configuration.target.converter ?? Registry.packs[0].target)
+        formatBlock?.apply(to: &settings, versionBelongsTo: formatBlock?.converter ?? configuration.target.converter ?? native ?? Registry.packs[0].target)
         if let text = converterVersion {
             guard let version = Version(text) else { throw CommandFailure(description: "--converter-version '\(text)' is not a version number") }
             settings.converterVersion = version
         }
-        if let deploymentTarget = configuration.deploymentTarget { settings.deploymentTarget = deploymentTarget }
         if let text = minimumDeploymentTarget {
             do { settings.deploymentTarget = try DeploymentTarget.parse(text) } catch {
                 throw CommandFailure(description: "--minimum-deployment-target: \(error)")
             }
         }
-        if let precision = configuration.computePrecision { settings.computePrecision = precision }
         if let text = computePrecision {
             do { settings.computePrecision = try ComputePrecision.parse(text) } catch {
                 throw CommandFailure(description: "--compute-precision: \(error)")
             }
         }
-        if let dtype = configuration.inputDType { settings.inputDType = dtype }
         if let text = inputDType {
             do { settings.inputDType = try InputDType.parse(text) } catch {
                 throw CommandFailure(description: "--input-dtype: \(error)")
@@ -60,41 +61,33 @@ struct TargetOptions: ParsableArguments {
 }
 
 struct ConfigOptions: ParsableArguments {
-    @Option(help: "Configuration file (default: .tensorlint.yml in the working directory or a parent).")
+    @Option(help: "Configuration file for every model (default: the nearest .tensorlint.yml above each model; for `rules`, above the working directory).")
     var config: String?
 
+    /// `--config`, or the configuration found from the working directory.
     func load() throws -> Configuration {
-        let path = config ?? Configuration.discover(from: FileManager.default.currentDirectoryPath)
+        try Self.load(config ?? Configuration.discover(from: FileManager.default.currentDirectoryPath))
+    }
+
+    /// The configuration at `path` (the defaults for none), its unknown keys warned about.
+    static func load(_ path: String?) throws -> Configuration {
         guard let path else { return Configuration() }
         guard FileManager.default.fileExists(atPath: path) else { throw CommandFailure(description: "\(path): no such configuration file") }
-        let configuration = try Configuration.load(path: path, targets: Registry.vocabulary.targets)
+        let configuration = try Configuration.load(path: path, targets: Registry.vocabulary.targets,
+                                                   formats: Registry.formats.map { $0.id })
         if !configuration.unknownKeys.isEmpty {
             warn("\(path): warning: unknown configuration key\(configuration.unknownKeys.count == 1 ? "" : "s") \(configuration.unknownKeys.map { "'\($0)'" }.joined(separator: ", ")) ignored")
         }
         return configuration
     }
 
-    /// The rules the configuration selects and a linter for them with the knowledge the target needs;
-    /// configured rule ids that no rule has are warned about.
-    func linter(_ configuration: Configuration, settings: Settings) throws -> (rules: [Rule], linter: Linter) {
-        let allRules = try allRules(configuration)
-        for id in configuration.unknownRuleIds(among: allRules) {
-            warn("\(configuration.path ?? Configuration.fileName): warning: no rule has the id '\(id)'")
-        }
-        let rules = configuration.select(from: allRules)
-        let linter = Linter(rules: rules, knowledge: try RuleSet.builtinKnowledge(Registry.vocabulary, targets: [settings.target]))
-        guard let used = linter.knowledgeVersion(for: settings) else {
-            throw CommandFailure(description: "no knowledge of \(settings.target) is built in (rules/knowledge/\(settings.target)-<version>/)")
-        }
-        if used != settings.converterVersion {
-            warn("tensorlint: warning: no knowledge of \(settings.target) \(settings.converterVersion); checking against \(settings.target) \(used)")
-        }
-        return (rules, linter)
+    func allRules(_ configuration: Configuration) throws -> [Rule] {
+        try Self.allRules(configuration, builtin: try RuleSet.builtin(Registry.vocabulary))
     }
 
     /// Built-in rules plus those the configuration names, before selection.
-    func allRules(_ configuration: Configuration) throws -> [Rule] {
-        var rules = try RuleSet.builtin(Registry.vocabulary)
+    static func allRules(_ configuration: Configuration, builtin: [Rule]) throws -> [Rule] {
+        var rules = builtin
         let base = configuration.path.map { URL(fileURLWithPath: $0).deletingLastPathComponent().path }
             ?? FileManager.default.currentDirectoryPath
         for location in configuration.ruleLocations {
@@ -113,12 +106,4 @@ struct ConfigOptions: ParsableArguments {
 struct LinterOptions: ParsableArguments {
     @OptionGroup var targetOptions: TargetOptions
     @OptionGroup var configOptions: ConfigOptions
-
-    /// The configuration, the settings it and the flags give, the rules it selects and a linter for them.
-    func prepare() throws -> (configuration: Configuration, settings: Settings, rules: [Rule], linter: Linter) {
-        let configuration = try configOptions.load()
-        let settings = try targetOptions.settings(configuration)
-        let (rules, linter) = try configOptions.linter(configuration, settings: settings)
-        return (configuration, settings, rules, linter)
-    }
 }

@@ -6,39 +6,72 @@ public enum ModelLoader {
     /// Reads a file the user named: a file no format recognises is an error.
     public static func load(path: String, formats: [any ModelFormat.Type] = Registry.formats) throws(ReadError) -> Model {
         let file = try ModelFile(path: path)
+        return try format(ofNamed: file, formats: formats).read(file)
+    }
+
+    /// The format that reads a file the user named; the error says why none does.
+    static func format(ofNamed file: ModelFile, formats: [any ModelFormat.Type] = Registry.formats) throws(ReadError) -> any ModelFormat.Type {
         var signatures: [(format: any ModelFormat.Type, reason: String)] = []
         for format in formats {
             switch format.recognize(file) {
-            case .recognized: return try format.read(file)
+            case .recognized: return format
             case .signature(let reason): signatures.append((format, reason))
             case .unrecognized: break
             }
         }
         // The one format whose signature the file carries reads it and says what is wrong in its own terms.
-        if signatures.count == 1 { return try signatures[0].format.read(file) }
+        if signatures.count == 1 { return signatures[0].format }
         if !signatures.isEmpty {
             throw .notThisFormat(signatures.map(\.reason).uniqued().joined(separator: "; "))
         }
+        if let pointer = GitLFSPointer(file.prefix) { throw .notThisFormat(pointer.explanation) }
         let expected = formats.map { $0.displayName }
         throw .notThisFormat(file.prefix.isEmpty ? "the file is empty"
             : "unrecognized content (expected \(expected.dropLast().joined(separator: ", ")) or \(expected.last!))")
     }
 
-    /// The format of a file met while walking a folder, if it is a model (anything else is skipped silently).
+    /// The format of a file met while walking a folder, if it is a model.
     public static func format(ofFoundFile path: String) -> (any ModelFormat.Type)? {
-        (try? ModelFile(path: path)).flatMap(format(of:))
+        (try? ModelFile(path: path)).flatMap(recognizedFormat)
     }
 
-    private static func format(of file: ModelFile) -> (any ModelFormat.Type)? {
+    private static func recognizedFormat(_ file: ModelFile) -> (any ModelFormat.Type)? {
         Registry.formats.first { $0.recognize(file) == .recognized }
     }
 
-    /// Reads a file named on the command line, or one met in a folder walk if a format recognises it
-    /// (`nil` when none does: such a file is passed by).
-    static func load(_ item: FileCollector.Item) throws(ReadError) -> Model? {
-        guard item.foundInFolder else { return try load(path: item.path) }
-        guard let file = try? ModelFile(path: item.path), let format = format(of: file) else { return nil }
-        return try format.read(file)
+    /// What became of a file: read, or (met in a folder walk, not a model) passed by, with why.
+    enum Loaded {
+        case model(Model)
+        case skipped(String)
+    }
+
+    /// Reads a file named on the command line, or one met in a folder walk if a format recognises it. A Git
+    /// LFS pointer is an error wherever it is met: the model it stands for was never checked out.
+    static func load(_ item: FileCollector.Item) throws(ReadError) -> Loaded {
+        guard item.foundInFolder else { return .model(try load(path: item.path)) }
+        let file: ModelFile
+        do { file = try ModelFile(path: item.path) } catch { return .skipped("unreadable") }
+        if let format = recognizedFormat(file) { return .model(try format.read(file)) }
+        if let pointer = GitLFSPointer(file.prefix) { throw .notThisFormat(pointer.explanation) }
+        return .skipped(file.prefix.isEmpty ? "empty" : "not a model format tensorlint reads")
+    }
+}
+
+/// What a checkout without `git lfs pull` holds in place of a large file: a few lines naming the object
+/// (https://github.com/git-lfs/git-lfs/blob/main/docs/spec.md).
+struct GitLFSPointer {
+    /// The object's size in bytes, when the pointer says.
+    let size: Int?
+
+    init?(_ prefix: [UInt8]) {
+        guard prefix.starts(with: Array("version https://git-lfs.github.com/spec/v1\n".utf8)) else { return nil }
+        let text = String(decoding: prefix, as: UTF8.self)
+        size = text.split(separator: "\n").first { $0.hasPrefix("size ") }.flatMap { Int($0.dropFirst(5)) }
+    }
+
+    var explanation: String {
+        let object = size.map { " to a \(ByteCountFormatter.string(fromByteCount: Int64($0), countStyle: .file)) object" } ?? ""
+        return "Git LFS pointer\(object), not the model: run `git lfs pull` (in CI, check out with `lfs: true`)"
     }
 }
 

@@ -1,5 +1,30 @@
 import Foundation
+import TensorlintIR
 import Yams
+
+/// What a `target:` block says: the converter and its settings. Unset values fall through to the next
+/// source (the command line wins over a format's block, which wins over `target:`, which wins over defaults).
+public struct TargetConfiguration: Sendable, Equatable {
+    /// A converter pack's target id.
+    public var converter: String?
+    /// The converter version; it belongs to `converter` (or, in a block without one, to the default target).
+    public var version: Version?
+    public var deploymentTarget: DeploymentTarget?
+    public var computePrecision: ComputePrecision?
+    public var inputDType: InputDType?
+
+    public init() {}
+
+    static let keys: Set<String> = ["converter", "version", "minimum_deployment_target", "compute_precision", "input_dtype"]
+
+    /// The block's settings over `settings`; `version` only when it belongs to the converter in use.
+    public func apply(to settings: inout Settings, versionBelongsTo owner: String) {
+        if let version, owner == settings.target { settings.converterVersion = version }
+        if let deploymentTarget { settings.deploymentTarget = deploymentTarget }
+        if let computePrecision { settings.computePrecision = computePrecision }
+        if let inputDType { settings.inputDType = inputDType }
+    }
+}
 
 /// `.tensorlint.yml`, in SwiftLint's style. Command-line flags override what it says.
 public struct Configuration: Sendable {
@@ -12,12 +37,10 @@ public struct Configuration: Sendable {
     public var severities: [String: Severity] = [:]
     public var included: [String] = []
     public var excluded: [String] = []
-    /// A converter pack's target id.
-    public var target: String?
-    public var converterVersion: Version?
-    public var deploymentTarget: DeploymentTarget?
-    public var computePrecision: ComputePrecision?
-    public var inputDType: InputDType?
+    /// `target:`: for every model the file applies to.
+    public var target = TargetConfiguration()
+    /// `formats:`: per format id (`onnx`, `torch.export`, `torchscript`), over `target:`.
+    public var formatTargets: [Model.Format: TargetConfiguration] = [:]
     /// Keys the file has that tensorlint does not know: reported as a warning.
     public var unknownKeys: [String] = []
     /// Where the file was found; `nil` for the defaults.
@@ -25,8 +48,7 @@ public struct Configuration: Sendable {
 
     public static let fileName = ".tensorlint.yml"
     static let topKeys: Set<String> = ["disabled_rules", "opt_in_rules", "only_rules", "rules", "severity",
-                                       "included", "excluded", "target"]
-    static let targetKeys: Set<String> = ["converter", "version", "minimum_deployment_target", "compute_precision", "input_dtype"]
+                                       "included", "excluded", "target", "formats"]
 
     public init() {}
 
@@ -42,15 +64,16 @@ public struct Configuration: Sendable {
         }
     }
 
-    /// `targets`: the converter packs' ids, which `target.converter` may name.
-    public static func load(path: String, targets: [String]) throws(RuleFileError) -> Configuration {
+    /// `targets`: the converter packs' ids, which `target.converter` may name; `formats`: the format ids
+    /// `formats:` may name.
+    public static func load(path: String, targets: [String], formats: [Model.Format] = []) throws(RuleFileError) -> Configuration {
         guard let text = try? String(contentsOfFile: path, encoding: .utf8) else {
             throw RuleFileError(file: path, line: nil, reason: "cannot read the configuration file")
         }
-        return try parse(yaml: text, path: path, targets: targets)
+        return try parse(yaml: text, path: path, targets: targets, formats: formats)
     }
 
-    public static func parse(yaml: String, path: String, targets: [String]) throws(RuleFileError) -> Configuration {
+    public static func parse(yaml: String, path: String, targets: [String], formats: [Model.Format] = []) throws(RuleFileError) -> Configuration {
         var configuration = Configuration()
         configuration.path = path
         let reader = NodeReader(origin: path)
@@ -80,30 +103,46 @@ public struct Configuration: Sendable {
                     configuration.severities[ruleKey.string ?? ""] = severity
                 }
             case "target":
-                for (targetKey, targetValue) in try reader.mapping(value, name) {
-                    let text = try reader.scalar(targetValue, targetKey.string ?? "")
-                    switch targetKey.string ?? "" {
-                    case "converter":
-                        guard targets.contains(text) else { throw reader.error(targetValue, "converter must be \(targets.joined(separator: " or "))") }
-                        configuration.target = text
-                    case "version":
-                        guard let version = Version(text) else { throw reader.error(targetValue, "version `\(text)` is not a version number") }
-                        configuration.converterVersion = version
-                    case "minimum_deployment_target":
-                        configuration.deploymentTarget = try DeploymentTarget.parse(text, at: targetValue, reader)
-                    case "compute_precision":
-                        configuration.computePrecision = try ComputePrecision.parse(text, at: targetValue, reader)
-                    case "input_dtype":
-                        configuration.inputDType = try InputDType.parse(text, at: targetValue, reader)
-                    default:
-                        configuration.unknownKeys.append("target.\(targetKey.string ?? "?")")
+                configuration.target = try targetBlock(value, name, reader: reader, targets: targets, unknownKeys: &configuration.unknownKeys)
+            case "formats":
+                for (formatKey, block) in try reader.mapping(value, name) {
+                    let format = Model.Format(rawValue: formatKey.string ?? "")
+                    guard formats.isEmpty || formats.contains(format) else {
+                        throw reader.error(formatKey, "formats: `\(format)` is not a format (\(formats.map(\.rawValue).joined(separator: ", ")))")
                     }
+                    configuration.formatTargets[format] = try targetBlock(block, "formats.\(format)", reader: reader, targets: targets,
+                                                                         unknownKeys: &configuration.unknownKeys)
                 }
             default:
                 configuration.unknownKeys.append(name)
             }
         }
         return configuration
+    }
+
+    private static func targetBlock(_ node: Yams.Node, _ name: String, reader: NodeReader, targets: [String],
+                                    unknownKeys: inout [String]) throws(RuleFileError) -> TargetConfiguration {
+        var block = TargetConfiguration()
+        for (key, value) in try reader.mapping(node, name) {
+            let text = try reader.scalar(value, key.string ?? "")
+            switch key.string ?? "" {
+            case "converter":
+                guard targets.contains(text) else { throw reader.error(value, "converter must be \(targets.joined(separator: " or "))") }
+                block.converter = text
+            case "version":
+                guard let version = Version(text) else { throw reader.error(value, "version `\(text)` is not a version number") }
+                block.version = version
+            case "minimum_deployment_target":
+                block.deploymentTarget = try DeploymentTarget.parse(text, at: value, reader)
+            case "compute_precision":
+                block.computePrecision = try ComputePrecision.parse(text, at: value, reader)
+            case "input_dtype":
+                block.inputDType = try InputDType.parse(text, at: value, reader)
+            default:
+                unknownKeys.append("\(name).\(key.string ?? "?")")
+            }
+        }
+        return block
     }
 
     /// The rules that run: defaults, minus disabled, plus opted-in; or exactly `only_rules`. Severities overridden.

@@ -10,6 +10,9 @@ public protocol ConverterPack: Sendable {
     /// The id that rule files (`applies_to.targets`), `--target` and knowledge folders (`<target>-<version>`) use.
     static var target: String { get }
     static var defaultVersion: Version { get }
+    /// The formats whose models this converter runs by default, when no target is configured for them
+    /// (an `.onnx` file is meant for onnxruntime, a torch archive for coremltools).
+    static var nativeFormats: Set<Model.Format> { get }
     /// One version's knowledge, from its folder; `folders` holds every knowledge folder by name, for the
     /// tables a folder says it pairs with.
     static func loadKnowledge(version: Version, folder: KnowledgeFolder, folders: [String: KnowledgeFolder]) throws -> any Sendable
@@ -100,4 +103,9 @@ public struct RuleVocabulary: Sendable {
     public func pack(_ target: String) -> (any ConverterPack.Type)? { packs.first { $0.target == target } }
 
     public func predicate(named name: String) -> Predicate? { predicates[name]?.predicate }
+}
+
+extension ConverterPack {
+    /// A converter that is no format's natural target runs only where it is configured.
+    public static var nativeFormats: Set<Model.Format> { [] }
 }

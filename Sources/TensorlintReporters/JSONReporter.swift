@@ -7,6 +7,7 @@ import TensorlintJSON
 public struct JSONReporter: Reporter {
     public static let identifier = "json"
     public static let formatVersion = 1
+    public static let description = "machine-readable findings (format version 1)"
 
     public init() {}
 
@@ -17,20 +18,13 @@ public struct JSONReporter: Reporter {
             if let format = file.format { entry["format"] = format.rawValue }
             if let layout = file.layout { entry["layout"] = layout }
             if let error = file.error { entry["error"] = error }
+            if let settings = file.settings { entry["settings"] = Self.settings(settings, knowledgeVersion: file.knowledgeVersion) }
             return entry
         }
-        var settings: [String: Any] = [
-            "target": report.settings.target,
-            "converter_version": report.settings.converterVersion.description,
-            "minimum_deployment_target": report.settings.deploymentTarget.name,
-            "compute_precision": report.settings.computePrecision.rawValue,
-            "input_dtype": report.settings.inputDType.rawValue,
-        ]
-        if let used = report.knowledgeVersion { settings["knowledge_version"] = used.description }
         let document: [String: Any] = [
             "format_version": Self.formatVersion,
             "tool": ["name": "tensorlint", "version": report.toolVersion],
-            "settings": settings,
+            "settings": Self.settings(report.settings, knowledgeVersion: report.knowledgeVersion),
             "files": files,
             "summary": [
                 "files": report.files.count,
@@ -41,6 +35,18 @@ public struct JSONReporter: Reporter {
             ],
         ]
         return serialize(document)
+    }
+
+    private static func settings(_ settings: Settings, knowledgeVersion: Version?) -> [String: Any] {
+        var entry: [String: Any] = [
+            "target": settings.target,
+            "converter_version": settings.converterVersion.description,
+            "minimum_deployment_target": settings.deploymentTarget.name,
+            "compute_precision": settings.computePrecision.rawValue,
+            "input_dtype": settings.inputDType.rawValue,
+        ]
+        if let knowledgeVersion { entry["knowledge_version"] = knowledgeVersion.description }
+        return entry
     }
 
     private func finding(_ report: LintReport, _ finding: Finding) -> [String: Any] {

@@ -11,33 +11,50 @@ public struct LintReport: Sendable {
         public var findings: [Finding]
         /// Set when the file could not be read: the one-line reason.
         public var error: String?
+        /// What this file was checked against (a file's target follows its format and the nearest configuration).
+        public var settings: Settings?
+        /// The converter version whose knowledge was used for this file.
+        public var knowledgeVersion: Version?
 
-        public init(path: String, format: Model.Format?, layout: String?, findings: [Finding], error: String?) {
+        public init(path: String, format: Model.Format?, layout: String?, findings: [Finding], error: String?,
+                    settings: Settings? = nil, knowledgeVersion: Version? = nil) {
             self.path = path
             self.format = format
             self.layout = layout
             self.findings = findings
             self.error = error
+            self.settings = settings
+            self.knowledgeVersion = knowledgeVersion
         }
     }
 
     public var files: [FileResult]
     public var rules: [Rule]
+    /// The settings the command line and the top configuration give; each file says what it was checked against.
     public var settings: Settings
     /// The converter version whose knowledge was used.
     public var knowledgeVersion: Version?
     public var toolVersion: String
     /// Directory that relative paths and source locations are resolved against.
     public var workingDirectory: String
+    /// The repository's top folder: SARIF, GitHub and GitLab paths are relative to it (code scanning resolves
+    /// them against the checkout). The working directory when there is no repository.
+    public var sourceRoot: String
+    /// SARIF `automationDetails.id`: keeps the alerts of different runs (targets) apart in code scanning.
+    public var category: String?
+    /// Whether text is coloured for a terminal.
+    public var color = false
 
     public init(files: [FileResult], rules: [Rule], settings: Settings, knowledgeVersion: Version?,
-                toolVersion: String, workingDirectory: String) {
+                toolVersion: String, workingDirectory: String, sourceRoot: String? = nil, category: String? = nil) {
         self.files = files
         self.rules = rules
         self.settings = settings
         self.knowledgeVersion = knowledgeVersion
         self.toolVersion = toolVersion
         self.workingDirectory = workingDirectory
+        self.sourceRoot = sourceRoot ?? workingDirectory
+        self.category = category
     }
 
     public var findings: [Finding] { files.flatMap(\.findings) }
@@ -47,8 +64,26 @@ public struct LintReport: Sendable {
         files.reduce(0) { total, file in total + file.findings.count { $0.severity == severity } }
     }
 
+    public var unreadableCount: Int { files.count { $0.error != nil } }
+
+    /// `3 files linted: 1 error, 2 warnings, 1 note, 1 unreadable`: the last line of the text report, and
+    /// what goes to standard error when the report goes to a file.
+    public var summary: String {
+        func counted(_ count: Int, _ noun: String) -> String { "\(count) \(noun)\(count == 1 ? "" : "s")" }
+        var summary = "\(counted(files.count, "file")) linted: \(counted(count(.error), "error")), \(counted(count(.warning), "warning"))"
+        if count(.note) > 0 { summary += ", \(counted(count(.note), "note"))" }
+        if unreadableCount > 0 { summary += ", \(unreadableCount) unreadable" }
+        return summary
+    }
+
     /// `path` relative to the working directory when it lies below it.
     func relative(_ path: String) -> String { Self.relativePath(path, to: workingDirectory) }
+
+    /// `path` relative to the source root when it lies below it (else absolute).
+    func repositoryRelative(_ path: String) -> String {
+        Self.relativePath(URL(fileURLWithPath: path, relativeTo: URL(fileURLWithPath: workingDirectory)).standardizedFileURL.path,
+                          toStandardized: URL(fileURLWithPath: sourceRoot).standardizedFileURL.path)
+    }
 
     /// `path` (absolute, or relative to `base`) relative to the folder `base` when it lies below it, else absolute.
     public static func relativePath(_ path: String, to base: String) -> String {
@@ -60,24 +95,73 @@ public struct LintReport: Sendable {
     public static func relativePath(_ absolute: String, toStandardized base: String) -> String {
         absolute.hasPrefix(base + "/") ? String(absolute.dropFirst(base.count + 1)) : absolute
     }
+
+    /// The folder at or above `directory` that holds `.git` (a folder, or a file in a worktree or submodule).
+    public static func repositoryRoot(containing directory: String) -> String? {
+        var url = URL(fileURLWithPath: directory).standardizedFileURL
+        while true {
+            if FileManager.default.fileExists(atPath: url.appendingPathComponent(".git").path) { return url.path }
+            let parent = url.deletingLastPathComponent()
+            if parent.path == url.path { return nil }
+            url = parent
+        }
+    }
+}
+
+/// Where a finding points in the repository: the Python line of its stack trace when that file is in the
+/// checkout (the line a reviewer can change), and always the model file. Each source file is looked up once.
+struct FindingLocations {
+    struct SourceLine {
+        /// Relative to the source root.
+        let path: String
+        let line: Int
+    }
+
+    let report: LintReport
+    private var existing: [String: String?] = [:]
+
+    init(report: LintReport) {
+        self.report = report
+    }
+
+    /// The Python source line, when its file exists below the source root. Export traces name the exporting
+    /// machine's absolute paths; a path that is not in the checkout is never pointed at.
+    mutating func sourceLine(of finding: Finding) -> SourceLine? {
+        guard let frame = finding.source?.userFrame, frame.line > 0 else { return nil }
+        if existing[frame.file] == nil {
+            let relative = report.repositoryRelative(frame.file)
+            let exists = !relative.hasPrefix("/") && FileManager.default.fileExists(atPath: report.sourceRoot + "/" + relative)
+            existing[frame.file] = .some(exists ? relative : nil)
+        }
+        return (existing[frame.file] ?? nil).map { SourceLine(path: $0, line: frame.line) }
+    }
 }
 
 /// A report format, as `--format` names it (SwiftLint keeps its reporters the same way).
 public protocol Reporter {
     static var identifier: String { get }
+    /// One line for `--help`: what the format is for.
+    static var description: String { get }
     /// Whether the findings it renders should carry their fixes as byte replacements (SARIF `fixes`).
     static var showsByteReplacements: Bool { get }
+    /// Whether the report is for a person to read: then the summary is its last line, not repeated on
+    /// standard error.
+    static var isForPeople: Bool { get }
     init()
     func render(_ report: LintReport) -> String
 }
 
 extension Reporter {
     public static var showsByteReplacements: Bool { false }
+    public static var isForPeople: Bool { false }
 }
 
 /// Every report format, in the order `--format` lists them.
 public enum Reporters {
-    public static let all: [any Reporter.Type] = [TextReporter.self, JSONReporter.self, SARIFReporter.self]
+    public static let all: [any Reporter.Type] = [
+        TextReporter.self, ConciseReporter.self, JSONReporter.self, SARIFReporter.self,
+        GitHubReporter.self, GitLabReporter.self, JUnitReporter.self,
+    ]
 
     public static func named(_ identifier: String) -> (any Reporter.Type)? { all.first { $0.identifier == identifier } }
 }

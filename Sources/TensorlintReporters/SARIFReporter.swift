@@ -2,48 +2,56 @@ import Foundation
 import TensorlintEngine
 import TensorlintIR
 
-/// SARIF 2.1.0 for GitHub code scanning and CI dashboards.
+/// SARIF 2.1.0 as GitHub code scanning takes it (`sarif-support-for-code-scanning`): every result has a
+/// region, paths are relative to the repository's top folder, descriptions fit GitHub's limits, and each run
+/// has a category of its own.
 public struct SARIFReporter: Reporter {
     public static let identifier = "sarif"
+    public static let description = "SARIF 2.1.0, for GitHub code scanning and other dashboards"
     public static let showsByteReplacements = true
     public static let informationUri = "https://github.com/tensorlint/tensorlint"
+    /// GitHub refuses longer `shortDescription` and `fullDescription` texts.
+    static let descriptionLimit = 1024
 
     public init() {}
 
     public func render(_ report: LintReport) -> String {
-        let ruleIndex = Dictionary(uniqueKeysWithValues: report.rules.enumerated().map { ($1.id, $0) })
+        let ruleIndex = Dictionary(report.rules.enumerated().map { ($1.id, $0) }, uniquingKeysWith: { first, _ in first })
         var results: [[String: Any]] = []
         var notifications: [[String: Any]] = []
-        // Paths are resolved once per model file and per Python source file, not per finding.
-        var sources = SourceLocations(report: report)
+        // Python source files are looked up once each, not per finding.
+        var locations = FindingLocations(report: report)
         for file in report.files {
-            let model = ModelLocation(relative: report.relative(file.path))
+            let model = ModelLocation(path: report.repositoryRelative(file.path))
             if let error = file.error {
                 notifications.append([
                     "level": "error",
-                    "message": ["text": "\(model.relative): \(error)"],
-                    "locations": [["physicalLocation": ["artifactLocation": model.artifact]]],
+                    "message": ["text": "\(model.path): \(error)"],
+                    "locations": [["physicalLocation": model.physicalLocation]],
                 ])
             }
             for finding in file.findings {
-                results.append(result(finding, in: model, sources: &sources, ruleIndex: ruleIndex[finding.ruleId]))
+                results.append(result(finding, in: model, locations: &locations, ruleIndex: ruleIndex[finding.ruleId], report: report))
             }
         }
-        let run: [String: Any] = [
+        var run: [String: Any] = [
             "tool": ["driver": [
                 "name": "tensorlint",
                 "semanticVersion": report.toolVersion,
                 "informationUri": Self.informationUri,
-                "rules": report.rules.map(descriptor),
+                "rules": report.rules.map { descriptor($0, toolVersion: report.toolVersion) },
             ]],
             "invocations": [[
-                "executionSuccessful": true,
+                // Unreadable files were not checked: the run did not do all it was asked.
+                "executionSuccessful": report.unreadableCount == 0,
                 "toolExecutionNotifications": notifications,
+                "workingDirectory": ["uri": Self.folderURI(report.workingDirectory)],
             ]],
-            "originalUriBaseIds": ["SRCROOT": ["uri": URL(fileURLWithPath: report.workingDirectory, isDirectory: true).absoluteString]],
+            "originalUriBaseIds": ["SRCROOT": ["uri": Self.folderURI(report.sourceRoot)]],
             "results": results,
             "columnKind": "unicodeCodePoints",
         ]
+        if let category = Self.automationID(report) { run["automationDetails"] = ["id": category] }
         return serialize([
             "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
             "version": "2.1.0",
@@ -51,7 +59,23 @@ public struct SARIFReporter: Reporter {
         ])
     }
 
-    private func descriptor(_ rule: Rule) -> [String: Any] {
+    /// `--category`, else the targets the files were checked against: a coremltools run and an onnxruntime run
+    /// of the same repository keep their alerts apart. GitHub takes the text up to the last `/` as the category.
+    static func automationID(_ report: LintReport) -> String? {
+        if let category = report.category { return category.hasSuffix("/") ? category : category + "/" }
+        let targets = Set(report.files.compactMap { $0.settings?.target }).sorted()
+        return "tensorlint/" + (targets.isEmpty ? report.settings.target : targets.joined(separator: "+")) + "/"
+    }
+
+    static func folderURI(_ path: String) -> String { URL(fileURLWithPath: path, isDirectory: true).standardizedFileURL.absoluteString }
+
+    /// The page each built-in rule has in `docs/rules`, at the tag of this version.
+    static func helpURI(_ rule: Rule, toolVersion: String) -> String? {
+        guard rule.origin.hasPrefix("builtin:") else { return nil }
+        return "\(informationUri)/blob/v\(toolVersion)/docs/rules/\(rule.id).md"
+    }
+
+    private func descriptor(_ rule: Rule, toolVersion: String) -> [String: Any] {
         var markdown = "\(rule.description)\n\n**Fix:** \(rule.documented(rule.fix.suggestion, markdown: true))"
         if !rule.references.isEmpty {
             markdown += "\n\n**References:**\n" + rule.references.map { "- <\($0)>" }.joined(separator: "\n")
@@ -60,35 +84,60 @@ public struct SARIFReporter: Reporter {
             "id": rule.id,
             "name": rule.name.split(separator: " ").map { $0.prefix(1).uppercased() + $0.dropFirst() }.joined()
                 .filter { $0.isLetter || $0.isNumber },
-            "shortDescription": ["text": rule.summary],
-            "fullDescription": ["text": rule.description],
+            "shortDescription": ["text": Self.fitted(rule.summary)],
+            "fullDescription": ["text": Self.fitted(rule.description)],
             "help": ["text": "\(rule.description)\nFix: \(rule.documented(rule.fix.suggestion, markdown: false))", "markdown": markdown],
             "defaultConfiguration": ["level": level(rule.severity), "enabled": rule.enabledByDefault],
-            "properties": ["tags": [rule.targets.sorted(), rule.formats.map(\.rawValue).sorted()].flatMap { $0 },
-                           "fixApplicability": rule.fix.applicability.rawValue],
+            "properties": [
+                "tags": [rule.targets.sorted(), rule.formats.map(\.rawValue).sorted()].flatMap { $0 },
+                "fixApplicability": rule.fix.applicability.rawValue,
+                // Built-in rules are measured against the real converters' verdicts on the labelled corpora
+                // (README, "Accuracy"); a user's rule has no such measure.
+                "precision": rule.origin.hasPrefix("builtin:") ? "very-high" : "medium",
+                "problem.severity": problemSeverity(rule.severity),
+            ],
         ]
-        if let url = rule.references.first { descriptor["helpUri"] = url }
+        if let url = Self.helpURI(rule, toolVersion: toolVersion) { descriptor["helpUri"] = url }
         return descriptor
     }
 
-    private func result(_ finding: Finding, in model: ModelLocation, sources: inout SourceLocations, ruleIndex: Int?) -> [String: Any] {
-        var location: [String: Any] = ["physicalLocation": sources.location(of: finding) ?? ["artifactLocation": model.artifact]]
+    /// At most GitHub's limit: whole sentences when they fit, else cut at a word with an ellipsis.
+    static func fitted(_ text: String) -> String {
+        guard text.count > descriptionLimit else { return text }
+        let head = text.prefix(descriptionLimit - 1)
+        if let end = head.range(of: ". ", options: .backwards) { return String(head[..<end.lowerBound]) + "." }
+        let cut = head.lastIndex(of: " ") ?? head.endIndex
+        return String(head[..<cut]) + "…"
+    }
+
+    private func result(_ finding: Finding, in model: ModelLocation, locations: inout FindingLocations, ruleIndex: Int?,
+                        report: LintReport) -> [String: Any] {
+        var primary: [String: Any] = ["physicalLocation": model.physicalLocation]
+        var related: [[String: Any]] = []
+        // The Python line that made the node is where a reviewer acts; the model file stays in the result.
+        if let source = locations.sourceLine(of: finding) {
+            primary["physicalLocation"] = ["artifactLocation": ModelLocation.artifact(source.path), "region": ["startLine": source.line]]
+            related.append(["id": 1, "physicalLocation": model.physicalLocation, "message": ["text": "the model file"]])
+        }
         if let nodePath = finding.nodePath {
-            location["logicalLocations"] = [[
+            primary["logicalLocations"] = [[
                 "name": finding.node ?? nodePath,
                 "fullyQualifiedName": nodePath,
                 "kind": "function",
             ]]
         }
         let nodeText = finding.nodePath.map { " (node \($0))" } ?? ""
+        let fingerprint = Fingerprint.of(finding, model: model.path)
         var result: [String: Any] = [
             "ruleId": finding.ruleId,
             "level": level(finding.severity),
             "message": ["text": finding.message + nodeText + "\nFix: " + finding.fix],
-            "locations": [location],
-            "partialFingerprints": ["tensorlintFinding/v1": fingerprint(model.relative, finding)],
+            "locations": [primary],
+            // Given here, code scanning keeps this identity (rule, model, node) instead of hashing line 1 of a binary file.
+            "partialFingerprints": ["primaryLocationLineHash": fingerprint + ":1", "tensorlintFinding/v1": fingerprint],
             "properties": ["fix": finding.fix, "fixApplicability": finding.fixApplicability.rawValue],
         ]
+        if !related.isEmpty { result["relatedLocations"] = related }
         if let ruleIndex { result["ruleIndex"] = ruleIndex }
         if let replacements = finding.replacements, !replacements.isEmpty {
             result["fixes"] = [[
@@ -105,34 +154,16 @@ public struct SARIFReporter: Reporter {
         return result
     }
 
-    /// A model file: its path relative to the working directory, and its SARIF artifact location.
+    /// A model file, by its path relative to the source root. Code scanning needs a region to show and track a
+    /// result; a model is binary, so the region is its first line: the file as a whole.
     private struct ModelLocation {
-        let relative: String
-        var artifact: [String: Any] {
-            if relative.hasPrefix("/") { return ["uri": URL(fileURLWithPath: relative).absoluteString] }
-            return ["uri": relative.addingPercentEncoding(withAllowedCharacters: .urlPathAllowed) ?? relative, "uriBaseId": "SRCROOT"]
-        }
-    }
+        let path: String
+        var artifact: [String: Any] { Self.artifact(path) }
+        var physicalLocation: [String: Any] { ["artifactLocation": artifact, "region": ["startLine": 1]] }
 
-    /// The Python line from the stack trace when that file exists under the working directory (code scanning
-    /// shows it in the diff); `nil` (the model file itself, with no region) otherwise. Each file is looked up once.
-    private struct SourceLocations {
-        let report: LintReport
-        private var existing: [String: String?] = [:]
-
-        init(report: LintReport) {
-            self.report = report
-        }
-
-        mutating func location(of finding: Finding) -> [String: Any]? {
-            guard let frame = finding.source?.userFrame, frame.line > 0 else { return nil }
-            if existing[frame.file] == nil {
-                let relative = report.relative(frame.file)
-                let exists = !relative.hasPrefix("/") && FileManager.default.fileExists(atPath: report.workingDirectory + "/" + relative)
-                existing[frame.file] = .some(exists ? relative : nil)
-            }
-            guard let relative = existing[frame.file] ?? nil else { return nil }
-            return ["artifactLocation": ["uri": relative, "uriBaseId": "SRCROOT"], "region": ["startLine": frame.line]]
+        static func artifact(_ path: String) -> [String: Any] {
+            if path.hasPrefix("/") { return ["uri": URL(fileURLWithPath: path).absoluteString] }
+            return ["uri": path.addingPercentEncoding(withAllowedCharacters: .urlPathAllowed) ?? path, "uriBaseId": "SRCROOT"]
         }
     }
 
@@ -144,12 +175,11 @@ public struct SARIFReporter: Reporter {
         }
     }
 
-    /// FNV-1a over rule, file and node: stable across runs and machines, so code scanning tracks a finding.
-    private func fingerprint(_ file: String, _ finding: Finding) -> String {
-        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
-        for byte in "\(finding.ruleId)|\(file)|\(finding.nodePath ?? "")".utf8 {
-            hash = (hash ^ UInt64(byte)) &* 0x100_0000_01b3
+    private func problemSeverity(_ severity: Severity) -> String {
+        switch severity {
+        case .error: return "error"
+        case .warning: return "warning"
+        case .note: return "recommendation"
         }
-        return String(hash, radix: 16)
     }
 }

@@ -4,15 +4,18 @@ import TensorlintIR
 /// Compiler-style text: `path: severity: message [rule-id]`, then where and how to fix.
 public struct TextReporter: Reporter {
     public static let identifier = "text"
+    public static let description = "for people: each finding with its node, Python source line and fix"
+    public static let isForPeople = true
     public init() {}
 
     public func render(_ report: LintReport) -> String {
+        let style = TerminalStyle(enabled: report.color)
         var lines: [String] = []
         for file in report.files {
             let path = report.relative(file.path)
-            if let error = file.error { lines.append("\(path): error: \(error) [read-error]") }
+            if let error = file.error { lines.append("\(style.bold(path)): \(style.severity(.error)): \(error) \(style.dim("[read-error]"))") }
             for finding in file.findings {
-                lines.append("\(path): \(finding.severity.rawValue): \(finding.message) [\(finding.ruleId)]")
+                lines.append("\(style.bold(path)): \(style.severity(finding.severity)): \(finding.message) \(style.dim("[\(finding.ruleId)]"))")
                 if let nodePath = finding.nodePath {
                     var location = "  node: \(nodePath)"
                     if let op = finding.op { location += " (\(op))" }
@@ -23,15 +26,52 @@ public struct TextReporter: Reporter {
                 if let frame = finding.source?.userFrame {
                     lines.append("  source: \(frame.file):\(frame.line)" + (frame.code.map { ": \($0)" } ?? ""))
                 }
-                lines.append("  fix: \(finding.fix)")
+                lines.append("  \(style.fixLabel("fix:")) \(finding.fix)")
             }
         }
-        let errors = report.count(.error)
-        let warnings = report.count(.warning)
-        let unreadable = report.files.filter { $0.error != nil }.count
-        var summary = "\(report.files.count) file\(report.files.count == 1 ? "" : "s") linted: \(errors) error\(errors == 1 ? "" : "s"), \(warnings) warning\(warnings == 1 ? "" : "s")"
-        if unreadable > 0 { summary += ", \(unreadable) unreadable" }
-        lines.append(summary)
+        lines.append(report.summary)
         return lines.joined(separator: "\n") + "\n"
+    }
+}
+
+/// One line per finding, as Ruff's `concise` output: `path: severity: message [rule-id] (node main/x)`.
+public struct ConciseReporter: Reporter {
+    public static let identifier = "concise"
+    public static let description = "for people: one line per finding"
+    public static let isForPeople = true
+    public init() {}
+
+    public func render(_ report: LintReport) -> String {
+        let style = TerminalStyle(enabled: report.color)
+        var lines: [String] = []
+        for file in report.files {
+            let path = style.bold(report.relative(file.path))
+            if let error = file.error { lines.append("\(path): \(style.severity(.error)): \(error) \(style.dim("[read-error]"))") }
+            for finding in file.findings {
+                let node = finding.nodePath.map { " (node \($0))" } ?? ""
+                lines.append("\(path): \(style.severity(finding.severity)): \(finding.message) \(style.dim("[\(finding.ruleId)]"))\(node)")
+            }
+        }
+        lines.append(report.summary)
+        return lines.joined(separator: "\n") + "\n"
+    }
+}
+
+/// ANSI colours for a terminal; plain text when off (`NO_COLOR`, `--no-color`, or not a terminal).
+struct TerminalStyle {
+    let enabled: Bool
+
+    private func wrap(_ text: String, _ code: String) -> String { enabled ? "\u{1B}[\(code)m\(text)\u{1B}[0m" : text }
+
+    func bold(_ text: String) -> String { wrap(text, "1") }
+    func dim(_ text: String) -> String { wrap(text, "2") }
+    func fixLabel(_ text: String) -> String { wrap(text, "32") }
+
+    func severity(_ severity: Severity) -> String {
+        switch severity {
+        case .error: return wrap("error", "1;31")
+        case .warning: return wrap("warning", "1;33")
+        case .note: return wrap("note", "1;36")
+        }
     }
 }

@@ -134,8 +134,8 @@ import TensorlintIR
         let selected = configuration.select(from: Engine.rules)
         #expect(!selected.contains { $0.id == "coreml-fp16-source-model" })
         #expect(selected.first { $0.id == "coreml-unsupported-op" }?.severity == .warning)
-        #expect(configuration.deploymentTarget == DeploymentTarget("iOS17"))
-        #expect(configuration.computePrecision == .float32)
+        #expect(configuration.target.deploymentTarget == DeploymentTarget("iOS17"))
+        #expect(configuration.target.computePrecision == .float32)
         #expect(configuration.unknownKeys == ["mystery"])
 
         let only = try Configuration.parse(yaml: "only_rules: [coreml-training-dialect]\nopt_in_rules: [x]", path: "c.yml", targets: Engine.vocabulary.targets)
@@ -167,7 +167,7 @@ import TensorlintIR
     @Test func theRepositoryConfigurationDocumentsEveryKey() throws {
         let path = Repo.root.appendingPathComponent(Configuration.fileName).path
         let text = try String(contentsOfFile: path, encoding: .utf8)
-        for key in Configuration.topKeys.union(Configuration.targetKeys) {
+        for key in Configuration.topKeys.union(TargetConfiguration.keys) {
             #expect(text.contains("\(key):"), "\(Configuration.fileName) does not document \(key)")
         }
         #expect(try Configuration.load(path: path, targets: Engine.vocabulary.targets).unknownKeys.isEmpty)

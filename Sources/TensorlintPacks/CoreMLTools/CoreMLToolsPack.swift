@@ -17,6 +17,7 @@ public struct CoreMLAnalysis: Sendable {
 public enum CoreMLToolsPack: ConverterPack {
     public static let target = "coremltools"
     public static let defaultVersion = Version("9.0")!
+    public static let nativeFormats: Set<Model.Format> = [.torchExport, .torchScript]
 
     public static func loadKnowledge(version: Version, folder: KnowledgeFolder, folders: [String: KnowledgeFolder]) throws -> any Sendable {
         try CoreMLKnowledge(version: version, files: folder)

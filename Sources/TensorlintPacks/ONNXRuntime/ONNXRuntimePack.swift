@@ -6,6 +6,7 @@ import TensorlintIR
 public enum ONNXRuntimePack: ConverterPack {
     public static let target = "onnxruntime"
     public static let defaultVersion = Version("1.32")!
+    public static let nativeFormats: Set<Model.Format> = [.onnx]
 
     public static func loadKnowledge(version: Version, folder: KnowledgeFolder, folders: [String: KnowledgeFolder]) throws -> any Sendable {
         try ONNXRuntimeKnowledge(version: version, files: folder, folders: folders)

@@ -1,0 +1,152 @@
+import Foundation
+import TensorlintEngine
+import TensorlintIR
+import TensorlintReporters
+
+/// Which configuration applies to each model, and what the model is checked against. The nearest
+/// `.tensorlint.yml` above a model applies to it alone (as Ruff resolves configurations), `--config` to every
+/// model; a model's converter follows its format unless configured. Each configuration is read once, and
+/// rules, knowledge and linters are built once each, when a model first needs them.
+final class LintSetup: @unchecked Sendable {
+    /// What one model is checked against.
+    struct Checker: Sendable {
+        let settings: Settings
+        let linter: Linter
+        let knowledgeVersion: Version
+        /// Said once per run: the version asked for has no knowledge of its own.
+        let warning: String?
+    }
+
+    private struct CheckerKey: Hashable {
+        let configuration: String
+        let format: Model.Format?
+    }
+
+    private let targetOptions: TargetOptions
+    private let explicit: Configuration?
+    private let lock = NSLock()
+    private var configurationPathByFolder: [String: String?] = [:]
+    private var configurationByPath: [String: Configuration] = [:]
+    private var rulesByConfiguration: [String: [Rule]] = [:]
+    /// Configuration keys in the order they were first read: the report lists their rules in that order.
+    private var configurationOrder: [String] = []
+    private var builtinRules: [Rule]?
+    private var knowledgeByTarget: [String: Knowledge] = [:]
+    private var checkers: [CheckerKey: Result<Checker, CommandFailure>] = [:]
+
+    init(_ options: LinterOptions) throws {
+        targetOptions = options.targetOptions
+        // The command line's own mistakes are said before any model is read.
+        _ = try targetOptions.settings(Configuration(), format: nil)
+        explicit = try options.configOptions.config.map { try ConfigOptions.load($0) }
+        if let explicit { try register(explicit) }
+    }
+
+    /// The configuration for a model file: `--config`, else the nearest `.tensorlint.yml` above it.
+    func configuration(forFile path: String) throws -> Configuration {
+        if let explicit { return explicit }
+        let folder = URL(fileURLWithPath: path).deletingLastPathComponent().standardizedFileURL.path
+        return try configuration(inFolder: folder)
+    }
+
+    private func configuration(inFolder folder: String) throws -> Configuration {
+        let found = try lock.withLock { () throws -> String? in
+            if let known = configurationPathByFolder[folder] { return known }
+            let discovered = Configuration.discover(from: folder)
+            configurationPathByFolder[folder] = .some(discovered)
+            return discovered
+        }
+        guard let found else { return try defaults() }
+        if let known = lock.withLock({ configurationByPath[found] }) { return known }
+        let configuration = try ConfigOptions.load(found)
+        try register(configuration)
+        return configuration
+    }
+
+    private func defaults() throws -> Configuration {
+        let configuration = Configuration()
+        try register(configuration)
+        return configuration
+    }
+
+    /// Reads a configuration's rules (once) and warns about rule ids it names that no rule has.
+    private func register(_ configuration: Configuration) throws {
+        let key = configuration.path ?? ""
+        guard lock.withLock({ rulesByConfiguration[key] == nil }) else { return }
+        let builtin = try lock.withLock { () throws -> [Rule] in
+            if let builtinRules { return builtinRules }
+            let rules = try RuleSet.builtin(Registry.vocabulary)
+            builtinRules = rules
+            return rules
+        }
+        let all = try ConfigOptions.allRules(configuration, builtin: builtin)
+        for id in configuration.unknownRuleIds(among: all) {
+            warn("\(configuration.path ?? Configuration.fileName): warning: no rule has the id '\(id)'")
+        }
+        lock.withLock {
+            if let path = configuration.path { configurationByPath[path] = configuration }
+            if rulesByConfiguration[key] == nil { configurationOrder.append(key) }
+            rulesByConfiguration[key] = configuration.select(from: all)
+        }
+    }
+
+    /// Whether a file met in a folder walk is linted: its configuration's `included`/`excluded` globs, relative
+    /// to the configuration's folder.
+    func includes(_ path: String) throws -> Bool {
+        let configuration = try configuration(forFile: path)
+        let base = configuration.path.map { URL(fileURLWithPath: $0).deletingLastPathComponent().path }
+            ?? FileManager.default.currentDirectoryPath
+        return configuration.includes(relativePath: LintReport.relativePath(path, to: base))
+    }
+
+    /// What a model of this format under this configuration is checked against; built once per pair.
+    func checker(_ configuration: Configuration, format: Model.Format?) -> Result<Checker, CommandFailure> {
+        let key = CheckerKey(configuration: configuration.path ?? "", format: format)
+        return lock.withLock {
+            if let known = checkers[key] { return known }
+            let checker = makeChecker(configuration, format: format, key: key)
+            checkers[key] = checker
+            return checker
+        }
+    }
+
+    /// Called with the lock held.
+    private func makeChecker(_ configuration: Configuration, format: Model.Format?, key: CheckerKey) -> Result<Checker, CommandFailure> {
+        Result { () throws(CommandFailure) -> Checker in
+            let settings: Settings
+            do { settings = try targetOptions.settings(configuration, format: format) } catch {
+                throw (error as? CommandFailure) ?? CommandFailure(description: "\(error)")
+            }
+            let knowledge: Knowledge
+            if let known = knowledgeByTarget[settings.target] {
+                knowledge = known
+            } else {
+                do { knowledge = try RuleSet.builtinKnowledge(Registry.vocabulary, targets: [settings.target]) } catch {
+                    throw CommandFailure(description: "\(error)")
+                }
+                knowledgeByTarget[settings.target] = knowledge
+            }
+            let linter = Linter(rules: rulesByConfiguration[key.configuration] ?? [], knowledge: knowledge)
+            guard let used = linter.knowledgeVersion(for: settings) else {
+                throw CommandFailure(description: "no knowledge of \(settings.target) is built in (rules/knowledge/\(settings.target)-<version>/)")
+            }
+            let warning = used == settings.converterVersion ? nil
+                : "tensorlint: warning: no knowledge of \(settings.target) \(settings.converterVersion); checking against \(settings.target) \(used)"
+            return Checker(settings: settings, linter: linter, knowledgeVersion: used, warning: warning)
+        }
+    }
+
+    /// The checker for the run as a whole (no format): what reports give as the run's settings.
+    func runChecker() throws -> Checker {
+        let configuration = try explicit ?? configuration(inFolder: URL(fileURLWithPath: FileManager.default.currentDirectoryPath).standardizedFileURL.path)
+        return try checker(configuration, format: nil).get()
+    }
+
+    /// The rules of every configuration read, each id once, in the order the configurations were read.
+    var rules: [Rule] {
+        lock.withLock {
+            var seen: Set<String> = []
+            return configurationOrder.flatMap { rulesByConfiguration[$0] ?? [] }.filter { seen.insert($0.id).inserted }
+        }
+    }
+}
