@@ -124,12 +124,13 @@ struct FindingLocations {
         self.report = report
     }
 
-    /// The Python source line, when its file exists below the source root. Export traces name the exporting
-    /// machine's absolute paths; a path that is not in the checkout is never pointed at.
+    /// The Python source line, when its file exists below the source root (a relative path in the trace is
+    /// taken as relative to it). Export traces often name the exporting machine's absolute paths; a path that
+    /// is not in the checkout is never pointed at.
     mutating func sourceLine(of finding: Finding) -> SourceLine? {
         guard let frame = finding.source?.userFrame, frame.line > 0 else { return nil }
         if existing[frame.file] == nil {
-            let relative = report.repositoryRelative(frame.file)
+            let relative = LintReport.relativePath(frame.file, to: report.sourceRoot)
             let exists = !relative.hasPrefix("/") && FileManager.default.fileExists(atPath: report.sourceRoot + "/" + relative)
             existing[frame.file] = .some(exists ? relative : nil)
         }

@@ -72,4 +72,24 @@ struct CorpusTests {
         #expect(Double(namedONNXOps) >= 0.95 * Double(caughtONNXFails), "onnx_op named in \(namedONNXOps)/\(caughtONNXFails)")
         #expect(Double(right) / Double(labels.count) >= 0.99, "\(right)/\(labels.count) right on \(corpus)")
     }
+
+    /// The SARIF of every corpus folder, under each target, meets GitHub code scanning's documented requirements.
+    @Test(arguments: ["synthetic", "synthetic-torch2.13", "onnx", "torchscript"])
+    func sarifLogsMeetGitHubsRequirements(_ corpus: String) throws {
+        let folder = Repo.shared!.appendingPathComponent("corpus/\(corpus)/models").path
+        let out = temporaryDirectory().appendingPathComponent("report.sarif").path
+        var results = 0
+        for target in ["coremltools", "onnxruntime"] {
+            // ../shared stands for the repository the models are in.
+            let status = runTensorlint(["lint", "--format", "sarif", "--target", target, "--minimum-deployment-target", "iOS16",
+                                        "--source-root", Repo.shared!.path, folder, "-o", out])
+            #expect(status == 0 || status == 1, "\(corpus) under \(target): exit \(status)")
+            let log = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: out))) as? [String: Any])
+            let violations = GitHubSARIFRequirements.violations(log, repository: Repo.root)
+            let summary = "\(violations.count) violations, first \(violations.prefix(3).joined(separator: "; "))"
+            #expect(violations.isEmpty, "\(corpus) under \(target): \(summary)")
+            results += ((log["runs"] as? [[String: Any]])?.first?["results"] as? [Any])?.count ?? 0
+        }
+        #expect(results > 0, "\(corpus): no result under either target")
+    }
 }
