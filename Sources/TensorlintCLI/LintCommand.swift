@@ -91,7 +91,7 @@ struct LintCommand: ParsableCommand {
             if let reason = outcome.skipped { skipped[reason, default: 0] += 1 }
         }
         if results.isEmpty { warnNothingLinted(skipped: skipped, excluded: excluded) }
-        let run = try setup.runChecker()
+        let run = try setup.runSettings(files: results)
         let workingDirectory = FileManager.default.currentDirectoryPath
         var report = LintReport(files: results, rules: setup.rules, settings: run.settings, knowledgeVersion: run.knowledgeVersion,
                                 toolVersion: toolVersion, workingDirectory: workingDirectory,

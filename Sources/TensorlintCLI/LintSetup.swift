@@ -136,10 +136,13 @@ final class LintSetup: @unchecked Sendable {
         }
     }
 
-    /// The checker for the run as a whole (no format): what reports give as the run's settings.
-    func runChecker() throws -> Checker {
+    /// The settings of the run as a whole (no format): what reports give as the run's settings. Nothing is
+    /// loaded for them; the knowledge version is that of the models checked against the same converter.
+    func runSettings(files: [LintReport.FileResult]) throws -> (settings: Settings, knowledgeVersion: Version?) {
         let configuration = try explicit ?? configuration(inFolder: URL(fileURLWithPath: FileManager.default.currentDirectoryPath).standardizedFileURL.path)
-        return try checker(configuration, format: nil).get()
+        let settings = try targetOptions.settings(configuration, format: nil)
+        let used = files.first { $0.settings?.target == settings.target && $0.settings?.converterVersion == settings.converterVersion }
+        return (settings, used?.knowledgeVersion)
     }
 
     /// The rules of every configuration read, each id once, in the order the configurations were read.
