@@ -40,7 +40,8 @@ struct FixCommand: ParsableCommand {
         do throws(ReadError) { format = try ModelLoader.format(ofNamed: try ModelFile(path: path)).id } catch {
             throw CommandFailure(description: "\(path): \(error)")
         }
-        let checker = try setup.checker(try setup.configuration(forFile: path), format: format).get()
+        let configuration = try setup.configuration(forFile: path)
+        let checker = try setup.checker(configuration, format: format, pathBlock: setup.pathBlock(configuration, file: path)).get()
         if let warning = checker.warning { warn(warning) }
         let (settings, linter) = (checker.settings, checker.linter)
         let destination = inPlace ? path : output

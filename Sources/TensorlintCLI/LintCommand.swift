@@ -143,7 +143,7 @@ struct LintCommand: ParsableCommand {
                 return outcome
             }
             let checker: LintSetup.Checker
-            switch setup.checker(configuration, format: model.format) {
+            switch setup.checker(configuration, format: model.format, pathBlock: setup.pathBlock(configuration, file: item.path)) {
             case .success(let found): checker = found
             case .failure(let failure):
                 outcome.failure = failure

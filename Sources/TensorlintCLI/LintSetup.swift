@@ -20,6 +20,7 @@ final class LintSetup: @unchecked Sendable {
     private struct CheckerKey: Hashable {
         let configuration: String
         let format: Model.Format?
+        let pathBlock: Int?
     }
 
     private let targetOptions: TargetOptions
@@ -94,14 +95,24 @@ final class LintSetup: @unchecked Sendable {
     /// to the configuration's folder.
     func includes(_ path: String) throws -> Bool {
         let configuration = try configuration(forFile: path)
-        let base = configuration.path.map { URL(fileURLWithPath: $0).deletingLastPathComponent().path }
-            ?? FileManager.default.currentDirectoryPath
-        return configuration.includes(relativePath: LintReport.relativePath(path, to: base))
+        return configuration.includes(relativePath: LintReport.relativePath(path, to: Self.folder(of: configuration)))
     }
 
-    /// What a model of this format under this configuration is checked against; built once per pair.
-    func checker(_ configuration: Configuration, format: Model.Format?) -> Result<Checker, CommandFailure> {
-        let key = CheckerKey(configuration: configuration.path ?? "", format: format)
+    /// The folder a configuration's globs are relative to: its own (the working directory for the defaults).
+    private static func folder(of configuration: Configuration) -> String {
+        configuration.path.map { URL(fileURLWithPath: $0).deletingLastPathComponent().path } ?? FileManager.default.currentDirectoryPath
+    }
+
+    /// The `paths:` block of a model's configuration that applies to it, if any.
+    func pathBlock(_ configuration: Configuration, file: String) -> Int? {
+        guard !configuration.pathTargets.isEmpty else { return nil }
+        return configuration.pathTarget(for: LintReport.relativePath(file, to: Self.folder(of: configuration)))
+    }
+
+    /// What a model of this format (and `paths:` block) under this configuration is checked against; built
+    /// once for each.
+    func checker(_ configuration: Configuration, format: Model.Format?, pathBlock: Int? = nil) -> Result<Checker, CommandFailure> {
+        let key = CheckerKey(configuration: configuration.path ?? "", format: format, pathBlock: pathBlock)
         return lock.withLock {
             if let known = checkers[key] { return known }
             let checker = makeChecker(configuration, format: format, key: key)
@@ -114,7 +125,7 @@ final class LintSetup: @unchecked Sendable {
     private func makeChecker(_ configuration: Configuration, format: Model.Format?, key: CheckerKey) -> Result<Checker, CommandFailure> {
         Result { () throws(CommandFailure) -> Checker in
             let settings: Settings
-            do { settings = try targetOptions.settings(configuration, format: format) } catch {
+            do { settings = try targetOptions.settings(configuration, format: format, pathBlock: key.pathBlock) } catch {
                 throw (error as? CommandFailure) ?? CommandFailure(description: "\(error)")
             }
             let knowledge: Knowledge

@@ -20,12 +20,15 @@ struct TargetOptions: ParsableArguments {
     @Option(name: .customLong("input-dtype"), help: "TorchScript models: the dtype given to ct.TensorType for floating inputs: default (none: fp32, or fp16 from iOS16 with FLOAT16), float16 or float32.")
     var inputDType: String?
 
-    /// What a model of this format is checked against: the command line over the configuration's block for
-    /// the format, over its `target:`, over the converter that natively runs the format (or the first pack).
-    func settings(_ configuration: Configuration, format: Model.Format?) throws -> Settings {
+    /// What a model of this format is checked against: the command line over the configuration's `paths:`
+    /// block for the model (by index), over its block for the format, over its `target:`, over the converter
+    /// that natively runs the format (or the first pack).
+    func settings(_ configuration: Configuration, format: Model.Format?, pathBlock: Int? = nil) throws -> Settings {
         let formatBlock = format.flatMap { configuration.formatTargets[$0] }
+        let pathTarget = pathBlock.map { configuration.pathTargets[$0].target }
         let native = format.flatMap { format in Registry.packs.first { $0.nativeFormats.contains(format) } }?.target
-        var target = formatBlock?.converter ?? configuration.target.converter ?? native ?? Registry.packs[0].target
+        let configured = formatBlock?.converter ?? configuration.target.converter ?? native ?? Registry.packs[0].target
+        var target = pathTarget?.converter ?? configured
         if let text = self.target {
             guard Registry.vocabulary.targets.contains(text) else {
                 throw CommandFailure(description: "--target must be \(Registry.vocabulary.targets.joined(separator: " or ")), not '\(text)'")
@@ -36,7 +39,8 @@ struct TargetOptions: ParsableArguments {
         // A configured version belongs to its block's converter (the first pack's, in a block without one),
         // never to a converter chosen elsewhere.
         configuration.target.apply(to: &settings, versionBelongsTo: configuration.target.converter ?? Registry.packs[0].target)
-        formatBlock?.apply(to: &settings, versionBelongsTo: formatBlock?.converter ?? configuration.target.converter ?? native ?? Registry.packs[0].target)
+        formatBlock?.apply(to: &settings, versionBelongsTo: configured)
+        pathTarget?.apply(to: &settings, versionBelongsTo: pathTarget?.converter ?? configured)
         if let text = converterVersion {
             guard let version = Version(text) else { throw CommandFailure(description: "--converter-version '\(text)' is not a version number") }
             settings.converterVersion = version

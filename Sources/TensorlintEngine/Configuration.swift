@@ -41,6 +41,8 @@ public struct Configuration: Sendable {
     public var target = TargetConfiguration()
     /// `formats:`: per format id (`onnx`, `torch.export`, `torchscript`), over `target:`.
     public var formatTargets: [Model.Format: TargetConfiguration] = [:]
+    /// `paths:`: per glob (relative to the configuration's folder), over `formats:`; in the file's order.
+    public var pathTargets: [(glob: String, target: TargetConfiguration)] = []
     /// Keys the file has that tensorlint does not know: reported as a warning.
     public var unknownKeys: [String] = []
     /// Where the file was found; `nil` for the defaults.
@@ -48,7 +50,7 @@ public struct Configuration: Sendable {
 
     public static let fileName = ".tensorlint.yml"
     static let topKeys: Set<String> = ["disabled_rules", "opt_in_rules", "only_rules", "rules", "severity",
-                                       "included", "excluded", "target", "formats"]
+                                       "included", "excluded", "target", "formats", "paths"]
 
     public init() {}
 
@@ -113,6 +115,12 @@ public struct Configuration: Sendable {
                     configuration.formatTargets[format] = try targetBlock(block, "formats.\(format)", reader: reader, targets: targets,
                                                                          unknownKeys: &configuration.unknownKeys)
                 }
+            case "paths":
+                for (globKey, block) in try reader.mapping(value, name) {
+                    let glob = globKey.string ?? ""
+                    configuration.pathTargets.append((glob, try targetBlock(block, "paths.\(glob)", reader: reader, targets: targets,
+                                                                            unknownKeys: &configuration.unknownKeys)))
+                }
             default:
                 configuration.unknownKeys.append(name)
             }
@@ -163,6 +171,11 @@ public struct Configuration: Sendable {
         let known = Set(rules.map(\.id))
         let named = disabledRules.union(optInRules).union(onlyRules ?? []).union(severities.keys)
         return named.subtracting(known).sorted()
+    }
+
+    /// The last `paths:` block whose glob matches a path relative to the configuration's folder (its index).
+    public func pathTarget(for relativePath: String) -> Int? {
+        pathTargets.lastIndex { Glob.matches($0.glob, relativePath) }
     }
 
     /// Whether a path found while walking a folder is linted (`included`/`excluded` globs, relative to the config).

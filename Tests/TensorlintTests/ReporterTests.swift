@@ -200,9 +200,12 @@ enum GitHubSARIFRequirements {
         let rules = files.flatMap { ($0["findings"] as? [[String: Any]] ?? []).compactMap { $0["rule"] as? String } }
         #expect(rules.contains("ort-type-parameter-mismatch") && rules.contains("coreml-unsupported-op") && rules.contains("coreml-no-onnx-frontend"))
 
-        // `formats:` in the top configuration, and --target over everything.
-        try "formats:\n  onnx:\n    converter: coremltools\n".write(to: directory.appendingPathComponent(".tensorlint.yml"), atomically: true, encoding: .utf8)
+        // `formats:` in the top configuration, `paths:` over it, and --target over everything.
+        let config = directory.appendingPathComponent(".tensorlint.yml")
+        try "formats:\n  onnx:\n    converter: coremltools\n".write(to: config, atomically: true, encoding: .utf8)
         #expect(runTensorlint(["lint", "--format", "json", directory.appendingPathComponent("add_fp16_fp32_initializer.onnx").path, "-o", out]) == 0)
+        try "formats:\n  onnx:\n    converter: coremltools\npaths:\n  'add_*.onnx':\n    converter: onnxruntime\n".write(to: config, atomically: true, encoding: .utf8)
+        #expect(runTensorlint(["lint", "--format", "json", directory.appendingPathComponent("add_fp16_fp32_initializer.onnx").path, "-o", out]) == 1)
         #expect(runTensorlint(["lint", "--format", "json", "--target", "onnxruntime", directory.path, "-o", out]) == 1)
         #expect(runTensorlint(["lint", "--exit-zero", directory.path, "-o", out]) == 0)
     }
