@@ -95,7 +95,7 @@ struct LintCommand: ParsableCommand {
         let workingDirectory = FileManager.default.currentDirectoryPath
         var report = LintReport(files: results, rules: setup.rules, settings: run.settings, knowledgeVersion: run.knowledgeVersion,
                                 toolVersion: toolVersion, workingDirectory: workingDirectory,
-                                sourceRoot: sourceRoot.map { LintReport.relativePath($0, to: "/") }
+                                sourceRoot: sourceRoot.map { URL(fileURLWithPath: $0).standardizedFileURL.path }
                                     ?? LintReport.repositoryRoot(containing: workingDirectory) ?? workingDirectory,
                                 category: category)
         report.color = output == nil && !noColor && ProcessInfo.processInfo.environment["NO_COLOR"].map(\.isEmpty) != false

@@ -152,9 +152,14 @@ enum GitHubSARIFRequirements {
         #expect(!onSource.isEmpty, "results whose Python line exists point at it")
         #expect(onSource.allSatisfy { ($0["relatedLocations"] as? [[String: Any]])?.isEmpty == false })
 
-        #expect(runTensorlint(["lint", "--format", "sarif", "--category", "ios-models", Repo.example("celu.fp32.aten.pt2"), "-o", out]) == 1)
+        // A relative --source-root is relative to the working directory, as every path on the command line.
+        #expect(runTensorlint(["lint", "--format", "sarif", "--category", "ios-models", "--source-root", "examples",
+                               Repo.example("celu.fp32.aten.pt2"), "-o", out]) == 1)
         let categorized = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: out))) as? [String: Any]
-        #expect(((categorized?["runs"] as? [[String: Any]])?.first?["automationDetails"] as? [String: String])?["id"] == "ios-models/")
+        let categorizedRun = (categorized?["runs"] as? [[String: Any]])?.first
+        #expect((categorizedRun?["automationDetails"] as? [String: String])?["id"] == "ios-models/")
+        let root = ((categorizedRun?["originalUriBaseIds"] as? [String: Any])?["SRCROOT"] as? [String: String])?["uri"]
+        #expect(root == URL(fileURLWithPath: FileManager.default.currentDirectoryPath + "/examples", isDirectory: true).absoluteString)
     }
 
     /// A checkout without `git lfs pull` fails the run, one line per pointer; a folder without models warns.
