@@ -28,6 +28,7 @@ EDITS = [
     ("pyproject.toml", rf'^version = "({V})"$', 1),
     ("pyproject.toml", rf'^    "tensorlint==({V})",$', 1),
     ("action.yml", rf'^    default: "({V})"  # the action\'s own version', 1),
+    ("action.yml", rf'tensorlint/tensorlint@v({V})\b', 1),
     ("README.md", rf'^\s*rev: v({V})\s*$', 1),
     ("README.md", rf'tensorlint/tensorlint@v({V})\b', 0),
     ("python/README.md", rf'^\s*rev: v({V})\s*$', 1),

@@ -42,8 +42,9 @@ def run(binary, command):
     argv = shlex.split(command)
     argv[0] = binary
     env = dict(os.environ, NO_COLOR="1")
-    result = subprocess.run(argv, cwd=ROOT, capture_output=True, text=True, env=env, timeout=120)
-    return (result.stdout + result.stderr).rstrip("\n").split("\n")
+    # Standard error into the same pipe, in the order a terminal shows the two.
+    result = subprocess.run(argv, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env, timeout=120)
+    return result.stdout.rstrip("\n").split("\n")
 
 
 def matches(expected, actual):

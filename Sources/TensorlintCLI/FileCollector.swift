@@ -11,11 +11,11 @@ public enum FileCollector {
     }
 
     /// The files named and those under the folders named (that `isIncluded` takes, given the path), in order:
-    /// each folder's files sorted by path, and how many files the configuration excluded. Recognising them by
-    /// content is left to whoever reads them.
-    public static func collect(_ paths: [String], isIncluded: (String) throws -> Bool) rethrows -> (items: [Item], excluded: Int) {
+    /// each folder's files sorted by path, and what the walk passed by (hidden entries, links, files the
+    /// configuration excludes), counted by reason. Recognising files by content is left to whoever reads them.
+    public static func collect(_ paths: [String], isIncluded: (String) throws -> Bool) rethrows -> (items: [Item], passedBy: [String: Int]) {
         var items: [Item] = []
-        var excluded = 0
+        var passedBy: [String: Int] = [:]
         for path in paths {
             var isDirectory: ObjCBool = false
             guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), isDirectory.boolValue else {
@@ -31,18 +31,19 @@ public enum FileCollector {
                 var status = stat()
                 guard lstat(file, &status) == 0 else { continue }
                 if status.st_mode & S_IFMT == S_IFLNK || name.split(separator: "/").last?.hasPrefix(".") == true {
+                    passedBy[status.st_mode & S_IFMT == S_IFLNK ? "symbolic links (not followed)" : "hidden", default: 0] += 1
                     enumerator?.skipDescendants()
                     continue
                 }
                 guard status.st_mode & S_IFMT == S_IFREG else { continue }
                 guard try isIncluded(file) else {
-                    excluded += 1
+                    passedBy["excluded by the configuration", default: 0] += 1
                     continue
                 }
                 found.append(Item(path: file, foundInFolder: true))
             }
             items += found.sorted { $0.path < $1.path }
         }
-        return (items, excluded)
+        return (items, passedBy)
     }
 }

@@ -34,7 +34,10 @@ struct LintCommand: ParsableCommand {
     @Flag(name: .customLong("no-color"), help: "No colours (also when NO_COLOR is set, or the output is not a terminal).")
     var noColor = false
 
-    @Option(help: "SARIF: the run's category (automationDetails.id), to keep apart the alerts of runs with different targets (default: tensorlint/<targets>).")
+    @Flag(name: [.short, .long], help: "Print the findings and nothing else: no summary line, no warnings (read errors are still said).")
+    var quiet = false
+
+    @Option(help: "SARIF: the run's category (automationDetails.id), to keep apart the alerts of runs with different targets (default: tensorlint/, or tensorlint/<target>/ with --target).")
     var category: String?
 
     @Option(name: .customLong("source-root"), help: "Folder that SARIF, GitHub and GitLab paths are relative to (default: the Git repository's top folder, else the working directory).")
@@ -67,9 +70,18 @@ struct LintCommand: ParsableCommand {
             throw CommandFailure(description: "--format must be \(Reporters.all.map { $0.identifier }.joined(separator: ", ")), not '\(format)'")
         }
         guard !paths.isEmpty else { throw CommandFailure(description: "no model file or folder given (usage: tensorlint lint PATH...)") }
+        if statistics, !reporterType.isForPeople {
+            throw CommandFailure(description: "--statistics prints a table for people: it takes --format text or concise, not \(format)")
+        }
+        if let sourceRoot {
+            var isDirectory: ObjCBool = false
+            guard FileManager.default.fileExists(atPath: sourceRoot, isDirectory: &isDirectory), isDirectory.boolValue else {
+                throw CommandFailure(description: "--source-root \(sourceRoot): no such folder")
+            }
+        }
         let jobs = try jobCount()
         let setup = try LintSetup(linterOptions)
-        let (items, excluded) = try FileCollector.collect(paths, isIncluded: setup.includes)
+        let (items, passedBy) = try FileCollector.collect(paths, isIncluded: setup.includes)
         // Every file's configuration is read here, in order, so that its warnings come out in order.
         let configurations = try items.map { try setup.configuration(forFile: $0.path) }
         let (fix, unsafeFixes, showsByteReplacements) = (fix, unsafeFixes, reporterType.showsByteReplacements)
@@ -84,20 +96,26 @@ struct LintCommand: ParsableCommand {
         var warned: Set<String> = []
         for outcome in outcomes {
             if let failure = outcome.failure { throw failure }
-            if let warning = outcome.settingsWarning, warned.insert(warning).inserted { warn(warning) }
+            if let warning = outcome.settingsWarning, !quiet, warned.insert(warning).inserted { warn(warning) }
             outcome.lines.forEach(warn)
             if let readError = outcome.readError, !reportSaysAll { warn(readError) }
             if let result = outcome.result { results.append(result) }
             if let reason = outcome.skipped { skipped[reason, default: 0] += 1 }
         }
-        if results.isEmpty { warnNothingLinted(skipped: skipped, excluded: excluded) }
+        let nothingLinted = results.isEmpty ? nothingLintedWarning(passedBy: skipped.merging(passedBy, uniquingKeysWith: +)) : nil
+        if let nothingLinted, !quiet { warn(nothingLinted) }
         let run = try setup.runSettings(files: results)
         let workingDirectory = FileManager.default.currentDirectoryPath
+        // The repository the working directory is in, else the one the models are in.
+        let repository = LintReport.repositoryRoot(containing: workingDirectory)
+            ?? items.first.flatMap { LintReport.repositoryRoot(containing: URL(fileURLWithPath: $0.path).deletingLastPathComponent().path) }
         var report = LintReport(files: results, rules: setup.rules, settings: run.settings, knowledgeVersion: run.knowledgeVersion,
                                 toolVersion: toolVersion, workingDirectory: workingDirectory,
-                                sourceRoot: sourceRoot.map { URL(fileURLWithPath: $0).standardizedFileURL.path }
-                                    ?? LintReport.repositoryRoot(containing: workingDirectory) ?? workingDirectory,
-                                category: category)
+                                sourceRoot: sourceRoot ?? repository ?? workingDirectory,
+                                category: category.flatMap { $0.isEmpty ? nil : $0 }
+                                    ?? "tensorlint/" + (linterOptions.targetOptions.target.map { "\($0)/" } ?? ""))
+        report.warnings = nothingLinted.map { [$0] } ?? []
+        report.quiet = quiet
         report.color = output == nil && !noColor && ProcessInfo.processInfo.environment["NO_COLOR"].map(\.isEmpty) != false
             && isatty(STDOUT_FILENO) == 1
         let text = statistics ? Statistics.render(report) : reporterType.init().render(report)
@@ -111,18 +129,17 @@ struct LintCommand: ParsableCommand {
             FileHandle.standardOutput.write(Data(text.utf8))
         }
         // A report in a file leaves the CI log with no word of what was found: the summary says it.
-        if output != nil { warn(report.summary) }
+        if output != nil, !quiet { warn(report.summary) }
         if report.unreadableCount > 0 { throw ExitCode(ExitStatus.failure) }
         if report.count(.error) > 0, !exitZero { throw ExitCode(ExitStatus.findings) }
     }
 
-    /// Nothing checked is never a silent pass: say what was passed by and why.
-    private func warnNothingLinted(skipped: [String: Int], excluded: Int) {
-        var reasons = skipped.sorted { $0.key < $1.key }.map { "\($0.value) \($0.key)" }
-        if excluded > 0 { reasons.append("\(excluded) excluded by the configuration") }
-        let total = skipped.values.reduce(excluded, +)
-        let detail = total == 0 ? "no file found" : "\(total) file\(total == 1 ? "" : "s") skipped: \(reasons.joined(separator: ", "))"
-        warn("tensorlint: warning: no model found in \(paths.joined(separator: ", ")) (\(detail))")
+    /// Nothing checked is never a silent pass: what was passed by, and why.
+    private func nothingLintedWarning(passedBy: [String: Int]) -> String {
+        let reasons = passedBy.sorted { $0.key < $1.key }.map { "\($0.value) \($0.key)" }
+        let total = passedBy.values.reduce(0, +)
+        let detail = total == 0 ? "no file found" : "\(total) passed by: \(reasons.joined(separator: ", "))"
+        return "tensorlint: warning: no model found in \(paths.joined(separator: ", ")) (\(detail))"
     }
 
     private func jobCount() throws -> Int {

@@ -50,6 +50,8 @@ final class LintSetup: @unchecked Sendable {
         return try configuration(inFolder: folder)
     }
 
+    /// Not for concurrent callers (two could read one file and warn twice): `lint` resolves every file's
+    /// configuration in order before it lints in parallel.
     private func configuration(inFolder folder: String) throws -> Configuration {
         let found = try lock.withLock { () throws -> String? in
             if let known = configurationPathByFolder[folder] { return known }
@@ -95,18 +97,21 @@ final class LintSetup: @unchecked Sendable {
     /// to the configuration's folder.
     func includes(_ path: String) throws -> Bool {
         let configuration = try configuration(forFile: path)
-        return configuration.includes(relativePath: LintReport.relativePath(path, to: Self.folder(of: configuration)))
+        return configuration.includes(relativePath: Self.path(path, relativeToFolderOf: configuration))
     }
 
-    /// The folder a configuration's globs are relative to: its own (the working directory for the defaults).
-    private static func folder(of configuration: Configuration) -> String {
-        configuration.path.map { URL(fileURLWithPath: $0).deletingLastPathComponent().path } ?? FileManager.default.currentDirectoryPath
+    /// A path given on the command line (relative to the working directory), relative to the folder that a
+    /// configuration's globs are relative to: its own (the working directory for the defaults).
+    private static func path(_ path: String, relativeToFolderOf configuration: Configuration) -> String {
+        let folder = configuration.path.map { URL(fileURLWithPath: $0).deletingLastPathComponent().path } ?? FileManager.default.currentDirectoryPath
+        return LintReport.relativePath(URL(fileURLWithPath: path).standardizedFileURL.path,
+                                       toStandardized: URL(fileURLWithPath: folder).standardizedFileURL.path)
     }
 
     /// The `paths:` block of a model's configuration that applies to it, if any.
     func pathBlock(_ configuration: Configuration, file: String) -> Int? {
         guard !configuration.pathTargets.isEmpty else { return nil }
-        return configuration.pathTarget(for: LintReport.relativePath(file, to: Self.folder(of: configuration)))
+        return configuration.pathTarget(for: Self.path(file, relativeToFolderOf: configuration))
     }
 
     /// What a model of this format (and `paths:` block) under this configuration is checked against; built
@@ -147,13 +152,15 @@ final class LintSetup: @unchecked Sendable {
         }
     }
 
-    /// The settings of the run as a whole (no format): what reports give as the run's settings. Nothing is
-    /// loaded for them; the knowledge version is that of the models checked against the same converter.
+    /// The settings of the run as a whole, as reports give them: those every model was checked against when
+    /// they agree, else what the command line (and `--config`) alone say. No configuration is read for them.
     func runSettings(files: [LintReport.FileResult]) throws -> (settings: Settings, knowledgeVersion: Version?) {
-        let configuration = try explicit ?? configuration(inFolder: URL(fileURLWithPath: FileManager.default.currentDirectoryPath).standardizedFileURL.path)
-        let settings = try targetOptions.settings(configuration, format: nil)
-        let used = files.first { $0.settings?.target == settings.target && $0.settings?.converterVersion == settings.converterVersion }
-        return (settings, used?.knowledgeVersion)
+        let checked = files.filter { $0.settings != nil }
+        if let first = checked.first, let settings = first.settings,
+           checked.allSatisfy({ $0.settings == settings && $0.knowledgeVersion == first.knowledgeVersion }) {
+            return (settings, first.knowledgeVersion)
+        }
+        return (try targetOptions.settings(explicit ?? Configuration(), format: nil), nil)
     }
 
     /// The rules of every configuration read, each id once, in the order the configurations were read.

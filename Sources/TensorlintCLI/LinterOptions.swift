@@ -5,10 +5,10 @@ import TensorlintIR
 
 /// Options that say what the model will be run through; shared by every command that lints.
 struct TargetOptions: ParsableArguments {
-    @Option(help: "Converter or runtime: \(Registry.vocabulary.targets.joined(separator: " or ")) (default: \(Registry.packs[0].target)).")
+    @Option(help: "Converter or runtime for every model: \(Registry.vocabulary.targets.joined(separator: " or ")) (default: each model's format decides, \(Registry.packs.map { "\($0.target) for \($0.nativeFormats.map(\.rawValue).sorted().joined(separator: "/"))" }.joined(separator: ", ")), unless configured).")
     var target: String?
 
-    @Option(name: .customLong("converter-version"), help: "Version of the converter (default: the newest tensorlint knows, \(Registry.packs.map { "\($0.target) \($0.defaultVersion)" }.joined(separator: ", "))).")
+    @Option(name: .customLong("converter-version"), help: "Converter version: VERSION with --target, else CONVERTER=VERSION[,CONVERTER=VERSION] (default: the newest tensorlint knows, \(Registry.packs.map { "\($0.target) \($0.defaultVersion)" }.joined(separator: ", "))).")
     var converterVersion: String?
 
     @Option(name: .customLong("minimum-deployment-target"), help: "Core ML deployment target: iOS15…iOS18, iOS26, or the macOS/tvOS/watchOS equivalents.")
@@ -23,6 +23,26 @@ struct TargetOptions: ParsableArguments {
     /// What a model of this format is checked against: the command line over the configuration's `paths:`
     /// block for the model (by index), over its block for the format, over its `target:`, over the converter
     /// that natively runs the format (or the first pack).
+    /// `--converter-version`, by converter: a bare version belongs to `--target`, since without it each model's
+    /// converter follows its format and one version cannot fit two converters.
+    func converterVersions() throws -> [String: Version] {
+        guard let converterVersion else { return [:] }
+        var versions: [String: Version] = [:]
+        for part in converterVersion.split(separator: ",").map({ $0.trimmingCharacters(in: .whitespaces) }) {
+            let pieces = part.split(separator: "=", maxSplits: 1).map(String.init)
+            let (converter, text) = pieces.count == 2 ? (pieces[0], pieces[1]) : (target, part)
+            guard let converter else {
+                throw CommandFailure(description: "--converter-version \(part): say which converter (\(Registry.vocabulary.targets.map { "\($0)=\(part)" }.joined(separator: " or "))) or give --target: each model's converter follows its format")
+            }
+            guard Registry.vocabulary.targets.contains(converter) else {
+                throw CommandFailure(description: "--converter-version: '\(converter)' is not a converter (\(Registry.vocabulary.targets.joined(separator: " or ")))")
+            }
+            guard let version = Version(text) else { throw CommandFailure(description: "--converter-version '\(text)' is not a version number") }
+            versions[converter] = version
+        }
+        return versions
+    }
+
     func settings(_ configuration: Configuration, format: Model.Format?, pathBlock: Int? = nil) throws -> Settings {
         let formatBlock = format.flatMap { configuration.formatTargets[$0] }
         let pathTarget = pathBlock.map { configuration.pathTargets[$0].target }
@@ -41,10 +61,7 @@ struct TargetOptions: ParsableArguments {
         configuration.target.apply(to: &settings, versionBelongsTo: configuration.target.converter ?? Registry.packs[0].target)
         formatBlock?.apply(to: &settings, versionBelongsTo: configured)
         pathTarget?.apply(to: &settings, versionBelongsTo: pathTarget?.converter ?? configured)
-        if let text = converterVersion {
-            guard let version = Version(text) else { throw CommandFailure(description: "--converter-version '\(text)' is not a version number") }
-            settings.converterVersion = version
-        }
+        if let version = try converterVersions()[settings.target] { settings.converterVersion = version }
         if let text = minimumDeploymentTarget {
             do { settings.deploymentTarget = try DeploymentTarget.parse(text) } catch {
                 throw CommandFailure(description: "--minimum-deployment-target: \(error)")

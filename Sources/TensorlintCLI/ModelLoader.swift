@@ -46,13 +46,18 @@ public enum ModelLoader {
     }
 
     /// Reads a file named on the command line, or one met in a folder walk if a format recognises it. A Git
-    /// LFS pointer is an error wherever it is met: the model it stands for was never checked out.
+    /// LFS pointer named as a model is an error: the model it stands for was never checked out (other LFS
+    /// files, images or datasets, are passed by).
     static func load(_ item: FileCollector.Item) throws(ReadError) -> Loaded {
         guard item.foundInFolder else { return .model(try load(path: item.path)) }
         let file: ModelFile
         do { file = try ModelFile(path: item.path) } catch { return .skipped("unreadable") }
         if let format = recognizedFormat(file) { return .model(try format.read(file)) }
-        if let pointer = GitLFSPointer(file.prefix) { throw .notThisFormat(pointer.explanation) }
+        if let pointer = GitLFSPointer(file.prefix) {
+            let suffix = URL(fileURLWithPath: item.path).pathExtension.lowercased()
+            guard Registry.formats.contains(where: { $0.fileExtensions.contains(suffix) }) else { return .skipped("Git LFS pointers") }
+            throw .notThisFormat(pointer.explanation)
+        }
         return .skipped(file.prefix.isEmpty ? "empty" : "not a model format tensorlint reads")
     }
 }

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import TensorlintEngine
+import TensorlintReporters
 
 struct RulesCommand: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "rules", abstract: "List the rules: id, severity, default, fix, summary.")
@@ -10,10 +11,15 @@ struct RulesCommand: ParsableCommand {
     @Option(name: .customLong("write-docs"), help: "Write one Markdown page per rule, and an index, into this folder (docs/rules).")
     var docsDirectory: String?
 
+    @Option(help: "Output format: text or json.")
+    var format: String = "text"
+
+    @Option(help: "Only the rules of this converter or runtime: \(Registry.vocabulary.targets.joined(separator: " or ")).")
+    var target: String?
+
     func run() throws {
-        let configuration = try configOptions.load()
-        let rules = try configOptions.allRules(configuration)
         if let docsDirectory {
+            let rules = try configOptions.allRules(try configOptions.load())
             do {
                 try RuleDocumentation.write(rules, to: docsDirectory)
             } catch {
@@ -21,7 +27,34 @@ struct RulesCommand: ParsableCommand {
             }
             return
         }
-        print(Self.table(rules, active: Set(configuration.select(from: rules).map(\.id))))
+        print(try render(), terminator: "")
+    }
+
+    /// The table or the JSON list of the rules asked for.
+    func render() throws -> String {
+        let configuration = try configOptions.load()
+        let rules = try configOptions.allRules(configuration)
+        if let target, !Registry.vocabulary.targets.contains(target) {
+            throw CommandFailure(description: "--target must be \(Registry.vocabulary.targets.joined(separator: " or ")), not '\(target)'")
+        }
+        let shown = rules.filter { rule in target.map { rule.targets.contains($0) } ?? true }
+        let active = Set(configuration.select(from: rules).map(\.id))
+        switch format {
+        case "text": return Self.table(shown, active: active) + "\n"
+        case "json": return Self.json(shown, active: active)
+        default: throw CommandFailure(description: "--format must be text or json, not '\(format)'")
+        }
+    }
+
+    /// The same columns, and the rule's name, targets, formats and description, as a JSON array.
+    static func json(_ rules: [Rule], active: Set<String>) -> String {
+        serialize(rules.map { rule -> [String: Any] in
+            ["id": rule.id, "name": rule.name, "severity": rule.severity.rawValue, "enabled_by_default": rule.enabledByDefault,
+             "active": active.contains(rule.id), "summary": rule.summary, "description": rule.description,
+             "targets": rule.targets.sorted(), "formats": rule.formats.map(\.rawValue).sorted(),
+             "converter_versions": rule.converterVersions.description,
+             "fix": ["applicability": rule.fix.applicability.rawValue, "automatic": !rule.fix.automatic.isEmpty]]
+        })
     }
 
     /// One line per rule: id, severity, default, whether the configuration runs it, fix applicability, summary.

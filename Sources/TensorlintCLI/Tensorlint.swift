@@ -41,9 +41,51 @@ func warn(_ line: String) {
     FileHandle.standardError.write(Data((line + "\n").utf8))
 }
 
+/// `lint` is the default command, so a mistyped command would be taken for a model path: a first word that
+/// is neither a command nor an existing file is an unknown command, with the closest one.
+func unknownCommand(_ arguments: [String]) -> CommandFailure? {
+    guard let word = arguments.first, !word.hasPrefix("-"), !word.contains("/"), !word.contains("."),
+          !FileManager.default.fileExists(atPath: word) else { return nil }
+    let commands = Tensorlint.configuration.subcommands.map { $0.configuration.commandName ?? "" }
+    guard !commands.contains(word) else { return nil }
+    let flags = ["version": "--version", "help": "--help"]
+    let closest = flags[word] ?? commands.map { ($0, editDistance($0, word)) }.filter { $0.1 <= 2 }.min { $0.1 < $1.1 }?.0
+    return CommandFailure(description: "unknown command '\(word)' (no file of that name either)"
+        + (closest.map { "; did you mean `tensorlint \($0)`?" } ?? "; commands: \(commands.joined(separator: ", "))"))
+}
+
+/// Levenshtein distance, for suggestions.
+func editDistance(_ a: String, _ b: String) -> Int {
+    let a = Array(a), b = Array(b)
+    var row = Array(0...b.count)
+    for i in 1...max(a.count, 1) where !a.isEmpty {
+        var previous = row[0]
+        row[0] = i
+        for j in stride(from: 1, through: b.count, by: 1) {
+            let current = row[j]
+            row[j] = min(row[j] + 1, row[j - 1] + 1, previous + (a[i - 1] == b[j - 1] ? 0 : 1))
+            previous = current
+        }
+    }
+    return a.isEmpty ? b.count : row[b.count]
+}
+
+/// Flags that rewrite models: never offered as the "did you mean" of a mistyped flag.
+let modelWritingFlags = ["--fix", "--unsafe-fixes", "--in-place"]
+
+/// ArgumentParser's message, without a suggestion that would rewrite models in place of a read-only flag.
+func usageMessage(_ message: String) -> String {
+    var message = message
+    for flag in modelWritingFlags {
+        message = message.replacingOccurrences(of: " Did you mean '\(flag)'?", with: "")
+    }
+    return message
+}
+
 /// Runs the command line and returns the exit status: usage errors are 2, not ArgumentParser's 64.
 public func runTensorlint(_ arguments: [String]) -> Int32 {
     do {
+        if let failure = unknownCommand(arguments) { throw failure }
         var command = try Tensorlint.parseAsRoot(arguments)
         try command.run()
         return ExitStatus.clean
@@ -61,7 +103,7 @@ public func runTensorlint(_ arguments: [String]) -> Int32 {
             print(Tensorlint.fullMessage(for: error))
             return ExitStatus.clean
         }
-        warn(Tensorlint.fullMessage(for: error).split(separator: "\n").first.map(String.init) ?? "tensorlint: \(error)")
+        warn(usageMessage(Tensorlint.fullMessage(for: error).split(separator: "\n").first.map(String.init) ?? "tensorlint: \(error)"))
         return ExitStatus.failure
     }
 }

@@ -120,7 +120,7 @@ public struct Version: Sendable, Comparable, Hashable, CustomStringConvertible {
 }
 
 /// What the user will run the model through: the question every rule answers.
-public struct Settings: Sendable {
+public struct Settings: Sendable, Equatable {
     /// The converter pack's target id (`coremltools`, `onnxruntime`).
     public var target: String
     /// The version asked for; the knowledge used is the newest known at or below it (`Linter.knowledgeVersion`).

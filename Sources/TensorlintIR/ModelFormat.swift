@@ -36,6 +36,9 @@ public protocol ModelFormat: Sendable {
     static var id: Model.Format { get }
     /// How messages name the format: `a torch.export .pt2 archive`.
     static var displayName: String { get }
+    /// The extensions its files are usually named with (never used to recognise one): a placeholder met in a
+    /// folder walk, such as a Git LFS pointer, is a model that was not checked out only under such a name.
+    static var fileExtensions: [String] { get }
     /// Whether this format reads the file, judged from its first bytes and, for containers, their entries.
     static func recognize(_ file: ModelFile) -> Recognition
     static func read(_ file: ModelFile) throws(ReadError) -> Model

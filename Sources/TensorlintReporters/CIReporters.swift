@@ -11,7 +11,7 @@ public struct GitHubReporter: Reporter {
 
     public func render(_ report: LintReport) -> String {
         var locations = FindingLocations(report: report)
-        var lines: [String] = []
+        var lines = report.warnings.map { Self.command("warning", ["title": "tensorlint"], $0) }
         for file in report.files {
             let model = report.repositoryRelative(file.path)
             if let error = file.error {
@@ -67,6 +67,7 @@ public struct GitLabReporter: Reporter {
 
     public func render(_ report: LintReport) -> String {
         var locations = FindingLocations(report: report)
+        var fingerprints = FingerprintIssuer()
         var issues: [[String: Any]] = []
         for file in report.files {
             let model = report.repositoryRelative(file.path)
@@ -80,7 +81,7 @@ public struct GitLabReporter: Reporter {
                 if let nodePath = finding.nodePath { description += " (node \(nodePath))" }
                 if source != nil { description += " in \(model)" }
                 issues.append(issue(finding.ruleId, description, severity: Self.severity(finding.severity),
-                                    fingerprint: Fingerprint.of(finding, model: model),
+                                    fingerprint: fingerprints.next(finding, model: model),
                                     path: source?.path ?? model, line: source?.line ?? 1))
             }
         }
@@ -175,4 +176,17 @@ enum Fingerprint {
 
     /// Rule, model file and node.
     static func of(_ finding: Finding, model: String) -> String { of([finding.ruleId, model, finding.nodePath ?? ""]) }
+}
+
+/// Hands out each finding's fingerprint once per report: a model may repeat a node name (ONNX does not
+/// require them unique), and the second finding of a rule on such a name is told apart by its rank.
+struct FingerprintIssuer {
+    private var issued: [String: Int] = [:]
+
+    mutating func next(_ finding: Finding, model: String) -> String {
+        let base = Fingerprint.of(finding, model: model)
+        let rank = issued[base, default: 0] + 1
+        issued[base] = rank
+        return rank == 1 ? base : "\(base)-\(rank)"
+    }
 }

@@ -70,7 +70,7 @@ public struct JSONReporter: Reporter {
 }
 
 /// The report's bytes: JSONSerialization's pretty, sorted layout (the golden files'), written by `JSONWriter`.
-func serialize(_ object: Any) -> String {
+public func serialize(_ object: Any) -> String {
     guard let text = try? JSONWriter.pretty(object) else { return "{}" }
     return text + "\n"
 }

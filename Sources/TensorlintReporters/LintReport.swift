@@ -37,13 +37,18 @@ public struct LintReport: Sendable {
     public var toolVersion: String
     /// Directory that relative paths and source locations are resolved against.
     public var workingDirectory: String
-    /// The repository's top folder: SARIF, GitHub and GitLab paths are relative to it (code scanning resolves
-    /// them against the checkout). The working directory when there is no repository.
+    /// The repository's top folder, links resolved: SARIF, GitHub and GitLab paths are relative to it (code
+    /// scanning resolves them against the checkout). The working directory when there is no repository.
     public var sourceRoot: String
     /// SARIF `automationDetails.id`: keeps the alerts of different runs (targets) apart in code scanning.
     public var category: String?
     /// Whether text is coloured for a terminal.
     public var color = false
+    /// What the run says about itself beyond the files (nothing found to lint): reports for CI show them,
+    /// since standard error is where nobody looks.
+    public var warnings: [String] = []
+    /// `--quiet`: the findings and nothing else (reports for people leave out their summary line).
+    public var quiet = false
 
     public init(files: [FileResult], rules: [Rule], settings: Settings, knowledgeVersion: Version?,
                 toolVersion: String, workingDirectory: String, sourceRoot: String? = nil, category: String? = nil) {
@@ -53,7 +58,7 @@ public struct LintReport: Sendable {
         self.knowledgeVersion = knowledgeVersion
         self.toolVersion = toolVersion
         self.workingDirectory = workingDirectory
-        self.sourceRoot = sourceRoot ?? workingDirectory
+        self.sourceRoot = URL(fileURLWithPath: sourceRoot ?? workingDirectory).standardizedFileURL.resolvingSymlinksInPath().path
         self.category = category
     }
 
@@ -79,10 +84,12 @@ public struct LintReport: Sendable {
     /// `path` relative to the working directory when it lies below it.
     func relative(_ path: String) -> String { Self.relativePath(path, to: workingDirectory) }
 
-    /// `path` relative to the source root when it lies below it (else absolute).
+    /// `path` relative to the source root when it lies below it (else absolute), links resolved on both sides:
+    /// a model reached through a symbolic link into the repository is still the repository's file.
     func repositoryRelative(_ path: String) -> String {
-        Self.relativePath(URL(fileURLWithPath: path, relativeTo: URL(fileURLWithPath: workingDirectory)).standardizedFileURL.path,
-                          toStandardized: URL(fileURLWithPath: sourceRoot).standardizedFileURL.path)
+        let absolute = URL(fileURLWithPath: path, relativeTo: URL(fileURLWithPath: workingDirectory)).standardizedFileURL
+        return Self.relativePath(absolute.resolvingSymlinksInPath().path,
+                                 toStandardized: sourceRoot)
     }
 
     /// `path` (absolute, or relative to `base`) relative to the folder `base` when it lies below it, else absolute.

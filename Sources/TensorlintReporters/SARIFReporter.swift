@@ -21,6 +21,8 @@ public struct SARIFReporter: Reporter {
         var notifications: [[String: Any]] = []
         // Python source files are looked up once each, not per finding.
         var locations = FindingLocations(report: report)
+        var fingerprints = FingerprintIssuer()
+        notifications += report.warnings.map { ["level": "warning", "message": ["text": $0]] }
         for file in report.files {
             let model = ModelLocation(path: report.repositoryRelative(file.path))
             if let error = file.error {
@@ -31,7 +33,8 @@ public struct SARIFReporter: Reporter {
                 ])
             }
             for finding in file.findings {
-                results.append(result(finding, in: model, locations: &locations, ruleIndex: ruleIndex[finding.ruleId], report: report))
+                results.append(result(finding, in: model, locations: &locations, fingerprint: fingerprints.next(finding, model: model.path),
+                                      ruleIndex: ruleIndex[finding.ruleId]))
             }
         }
         var run: [String: Any] = [
@@ -51,7 +54,7 @@ public struct SARIFReporter: Reporter {
             "results": results,
             "columnKind": "unicodeCodePoints",
         ]
-        if let category = Self.automationID(report) { run["automationDetails"] = ["id": category] }
+        run["automationDetails"] = ["id": Self.automationID(report)]
         return serialize([
             "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
             "version": "2.1.0",
@@ -59,12 +62,12 @@ public struct SARIFReporter: Reporter {
         ])
     }
 
-    /// `--category`, else the targets the files were checked against: a coremltools run and an onnxruntime run
-    /// of the same repository keep their alerts apart. GitHub takes the text up to the last `/` as the category.
-    static func automationID(_ report: LintReport) -> String? {
-        if let category = report.category { return category.hasSuffix("/") ? category : category + "/" }
-        let targets = Set(report.files.compactMap { $0.settings?.target }).sorted()
-        return "tensorlint/" + (targets.isEmpty ? report.settings.target : targets.joined(separator: "+")) + "/"
+    /// The category (`--category`, else `tensorlint/` and the `--target` given): a coremltools run and an
+    /// onnxruntime run of the same repository keep their alerts apart, and a run's category never depends on
+    /// which models it happened to read. GitHub takes the text up to the last `/` as the category.
+    static func automationID(_ report: LintReport) -> String {
+        let category = report.category ?? "tensorlint"
+        return category.hasSuffix("/") ? category : category + "/"
     }
 
     static func folderURI(_ path: String) -> String { URL(fileURLWithPath: path, isDirectory: true).standardizedFileURL.absoluteString }
@@ -110,8 +113,8 @@ public struct SARIFReporter: Reporter {
         return String(head[..<cut]) + "…"
     }
 
-    private func result(_ finding: Finding, in model: ModelLocation, locations: inout FindingLocations, ruleIndex: Int?,
-                        report: LintReport) -> [String: Any] {
+    private func result(_ finding: Finding, in model: ModelLocation, locations: inout FindingLocations, fingerprint: String,
+                        ruleIndex: Int?) -> [String: Any] {
         var primary: [String: Any] = ["physicalLocation": model.physicalLocation]
         var related: [[String: Any]] = []
         // The Python line that made the node is where a reviewer acts; the model file stays in the result.
@@ -127,7 +130,6 @@ public struct SARIFReporter: Reporter {
             ]]
         }
         let nodeText = finding.nodePath.map { " (node \($0))" } ?? ""
-        let fingerprint = Fingerprint.of(finding, model: model.path)
         var result: [String: Any] = [
             "ruleId": finding.ruleId,
             "level": level(finding.severity),

@@ -29,8 +29,8 @@ public struct TextReporter: Reporter {
                 lines.append("  \(style.fixLabel("fix:")) \(finding.fix)")
             }
         }
-        lines.append(report.summary)
-        return lines.joined(separator: "\n") + "\n"
+        if !report.quiet { lines.append(report.summary) }
+        return lines.isEmpty ? "" : lines.joined(separator: "\n") + "\n"
     }
 }
 
@@ -52,8 +52,8 @@ public struct ConciseReporter: Reporter {
                 lines.append("\(path): \(style.severity(finding.severity)): \(finding.message) \(style.dim("[\(finding.ruleId)]"))\(node)")
             }
         }
-        lines.append(report.summary)
-        return lines.joined(separator: "\n") + "\n"
+        if !report.quiet { lines.append(report.summary) }
+        return lines.isEmpty ? "" : lines.joined(separator: "\n") + "\n"
     }
 }
 

@@ -416,6 +416,7 @@ protocol BrokenWriterFormat: ModelFormat, ModelWriter {
 extension BrokenWriterFormat {
     static var id: Model.Format { Model.Format(rawValue: "broken-writer-\(kind.lowercased())") }
     static var displayName: String { "a test model" }
+    static var fileExtensions: [String] { ["test"] }
     static var writer: (any ModelWriter.Type)? { Self.self }
 
     static func recognize(_ file: ModelFile) -> Recognition {

@@ -1,6 +1,6 @@
 import Foundation
 import Testing
-import TensorlintCLI
+@testable import TensorlintCLI
 import TensorlintEngine
 import TensorlintIR
 @testable import TensorlintReporters
@@ -142,7 +142,7 @@ enum GitHubSARIFRequirements {
         let log = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: out))) as? [String: Any])
         #expect(GitHubSARIFRequirements.violations(log, repository: Repo.root) == [])
         let run = try #require((log["runs"] as? [[String: Any]])?.first)
-        #expect((run["automationDetails"] as? [String: String])?["id"] == "tensorlint/coremltools+onnxruntime/")
+        #expect((run["automationDetails"] as? [String: String])?["id"] == "tensorlint/", "the category depends on no model's format")
         let results = try #require(run["results"] as? [[String: Any]])
         let onSource = results.filter { result in
             let uri = ((result["locations"] as? [[String: Any]])?.first?["physicalLocation"] as? [String: Any])
@@ -179,9 +179,17 @@ enum GitHubSARIFRequirements {
 
         let empty = temporaryDirectory()
         try "notes".write(to: empty.appendingPathComponent("README.md"), atomically: true, encoding: .utf8)
+        try "x".write(to: empty.appendingPathComponent(".hidden.onnx"), atomically: true, encoding: .utf8)
         let warning = try captureStandardError { status = runTensorlint(["lint", empty.path, "-o", out]) }
         #expect(status == 0)
-        #expect(warning.contains("tensorlint: warning: no model found in \(empty.path) (1 file skipped: 1 not a model format tensorlint reads)"))
+        #expect(warning.contains("tensorlint: warning: no model found in \(empty.path) (2 passed by: 1 hidden, 1 not a model format tensorlint reads)"))
+        // CI shows it where people look: an annotation, a SARIF notification.
+        let annotations = try captureStandardError { status = runTensorlint(["lint", "--format", "github", empty.path, "-o", out]) }
+        #expect(annotations.contains("no model found"))
+        #expect(try String(contentsOfFile: out, encoding: .utf8).hasPrefix("::warning title=tensorlint::tensorlint: warning: no model found in"))
+        // An LFS pointer that is no model by its name (an image, a dataset) is passed by, not an error.
+        try "version https://git-lfs.github.com/spec/v1\noid sha256:4d7a\nsize 10\n".write(to: empty.appendingPathComponent("logo.png"), atomically: true, encoding: .utf8)
+        #expect(runTensorlint(["lint", empty.path, "-o", out]) == 0)
     }
 
     /// One run over a mixed folder: each model is checked by its format's converter, and a nested
@@ -205,6 +213,15 @@ enum GitHubSARIFRequirements {
         let rules = files.flatMap { ($0["findings"] as? [[String: Any]] ?? []).compactMap { $0["rule"] as? String } }
         #expect(rules.contains("ort-type-parameter-mismatch") && rules.contains("coreml-unsupported-op") && rules.contains("coreml-no-onnx-frontend"))
 
+        // A model named by a path relative to the working directory (as pre-commit names them) meets the
+        // nested configuration's `paths:` globs relative to that configuration's folder.
+        try "target:\n  converter: coremltools\npaths:\n  'add_*.onnx':\n    converter: onnxruntime\n".write(to: nested.appendingPathComponent(".tensorlint.yml"), atomically: true, encoding: .utf8)
+        let relative = String(repeating: "../", count: FileManager.default.currentDirectoryPath.split(separator: "/").count)
+            + nested.appendingPathComponent("add_fp16.onnx").path.dropFirst()
+        #expect(runTensorlint(["lint", "--format", "json", relative, "-o", out]) == 0)
+        let viaRelative = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: out))) as? [String: Any]
+        #expect((((viaRelative?["files"] as? [[String: Any]])?.first)?["settings"] as? [String: Any])?["target"] as? String == "onnxruntime")
+
         // `formats:` in the top configuration, `paths:` over it, and --target over everything.
         let config = directory.appendingPathComponent(".tensorlint.yml")
         try "formats:\n  onnx:\n    converter: coremltools\n".write(to: config, atomically: true, encoding: .utf8)
@@ -223,5 +240,29 @@ enum GitHubSARIFRequirements {
         #expect(!TextReporter().render(report).contains("\u{1B}["))
         report.color = true
         #expect(TextReporter().render(report).contains("\u{1B}[1;31merror\u{1B}[0m"))
+    }
+
+    /// A mistyped command is not taken for a model path; a mistyped flag is never answered with one that
+    /// rewrites models; `rules` speaks JSON and filters by target; `--quiet` leaves the findings alone.
+    @Test func commandLineEdges() throws {
+        var status: Int32 = 0
+        var said = try captureStandardError { status = runTensorlint(["explian", "coreml-unsupported-op"]) }
+        #expect(status == 2 && said == "tensorlint: unknown command 'explian' (no file of that name either); did you mean `tensorlint explain`?\n")
+        said = try captureStandardError { status = runTensorlint(["version"]) }
+        #expect(status == 2 && said.contains("did you mean `tensorlint --version`?"))
+        said = try captureStandardError { status = runTensorlint(["lint", "--diff", Repo.example("celu.fp32.aten.pt2")]) }
+        #expect(status == 2 && said.contains("--diff") && !said.contains("--fix"), "\(said)")
+
+        let onnxRules = Engine.rules.filter { $0.targets.contains("onnxruntime") }.map(\.id)
+        let json = try RulesCommand.parse(["--format", "json", "--target", "onnxruntime"]).render()
+        let listed = try #require(try JSONSerialization.jsonObject(with: Data(json.utf8)) as? [[String: Any]])
+        #expect(listed.compactMap { $0["id"] as? String } == onnxRules)
+        #expect(runTensorlint(["rules", "--target", "tflite"]) == 2)
+
+        let quiet = temporaryDirectory().appendingPathComponent("quiet.txt").path
+        said = try captureStandardError { status = runTensorlint(["lint", "--quiet", Repo.example("celu.fp32.aten.pt2"), "-o", quiet]) }
+        #expect(status == 1 && said.isEmpty)
+        let text = try String(contentsOfFile: quiet, encoding: .utf8)
+        #expect(text.contains("[coreml-unsupported-op]") && !text.contains("file linted"))
     }
 }

@@ -7,6 +7,7 @@ import TensorlintIR
 public enum ONNXFormat: ModelFormat {
     public static let id = Model.Format.onnx
     public static let displayName = "an ONNX model"
+    public static let fileExtensions = ["onnx"]
     public static let writer: (any ModelWriter.Type)? = ONNXWriter.self
 
     /// ONNX has no magic number. A `ModelProto` written by onnx's serializer starts with `ir_version`

@@ -7,6 +7,7 @@ import TorchArchive
 public enum TorchExportFormat: ModelFormat {
     public static let id = Model.Format.torchExport
     public static let displayName = "a torch.export .pt2 archive"
+    public static let fileExtensions = ["pt2"]
     public static let writer: (any ModelWriter.Type)? = TorchExportWriter.self
 
     static func hasZipSignature(_ prefix: [UInt8]) -> Bool {

@@ -7,6 +7,7 @@ import TorchArchive
 public enum TorchScriptFormat: ModelFormat {
     public static let id = Model.Format.torchScript
     public static let displayName = "a TorchScript .pt archive"
+    public static let fileExtensions = ["pt", "pth"]
     public static let writer: (any ModelWriter.Type)? = TorchScriptWriter.self
 
     /// Pickles and code files are small; a larger one is hostile, not a model.
