@@ -43,6 +43,18 @@ struct LintCommand: ParsableCommand {
     @Option(name: .customLong("source-root"), help: "Folder that SARIF, GitHub and GitLab paths are relative to (default: the Git repository's top folder, else the working directory).")
     var sourceRoot: String?
 
+    @Flag(name: .customLong("no-group"), help: "List every node's finding, instead of one finding per rule and cause with the nodes that have it.")
+    var noGroup = false
+
+    @Flag(name: .customLong("force-exclude"), help: "Apply the configuration's `excluded:` to files named on the command line too (as pre-commit names them).")
+    var forceExclude = false
+
+    @Option(help: "Set aside the findings this baseline file holds (default: the configuration's `baseline:`); fail only on new ones.")
+    var baseline: String?
+
+    @Option(name: .customLong("write-baseline"), help: "Write today's findings to this baseline file and exit 0 (unless a model is unreadable).")
+    var writeBaseline: String?
+
     @Flag(help: "Apply safe automatic fixes to the models in place first, then report what is left.")
     var fix = false
 
@@ -81,7 +93,13 @@ struct LintCommand: ParsableCommand {
         }
         let jobs = try jobCount()
         let setup = try LintSetup(linterOptions)
-        let (items, passedBy) = try FileCollector.collect(paths, isIncluded: setup.includes)
+        var (items, passedBy) = try FileCollector.collect(paths, isIncluded: setup.includes)
+        if forceExclude {
+            let kept = try items.filter { item in try item.foundInFolder || !setup.excludes(item.path) }
+            if kept.count < items.count { passedBy["excluded by the configuration", default: 0] += items.count - kept.count }
+            items = kept
+        }
+        var baselineFile = try writeBaseline == nil ? setup.baselinePath(baseline).map(Baseline.read) : nil
         // Every file's configuration is read here, in order, so that its warnings come out in order.
         let configurations = try items.map { try setup.configuration(forFile: $0.path) }
         let (fix, unsafeFixes, showsByteReplacements) = (fix, unsafeFixes, reporterType.showsByteReplacements)
@@ -99,8 +117,33 @@ struct LintCommand: ParsableCommand {
             if let warning = outcome.settingsWarning, !quiet, warned.insert(warning).inserted { warn(warning) }
             outcome.lines.forEach(warn)
             if let readError = outcome.readError, !reportSaysAll { warn(readError) }
-            if let result = outcome.result { results.append(result) }
+            if var result = outcome.result {
+                if baselineFile != nil {
+                    for index in result.findings.indices where result.findings[index].suppression == nil {
+                        if baselineFile!.contains(result.findings[index], modelPath: result.path) {
+                            result.findings[index].suppression = Suppression(kind: .baseline, justification: "in the baseline \(baselineFile!.path)")
+                        }
+                    }
+                }
+                result.suppressed = result.findings.filter { $0.suppression != nil }
+                result.findings.removeAll { $0.suppression != nil }
+                if !noGroup {
+                    result.findings = result.findings.groupedByCause()
+                    result.suppressed = result.suppressed.groupedByCause()
+                }
+                results.append(result)
+            }
             if let reason = outcome.skipped { skipped[reason, default: 0] += 1 }
+        }
+        if let writeBaseline {
+            let count = try Baseline.write(results, to: writeBaseline)
+            warn("\(writeBaseline): \(count) finding\(count == 1 ? "" : "s") written to the baseline")
+            if results.contains(where: { $0.error != nil }) { throw ExitCode(ExitStatus.failure) }
+            return
+        }
+        if let stale = baselineFile?.stale, !stale.isEmpty, !quiet {
+            let shown = stale.prefix(3).map { "\($0.rule) on \($0.path)\($0.node.map { " \($0)" } ?? "")" }.joined(separator: "; ")
+            warn("\(baselineFile!.path): warning: \(stale.count) baseline entr\(stale.count == 1 ? "y matches" : "ies match") no finding any more (fixed, or changed): \(shown)\(stale.count > 3 ? "; …" : ""); write the baseline again to drop \(stale.count == 1 ? "it" : "them")")
         }
         let nothingLinted = results.isEmpty ? nothingLintedWarning(passedBy: skipped.merging(passedBy, uniquingKeysWith: +)) : nil
         if let nothingLinted, !quiet { warn(nothingLinted) }
@@ -182,6 +225,9 @@ struct LintCommand: ParsableCommand {
             }
             var findings = checker.linter.lint(model, settings: checker.settings)
             if attachReplacements { ModelFixer.attachReplacements(&findings, model: model, path: item.path) }
+            for index in findings.indices {
+                findings[index].suppression = setup.suppression(of: findings[index], configuration: configuration, file: item.path)
+            }
             outcome.result = .init(path: item.path, format: model.format, layout: model.layout, findings: findings, error: nil,
                                    settings: checker.settings, knowledgeVersion: checker.knowledgeVersion)
         } catch {

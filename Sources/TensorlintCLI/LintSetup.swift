@@ -24,6 +24,7 @@ final class LintSetup: @unchecked Sendable {
     }
 
     private let targetOptions: TargetOptions
+    private let selectionOptions: SelectionOptions
     private let explicit: Configuration?
     private let lock = NSLock()
     private var configurationPathByFolder: [String: String?] = [:]
@@ -37,6 +38,7 @@ final class LintSetup: @unchecked Sendable {
 
     init(_ options: LinterOptions) throws {
         targetOptions = options.targetOptions
+        selectionOptions = options.selectionOptions
         // The command line's own mistakes are said before any model is read.
         _ = try targetOptions.settings(Configuration(), format: nil)
         explicit = try options.configOptions.config.map { try ConfigOptions.load($0) }
@@ -86,10 +88,11 @@ final class LintSetup: @unchecked Sendable {
         for id in configuration.unknownRuleIds(among: all) {
             warn("\(configuration.path ?? Configuration.fileName): warning: no rule has the id '\(id)'")
         }
+        let selected = try selectionOptions.apply(configuration.select(from: all), all: all, configuration: configuration)
         lock.withLock {
             if let path = configuration.path { configurationByPath[path] = configuration }
             if rulesByConfiguration[key] == nil { configurationOrder.append(key) }
-            rulesByConfiguration[key] = configuration.select(from: all)
+            rulesByConfiguration[key] = selected
         }
     }
 
@@ -106,6 +109,26 @@ final class LintSetup: @unchecked Sendable {
         let folder = configuration.path.map { URL(fileURLWithPath: $0).deletingLastPathComponent().path } ?? FileManager.default.currentDirectoryPath
         return LintReport.relativePath(URL(fileURLWithPath: path).standardizedFileURL.path,
                                        toStandardized: URL(fileURLWithPath: folder).standardizedFileURL.path)
+    }
+
+    /// Why the model's configuration suppresses a finding (`ignore:`, `per_file_ignores:`), if it does.
+    func suppression(of finding: Finding, configuration: Configuration, file: String) -> Suppression? {
+        guard !configuration.ignores.isEmpty || !configuration.perFileIgnores.isEmpty else { return nil }
+        return configuration.suppression(of: finding, relativePath: Self.path(file, relativeToFolderOf: configuration))
+    }
+
+    /// Whether `--force-exclude` drops a file named on the command line: its configuration's `excluded:`.
+    func excludes(_ path: String) throws -> Bool {
+        let configuration = try configuration(forFile: path)
+        return configuration.excludes(relativePath: Self.path(path, relativeToFolderOf: configuration))
+    }
+
+    /// `--baseline`, else the `baseline:` of `--config` or of the working directory's configuration (relative to it).
+    func baselinePath(_ flag: String?) throws -> String? {
+        if let flag { return flag }
+        let configuration = try explicit ?? configuration(inFolder: URL(fileURLWithPath: FileManager.default.currentDirectoryPath).standardizedFileURL.path)
+        guard let baseline = configuration.baseline, !baseline.hasPrefix("/") else { return configuration.baseline }
+        return configuration.path.map { URL(fileURLWithPath: $0).deletingLastPathComponent().appendingPathComponent(baseline).path } ?? baseline
     }
 
     /// The `paths:` block of a model's configuration that applies to it, if any.

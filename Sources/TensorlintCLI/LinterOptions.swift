@@ -123,8 +123,35 @@ struct ConfigOptions: ParsableArguments {
     }
 }
 
-/// What every command that lints takes: the target and the configuration.
+/// Which rules run, over what the configuration selects (Ruff's `--select` / `--ignore`).
+struct SelectionOptions: ParsableArguments {
+    @Option(help: ArgumentHelp("Run only these rules: ids or prefixes (`coreml-fp16`, `ort-`), comma-separated or repeated.", valueName: "rules"))
+    var select: [String] = []
+
+    @Option(help: ArgumentHelp("Do not run these rules: ids or prefixes, comma-separated or repeated.", valueName: "rules"))
+    var ignore: [String] = []
+
+    var selectors: [String]? { select.isEmpty ? nil : select.flatMap { $0.split(separator: ",").map(String.init) } }
+    var ignored: [String] { ignore.flatMap { $0.split(separator: ",").map(String.init) } }
+
+    /// The configuration's selection, narrowed by the flags; a selector that names no rule is an error.
+    func apply(_ selected: [Rule], all: [Rule], configuration: Configuration) throws -> [Rule] {
+        for selector in (selectors ?? []) + ignored where !all.contains(where: { RuleSelector.matches(selector, $0.id) }) {
+            throw CommandFailure(description: "no rule id is or starts with '\(selector)' (see `tensorlint rules`)")
+        }
+        var rules = selected
+        if let selectors {
+            // --select enables what it names, opt-in rules too, with the configuration's severities.
+            rules = configuration.select(from: all.filter { rule in selectors.contains { RuleSelector.matches($0, rule.id) } },
+                                         enablingAll: true)
+        }
+        return rules.filter { rule in !ignored.contains { RuleSelector.matches($0, rule.id) } }
+    }
+}
+
+/// What every command that lints takes: the target, the configuration and the rule selection.
 struct LinterOptions: ParsableArguments {
     @OptionGroup var targetOptions: TargetOptions
     @OptionGroup var configOptions: ConfigOptions
+    @OptionGroup var selectionOptions: SelectionOptions
 }

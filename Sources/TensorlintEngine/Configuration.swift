@@ -43,6 +43,12 @@ public struct Configuration: Sendable {
     public var formatTargets: [Model.Format: TargetConfiguration] = [:]
     /// `paths:`: per glob (relative to the configuration's folder), over `formats:`; in the file's order.
     public var pathTargets: [(glob: String, target: TargetConfiguration)] = []
+    /// `per_file_ignores:`: glob (relative to the file) → rule ids or prefixes whose findings there are suppressed.
+    public var perFileIgnores: [(glob: String, rules: [String])] = []
+    /// `ignore:`: single known findings, suppressed with their reason.
+    public var ignores: [IgnoredFinding] = []
+    /// `baseline:`: a baseline file (relative to this file), as `--baseline` gives one.
+    public var baseline: String?
     /// Keys the file has that tensorlint does not know: reported as a warning.
     public var unknownKeys: [String] = []
     /// Where the file was found; `nil` for the defaults.
@@ -50,7 +56,8 @@ public struct Configuration: Sendable {
 
     public static let fileName = ".tensorlint.yml"
     static let topKeys: Set<String> = ["disabled_rules", "opt_in_rules", "only_rules", "rules", "severity",
-                                       "included", "excluded", "target", "formats", "paths"]
+                                       "included", "excluded", "target", "formats", "paths",
+                                       "per_file_ignores", "ignore", "baseline"]
 
     public init() {}
 
@@ -115,6 +122,22 @@ public struct Configuration: Sendable {
                     configuration.formatTargets[format] = try targetBlock(block, "formats.\(format)", reader: reader, targets: targets,
                                                                          unknownKeys: &configuration.unknownKeys)
                 }
+            case "per_file_ignores":
+                for (globKey, rules) in try reader.mapping(value, name) {
+                    configuration.perFileIgnores.append((globKey.string ?? "", try reader.strings(rules, "per_file_ignores.\(globKey.string ?? "")")))
+                }
+            case "ignore":
+                guard let entries = value.sequence else { throw reader.error(value, "`ignore` must be a list of {path, rule, node, reason}") }
+                for entry in entries {
+                    let fields = try reader.mapping(entry, "an ignore entry")
+                    try reader.rejectUnknown(fields, allowed: IgnoredFinding.keys, in: "an ignore entry")
+                    configuration.ignores.append(IgnoredFinding(
+                        path: try reader.string(fields, "path"), rule: try reader.string(fields, "rule"),
+                        node: fields["node"] == nil ? nil : try reader.string(fields, "node"),
+                        reason: fields["reason"] == nil ? nil : try reader.string(fields, "reason")))
+                }
+            case "baseline":
+                configuration.baseline = try reader.scalar(value, name)
             case "paths":
                 for (globKey, block) in try reader.mapping(value, name) {
                     let glob = globKey.string ?? ""
@@ -154,8 +177,10 @@ public struct Configuration: Sendable {
     }
 
     /// The rules that run: defaults, minus disabled, plus opted-in; or exactly `only_rules`. Severities overridden.
-    public func select(from rules: [Rule]) -> [Rule] {
+    /// `enablingAll`: every rule given runs (the command line selected them), only severities are applied.
+    public func select(from rules: [Rule], enablingAll: Bool = false) -> [Rule] {
         rules.filter { rule in
+            if enablingAll { return true }
             if let onlyRules { return onlyRules.contains(rule.id) }
             if disabledRules.contains(rule.id) { return false }
             return rule.enabledByDefault || optInRules.contains(rule.id)
@@ -166,11 +191,12 @@ public struct Configuration: Sendable {
         }
     }
 
-    /// Rule ids the configuration names that no loaded rule has.
+    /// Rule ids (and, in `per_file_ignores` and `ignore`, prefixes) the configuration names that no loaded rule has.
     public func unknownRuleIds(among rules: [Rule]) -> [String] {
         let known = Set(rules.map(\.id))
-        let named = disabledRules.union(optInRules).union(onlyRules ?? []).union(severities.keys)
-        return named.subtracting(known).sorted()
+        let named = disabledRules.union(optInRules).union(onlyRules ?? []).union(severities.keys).union(ignores.map(\.rule))
+        let prefixes = perFileIgnores.flatMap(\.rules).filter { prefix in !rules.contains { RuleSelector.matches(prefix, $0.id) } }
+        return (named.subtracting(known).sorted() + prefixes).uniquedStrings()
     }
 
     /// The last `paths:` block whose glob matches a path relative to the configuration's folder (its index).
@@ -178,10 +204,47 @@ public struct Configuration: Sendable {
         pathTargets.lastIndex { Glob.matches($0.glob, relativePath) }
     }
 
+    /// Why the configuration suppresses a finding on the model at `relativePath` (relative to its folder), if it does.
+    public func suppression(of finding: Finding, relativePath: String) -> Suppression? {
+        let origin = path.map { URL(fileURLWithPath: $0).lastPathComponent } ?? Self.fileName
+        if let ignore = ignores.first(where: { $0.matches(finding, relativePath: relativePath) }) {
+            return Suppression(kind: .configuration, justification: "\(origin) ignore: " + (ignore.reason ?? "no reason given"))
+        }
+        if let entry = perFileIgnores.first(where: { entry in
+            Glob.matches(entry.glob, relativePath) && entry.rules.contains { RuleSelector.matches($0, finding.ruleId) }
+        }) {
+            return Suppression(kind: .configuration, justification: "\(origin) per_file_ignores: \(entry.glob)")
+        }
+        return nil
+    }
+
+    /// Whether `excluded:` names a path (relative to the configuration's folder): with `--force-exclude`, also
+    /// for files named on the command line.
+    public func excludes(relativePath: String) -> Bool {
+        excluded.contains { Glob.matches($0, relativePath) }
+    }
+
     /// Whether a path found while walking a folder is linted (`included`/`excluded` globs, relative to the config).
     public func includes(relativePath: String) -> Bool {
         if excluded.contains(where: { Glob.matches($0, relativePath) }) { return false }
         return included.isEmpty || included.contains { Glob.matches($0, relativePath) }
+    }
+}
+
+/// One known finding the configuration accepts: where, which rule, on which node (a node name, a node path
+/// `graph/node`, or a module path; every node when absent), and why.
+public struct IgnoredFinding: Sendable {
+    public var path: String
+    public var rule: String
+    public var node: String?
+    public var reason: String?
+
+    static let keys: Set<String> = ["path", "rule", "node", "reason"]
+
+    public func matches(_ finding: Finding, relativePath: String) -> Bool {
+        guard finding.ruleId == rule, Glob.matches(path, relativePath) else { return false }
+        guard let node else { return true }
+        return node == finding.node || node == finding.nodePath || node == finding.source?.modulePath
     }
 }
 
@@ -213,5 +276,19 @@ enum Glob {
         guard s < path.count else { return false }
         if pattern[p] == "?" ? path[s] != "/" : pattern[p] == path[s] { return match(pattern, p + 1, path, s + 1) }
         return false
+    }
+}
+
+/// Rule selectors, as Ruff's: a rule id, or a prefix of ids (`coreml-fp16`, `ort-`).
+public enum RuleSelector {
+    public static func matches(_ selector: String, _ ruleId: String) -> Bool {
+        ruleId == selector || (ruleId.hasPrefix(selector) && (selector.hasSuffix("-") || ruleId.dropFirst(selector.count).hasPrefix("-")))
+    }
+}
+
+extension Array where Element == String {
+    func uniquedStrings() -> [String] {
+        var seen: Set<String> = []
+        return filter { seen.insert($0).inserted }
     }
 }

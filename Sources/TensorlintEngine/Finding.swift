@@ -18,9 +18,39 @@ public struct Finding: Sendable {
     public var node: String?
     public var op: String?
     public var source: SourceInfo?
+    /// What failed, with nothing of the node it failed on: the message with the node, its module, its source
+    /// line and the graph's value names masked. Findings of one rule with one cause are one problem, fixed
+    /// once (`nil` for findings on the model as a whole).
+    public var cause: String?
+    /// The other nodes where the same rule found the same cause, in node order, when findings are grouped.
+    public var others: [Finding] = []
+    /// Why the finding is not counted: a configured ignore or a baseline entry. It is still reported as such.
+    public var suppression: Suppression?
 
     /// `main/leaky_relu`: stable across runs, used for logical locations and fingerprints.
     public var nodePath: String? { node.map { "\(graph ?? "main")/\($0)" } }
+
+    /// This finding and the others of its cause.
+    public var occurrences: [Finding] { [self] + others }
+}
+
+/// Why a finding is set aside: it is still reported (SARIF `suppressions`, the summary's count), never lost.
+public struct Suppression: Sendable, Equatable {
+    public enum Kind: String, Sendable {
+        /// `per_file_ignores:` or `ignore:` in the configuration.
+        case configuration
+        /// An entry of the baseline file.
+        case baseline
+    }
+
+    public var kind: Kind
+    /// Where it comes from and why: `.tensorlint.yml ignore: "known; fixed upstream"`.
+    public var justification: String
+
+    public init(kind: Kind, justification: String) {
+        self.kind = kind
+        self.justification = justification
+    }
 }
 
 /// Fills `{name}` placeholders from bindings; an unknown placeholder stays visible as `{name}` so that
@@ -63,5 +93,28 @@ extension Rule {
     /// A message or fix template as documentation shows it: each placeholder replaced by what it holds.
     public func documented(_ template: String, markdown: Bool) -> String {
         MessageTemplate.render(template, bindingKeys.mapValues { markdown ? "_\($0)_" : "<\($0)>" })
+    }
+}
+
+extension Array where Element == Finding {
+    /// Findings of one rule with one cause as one finding, the first of them, holding the others: one
+    /// problem, one fix, however many nodes have it. Order is the first occurrences' order.
+    public func groupedByCause() -> [Finding] {
+        var grouped: [Finding] = []
+        var groupIndex: [String: Int] = [:]
+        for finding in self {
+            guard let cause = finding.cause else {
+                grouped.append(finding)
+                continue
+            }
+            let key = "\(finding.ruleId)\u{0}\(finding.suppression?.justification ?? "")\u{0}\(cause)"
+            if let index = groupIndex[key] {
+                grouped[index].others.append(finding)
+            } else {
+                groupIndex[key] = grouped.count
+                grouped.append(finding)
+            }
+        }
+        return grouped
     }
 }

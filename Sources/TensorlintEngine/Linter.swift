@@ -88,11 +88,25 @@ public struct Linter: Sendable {
         // As in Ruff, the edit decides for this occurrence: a fix that rounds the model's values is unsafe.
         var applicability = fixed ? rule.fix.applicability : .displayOnly
         if applicability == .safe, fix.edits.contains(where: { $0.rounds(in: model) }) { applicability = .unsafe }
-        return Finding(ruleId: rule.id, severity: rule.severity, message: MessageTemplate.render(rule.message, all),
-                       fix: MessageTemplate.render(rule.fix.suggestion, all),
-                       fixApplicability: applicability,
-                       automaticFix: fixed ? fix.names.joined(separator: ", ") : nil, edits: fix.edits, file: model.path, graph: graph?.name, node: node?.name,
-                       op: node?.op.description, source: node?.source)
+        var finding = Finding(ruleId: rule.id, severity: rule.severity, message: MessageTemplate.render(rule.message, all),
+                              fix: MessageTemplate.render(rule.fix.suggestion, all),
+                              fixApplicability: applicability,
+                              automaticFix: fixed ? fix.names.joined(separator: ", ") : nil, edits: fix.edits, file: model.path, graph: graph?.name, node: node?.name,
+                              op: node?.op.description, source: node?.source)
+        if let graph, node != nil { finding.cause = Self.cause(rule.message, all, graph: graph) }
+        return finding
+    }
+
+    /// The message with what names the node masked: the node, its module and source line, and every
+    /// `quoted` name of one of the graph's values (`bias` = tensor `p_blocks_0_ln_bias`).
+    static func cause(_ template: String, _ bindings: Bindings, graph: Graph) -> String {
+        var masked = bindings
+        for key in nodeKeys.keys where key != "op" { masked[key] = "·" }
+        let parts = MessageTemplate.render(template, masked).split(separator: "`", omittingEmptySubsequences: false)
+        // Odd parts are the quoted ones.
+        return parts.enumerated().map { index, part in
+            index % 2 == 1 && graph.values[String(part)] != nil ? "·" : String(part)
+        }.joined(separator: "`")
     }
 }
 

@@ -27,6 +27,7 @@ public struct GitHubReporter: Reporter {
                     message += "\nModel: \(model)"
                 }
                 if let nodePath = finding.nodePath { message += "\nNode: \(nodePath)" }
+                if !finding.others.isEmpty { message += "\nSame cause on \(finding.others.count) more nodes: \(finding.otherNodesText())" }
                 message += "\nFix: \(finding.fix)"
                 lines.append(Self.command(Self.command(for: finding.severity), properties, message))
             }
@@ -78,7 +79,7 @@ public struct GitLabReporter: Reporter {
             for finding in file.findings {
                 let source = locations.sourceLine(of: finding)
                 var description = finding.message
-                if let nodePath = finding.nodePath { description += " (node \(nodePath))" }
+                if let nodePath = finding.nodePath { description += " (node \(nodePath)\(finding.moreNodes))" }
                 if source != nil { description += " in \(model)" }
                 issues.append(issue(finding.ruleId, description, severity: Self.severity(finding.severity),
                                     fingerprint: fingerprints.next(finding, model: model),
@@ -122,7 +123,7 @@ public struct JUnitReporter: Reporter {
                 body.append("    <testcase classname=\"\(path)\" name=\"read\">\n      <error message=\"\(Self.escape(error))\"/>\n    </testcase>")
             }
             for finding in file.findings {
-                let name = Self.escape("\(finding.ruleId)" + (finding.nodePath.map { " \($0)" } ?? ""))
+                let name = Self.escape("\(finding.ruleId)" + (finding.nodePath.map { " \($0)\(finding.moreNodes)" } ?? ""))
                 let detail = Self.escape("\(finding.message)\nFix: \(finding.fix)")
                 if finding.severity == .note {
                     body.append("    <testcase classname=\"\(path)\" name=\"\(name)\">\n      <system-out>\(detail)</system-out>\n    </testcase>")
@@ -165,8 +166,8 @@ public struct JUnitReporter: Reporter {
 
 /// Stable identities for findings (FNV-1a, 64 bits): the same across runs and machines, so that code scanning
 /// and GitLab track a finding from one commit to the next.
-enum Fingerprint {
-    static func of(_ parts: [String]) -> String {
+public enum Fingerprint {
+    public static func of(_ parts: [String]) -> String {
         var hash: UInt64 = 0xcbf2_9ce4_8422_2325
         for byte in parts.joined(separator: "|").utf8 {
             hash = (hash ^ UInt64(byte)) &* 0x100_0000_01b3
@@ -175,7 +176,7 @@ enum Fingerprint {
     }
 
     /// Rule, model file and node.
-    static func of(_ finding: Finding, model: String) -> String { of([finding.ruleId, model, finding.nodePath ?? ""]) }
+    public static func of(_ finding: Finding, model: String) -> String { of([finding.ruleId, model, finding.nodePath ?? ""]) }
 }
 
 /// Hands out each finding's fingerprint once per report: a model may repeat a node name (ONNX does not

@@ -15,6 +15,7 @@ public struct JSONReporter: Reporter {
         let files: [[String: Any]] = report.files.map { file in
             var entry: [String: Any] = ["path": report.relative(file.path),
                                         "findings": file.findings.map { finding(report, $0) }]
+            if !file.suppressed.isEmpty { entry["suppressed"] = file.suppressed.map { finding(report, $0) } }
             if let format = file.format { entry["format"] = format.rawValue }
             if let layout = file.layout { entry["layout"] = layout }
             if let error = file.error { entry["error"] = error }
@@ -32,6 +33,7 @@ public struct JSONReporter: Reporter {
                 "warnings": report.count(.warning),
                 "notes": report.count(.note),
                 "unreadable": report.files.filter { $0.error != nil }.count,
+                "suppressed": report.suppressedCount,
             ],
         ]
         return serialize(document)
@@ -57,10 +59,21 @@ public struct JSONReporter: Reporter {
             "fix": ["suggestion": finding.fix, "applicability": finding.fixApplicability.rawValue,
                     "automatic": finding.automaticFix as Any? ?? NSNull()],
         ]
-        if let node = finding.node {
-            entry["node"] = ["graph": finding.graph ?? "main", "name": node, "op": finding.op ?? "",
-                             "module": finding.source?.modulePath as Any? ?? NSNull(),
-                             "module_type": finding.source?.moduleType as Any? ?? NSNull()]
+        func node(_ finding: Finding) -> [String: Any]? {
+            finding.node.map { node in
+                ["graph": finding.graph ?? "main", "name": node, "op": finding.op ?? "",
+                 "module": finding.source?.modulePath as Any? ?? NSNull(),
+                 "module_type": finding.source?.moduleType as Any? ?? NSNull()]
+            }
+        }
+        if let node = node(finding) { entry["node"] = node }
+        // A finding grouped by cause: every node that has it, the first one included.
+        if !finding.others.isEmpty {
+            entry["nodes"] = finding.occurrences.compactMap(node)
+            entry["count"] = finding.occurrences.count
+        }
+        if let suppression = finding.suppression {
+            entry["suppression"] = ["kind": suppression.kind.rawValue, "justification": suppression.justification]
         }
         if let frame = finding.source?.userFrame {
             entry["source"] = ["file": frame.file, "line": frame.line, "code": frame.code as Any? ?? NSNull()]

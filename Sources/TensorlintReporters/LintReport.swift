@@ -9,6 +9,8 @@ public struct LintReport: Sendable {
         public var format: Model.Format?
         public var layout: String?
         public var findings: [Finding]
+        /// Findings set aside by the configuration or the baseline: reported as such, never counted.
+        public var suppressed: [Finding] = []
         /// Set when the file could not be read: the one-line reason.
         public var error: String?
         /// What this file was checked against (a file's target follows its format and the nearest configuration).
@@ -64,6 +66,9 @@ public struct LintReport: Sendable {
 
     public var findings: [Finding] { files.flatMap(\.findings) }
 
+    /// How many findings were set aside, over all files (each node counted).
+    public var suppressedCount: Int { files.reduce(0) { $0 + $1.suppressed.reduce(0) { $0 + $1.occurrences.count } } }
+
     /// How many findings have this severity, over all files.
     public func count(_ severity: Severity) -> Int {
         files.reduce(0) { total, file in total + file.findings.count { $0.severity == severity } }
@@ -75,8 +80,14 @@ public struct LintReport: Sendable {
     /// what goes to standard error when the report goes to a file.
     public var summary: String {
         func counted(_ count: Int, _ noun: String) -> String { "\(count) \(noun)\(count == 1 ? "" : "s")" }
-        var summary = "\(counted(files.count, "file")) linted: \(counted(count(.error), "error")), \(counted(count(.warning), "warning"))"
-        if count(.note) > 0 { summary += ", \(counted(count(.note), "note"))" }
+        // Grouped findings say on how many nodes they are.
+        func severity(_ severity: Severity, _ noun: String) -> String {
+            let nodes = files.reduce(0) { $0 + $1.findings.filter { $0.severity == severity }.reduce(0) { $0 + $1.occurrences.count } }
+            return counted(count(severity), noun) + (nodes > count(severity) ? " (\(nodes) nodes)" : "")
+        }
+        var summary = "\(counted(files.count, "file")) linted: \(severity(.error, "error")), \(severity(.warning, "warning"))"
+        if count(.note) > 0 { summary += ", \(severity(.note, "note"))" }
+        if suppressedCount > 0 { summary += ", \(suppressedCount) suppressed" }
         if unreadableCount > 0 { summary += ", \(unreadableCount) unreadable" }
         return summary
     }
@@ -145,8 +156,22 @@ struct FindingLocations {
     }
 }
 
+extension Finding {
+    /// ` and 99 more nodes` for a grouped finding; empty otherwise.
+    var moreNodes: String { others.isEmpty ? "" : " and \(others.count) more node\(others.count == 1 ? "" : "s")" }
+
+    /// The other nodes, the first few and the last, each with its module: `main/ln_1 (blocks.1.ln), …`.
+    func otherNodesText(shown: Int = 3) -> String {
+        func name(_ finding: Finding) -> String {
+            (finding.nodePath ?? "?") + (finding.source?.modulePath.map { " (\($0))" } ?? "")
+        }
+        guard others.count > shown + 1 else { return others.map(name).joined(separator: ", ") }
+        return others.prefix(shown).map(name).joined(separator: ", ") + ", … " + name(others[others.count - 1])
+    }
+}
+
 /// A report format, as `--format` names it (SwiftLint keeps its reporters the same way).
-public protocol Reporter {
+public protocol Reporter: Sendable {
     static var identifier: String { get }
     /// One line for `--help`: what the format is for.
     static var description: String { get }

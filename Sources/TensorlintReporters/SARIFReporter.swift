@@ -32,7 +32,7 @@ public struct SARIFReporter: Reporter {
                     "locations": [["physicalLocation": model.physicalLocation]],
                 ])
             }
-            for finding in file.findings {
+            for finding in file.findings + file.suppressed {
                 results.append(result(finding, in: model, locations: &locations, fingerprint: fingerprints.next(finding, model: model.path),
                                       ruleIndex: ruleIndex[finding.ruleId]))
             }
@@ -113,35 +113,48 @@ public struct SARIFReporter: Reporter {
         return String(head[..<cut]) + "…"
     }
 
+    /// GitHub reads at most this many locations of a result.
+    static let locationLimit = 1000
+
     private func result(_ finding: Finding, in model: ModelLocation, locations: inout FindingLocations, fingerprint: String,
                         ruleIndex: Int?) -> [String: Any] {
-        var primary: [String: Any] = ["physicalLocation": model.physicalLocation]
         var related: [[String: Any]] = []
-        // The Python line that made the node is where a reviewer acts; the model file stays in the result.
-        if let source = locations.sourceLine(of: finding) {
-            primary["physicalLocation"] = ["artifactLocation": ModelLocation.artifact(source.path), "region": ["startLine": source.line]]
-            related.append(["id": 1, "physicalLocation": model.physicalLocation, "message": ["text": "the model file"]])
+        // One location per node with the cause (GitHub shows the first). The Python line that made the node
+        // is where a reviewer acts; the model file stays in the result.
+        let nodes = finding.occurrences.prefix(Self.locationLimit).map { occurrence -> [String: Any] in
+            var location: [String: Any] = ["physicalLocation": model.physicalLocation]
+            if let source = locations.sourceLine(of: occurrence) {
+                location["physicalLocation"] = ["artifactLocation": ModelLocation.artifact(source.path), "region": ["startLine": source.line]]
+                if related.isEmpty { related.append(["id": 1, "physicalLocation": model.physicalLocation, "message": ["text": "the model file"]]) }
+            }
+            if let nodePath = occurrence.nodePath {
+                location["logicalLocations"] = [[
+                    "name": occurrence.node ?? nodePath,
+                    "fullyQualifiedName": nodePath,
+                    "kind": "function",
+                ]]
+            }
+            return location
         }
-        if let nodePath = finding.nodePath {
-            primary["logicalLocations"] = [[
-                "name": finding.node ?? nodePath,
-                "fullyQualifiedName": nodePath,
-                "kind": "function",
-            ]]
-        }
-        let nodeText = finding.nodePath.map { " (node \($0))" } ?? ""
+        let nodeText = finding.nodePath.map { " (node \($0)\(finding.moreNodes))" } ?? ""
         var result: [String: Any] = [
             "ruleId": finding.ruleId,
             "level": level(finding.severity),
             "message": ["text": finding.message + nodeText + "\nFix: " + finding.fix],
-            "locations": [primary],
+            "locations": nodes,
             // Given here, code scanning keeps this identity (rule, model, node) instead of hashing line 1 of a binary file.
             "partialFingerprints": ["primaryLocationLineHash": fingerprint + ":1", "tensorlintFinding/v1": fingerprint],
             "properties": ["fix": finding.fix, "fixApplicability": finding.fixApplicability.rawValue],
         ]
         if !related.isEmpty { result["relatedLocations"] = related }
         if let ruleIndex { result["ruleIndex"] = ruleIndex }
-        if let replacements = finding.replacements, !replacements.isEmpty {
+        if let suppression = finding.suppression {
+            result["suppressions"] = [["kind": "external", "status": "accepted", "justification": suppression.justification]]
+        }
+        // One fix for the cause: every node's replacements, each region once.
+        var regions: Set<[Int]> = []
+        let replacements = finding.occurrences.flatMap { $0.replacements ?? [] }.filter { regions.insert([$0.offset, $0.length]).inserted }
+        if !replacements.isEmpty {
             result["fixes"] = [[
                 "description": ["text": finding.fix],
                 "artifactChanges": [[

@@ -5,7 +5,7 @@ import TensorlintEngine
 public enum Statistics {
     public static func render(_ report: LintReport) -> String {
         var counts: [String: (count: Int, fixable: Bool, severity: Severity)] = [:]
-        for finding in report.findings {
+        for finding in report.findings.flatMap(\.occurrences) {
             let known = counts[finding.ruleId]
             counts[finding.ruleId] = ((known?.count ?? 0) + 1, (known?.fixable ?? false) || finding.automaticFix != nil, finding.severity)
         }

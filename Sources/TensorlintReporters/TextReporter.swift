@@ -26,6 +26,9 @@ public struct TextReporter: Reporter {
                 if let frame = finding.source?.userFrame {
                     lines.append("  source: \(frame.file):\(frame.line)" + (frame.code.map { ": \($0)" } ?? ""))
                 }
+                if !finding.others.isEmpty {
+                    lines.append("  same cause on \(finding.others.count) more node\(finding.others.count == 1 ? "" : "s"): \(finding.otherNodesText())")
+                }
                 lines.append("  \(style.fixLabel("fix:")) \(finding.fix)")
             }
         }
@@ -48,7 +51,7 @@ public struct ConciseReporter: Reporter {
             let path = style.bold(report.relative(file.path))
             if let error = file.error { lines.append("\(path): \(style.severity(.error)): \(error) \(style.dim("[read-error]"))") }
             for finding in file.findings {
-                let node = finding.nodePath.map { " (node \($0))" } ?? ""
+                let node = finding.nodePath.map { " (node \($0)\(finding.moreNodes))" } ?? ""
                 lines.append("\(path): \(style.severity(finding.severity)): \(finding.message) \(style.dim("[\(finding.ruleId)]"))\(node)")
             }
         }

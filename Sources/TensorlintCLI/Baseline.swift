@@ -1,0 +1,123 @@
+import Foundation
+import TensorlintEngine
+import TensorlintJSON
+import TensorlintReporters
+
+/// Today's findings, accepted: `lint --write-baseline FILE` records them, `--baseline FILE` (or `baseline:`)
+/// sets them aside and fails only on new ones. A finding is known by its rule, its model (relative to the
+/// baseline's folder) and its node; or, when a re-export renamed the node, by its rule, model, module and
+/// cause (the message with every name masked), which an unchanged model keeps.
+struct Baseline {
+    struct Entry: Hashable {
+        var rule: String
+        var path: String
+        var node: String?
+        var module: String?
+        var cause: String?
+    }
+
+    static let formatVersion = 1
+    let path: String
+    private(set) var entries: [Entry]
+    /// Entries that matched a finding in this run.
+    private var matched: Set<Int> = []
+    private let byNode: [Entry: [Int]]
+    private let byCause: [Entry: [Int]]
+
+    init(path: String, entries: [Entry]) {
+        self.path = path
+        self.entries = entries
+        var byNode: [Entry: [Int]] = [:]
+        var byCause: [Entry: [Int]] = [:]
+        for (index, entry) in entries.enumerated() {
+            byNode[Entry(rule: entry.rule, path: entry.path, node: entry.node), default: []].append(index)
+            if entry.cause != nil { byCause[Entry(rule: entry.rule, path: entry.path, module: entry.module, cause: entry.cause), default: []].append(index) }
+        }
+        self.byNode = byNode
+        self.byCause = byCause
+    }
+
+    /// The baseline's folder, which its paths are relative to.
+    var folder: String { URL(fileURLWithPath: path).deletingLastPathComponent().standardizedFileURL.path }
+
+    static func entry(_ finding: Finding, path: String) -> Entry {
+        Entry(rule: finding.ruleId, path: path, node: finding.nodePath, module: finding.source?.modulePath,
+              cause: finding.cause.map { Fingerprint.of([$0]) })
+    }
+
+    /// Whether the baseline holds this finding of the model at `modelPath`; marks the entry as used.
+    mutating func contains(_ finding: Finding, modelPath: String) -> Bool {
+        let relative = LintReport.relativePath(URL(fileURLWithPath: modelPath).standardizedFileURL.path, toStandardized: folder)
+        let wanted = Self.entry(finding, path: relative)
+        var hits = byNode[Entry(rule: wanted.rule, path: wanted.path, node: wanted.node)] ?? []
+        if hits.isEmpty, wanted.cause != nil {
+            hits = byCause[Entry(rule: wanted.rule, path: wanted.path, module: wanted.module, cause: wanted.cause)] ?? []
+        }
+        matched.formUnion(hits)
+        return !hits.isEmpty
+    }
+
+    /// Entries no finding of this run matched: fixed, or changed past recognition.
+    var stale: [Entry] { entries.indices.filter { !matched.contains($0) }.map { entries[$0] } }
+
+    static func read(_ path: String) throws -> Baseline {
+        guard let data = FileManager.default.contents(atPath: path) else { throw CommandFailure(description: "\(path): cannot read the baseline") }
+        var version: Int64?
+        var entries: [Entry] = []
+        do throws(JSONError) {
+            try JSONReader.read(data) { (reader: inout JSONReader) throws(JSONError) in
+                try reader.readObject { (reader: inout JSONReader, key: String) throws(JSONError) in
+                    switch key {
+                    case "tensorlint_baseline": version = try reader.readInt()
+                    case "findings":
+                        entries = try reader.readList { (reader: inout JSONReader) throws(JSONError) -> Entry in
+                            var entry = Entry(rule: "", path: "")
+                            try reader.readObject { (reader: inout JSONReader, key: String) throws(JSONError) in
+                                switch key {
+                                case "rule": entry.rule = try reader.readString()
+                                case "path": entry.path = try reader.readString()
+                                case "node": entry.node = try reader.optional(JSONReader.string)
+                                case "module": entry.module = try reader.optional(JSONReader.string)
+                                case "cause": entry.cause = try reader.optional(JSONReader.string)
+                                default: try reader.skipValue()
+                                }
+                            }
+                            return entry
+                        }
+                    default: try reader.skipValue()
+                    }
+                }
+            }
+        } catch {
+            throw CommandFailure(description: "\(path): not a tensorlint baseline: \(error)")
+        }
+        guard version == Int64(formatVersion) else {
+            throw CommandFailure(description: "\(path): not a tensorlint baseline (version \(formatVersion)); write one with --write-baseline")
+        }
+        return Baseline(path: path, entries: entries)
+    }
+
+    /// Writes the findings of these files (each occurrence), sorted, so that the file diffs well.
+    static func write(_ files: [LintReport.FileResult], to path: String) throws -> Int {
+        let folder = URL(fileURLWithPath: path).deletingLastPathComponent().standardizedFileURL.path
+        var entries: [Entry] = []
+        for file in files {
+            let relative = LintReport.relativePath(URL(fileURLWithPath: file.path).standardizedFileURL.path, toStandardized: folder)
+            entries += file.findings.flatMap(\.occurrences).map { entry($0, path: relative) }
+        }
+        let sorted = Set(entries).sorted { ($0.path, $0.rule, $0.node ?? "", $0.cause ?? "") < ($1.path, $1.rule, $1.node ?? "", $1.cause ?? "") }
+        let document: [String: Any] = [
+            "tensorlint_baseline": formatVersion,
+            "findings": sorted.map { entry -> [String: Any] in
+                ["rule": entry.rule, "path": entry.path, "node": entry.node as Any? ?? NSNull(),
+                 "module": entry.module as Any? ?? NSNull(), "cause": entry.cause as Any? ?? NSNull()]
+            },
+        ]
+        do {
+            try serialize(document).write(toFile: path, atomically: true, encoding: .utf8)
+        } catch {
+            throw CommandFailure(description: "\(path): cannot write the baseline: \(error.localizedDescription)")
+        }
+        return sorted.count
+    }
+}
