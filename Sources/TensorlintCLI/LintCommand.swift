@@ -40,6 +40,9 @@ struct LintCommand: ParsableCommand {
     @Option(help: "SARIF: the run's category (automationDetails.id), to keep apart the alerts of runs with different targets (default: tensorlint/, or tensorlint/<target>/ with --target).")
     var category: String?
 
+    @Option(name: .customLong("source-root-map"), help: ArgumentHelp("Where the exporting machine's source files are here: OLD=NEW path prefixes for the stack traces models record, NEW relative to the working directory (repeatable).", valueName: "old=new"))
+    var sourceRootMap: [String] = []
+
     @Option(name: .customLong("source-root"), help: "Folder that SARIF, GitHub and GitLab paths are relative to (default: the Git repository's top folder, else the working directory).")
     var sourceRoot: String?
 
@@ -91,6 +94,7 @@ struct LintCommand: ParsableCommand {
                 throw CommandFailure(description: "--source-root \(sourceRoot): no such folder")
             }
         }
+        _ = try sourceRootMapping([])
         let jobs = try jobCount()
         let setup = try LintSetup(linterOptions)
         var (items, passedBy) = try FileCollector.collect(paths, isIncluded: setup.includes)
@@ -99,9 +103,9 @@ struct LintCommand: ParsableCommand {
             if kept.count < items.count { passedBy["excluded by the configuration", default: 0] += items.count - kept.count }
             items = kept
         }
-        var baselineFile = try writeBaseline == nil ? setup.baselinePath(baseline).map(Baseline.read) : nil
         // Every file's configuration is read here, in order, so that its warnings come out in order.
         let configurations = try items.map { try setup.configuration(forFile: $0.path) }
+        var baselineFile = try writeBaseline == nil ? setup.baselinePath(baseline).map(Baseline.read) : nil
         let (fix, unsafeFixes, showsByteReplacements) = (fix, unsafeFixes, reporterType.showsByteReplacements)
         let outcomes = Array(zip(items, configurations)).parallelMap(jobs: jobs) { item, configuration in
             Self.lint(item, configuration: configuration, setup: setup, fix: fix, unsafeFixes: unsafeFixes,
@@ -158,6 +162,7 @@ struct LintCommand: ParsableCommand {
                                 category: category.flatMap { $0.isEmpty ? nil : $0 }
                                     ?? "tensorlint/" + (linterOptions.targetOptions.target.map { "\($0)/" } ?? ""))
         report.warnings = nothingLinted.map { [$0] } ?? []
+        report.sourceRootMap = try sourceRootMapping(setup.sourceRoots())
         report.quiet = quiet
         report.color = output == nil && !noColor && ProcessInfo.processInfo.environment["NO_COLOR"].map(\.isEmpty) != false
             && isatty(STDOUT_FILENO) == 1
@@ -175,6 +180,16 @@ struct LintCommand: ParsableCommand {
         if output != nil, !quiet { warn(report.summary) }
         if report.unreadableCount > 0 { throw ExitCode(ExitStatus.failure) }
         if report.count(.error) > 0, !exitZero { throw ExitCode(ExitStatus.findings) }
+    }
+
+    /// `--source-root-map` (first) and the configuration's `source_roots:`, each an OLD=NEW prefix pair.
+    private func sourceRootMapping(_ configured: [(from: String, to: String)]) throws -> [(from: String, to: String)] {
+        let given = try sourceRootMap.map { pair -> (from: String, to: String) in
+            let parts = pair.split(separator: "=", maxSplits: 1).map(String.init)
+            guard parts.count == 2, !parts[0].isEmpty else { throw CommandFailure(description: "--source-root-map must be OLD=NEW, not '\(pair)'") }
+            return (parts[0], URL(fileURLWithPath: parts[1]).standardizedFileURL.path)
+        }
+        return given + configured
     }
 
     /// Nothing checked is never a silent pass: what was passed by, and why.

@@ -123,12 +123,28 @@ final class LintSetup: @unchecked Sendable {
         return configuration.excludes(relativePath: Self.path(path, relativeToFolderOf: configuration))
     }
 
-    /// `--baseline`, else the `baseline:` of `--config` or of the working directory's configuration (relative to it).
-    func baselinePath(_ flag: String?) throws -> String? {
+    /// The configuration of the run as a whole: `--config`, else the working directory's, when it applies to a
+    /// model of this run (one that applies to none is not read for this: it may not even be valid).
+    private func runConfiguration() -> Configuration? {
+        if let explicit { return explicit }
+        guard let path = Configuration.discover(from: FileManager.default.currentDirectoryPath) else { return nil }
+        return lock.withLock { configurationByPath[path] }
+    }
+
+    /// `--baseline`, else the run configuration's `baseline:` (relative to it).
+    func baselinePath(_ flag: String?) -> String? {
         if let flag { return flag }
-        let configuration = try explicit ?? configuration(inFolder: URL(fileURLWithPath: FileManager.default.currentDirectoryPath).standardizedFileURL.path)
+        guard let configuration = runConfiguration() else { return nil }
         guard let baseline = configuration.baseline, !baseline.hasPrefix("/") else { return configuration.baseline }
         return configuration.path.map { URL(fileURLWithPath: $0).deletingLastPathComponent().appendingPathComponent(baseline).path } ?? baseline
+    }
+
+    /// `source_roots:` of the run configuration, replacements made absolute
+    /// (they are relative to the configuration's folder).
+    func sourceRoots() -> [(from: String, to: String)] {
+        guard let configuration = runConfiguration() else { return [] }
+        let folder = configuration.path.map { URL(fileURLWithPath: $0).deletingLastPathComponent() } ?? URL(fileURLWithPath: FileManager.default.currentDirectoryPath)
+        return configuration.sourceRoots.map { ($0.from, $0.to.hasPrefix("/") ? $0.to : folder.appendingPathComponent($0.to).standardizedFileURL.path) }
     }
 
     /// The `paths:` block of a model's configuration that applies to it, if any.

@@ -49,6 +49,9 @@ public struct Configuration: Sendable {
     public var ignores: [IgnoredFinding] = []
     /// `baseline:`: a baseline file (relative to this file), as `--baseline` gives one.
     public var baseline: String?
+    /// `source_roots:`: the exporting machine's path prefixes in stack traces → where those files are here
+    /// (relative to this file).
+    public var sourceRoots: [(from: String, to: String)] = []
     /// Keys the file has that tensorlint does not know: reported as a warning.
     public var unknownKeys: [String] = []
     /// Where the file was found; `nil` for the defaults.
@@ -57,7 +60,7 @@ public struct Configuration: Sendable {
     public static let fileName = ".tensorlint.yml"
     static let topKeys: Set<String> = ["disabled_rules", "opt_in_rules", "only_rules", "rules", "severity",
                                        "included", "excluded", "target", "formats", "paths",
-                                       "per_file_ignores", "ignore", "baseline"]
+                                       "per_file_ignores", "ignore", "baseline", "source_roots"]
 
     public init() {}
 
@@ -138,6 +141,10 @@ public struct Configuration: Sendable {
                 }
             case "baseline":
                 configuration.baseline = try reader.scalar(value, name)
+            case "source_roots":
+                for (from, to) in try reader.mapping(value, name) {
+                    configuration.sourceRoots.append((from.string ?? "", try reader.scalar(to, "source_roots.\(from.string ?? "")")))
+                }
             case "paths":
                 for (globKey, block) in try reader.mapping(value, name) {
                     let glob = globKey.string ?? ""

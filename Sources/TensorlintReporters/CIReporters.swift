@@ -21,7 +21,7 @@ public struct GitHubReporter: Reporter {
                 // A model is binary: the annotation is on the file; on the Python line when the checkout has it.
                 var properties = ["file": model, "title": "tensorlint (\(finding.ruleId))"]
                 var message = finding.message
-                if let source = locations.sourceLine(of: finding) {
+                if let source = locations.sourceLine(of: finding), source.usable {
                     properties["file"] = source.path
                     properties["line"] = String(source.line)
                     message += "\nModel: \(model)"
@@ -77,7 +77,7 @@ public struct GitLabReporter: Reporter {
                                     fingerprint: Fingerprint.of(["read-error", model]), path: model, line: 1))
             }
             for finding in file.findings {
-                let source = locations.sourceLine(of: finding)
+                let source = locations.sourceLine(of: finding).flatMap { $0.usable ? $0 : nil }
                 var description = finding.message
                 if let nodePath = finding.nodePath { description += " (node \(nodePath)\(finding.moreNodes))" }
                 if source != nil { description += " in \(model)" }

@@ -51,6 +51,9 @@ public struct LintReport: Sendable {
     public var warnings: [String] = []
     /// `--quiet`: the findings and nothing else (reports for people leave out their summary line).
     public var quiet = false
+    /// Path prefixes of the exporting machine and where those files are here (`source_roots:`,
+    /// `--source-root-map`): `/home/ci/project` → the checkout, as an absolute path.
+    public var sourceRootMap: [(from: String, to: String)] = []
 
     public init(files: [FileResult], rules: [Rule], settings: Settings, knowledgeVersion: Version?,
                 toolVersion: String, workingDirectory: String, sourceRoot: String? = nil, category: String? = nil) {
@@ -127,32 +130,50 @@ public struct LintReport: Sendable {
 }
 
 /// Where a finding points in the repository: the Python line of its stack trace when that file is in the
-/// checkout (the line a reviewer can change), and always the model file. Each source file is looked up once.
+/// checkout (the line a reviewer can change), and always the model file. Each source file is read once.
 struct FindingLocations {
     struct SourceLine {
-        /// Relative to the source root.
+        /// Relative to the source root (absolute when the file is outside it).
         let path: String
         let line: Int
+        /// Whether the file exists here.
+        let exists: Bool
+        /// The file exists but its line is not the code the export recorded: edited since.
+        let stale: Bool
+        /// A line a reviewer can act on: in the checkout, and what the export ran.
+        var usable: Bool { exists && !stale && !path.hasPrefix("/") }
     }
 
     let report: LintReport
-    private var existing: [String: String?] = [:]
+    /// Each file's lines, `nil` when it cannot be read here.
+    private var lines: [String: [Substring]?] = [:]
 
     init(report: LintReport) {
         self.report = report
     }
 
-    /// The Python source line, when its file exists below the source root (a relative path in the trace is
-    /// taken as relative to it). Export traces often name the exporting machine's absolute paths; a path that
-    /// is not in the checkout is never pointed at.
+    /// The trace's path with the exporting machine's prefix mapped (the longest prefix that applies), and
+    /// a relative path taken as relative to the source root.
+    func mappedPath(_ file: String) -> String {
+        let mapping = report.sourceRootMap.filter { file == $0.from || file.hasPrefix($0.from.hasSuffix("/") ? $0.from : $0.from + "/") }
+            .max { $0.from.count < $1.from.count }
+        let mapped = mapping.map { $0.to + file.dropFirst($0.from.count) } ?? file
+        return LintReport.relativePath(mapped, to: report.sourceRoot)
+    }
+
+    /// The finding's Python source line as it is here, if the trace has one.
     mutating func sourceLine(of finding: Finding) -> SourceLine? {
         guard let frame = finding.source?.userFrame, frame.line > 0 else { return nil }
-        if existing[frame.file] == nil {
-            let relative = LintReport.relativePath(frame.file, to: report.sourceRoot)
-            let exists = !relative.hasPrefix("/") && FileManager.default.fileExists(atPath: report.sourceRoot + "/" + relative)
-            existing[frame.file] = .some(exists ? relative : nil)
+        let path = mappedPath(frame.file)
+        if lines[path] == nil {
+            let absolute = path.hasPrefix("/") ? path : report.sourceRoot + "/" + path
+            lines[path] = .some((try? String(contentsOfFile: absolute, encoding: .utf8)).map { $0.split(separator: "\n", omittingEmptySubsequences: false) })
         }
-        return (existing[frame.file] ?? nil).map { SourceLine(path: $0, line: frame.line) }
+        guard let text = lines[path] ?? nil else { return SourceLine(path: path, line: frame.line, exists: false, stale: false) }
+        let stale = frame.code.map { code in
+            !text.indices.contains(frame.line - 1) || text[frame.line - 1].trimmingCharacters(in: .whitespaces) != code.trimmingCharacters(in: .whitespaces)
+        } ?? false
+        return SourceLine(path: path, line: frame.line, exists: true, stale: stale)
     }
 }
 

@@ -123,7 +123,7 @@ public struct SARIFReporter: Reporter {
         // is where a reviewer acts; the model file stays in the result.
         let nodes = finding.occurrences.prefix(Self.locationLimit).map { occurrence -> [String: Any] in
             var location: [String: Any] = ["physicalLocation": model.physicalLocation]
-            if let source = locations.sourceLine(of: occurrence) {
+            if let source = locations.sourceLine(of: occurrence), source.usable {
                 location["physicalLocation"] = ["artifactLocation": ModelLocation.artifact(source.path), "region": ["startLine": source.line]]
                 if related.isEmpty { related.append(["id": 1, "physicalLocation": model.physicalLocation, "message": ["text": "the model file"]]) }
             }

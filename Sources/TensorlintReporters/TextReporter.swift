@@ -10,6 +10,7 @@ public struct TextReporter: Reporter {
 
     public func render(_ report: LintReport) -> String {
         let style = TerminalStyle(enabled: report.color)
+        var locations = FindingLocations(report: report)
         var lines: [String] = []
         for file in report.files {
             let path = report.relative(file.path)
@@ -24,7 +25,11 @@ public struct TextReporter: Reporter {
                     lines.append(location)
                 }
                 if let frame = finding.source?.userFrame {
-                    lines.append("  source: \(frame.file):\(frame.line)" + (frame.code.map { ": \($0)" } ?? ""))
+                    // The file as it is here when it is (prefixes mapped), else as the trace names it.
+                    let here = locations.sourceLine(of: finding)
+                    let file = here.flatMap { $0.exists ? $0.path : nil } ?? frame.file
+                    lines.append("  source: \(file):\(frame.line)" + (frame.code.map { ": \($0)" } ?? "")
+                                 + (here?.stale == true ? " (edited since the export)" : ""))
                 }
                 if !finding.others.isEmpty {
                     lines.append("  same cause on \(finding.others.count) more node\(finding.others.count == 1 ? "" : "s"): \(finding.otherNodesText())")

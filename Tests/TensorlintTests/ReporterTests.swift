@@ -133,7 +133,10 @@ enum GitHubSARIFRequirements {
         let directory = temporaryDirectory()
         // A Python source that the export trace names, present in the "checkout": the result points at its line.
         try FileManager.default.createDirectory(at: directory.appendingPathComponent("examples"), withIntermediateDirectories: true)
-        try "class M:\n" .write(to: directory.appendingPathComponent("examples/model.py"), atomically: true, encoding: .utf8)
+        var source = (1...30).map { "# \($0)" }
+        source[11] = "        return self.act(x)"
+        source[20] = "        return self.head(x) + self.bias"
+        try source.joined(separator: "\n").write(to: directory.appendingPathComponent("examples/model.py"), atomically: true, encoding: .utf8)
         try FileManager.default.copyItem(atPath: Repo.root.appendingPathComponent("examples/models").path,
                                          toPath: directory.appendingPathComponent("models").path)
         let out = directory.appendingPathComponent("report.sarif").path

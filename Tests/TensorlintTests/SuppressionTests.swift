@@ -131,3 +131,36 @@ struct GroupingTests {
         #expect((((all?["files"] as? [[String: Any]])?.first)?["findings"] as? [Any])?.count == 401)
     }
 }
+
+/// Stack traces name the exporting machine's paths: mapped to the checkout, and checked against the line.
+@Suite struct SourceRootTests {
+    func primaryURI(_ sarif: String) throws -> String? {
+        let log = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: sarif))) as? [String: Any]
+        let result = ((log?["runs"] as? [[String: Any]])?.first?["results"] as? [[String: Any]])?.first
+        let physical = (result?["locations"] as? [[String: Any]])?.first?["physicalLocation"] as? [String: Any]
+        return (physical?["artifactLocation"] as? [String: Any])?["uri"] as? String
+    }
+
+    @Test func tracesAreMappedAndAChangedLineIsNotPointedAt() throws {
+        let folder = temporaryDirectory()
+        try FileManager.default.createDirectory(at: folder.appendingPathComponent("src"), withIntermediateDirectories: true)
+        let source = folder.appendingPathComponent("src/model.py")
+        let lines = (1...11).map { "# line \($0)" } + ["        return self.act(x)"]
+        try lines.joined(separator: "\n").write(to: source, atomically: true, encoding: .utf8)
+        let model = Repo.example("celu.fp32.aten.pt2")
+        let sarif = folder.appendingPathComponent("report.sarif").path
+        let arguments = ["lint", "--format", "sarif", "--source-root", folder.path, model, "-o", sarif]
+        #expect(runTensorlint(arguments) == 1)
+        #expect(try primaryURI(sarif) == "examples/models/celu.fp32.aten.pt2" || primaryURI(sarif)?.hasSuffix("celu.fp32.aten.pt2") == true,
+                "the trace's examples/model.py is not in this checkout")
+        #expect(runTensorlint(arguments + ["--source-root-map", "examples=" + folder.appendingPathComponent("src").path]) == 1)
+        #expect(try primaryURI(sarif) == "src/model.py")
+        try (lines.dropLast() + ["        return self.other(x)"]).joined(separator: "\n").write(to: source, atomically: true, encoding: .utf8)
+        #expect(runTensorlint(arguments + ["--source-root-map", "examples=" + folder.appendingPathComponent("src").path]) == 1)
+        #expect(try primaryURI(sarif)?.hasSuffix("celu.fp32.aten.pt2") == true, "an edited line is not the export's")
+        let text = folder.appendingPathComponent("report.txt").path
+        _ = runTensorlint(["lint", "--source-root", folder.path, "--source-root-map", "examples=" + folder.appendingPathComponent("src").path, model, "-o", text])
+        #expect(try String(contentsOfFile: text, encoding: .utf8).contains("  source: src/model.py:12: return self.act(x) (edited since the export)"))
+        #expect(runTensorlint(["lint", "--source-root-map", "no-equals", model, "-o", text]) == 2)
+    }
+}
