@@ -13,18 +13,25 @@ public enum RuleDocumentation {
         if rule.converterVersions.minimum != nil || rule.converterVersions.below != nil { text += " \(rule.converterVersions)" }
         text += "\n\n## Why\n\n\(rule.description.trimmingCharacters(in: .whitespacesAndNewlines))\n\n"
         if rule.variants.isEmpty {
-            text += fixAndExamples(rule, heading: "##")
+            text += "## Message\n\n" + message(rule) + fixAndExamples(rule, heading: "##")
         } else {
             for variant in rule.allVariants {
                 text += "## \(variant.formats.map(\.rawValue).sorted().joined(separator: ", ")) models\n\n"
                 if variant.description != rule.description { text += variant.description.trimmingCharacters(in: .whitespacesAndNewlines) + "\n\n" }
-                text += "Message: \(variant.documented(variant.message, markdown: true))\n\n" + fixAndExamples(variant, heading: "###")
+                text += message(variant) + fixAndExamples(variant, heading: "###")
             }
         }
         if !rule.references.isEmpty {
             text += "## References\n\n" + rule.references.map { "- <\($0)>" }.joined(separator: "\n") + "\n"
         }
         return text
+    }
+
+    /// The first line a finding shows, and the message under it.
+    static func message(_ rule: Rule) -> String {
+        var text = ""
+        if let headline = rule.headline { text += "Headline: \(rule.documented(headline, markdown: true))\n\n" }
+        return text + "Message: \(rule.documented(rule.message, markdown: true))\n\n"
     }
 
     /// The fix, its safety and the examples of one form of a rule.

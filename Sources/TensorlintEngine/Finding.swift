@@ -4,6 +4,8 @@ import TensorlintIR
 public struct Finding: Sendable {
     public var ruleId: String
     public var severity: Severity
+    /// What fails and where, in one line.
+    public var headline: String
     public var message: String
     public var fix: String
     public var fixApplicability: FixApplicability

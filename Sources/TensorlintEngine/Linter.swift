@@ -79,7 +79,7 @@ public struct Linter: Sendable {
         if let node {
             all["op"] = node.op.description
             all["node"] = node.name
-            all["module"] = node.source.modulePath ?? "the root module"
+            all["module"] = node.source.modulePath ?? "root"
             all["module_type"] = node.source.moduleType ?? "unknown"
             all["source"] = node.source.userFrame.map { ", \($0.file):\($0.line)" } ?? ""
         }
@@ -88,7 +88,9 @@ public struct Linter: Sendable {
         // As in Ruff, the edit decides for this occurrence: a fix that rounds the model's values is unsafe.
         var applicability = fixed ? rule.fix.applicability : .displayOnly
         if applicability == .safe, fix.edits.contains(where: { $0.rounds(in: model) }) { applicability = .unsafe }
-        var finding = Finding(ruleId: rule.id, severity: rule.severity, message: MessageTemplate.render(rule.message, all),
+        let message = MessageTemplate.render(rule.message, all)
+        var finding = Finding(ruleId: rule.id, severity: rule.severity, headline: rule.headline.map { MessageTemplate.render($0, all) } ?? message,
+                              message: message,
                               fix: MessageTemplate.render(rule.fix.suggestion, all),
                               fixApplicability: applicability,
                               automaticFix: fixed ? fix.names.joined(separator: ", ") : nil, edits: fix.edits, file: model.path, graph: graph?.name, node: node?.name,

@@ -64,7 +64,11 @@ public struct Rule: Sendable {
     public var enabledByDefault: Bool
     public var summary: String
     public var description: String
-    /// Message template: `{placeholder}` names a binding (see `MessageTemplate`).
+    /// The first line a person reads: what fails and where, in one glance (a template, as `message`); the
+    /// message when the rule has none.
+    public var headline: String?
+    /// Message template: `{placeholder}` names a binding (see `MessageTemplate`): the whole story, with the
+    /// converter's own error text.
     public var message: String
     public var fix: RuleFix
     public var references: [String]

@@ -11,10 +11,10 @@ public struct RuleFileError: Error, CustomStringConvertible, Sendable {
 
 /// Parses and validates rule files. Every key is checked: a misspelt key is an error, not a silent no-op.
 public enum RuleLoader {
-    static let ruleKeys: Set<String> = ["id", "name", "severity", "default", "summary", "description", "message", "fix",
+    static let ruleKeys: Set<String> = ["id", "name", "severity", "default", "summary", "description", "headline", "message", "fix",
                                         "references", "applies_to", "scope", "when", "match", "examples", "variants"]
     /// What a variant states for its formats; everything else it shares with the rule.
-    static let variantKeys: Set<String> = ["formats", "description", "message", "fix", "scope", "when", "match", "examples"]
+    static let variantKeys: Set<String> = ["formats", "description", "headline", "message", "fix", "scope", "when", "match", "examples"]
 
     public static func parse(yaml: String, origin: String, vocabulary: RuleVocabulary) throws(RuleFileError) -> Rule {
         let root: Yams.Node
@@ -152,10 +152,11 @@ public enum RuleLoader {
             keys.merge(settingKeys.dropFirst().reduce(first) { common, next in common.filter { next[$0.key] != nil } }) { own, _ in own }
         }
         let message = try reader.string(top, "message")
+        let headline = try top["headline"].map { node throws(RuleFileError) in try reader.scalar(node, "headline") }
         let suggestion = try reader.string(fixNode, "suggestion")
-        for (text, key) in [(message, "message"), (suggestion, "suggestion")] {
+        for (text, key) in [(message, "message"), (headline ?? "", "headline"), (suggestion, "suggestion")] {
             if let unfilled = MessageTemplate.placeholders(text).first(where: { keys[$0] == nil }) {
-                throw reader.error(key == "message" ? top["message"] : fixNode["suggestion"],
+                throw reader.error(key == "suggestion" ? fixNode["suggestion"] : top[key],
                                    "\(key) uses `{\(unfilled)}`, which nothing fills (available: \(keys.keys.sorted().joined(separator: ", ")))")
             }
         }
@@ -168,7 +169,7 @@ public enum RuleLoader {
         return Rule(
             id: id, name: try reader.string(top, "name"), severity: severity, enabledByDefault: defaultText == "enabled",
             summary: try reader.string(top, "summary"), description: try reader.string(top, "description"),
-            message: message,
+            headline: headline, message: message,
             fix: RuleFix(suggestion: suggestion, automatic: automatic, applicability: applicability, safety: safety),
             references: try top["references"].map { node throws(RuleFileError) in try reader.strings(node, "references") } ?? [],
             formats: formats, targets: targets, converterVersions: versions, scope: scope,

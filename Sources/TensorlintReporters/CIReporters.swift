@@ -20,7 +20,7 @@ public struct GitHubReporter: Reporter {
             for finding in file.findings {
                 // A model is binary: the annotation is on the file; on the Python line when the checkout has it.
                 var properties = ["file": model, "title": "tensorlint (\(finding.ruleId))"]
-                var message = finding.message
+                var message = finding.headline + (finding.message == finding.headline ? "" : "\n" + finding.message)
                 if let source = locations.sourceLine(of: finding), source.usable {
                     properties["file"] = source.path
                     properties["line"] = String(source.line)
@@ -78,7 +78,7 @@ public struct GitLabReporter: Reporter {
             }
             for finding in file.findings {
                 let source = locations.sourceLine(of: finding).flatMap { $0.usable ? $0 : nil }
-                var description = finding.message
+                var description = finding.headline
                 if let nodePath = finding.nodePath { description += " (node \(nodePath)\(finding.moreNodes))" }
                 if source != nil { description += " in \(model)" }
                 issues.append(issue(finding.ruleId, description, severity: Self.severity(finding.severity),
@@ -125,11 +125,12 @@ public struct JUnitReporter: Reporter {
             for finding in file.findings {
                 let name = Self.escape("\(finding.ruleId)" + (finding.nodePath.map { " \($0)\(finding.moreNodes)" } ?? ""))
                 let detail = Self.escape("\(finding.message)\nFix: \(finding.fix)")
+                let headline = Self.escape(finding.headline)
                 if finding.severity == .note {
                     body.append("    <testcase classname=\"\(path)\" name=\"\(name)\">\n      <system-out>\(detail)</system-out>\n    </testcase>")
                 } else {
                     suiteFailures += 1
-                    body.append("    <testcase classname=\"\(path)\" name=\"\(name)\">\n      <failure type=\"\(finding.severity.rawValue)\" message=\"\(Self.escape(finding.message))\">\(detail)</failure>\n    </testcase>")
+                    body.append("    <testcase classname=\"\(path)\" name=\"\(name)\">\n      <failure type=\"\(finding.severity.rawValue)\" message=\"\(headline)\">\(detail)</failure>\n    </testcase>")
                 }
             }
             if body.isEmpty { body.append("    <testcase classname=\"\(path)\" name=\"lint\"/>") }

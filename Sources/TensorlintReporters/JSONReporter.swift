@@ -55,6 +55,7 @@ public struct JSONReporter: Reporter {
         var entry: [String: Any] = [
             "rule": finding.ruleId,
             "severity": finding.severity.rawValue,
+            "headline": finding.headline,
             "message": finding.message,
             "fix": ["suggestion": finding.fix, "applicability": finding.fixApplicability.rawValue,
                     "automatic": finding.automaticFix as Any? ?? NSNull()],

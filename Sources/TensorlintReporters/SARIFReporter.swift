@@ -140,7 +140,9 @@ public struct SARIFReporter: Reporter {
         var result: [String: Any] = [
             "ruleId": finding.ruleId,
             "level": level(finding.severity),
-            "message": ["text": finding.message + nodeText + "\nFix: " + finding.fix],
+            // The first line is what code scanning lists; the message with the converter's words follows.
+            "message": ["text": finding.headline + nodeText + (finding.message == finding.headline ? "" : "\n" + finding.message)
+                + "\nFix: " + finding.fix],
             "locations": nodes,
             // Given here, code scanning keeps this identity (rule, model, node) instead of hashing line 1 of a binary file.
             "partialFingerprints": ["primaryLocationLineHash": fingerprint + ":1", "tensorlintFinding/v1": fingerprint],

@@ -16,7 +16,8 @@ public struct TextReporter: Reporter {
             let path = report.relative(file.path)
             if let error = file.error { lines.append("\(style.bold(path)): \(style.severity(.error)): \(error) \(style.dim("[read-error]"))") }
             for finding in file.findings {
-                lines.append("\(style.bold(path)): \(style.severity(finding.severity)): \(finding.message) \(style.dim("[\(finding.ruleId)]"))")
+                lines.append("\(style.bold(path)): \(style.severity(finding.severity)): \(finding.headline) \(style.dim("[\(finding.ruleId)]"))")
+                if finding.message != finding.headline { lines.append("  why: \(finding.message)") }
                 if let nodePath = finding.nodePath {
                     var location = "  node: \(nodePath)"
                     if let op = finding.op { location += " (\(op))" }
@@ -56,8 +57,9 @@ public struct ConciseReporter: Reporter {
             let path = style.bold(report.relative(file.path))
             if let error = file.error { lines.append("\(path): \(style.severity(.error)): \(error) \(style.dim("[read-error]"))") }
             for finding in file.findings {
-                let node = finding.nodePath.map { " (node \($0)\(finding.moreNodes))" } ?? ""
-                lines.append("\(path): \(style.severity(finding.severity)): \(finding.message) \(style.dim("[\(finding.ruleId)]"))\(node)")
+                // The headline names the node; a grouped finding says how many more have the cause.
+                let node = finding.others.isEmpty ? "" : " (\(finding.moreNodes.dropFirst()))"
+                lines.append("\(path): \(style.severity(finding.severity)): \(finding.headline) \(style.dim("[\(finding.ruleId)]"))\(node)")
             }
         }
         if !report.quiet { lines.append(report.summary) }

@@ -65,7 +65,8 @@ import TensorlintReporters
     @Test func textIsCompilerStyle() throws {
         let text = TextReporter().render(try report(["celu.fp32.aten.pt2"]))
         let first = try #require(text.split(separator: "\n").first)
-        #expect(first.hasPrefix("examples/models/celu.fp32.aten.pt2: error: `aten.celu.default` node `celu`"))
+        #expect(first == "examples/models/celu.fp32.aten.pt2: error: node `celu`: coremltools 9.0 has no converter for `aten.celu.default` [coreml-unsupported-op]")
+        #expect(text.contains("  why: `aten.celu.default` node `celu` (module act, examples/model.py:12) has no coremltools 9.0 converter"))
         #expect(first.hasSuffix("[coreml-unsupported-op]"))
         #expect(text.contains("  source: examples/model.py:12: return self.act(x)"))
         #expect(text.hasSuffix("1 file linted: 1 error, 0 warnings\n"))
