@@ -304,6 +304,15 @@ def models():
     p.output("leaky_relu")
     yield "leaky_relu_dynamic.fp16.aten.pt2", False, p
 
+    # Two inputs (`forward(self, x, y)`): a fix must give `ct.convert` one `ct.TensorType` per input.
+    p = Program("add_leaky_relu_two_inputs")
+    x = p.user_input("x", "fp16", X)
+    y = p.user_input("y", "fp16", X)
+    p.node("torch.ops.aten.add.Tensor", [("self", x), ("other", y)], [("add", "fp16", X)], module=("", "model.Net"), code="h = x + y")
+    p.node("torch.ops.aten.leaky_relu.default", [("self", "add"), ("negative_slope", 0.1)], [("leaky_relu", "fp16", X)])
+    p.output("leaky_relu")
+    yield "add_leaky_relu_two_inputs.fp16.aten.pt2", False, p
+
     # `torch.cond(x.sum() > 0, relu, neg, (x,))`: the branches are graphs of their own, as arguments.
     branches = []
     for name, target in (("true_graph_0", "torch.ops.aten.relu.default"), ("false_graph_0", "torch.ops.aten.neg.default")):

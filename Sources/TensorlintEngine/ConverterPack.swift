@@ -25,6 +25,9 @@ public protocol ConverterPack: Sendable {
     /// with what each holds.
     static var settingKeys: [String: String] { get }
     static func settingBindings(_ settings: Settings) -> Bindings
+    /// What the settings keys say that depends on the model (the `ct.convert` arguments for its inputs), once
+    /// per lint; keys declared in `settingKeys`.
+    static func modelBindings(_ model: Model, settings: Settings) -> Bindings
 }
 
 /// A check written in Swift, for what the YAML match language cannot say; a rule names it with `predicate:`.
@@ -108,4 +111,5 @@ public struct RuleVocabulary: Sendable {
 extension ConverterPack {
     /// A converter that is no format's natural target runs only where it is configured.
     public static var nativeFormats: Set<Model.Format> { [] }
+    public static func modelBindings(_ model: Model, settings: Settings) -> Bindings { [:] }
 }

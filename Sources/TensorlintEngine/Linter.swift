@@ -22,7 +22,7 @@ public struct Linter: Sendable {
         else { return [] }
         var findings: [Finding] = []
         let packState = pack.prepare(model, knowledge: packKnowledge, settings: settings)
-        var generic = pack.settingBindings(settings)
+        var generic = pack.settingBindings(settings).merging(pack.modelBindings(model, settings: settings)) { own, _ in own }
         generic["converter_version"] = usedVersion.description
         let valueTypes = Set(model.graphs.flatMap { $0.values.values.compactMap(\.dtype) })
         func context(graph: Int, node: Int?) -> MatchContext {

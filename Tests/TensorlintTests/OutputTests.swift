@@ -72,6 +72,17 @@ import TensorlintReporters
         #expect(text.hasSuffix("1 file linted: 1 error, 0 warnings\n"))
     }
 
+    /// The fix's code runs as pasted: one named `ct.TensorType` per model input (a list of another length
+    /// raises "Inconsistent number of inputs between user and EXIR specifications"), static shapes written out.
+    @Test func fixCodeListsEveryModelInput() throws {
+        let findings = try Engine.lint(Repo.example("add_leaky_relu_two_inputs.fp16.aten.pt2"), target: "iOS16")
+        let fix = try #require(findings.first { $0.ruleId == "coreml-scalar-fp32-constant" }?.fix)
+        #expect(fix.contains("inputs=[ct.TensorType(name=\"x\", shape=(1, 4, 8, 8), dtype=np.float16), ct.TensorType(name=\"y\", shape=(1, 4, 8, 8), dtype=np.float16)]"))
+        let dynamic = try Engine.lint(Repo.example("leaky_relu_dynamic.fp16.aten.pt2"), target: "iOS16")
+        #expect(dynamic.first { $0.ruleId == "coreml-scalar-fp32-constant" }?.fix.contains("inputs=[ct.TensorType(name=\"x\", dtype=np.float16)]") == true,
+                "a symbolic shape is left to the program")
+    }
+
     @Test func explainCoversWhyFixAndSafety() throws {
         let rule = try #require(Engine.rules.first { $0.id == "coreml-scalar-fp32-constant" })
         let text = RuleDocumentation.markdown(rule)

@@ -95,11 +95,11 @@ import TensorlintEngine
         #expect(result.status == 1 && result.rules == ["coreml-unsupported-op"] && result.count == 2)
         #expect(said.contains("1 baseline entry matches no finding any more") && said.contains("coreml-unsupported-op on models/celu.fp32.aten.pt2 main/celu"))
         // The configuration's `baseline:` is relative to it.
-        try "baseline: baseline.json\n".write(to: folder.appendingPathComponent(".tensorlint.yml"), atomically: true, encoding: .utf8)
-        let cwd = FileManager.default.currentDirectoryPath
-        FileManager.default.changeCurrentDirectoryPath(folder.path)
-        defer { FileManager.default.changeCurrentDirectoryPath(cwd) }
-        #expect(try lint([leaky], out: out).count == 2)
+        // (The working directory is the process's, which tests running beside this one share: --config stands
+        // for the configuration found from it.)
+        let config = folder.appendingPathComponent(".tensorlint.yml").path
+        try "baseline: baseline.json\n".write(toFile: config, atomically: true, encoding: .utf8)
+        #expect(try lint(["--config", config, leaky], out: out).count == 2)
         #expect(runTensorlint(["lint", "--baseline", leaky, leaky, "-o", out]) == 2, "a model is not a baseline")
     }
 }

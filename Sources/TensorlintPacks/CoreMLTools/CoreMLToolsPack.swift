@@ -47,7 +47,38 @@ public enum CoreMLToolsPack: ConverterPack {
     public static let settingKeys = ["minimum_deployment_target": "the minimum deployment target",
                                      "deployment_target": "the minimum deployment target",
                                      "compute_precision": "the compute precision",
-                                     "input_dtype": "the dtype declared for floating inputs (`--input-dtype`)"]
+                                     "input_dtype": "the dtype declared for floating inputs (`--input-dtype`)",
+                                     "ct_inputs": "`inputs=[…]` for `ct.convert`: a `ct.TensorType` per model input, with its name, and its shape when static"]
+
+    /// One `ct.TensorType` per user input, named: coremltools matches them to the program's inputs, and a
+    /// list of another length raises "Inconsistent number of inputs between user and EXIR specifications".
+    /// A torch.export program states its shapes (static ones are written out) and its floating inputs get
+    /// fp16 I/O; a traced TorchScript archive records no shape, so the reader fills it in.
+    public static func modelBindings(_ model: Model, settings: Settings) -> Bindings {
+        let graph = model.mainGraph
+        let inputs = graph.inputs.compactMap { graph.values[$0] }.filter { $0.role == .userInput }
+        guard !inputs.isEmpty else { return ["ct_inputs": "inputs=[ct.TensorType(shape=…)]"] }
+        let types = inputs.map { value -> String in
+            var arguments = ["name=\"\(value.name)\""]
+            if model.format == .torchScript {
+                arguments.append("shape=…")
+            } else {
+                if let shape = value.shape, shape.allSatisfy({ $0 != nil }) {
+                    arguments.append("shape=(" + shape.map { String($0!) }.joined(separator: ", ") + (shape.count == 1 ? ",)" : ")"))
+                }
+                if let dtype = value.dtype {
+                    if dtype.isFloatingPoint { arguments.append("dtype=np.float16") }
+                    else if let numpy = numpyName[dtype] { arguments.append("dtype=\(numpy)") }
+                }
+            }
+            return "ct.TensorType(\(arguments.joined(separator: ", ")))"
+        }
+        return ["ct_inputs": "inputs=[\(types.joined(separator: ", "))]"]
+    }
+
+    /// NumPy's names of the integer and boolean dtypes coremltools inputs take.
+    static let numpyName: [DType: String] = [.bool: "np.bool_", .int8: "np.int8", .uint8: "np.uint8", .int16: "np.int16",
+                                             .int32: "np.int32", .int64: "np.int32"]
 
     public static func settingBindings(_ settings: Settings) -> Bindings {
         ["minimum_deployment_target": settings.deploymentTarget.name, "deployment_target": settings.deploymentTarget.name,
