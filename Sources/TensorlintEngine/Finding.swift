@@ -29,8 +29,9 @@ public struct Finding: Sendable {
     /// Why the finding is not counted: a configured ignore or a baseline entry. It is still reported as such.
     public var suppression: Suppression?
 
-    /// `main/leaky_relu`: stable across runs, used for logical locations and fingerprints.
-    public var nodePath: String? { node.map { "\(graph ?? "main")/\($0)" } }
+    /// `main/leaky_relu`: stable across runs, used for logical locations and fingerprints. A node name that
+    /// is a path itself (ONNX exporters write `/enc/attn/Div`) is not given a second slash.
+    public var nodePath: String? { node.map { "\(graph ?? "main")\($0.hasPrefix("/") ? "" : "/")\($0)" } }
 
     /// This finding and the others of its cause.
     public var occurrences: [Finding] { [self] + others }
