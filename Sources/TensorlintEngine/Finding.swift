@@ -60,6 +60,11 @@ public struct Suppression: Sendable, Equatable {
 /// rule authors see it in their tests.
 enum MessageTemplate {
     static func render(_ template: String, _ bindings: Bindings) -> String {
+        render(template) { bindings[$0] }
+    }
+
+    /// The same, with each placeholder's text from `lookup`.
+    static func render(_ template: String, _ lookup: (String) -> String?) -> String {
         var template = template
         return template.withUTF8 { units in
             var result = ""
@@ -72,7 +77,7 @@ enum MessageTemplate {
                     break
                 }
                 let key = text((open + 1)..<close)
-                result += bindings[key] ?? "{\(key)}"
+                result += lookup(key) ?? "{\(key)}"
                 rest = close + 1
             }
             return result + text(rest..<units.count)

@@ -102,13 +102,16 @@ public struct Linter: Sendable {
     /// The message with what names the node masked: the node, its module and source line, and every
     /// `quoted` name of one of the graph's values (`bias` = tensor `p_blocks_0_ln_bias`).
     static func cause(_ template: String, _ bindings: Bindings, graph: Graph) -> String {
-        var masked = bindings
-        for key in nodeKeys.keys where key != "op" { masked[key] = "·" }
-        let parts = MessageTemplate.render(template, masked).split(separator: "`", omittingEmptySubsequences: false)
-        // Odd parts are the quoted ones.
-        return parts.enumerated().map { index, part in
-            index % 2 == 1 && graph.values[String(part)] != nil ? "·" : String(part)
-        }.joined(separator: "`")
+        let text = MessageTemplate.render(template) { key in maskedNodeKeys.contains(key) ? "·" : bindings[key] }
+        // Split on backticks by bytes (a Character split costs a grapheme walk); odd parts are the quoted ones.
+        let parts = text.utf8.split(separator: UInt8(ascii: "`"), omittingEmptySubsequences: false)
+        var cause = ""
+        for (index, part) in parts.enumerated() {
+            if index > 0 { cause += "`" }
+            let name = String(Substring(part))
+            cause += index % 2 == 1 && graph.values[name] != nil ? "·" : name
+        }
+        return cause
     }
 }
 
@@ -116,6 +119,8 @@ extension Linter {
     /// Bindings every finding has, whatever its rule matched, with what they hold.
     static let modelKeys = ["converter_version": "the converter version whose knowledge was used",
                             "dialect": "the program's IR dialect"]
+    /// The node bindings a finding's cause leaves out: which node, not what failed.
+    static let maskedNodeKeys: Set<String> = ["node", "module", "module_type", "source"]
     /// Bindings every finding on a node has.
     static let nodeKeys = ["op": "the node's op", "node": "the node's name", "module": "the module it belongs to",
                            "module_type": "that module's class", "source": "`, file:line` of the Python source, when known"]
