@@ -7,7 +7,7 @@ import TensorlintReporters
 /// sets them aside and fails only on new ones. A finding is known by its rule, its model (relative to the
 /// baseline's folder) and its node; or, when a re-export renamed the node, by its rule, model, module and
 /// cause (the message with every name masked), which an unchanged model keeps.
-struct Baseline {
+final class Baseline: @unchecked Sendable {
     struct Entry: Hashable {
         var rule: String
         var path: String
@@ -18,11 +18,12 @@ struct Baseline {
 
     static let formatVersion = 1
     let path: String
-    private(set) var entries: [Entry]
-    /// Entries that matched a finding in this run.
-    private var matched: Set<Int> = []
+    let entries: [Entry]
     private let byNode: [Entry: [Int]]
     private let byCause: [Entry: [Int]]
+    /// Entries that matched a finding in this run; files are matched from several threads.
+    private var matched: Set<Int> = []
+    private let lock = NSLock()
 
     init(path: String, entries: [Entry]) {
         self.path = path
@@ -31,7 +32,7 @@ struct Baseline {
         var byCause: [Entry: [Int]] = [:]
         for (index, entry) in entries.enumerated() {
             byNode[Entry(rule: entry.rule, path: entry.path, node: entry.node), default: []].append(index)
-            if entry.cause != nil { byCause[Entry(rule: entry.rule, path: entry.path, module: entry.module, cause: entry.cause), default: []].append(index) }
+            if entry.cause != nil { byCause[Self.causeKey(entry), default: []].append(index) }
         }
         self.byNode = byNode
         self.byCause = byCause
@@ -45,20 +46,54 @@ struct Baseline {
               cause: finding.cause.map { Fingerprint.of([$0]) })
     }
 
-    /// Whether the baseline holds this finding of the model at `modelPath`; marks the entry as used.
-    mutating func contains(_ finding: Finding, modelPath: String) -> Bool {
-        let relative = LintReport.relativePath(URL(fileURLWithPath: modelPath).standardizedFileURL.path, toStandardized: folder)
-        let wanted = Self.entry(finding, path: relative)
-        var hits = byNode[Entry(rule: wanted.rule, path: wanted.path, node: wanted.node)] ?? []
-        if hits.isEmpty, wanted.cause != nil {
-            hits = byCause[Entry(rule: wanted.rule, path: wanted.path, module: wanted.module, cause: wanted.cause)] ?? []
-        }
-        matched.formUnion(hits)
-        return !hits.isEmpty
+    private static func causeKey(_ entry: Entry) -> Entry { Entry(rule: entry.rule, path: entry.path, module: entry.module, cause: entry.cause) }
+
+    func relative(_ modelPath: String) -> String {
+        LintReport.relativePath(URL(fileURLWithPath: modelPath).standardizedFileURL.path, toStandardized: folder)
     }
 
-    /// Entries no finding of this run matched: fixed, or changed past recognition.
-    var stale: [Entry] { entries.indices.filter { !matched.contains($0) }.map { entries[$0] } }
+    /// Marks the findings of one model that the baseline holds as suppressed. A finding is held by the entry
+    /// of its node; failing that (a re-export renamed the node), by an entry of the same rule, module and
+    /// cause that no finding has used: each such entry stands for one finding, so a new node with a known
+    /// cause is new.
+    func suppress(_ findings: inout [Finding], modelPath: String) {
+        let relative = relative(modelPath)
+        let suppression = Suppression(kind: .baseline, justification: "in the baseline \(path)")
+        lock.lock()
+        defer { lock.unlock() }
+        var pending: [Int] = []
+        for index in findings.indices where findings[index].suppression == nil {
+            let wanted = Self.entry(findings[index], path: relative)
+            if let hits = byNode[Entry(rule: wanted.rule, path: wanted.path, node: wanted.node)] {
+                matched.formUnion(hits)
+                findings[index].suppression = suppression
+            } else if wanted.cause != nil {
+                pending.append(index)
+            }
+        }
+        for index in pending {
+            let wanted = Self.entry(findings[index], path: relative)
+            guard let free = byCause[Self.causeKey(wanted)]?.first(where: { !matched.contains($0) }) else { continue }
+            matched.insert(free)
+            findings[index].suppression = suppression
+        }
+    }
+
+    /// Whether the baseline holds a finding, by its node (for `--fix`, which must leave accepted findings alone).
+    func holds(_ finding: Finding, modelPath: String) -> Bool {
+        let wanted = Self.entry(finding, path: relative(modelPath))
+        return byNode[Entry(rule: wanted.rule, path: wanted.path, node: wanted.node)] != nil
+    }
+
+    /// Entries no finding matched, among those this run could have matched (a model it linted, a rule that ran
+    /// on it): fixed, or changed past recognition. An entry of a model not linted this time is not stale.
+    func stale(checked: [String: Set<String>]) -> [Entry] {
+        lock.withLock {
+            entries.indices.filter { index in
+                !matched.contains(index) && checked[entries[index].path]?.contains(entries[index].rule) == true
+            }.map { entries[$0] }
+        }
+    }
 
     static func read(_ path: String) throws -> Baseline {
         guard let data = FileManager.default.contents(atPath: path) else { throw CommandFailure(description: "\(path): cannot read the baseline") }
@@ -91,8 +126,14 @@ struct Baseline {
         } catch {
             throw CommandFailure(description: "\(path): not a tensorlint baseline: \(error)")
         }
+        guard let version else {
+            throw CommandFailure(description: "\(path): not a tensorlint baseline (no `tensorlint_baseline` version); write one with --write-baseline")
+        }
         guard version == Int64(formatVersion) else {
-            throw CommandFailure(description: "\(path): not a tensorlint baseline (version \(formatVersion)); write one with --write-baseline")
+            throw CommandFailure(description: "\(path): a version \(version) baseline; this tensorlint reads version \(formatVersion)")
+        }
+        if let bad = entries.firstIndex(where: { $0.rule.isEmpty || $0.path.isEmpty }) {
+            throw CommandFailure(description: "\(path): not a tensorlint baseline: findings[\(bad)] has no rule or path")
         }
         return Baseline(path: path, entries: entries)
     }

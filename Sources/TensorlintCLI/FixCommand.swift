@@ -51,7 +51,10 @@ struct FixCommand: ParsableCommand {
         if destination == nil, scratch == nil { throw CommandFailure(description: "cannot create a temporary folder for the dry run") }
         defer { if let scratch { try? FileManager.default.removeItem(atPath: scratch) } }
         let folder = try scratch ?? ModelFixer.writableFolder(of: destination!)
-        let outcome = try ModelFixer.fix(path: path, in: folder, linter: linter, settings: settings, allowUnsafe: unsafeFixes)
+        // What the configuration accepts (`ignore:`, `per_file_ignores:`) is left as it is.
+        let outcome = try ModelFixer.fix(path: path, in: folder, linter: linter, settings: settings, allowUnsafe: unsafeFixes) { finding in
+            setup.suppression(of: finding, configuration: configuration, file: path) != nil
+        }
         report(outcome, dryRun: dryRun)
         guard let fixed = outcome.fixedFile, let destination, !dryRun else {
             outcome.discard()

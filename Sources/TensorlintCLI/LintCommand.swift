@@ -78,6 +78,17 @@ struct LintCommand: ParsableCommand {
         var skipped: String?
         var settingsWarning: String?
         var failure: CommandFailure?
+        /// The rules that ran on the model (a baseline entry of another rule is not stale for it).
+        var ranRules: Set<String> = []
+    }
+
+    /// What every file's lint is asked to do.
+    private struct Options: Sendable {
+        let fix: Bool
+        let unsafeFixes: Bool
+        let attachReplacements: Bool
+        let group: Bool
+        let baseline: Baseline?
     }
 
     func run() throws {
@@ -105,37 +116,30 @@ struct LintCommand: ParsableCommand {
         }
         // Every file's configuration is read here, in order, so that its warnings come out in order.
         let configurations = try items.map { try setup.configuration(forFile: $0.path) }
-        var baselineFile = try writeBaseline == nil ? setup.baselinePath(baseline).map(Baseline.read) : nil
-        let (fix, unsafeFixes, showsByteReplacements) = (fix, unsafeFixes, reporterType.showsByteReplacements)
+        if writeBaseline != nil, baseline != nil || linterOptions.selectionOptions.selectors != nil || !linterOptions.selectionOptions.ignored.isEmpty {
+            throw CommandFailure(description: "--write-baseline records every finding of every rule: it takes no --baseline, --select or --ignore")
+        }
+        let baselineFile = try writeBaseline == nil ? setup.baselinePath(baseline).map(Baseline.read) : nil
+        let options = Options(fix: fix, unsafeFixes: unsafeFixes, attachReplacements: reporterType.showsByteReplacements,
+                              group: !noGroup && writeBaseline == nil, baseline: baselineFile)
         let outcomes = Array(zip(items, configurations)).parallelMap(jobs: jobs) { item, configuration in
-            Self.lint(item, configuration: configuration, setup: setup, fix: fix, unsafeFixes: unsafeFixes,
-                      attachReplacements: showsByteReplacements)
+            Self.lint(item, configuration: configuration, setup: setup, options: options)
         }
         // What each file says goes out in the files' order, whichever thread finished first.
         let reportSaysAll = output == nil && (reporterType.isForPeople || statistics)
         var results: [LintReport.FileResult] = []
         var skipped: [String: Int] = [:]
         var warned: Set<String> = []
+        // Each model the run checked (relative to the baseline), with the rules that ran on it.
+        var checked: [String: Set<String>] = [:]
         for outcome in outcomes {
             if let failure = outcome.failure { throw failure }
             if let warning = outcome.settingsWarning, !quiet, warned.insert(warning).inserted { warn(warning) }
             outcome.lines.forEach(warn)
             if let readError = outcome.readError, !reportSaysAll { warn(readError) }
-            if var result = outcome.result {
-                if baselineFile != nil {
-                    for index in result.findings.indices where result.findings[index].suppression == nil {
-                        if baselineFile!.contains(result.findings[index], modelPath: result.path) {
-                            result.findings[index].suppression = Suppression(kind: .baseline, justification: "in the baseline \(baselineFile!.path)")
-                        }
-                    }
-                }
-                result.suppressed = result.findings.filter { $0.suppression != nil }
-                result.findings.removeAll { $0.suppression != nil }
-                if !noGroup {
-                    result.findings = result.findings.groupedByCause()
-                    result.suppressed = result.suppressed.groupedByCause()
-                }
+            if let result = outcome.result {
                 results.append(result)
+                if let baselineFile, result.error == nil { checked[baselineFile.relative(result.path), default: []].formUnion(outcome.ranRules) }
             }
             if let reason = outcome.skipped { skipped[reason, default: 0] += 1 }
         }
@@ -145,7 +149,7 @@ struct LintCommand: ParsableCommand {
             if results.contains(where: { $0.error != nil }) { throw ExitCode(ExitStatus.failure) }
             return
         }
-        if let stale = baselineFile?.stale, !stale.isEmpty, !quiet {
+        if let stale = baselineFile?.stale(checked: checked), !stale.isEmpty, !quiet {
             let shown = stale.prefix(3).map { "\($0.rule) on \($0.path)\($0.node.map { " \($0)" } ?? "")" }.joined(separator: "; ")
             warn("\(baselineFile!.path): warning: \(stale.count) baseline entr\(stale.count == 1 ? "y matches" : "ies match") no finding any more (fixed, or changed): \(shown)\(stale.count > 3 ? "; …" : ""); write the baseline again to drop \(stale.count == 1 ? "it" : "them")")
         }
@@ -206,8 +210,7 @@ struct LintCommand: ParsableCommand {
         return jobs
     }
 
-    private static func lint(_ item: FileCollector.Item, configuration: Configuration, setup: LintSetup, fix: Bool, unsafeFixes: Bool,
-                             attachReplacements: Bool) -> Outcome {
+    private static func lint(_ item: FileCollector.Item, configuration: Configuration, setup: LintSetup, options: Options) -> Outcome {
         var outcome = Outcome()
         do throws(ReadError) {
             var model: Model
@@ -224,11 +227,18 @@ struct LintCommand: ParsableCommand {
                 outcome.failure = failure
                 return outcome
             }
-            outcome.settingsWarning = checker.warning
+        outcome.settingsWarning = checker.warning
+            outcome.ranRules = Set(checker.linter.rules.map(\.id))
+            // What the configuration or the baseline accepts is neither fixed nor counted.
+            let accepted = { (finding: Finding) -> Bool in
+                setup.suppression(of: finding, configuration: configuration, file: item.path) != nil
+                    || options.baseline?.holds(finding, modelPath: item.path) == true
+            }
             // A model that cannot be fixed is still linted; why it was not fixed is said once.
-            if fix {
+            if options.fix {
                 do {
-                    if let fixed = try ModelFixer.fixInPlace(model, linter: checker.linter, settings: checker.settings, allowUnsafe: unsafeFixes) {
+                    if let fixed = try ModelFixer.fixInPlace(model, linter: checker.linter, settings: checker.settings,
+                                                             allowUnsafe: options.unsafeFixes, isAccepted: accepted) {
                         outcome.lines.append("\(item.path): fixed (\(fixed.joined(separator: "; ")))")
                         model = try ModelLoader.load(path: item.path)
                     }
@@ -239,12 +249,22 @@ struct LintCommand: ParsableCommand {
                 }
             }
             var findings = checker.linter.lint(model, settings: checker.settings)
-            if attachReplacements { ModelFixer.attachReplacements(&findings, model: model, path: item.path) }
             for index in findings.indices {
                 findings[index].suppression = setup.suppression(of: findings[index], configuration: configuration, file: item.path)
             }
-            outcome.result = .init(path: item.path, format: model.format, layout: model.layout, findings: findings, error: nil,
-                                   settings: checker.settings, knowledgeVersion: checker.knowledgeVersion)
+            options.baseline?.suppress(&findings, modelPath: item.path)
+            var suppressed = findings.filter { $0.suppression != nil }
+            findings.removeAll { $0.suppression != nil }
+            if options.group {
+                findings = findings.groupedByCause()
+                suppressed = suppressed.groupedByCause()
+            }
+            // After grouping: a group's fix is every node's edits, written as one change of the file.
+            if options.attachReplacements { ModelFixer.attachReplacements(&findings, model: model, path: item.path) }
+            var result = LintReport.FileResult(path: item.path, format: model.format, layout: model.layout, findings: findings, error: nil,
+                                               settings: checker.settings, knowledgeVersion: checker.knowledgeVersion)
+            result.suppressed = suppressed
+            outcome.result = result
         } catch {
             outcome.readError = "\(item.path): \(error)"
             outcome.result = .init(path: item.path, format: nil, layout: nil, findings: [], error: error.description)

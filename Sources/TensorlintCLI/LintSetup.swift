@@ -89,6 +89,12 @@ final class LintSetup: @unchecked Sendable {
             warn("\(configuration.path ?? Configuration.fileName): warning: no rule has the id '\(id)'")
         }
         let selected = try selectionOptions.apply(configuration.select(from: all), all: all, configuration: configuration)
+        // `baseline:` and `source_roots:` belong to the run (--config, or the working directory's file): said
+        // when a file that is not the run's sets them, rather than ignored in silence.
+        if let path = configuration.path, explicit == nil, path != Configuration.discover(from: FileManager.default.currentDirectoryPath),
+           configuration.baseline != nil || !configuration.sourceRoots.isEmpty {
+            warn("\(path): warning: `baseline:` and `source_roots:` apply only in the configuration of the working directory (or --config); ignored here")
+        }
         lock.withLock {
             if let path = configuration.path { configurationByPath[path] = configuration }
             if rulesByConfiguration[key] == nil { configurationOrder.append(key) }

@@ -136,6 +136,9 @@ struct SelectionOptions: ParsableArguments {
 
     /// The configuration's selection, narrowed by the flags; a selector that names no rule is an error.
     func apply(_ selected: [Rule], all: [Rule], configuration: Configuration) throws -> [Rule] {
+        if let selectors, selectors.allSatisfy(\.isEmpty) {
+            throw CommandFailure(description: "--select names no rule (an empty value would run nothing)")
+        }
         for selector in (selectors ?? []) + ignored where !all.contains(where: { RuleSelector.matches(selector, $0.id) }) {
             throw CommandFailure(description: "no rule id is or starts with '\(selector)' (see `tensorlint rules`)")
         }

@@ -55,8 +55,10 @@ enum ModelFixer {
 
     /// Fixes `path` into a temporary file in `folder`; the caller moves it into place or deletes it. `loaded`:
     /// the model as the caller has already read it from `path`.
+    /// `isAccepted`: findings the configuration or a baseline accepts, which are left as they are.
     static func fix(path: String, in folder: String, linter: Linter, settings: Settings, allowUnsafe: Bool,
-                    formats: [any ModelFormat.Type] = Registry.formats, loaded: Model? = nil) throws -> Outcome {
+                    formats: [any ModelFormat.Type] = Registry.formats, loaded: Model? = nil,
+                    isAccepted: (Finding) -> Bool = { _ in false }) throws -> Outcome {
         var model: Model
         do { model = try loaded ?? ModelLoader.load(path: path, formats: formats) } catch { throw CommandFailure(description: "\(path): \(error)") }
         var outcome = Outcome()
@@ -70,7 +72,7 @@ enum ModelFixer {
         var source = path
         var seen: Set<Set<ModelEdit>> = []
         for round in 1...maximumRounds {
-            let edits = findings.filter { allowed($0.fixApplicability, allowUnsafe: allowUnsafe) }.flatMap(\.edits)
+            let edits = findings.filter { allowed($0.fixApplicability, allowUnsafe: allowUnsafe) && !isAccepted($0) }.flatMap(\.edits)
                 .filter { writer.supports($0, in: model) }
                 .reduce(into: [ModelEdit]()) { unique, edit in if !unique.contains(edit) { unique.append(edit) } }
             // Stop when nothing is left to do, or when a round would repeat an earlier one (no progress).
@@ -103,22 +105,27 @@ enum ModelFixer {
 
     /// Fixes a model in place (for `lint --fix`): the changes made, or `nil` when none applies. A file that
     /// cannot be fixed is left as it is, and the error says why.
-    static func fixInPlace(_ model: Model, linter: Linter, settings: Settings, allowUnsafe: Bool) throws -> [String]? {
+    static func fixInPlace(_ model: Model, linter: Linter, settings: Settings, allowUnsafe: Bool,
+                           isAccepted: (Finding) -> Bool = { _ in false }) throws -> [String]? {
         let path = model.path
         guard access(path, W_OK) == 0 else { throw CommandFailure(description: "\(path): the file is read-only") }
         let outcome = try fix(path: path, in: try writableFolder(of: path), linter: linter, settings: settings, allowUnsafe: allowUnsafe,
-                              loaded: model)
+                              loaded: model, isAccepted: isAccepted)
         guard let fixed = outcome.fixedFile else { return nil }
         try move(fixed, to: path, modeOf: path)
         return outcome.changes
     }
 
-    /// Each fixable finding's edits as byte replacements of the file, for SARIF `fixes`.
+    /// Each fixable finding's edits as byte replacements of the file, for SARIF `fixes`: a grouped finding's
+    /// are every node's edits, written as one change (replacements computed apart would each rewrite the
+    /// lengths the others change).
     static func attachReplacements(_ findings: inout [Finding], model: Model, path: String) {
         guard let writer = Registry.format(model.format)?.writer else { return }
         let fixable = findings.indices.compactMap { index -> (Int, [ModelEdit])? in
             guard findings[index].fixApplicability != .displayOnly else { return nil }
-            let edits = findings[index].edits.filter { writer.supports($0, in: model) }
+            let edits = findings[index].occurrences.flatMap(\.edits)
+                .reduce(into: [ModelEdit]()) { unique, edit in if !unique.contains(edit) { unique.append(edit) } }
+                .filter { writer.supports($0, in: model) }
             return edits.isEmpty ? nil : (index, edits)
         }
         guard !fixable.isEmpty else { return }

@@ -47,7 +47,7 @@ func unknownCommand(_ arguments: [String]) -> CommandFailure? {
     guard let word = arguments.first, !word.hasPrefix("-"), !word.contains("/"), !word.contains("."),
           !FileManager.default.fileExists(atPath: word) else { return nil }
     let commands = Tensorlint.configuration.subcommands.map { $0.configuration.commandName ?? "" }
-    guard !commands.contains(word) else { return nil }
+    guard !commands.contains(word), word != "help" else { return nil }
     let flags = ["version": "--version", "help": "--help"]
     let closest = flags[word] ?? commands.map { ($0, editDistance($0, word)) }.filter { $0.1 <= 2 }.min { $0.1 < $1.1 }?.0
     return CommandFailure(description: "unknown command '\(word)' (no file of that name either)"

@@ -28,6 +28,9 @@ public protocol ConverterPack: Sendable {
     /// What the settings keys say that depends on the model (the `ct.convert` arguments for its inputs), once
     /// per lint; keys declared in `settingKeys`.
     static func modelBindings(_ model: Model, settings: Settings) -> Bindings
+    /// The binding keys whose text names the model's own values (tensors, initializers, inputs): a finding's
+    /// cause leaves those names out, so that one failure on many nodes is one finding.
+    static var nameKeys: Set<String> { get }
 }
 
 /// A check written in Swift, for what the YAML match language cannot say; a rule names it with `predicate:`.
@@ -112,4 +115,5 @@ extension ConverterPack {
     /// A converter that is no format's natural target runs only where it is configured.
     public static var nativeFormats: Set<Model.Format> { [] }
     public static func modelBindings(_ model: Model, settings: Settings) -> Bindings { [:] }
+    public static var nameKeys: Set<String> { [] }
 }

@@ -95,23 +95,31 @@ public struct Linter: Sendable {
                               fixApplicability: applicability,
                               automaticFix: fixed ? fix.names.joined(separator: ", ") : nil, edits: fix.edits, file: model.path, graph: graph?.name, node: node?.name,
                               op: node?.op.description, source: node?.source)
-        if let graph, node != nil { finding.cause = Self.cause(rule.message, all, graph: graph) }
+        if node != nil, let pack = knowledge.vocabulary.pack(rule.targets.first ?? "") {
+            finding.cause = Self.cause([rule.message, rule.fix.suggestion], all, nameKeys: pack.nameKeys)
+                + "\u{0}\(applicability.rawValue)\u{0}\(finding.automaticFix ?? "")"
+        }
         return finding
     }
 
-    /// The message with what names the node masked: the node, its module and source line, and every
-    /// `quoted` name of one of the graph's values (`bias` = tensor `p_blocks_0_ln_bias`).
-    static func cause(_ template: String, _ bindings: Bindings, graph: Graph) -> String {
-        let text = MessageTemplate.render(template) { key in maskedNodeKeys.contains(key) ? "·" : bindings[key] }
-        // Split on backticks by bytes (a Character split costs a grapheme walk); odd parts are the quoted ones.
+    /// The message and fix with what names the node masked: the node, its module and source line, and the
+    /// model's value names in the bindings that hold them (`bias` = tensor `·`). Rule words (MIL ops,
+    /// converters) are never masked, whatever a value happens to be called.
+    static func cause(_ templates: [String], _ bindings: Bindings, nameKeys: Set<String>) -> String {
+        templates.map { template in
+            MessageTemplate.render(template) { key in
+                if maskedNodeKeys.contains(key) { return "·" }
+                guard let value = bindings[key] else { return nil }
+                return nameKeys.contains(key) ? maskingQuotedNames(value) : value
+            }
+        }.joined(separator: "\u{0}")
+    }
+
+    /// `·` for a bare name; each `quoted` part of a longer text.
+    static func maskingQuotedNames(_ text: String) -> String {
         let parts = text.utf8.split(separator: UInt8(ascii: "`"), omittingEmptySubsequences: false)
-        var cause = ""
-        for (index, part) in parts.enumerated() {
-            if index > 0 { cause += "`" }
-            let name = String(Substring(part))
-            cause += index % 2 == 1 && graph.values[name] != nil ? "·" : name
-        }
-        return cause
+        guard parts.count > 1 else { return "·" }
+        return parts.enumerated().map { index, part in index % 2 == 1 ? "·" : String(Substring(part)) }.joined(separator: "`")
     }
 }
 

@@ -155,8 +155,9 @@ struct FindingLocations {
     /// The trace's path with the exporting machine's prefix mapped (the longest prefix that applies), and
     /// a relative path taken as relative to the source root.
     func mappedPath(_ file: String) -> String {
-        let mapping = report.sourceRootMap.filter { file == $0.from || file.hasPrefix($0.from.hasSuffix("/") ? $0.from : $0.from + "/") }
-            .max { $0.from.count < $1.from.count }
+        // A prefix is a folder: `/home/ci/proj` and `/home/ci/proj/` are one, and match whole path components.
+        let prefixes = report.sourceRootMap.map { (from: $0.from.hasSuffix("/") && $0.from.count > 1 ? String($0.from.dropLast()) : $0.from, to: $0.to) }
+        let mapping = prefixes.filter { file == $0.from || file.hasPrefix($0.from + "/") }.max { $0.from.count < $1.from.count }
         let mapped = mapping.map { $0.to + file.dropFirst($0.from.count) } ?? file
         return LintReport.relativePath(mapped, to: report.sourceRoot)
     }

@@ -153,10 +153,8 @@ public struct SARIFReporter: Reporter {
         if let suppression = finding.suppression {
             result["suppressions"] = [["kind": "external", "status": "accepted", "justification": suppression.justification]]
         }
-        // One fix for the cause: every node's replacements, each region once.
-        var regions: Set<[Int]> = []
-        let replacements = finding.occurrences.flatMap { $0.replacements ?? [] }.filter { regions.insert([$0.offset, $0.length]).inserted }
-        if !replacements.isEmpty {
+        // One fix for the cause: the writer computed it for every node's edits at once.
+        if let replacements = finding.replacements, !replacements.isEmpty {
             result["fixes"] = [[
                 "description": ["text": finding.fix],
                 "artifactChanges": [[

@@ -92,4 +92,34 @@ struct CorpusTests {
         }
         #expect(results > 0, "\(corpus): no result under either target")
     }
+
+    /// A grouped finding's SARIF fix is every node's edits as one change: applied to the file, it gives a
+    /// model that reads (replacements computed per node would each rewrite the lengths the others change).
+    @Test func groupedSARIFFixesApplyAsOneChange() throws {
+        let folder = Repo.shared!.appendingPathComponent("corpus/onnx/models").path
+        let scratch = temporaryDirectory()
+        let sarif = scratch.appendingPathComponent("r.sarif").path
+        _ = runTensorlint(["lint", "--format", "sarif", "--unsafe-fixes", "--source-root", folder, folder, "-o", sarif])
+        let log = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: sarif))) as? [String: Any]
+        let results = ((log?["runs"] as? [[String: Any]])?.first?["results"] as? [[String: Any]]) ?? []
+        let grouped = results.filter { ($0["locations"] as? [Any])?.count ?? 0 > 1 && $0["fixes"] != nil }
+        #expect(grouped.count >= 10, "grouped results with fixes: \(grouped.count)")
+        for (number, result) in grouped.prefix(60).enumerated() {
+            let change = try #require(((result["fixes"] as? [[String: Any]])?.first?["artifactChanges"] as? [[String: Any]])?.first)
+            let uri = try #require((change["artifactLocation"] as? [String: Any])?["uri"] as? String)
+            var bytes = [UInt8](try Data(contentsOf: URL(fileURLWithPath: folder + "/" + (uri.removingPercentEncoding ?? uri))))
+            let replacements = (change["replacements"] as? [[String: Any]] ?? []).compactMap { replacement -> (Int, Int, [UInt8])? in
+                guard let region = replacement["deletedRegion"] as? [String: Int], let content = replacement["insertedContent"] as? [String: String],
+                      let offset = region["byteOffset"], let length = region["byteLength"],
+                      let data = Data(base64Encoded: content["binary"] ?? "") else { return nil }
+                return (offset, length, [UInt8](data))
+            }
+            for (offset, length, inserted) in replacements.sorted(by: { $0.0 > $1.0 }) {
+                bytes.replaceSubrange(offset..<(offset + length), with: inserted)
+            }
+            let fixed = scratch.appendingPathComponent("fixed-\(number).onnx").path
+            try Data(bytes).write(to: URL(fileURLWithPath: fixed))
+            #expect(throws: Never.self, "\(uri): \(result["ruleId"] ?? "")") { _ = try ModelLoader.load(path: fixed) }
+        }
+    }
 }

@@ -104,6 +104,44 @@ import TensorlintEngine
     }
 }
 
+/// What the review of the first baseline found: a known cause does not hide a new node, a model not linted
+/// has no stale entries, accepted findings are not fixed, and a grouped fix is one consistent change.
+@Suite(.serialized) struct BaselineEdgeTests {
+    @Test func aModelNotLintedHasNoStaleEntries() throws {
+        let folder = temporaryDirectory()
+        let one = folder.appendingPathComponent("one.pt2").path
+        let other = folder.appendingPathComponent("other.pt2").path
+        try FileManager.default.copyItem(atPath: Repo.example("leaky_relu.fp16.aten.pt2"), toPath: one)
+        try FileManager.default.copyItem(atPath: Repo.example("celu.fp32.aten.pt2"), toPath: other)
+        let baseline = folder.appendingPathComponent("baseline.json").path
+        #expect(runTensorlint(["lint", "--minimum-deployment-target", "iOS16", "--write-baseline", baseline, one, other]) == 0)
+        let out = folder.appendingPathComponent("report.txt").path
+        var status: Int32 = 1
+        var said = try captureStandardError {
+            status = runTensorlint(["lint", "--minimum-deployment-target", "iOS16", "--baseline", baseline, one, "-o", out])
+        }
+        #expect(status == 0 && !said.contains("no finding any more"), "\(said)")
+        // Nor has a rule that did not run.
+        said = try captureStandardError {
+            status = runTensorlint(["lint", "--minimum-deployment-target", "iOS16", "--baseline", baseline, "--select", "coreml-fp16", one, other, "-o", out])
+        }
+        #expect(status == 0 && !said.contains("no finding any more"), "\(said)")
+        #expect(runTensorlint(["lint", "--write-baseline", baseline, "--select", "coreml-fp16", one]) == 2, "a baseline records every rule")
+    }
+
+    @Test func acceptedFindingsAreNotFixed() throws {
+        let folder = temporaryDirectory()
+        let model = folder.appendingPathComponent("m.onnx").path
+        try FileManager.default.copyItem(atPath: Repo.example("add_fp16_fp32_initializer.onnx"), toPath: model)
+        try "ignore:\n  - {path: m.onnx, rule: ort-type-parameter-mismatch}\n".write(to: folder.appendingPathComponent(".tensorlint.yml"), atomically: true, encoding: .utf8)
+        let original = try Data(contentsOf: URL(fileURLWithPath: model))
+        let out = folder.appendingPathComponent("report.txt").path
+        #expect(runTensorlint(["lint", "--fix", "--unsafe-fixes", model, "-o", out]) == 0)
+        #expect(try Data(contentsOf: URL(fileURLWithPath: model)) == original, "an ignored finding is not fixed")
+        #expect(runTensorlint(["fix", "--unsafe-fixes", "--dry-run", model]) == 1, "no fix applies to what is accepted")
+    }
+}
+
 /// Findings of one rule and one cause are one finding with every node.
 @Suite(.enabled(if: FileManager.default.isExecutableFile(atPath: "/usr/bin/python3"), "python3 makes the 100-block fixture"))
 struct GroupingTests {
@@ -130,6 +168,31 @@ struct GroupingTests {
         let all = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: out))) as? [String: Any]
         #expect((((all?["files"] as? [[String: Any]])?.first)?["findings"] as? [Any])?.count == 401)
     }
+
+    /// A baseline of 10 blocks does not hide the 10 blocks added since: their nodes share the baseline's
+    /// causes, but each entry stands for one finding.
+    @Test func aKnownCauseOnANewNodeIsNew() throws {
+        let folder = temporaryDirectory()
+        let model = folder.appendingPathComponent("blocks.fp16.pt2").path
+        let baseline = folder.appendingPathComponent("baseline.json").path
+        for (blocks, step) in [("10", 0), ("20", 1)] {
+            let script = Process()
+            script.executableURL = URL(fileURLWithPath: "/usr/bin/python3")
+            script.arguments = [Repo.root.appendingPathComponent("scripts/make_large_program.py").path, blocks, model]
+            script.standardOutput = FileHandle.nullDevice
+            try script.run()
+            script.waitUntilExit()
+            if step == 0 { #expect(runTensorlint(["lint", "--minimum-deployment-target", "iOS16", "--write-baseline", baseline, model]) == 0) }
+        }
+        let out = folder.appendingPathComponent("report.json").path
+        #expect(runTensorlint(["lint", "--format", "json", "--minimum-deployment-target", "iOS16", "--baseline", baseline, model, "-o", out]) == 1)
+        let document = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: out))) as? [String: Any]
+        let file = try #require((document?["files"] as? [[String: Any]])?.first)
+        let counts = (file["findings"] as? [[String: Any]] ?? []).map { $0["count"] as? Int ?? 1 }
+        #expect(counts == [10, 30], "the new blocks' layer norms and leaky relus")
+        #expect((document?["summary"] as? [String: Any])?["suppressed"] as? Int == 41)
+    }
+
 }
 
 /// Stack traces name the exporting machine's paths: mapped to the checkout, and checked against the line.

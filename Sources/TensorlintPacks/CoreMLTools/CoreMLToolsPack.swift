@@ -76,6 +76,9 @@ public enum CoreMLToolsPack: ConverterPack {
         return ["ct_inputs": "inputs=[\(types.joined(separator: ", "))]"]
     }
 
+    public static let nameKeys: Set<String> = ["constant_origin", "partner_origin", "first_origin", "second_origin", "input", "tensors",
+                                               "inputs", "unbound_output", "pending_output", "ct_inputs"]
+
     /// NumPy's names of the integer and boolean dtypes coremltools inputs take.
     static let numpyName: [DType: String] = [.bool: "np.bool_", .int8: "np.int8", .uint8: "np.uint8", .int16: "np.int16",
                                              .int32: "np.int32", .int64: "np.int32"]

@@ -20,6 +20,8 @@ public enum ONNXRuntimePack: ConverterPack {
     }
 
     public static let settingKeys: [String: String] = [:]
+    public static let nameKeys: Set<String> = ["initializer", "output", "first_input", "second_input", "input_input", "cast_fix", "scope",
+                                               "problem", "remedy", "declaration", "tensors", "location"]
     public static func settingBindings(_ settings: Settings) -> Bindings { [:] }
 
     /// Where in the model an issue sits (empty for the main graph).
