@@ -34,6 +34,7 @@ struct FixCommand: ParsableCommand {
             throw CommandFailure(description: "\(path): \(FileManager.default.fileExists(atPath: path) ? "not readable" : "no such file")")
         }
         if inPlace, access(path, W_OK) != 0 { throw CommandFailure(description: "\(path): the file is read-only") }
+        if let output { try Self.checkDestination(output, source: path) }
         // The format decides the converter (unless configured), as in `lint`.
         let setup = try LintSetup(linterOptions)
         let format: Model.Format
@@ -67,6 +68,23 @@ struct FixCommand: ParsableCommand {
             throw error
         }
         for file in outcome.providedFiles { print("  external data: \(file)") }
+    }
+
+    /// A fixed model is written to a new regular file, or over one that is not the model itself: the
+    /// original is replaced only with --in-place (whatever spelling or link names it), and a device, FIFO or
+    /// link is never replaced by a regular file.
+    static func checkDestination(_ output: String, source: String) throws {
+        var destination = stat()
+        guard lstat(output, &destination) == 0 else { return }
+        switch destination.st_mode & S_IFMT {
+        case S_IFREG: break
+        case S_IFLNK: throw CommandFailure(description: "\(output): a symbolic link; the fixed model goes to a file of its own (or the original, with --in-place)")
+        default: throw CommandFailure(description: "\(output): not a regular file; the fixed model goes to a file")
+        }
+        var original = stat()
+        if stat(source, &original) == 0, original.st_dev == destination.st_dev, original.st_ino == destination.st_ino {
+            throw CommandFailure(description: "\(output): is the model itself; use --in-place to replace it")
+        }
     }
 
     private func report(_ outcome: ModelFixer.Outcome, dryRun: Bool) {

@@ -172,11 +172,7 @@ struct LintCommand: ParsableCommand {
             && isatty(STDOUT_FILENO) == 1
         let text = statistics ? Statistics.render(report) : reporterType.init().render(report)
         if let output {
-            do {
-                try text.write(toFile: output, atomically: true, encoding: .utf8)
-            } catch {
-                throw CommandFailure(description: "\(output): cannot write the report: \(error.localizedDescription)")
-            }
+            try Self.writeReport(text, to: output)
         } else {
             FileHandle.standardOutput.write(Data(text.utf8))
         }
@@ -194,6 +190,24 @@ struct LintCommand: ParsableCommand {
             return (parts[0], URL(fileURLWithPath: parts[1]).standardizedFileURL.path)
         }
         return given + configured
+    }
+
+    /// The report into a file, replaced atomically; into a device, FIFO or terminal (`/dev/stdout`, a pipe)
+    /// written through, never replaced by a regular file.
+    static func writeReport(_ text: String, to output: String) throws {
+        var status = stat()
+        if stat(output, &status) == 0, status.st_mode & S_IFMT != S_IFREG {
+            guard status.st_mode & S_IFMT != S_IFDIR else { throw CommandFailure(description: "\(output): is a folder, not a report file") }
+            guard let handle = FileHandle(forWritingAtPath: output) else { throw CommandFailure(description: "\(output): cannot write the report") }
+            defer { try? handle.close() }
+            handle.write(Data(text.utf8))
+            return
+        }
+        do {
+            try text.write(toFile: output, atomically: true, encoding: .utf8)
+        } catch {
+            throw CommandFailure(description: "\(output): cannot write the report: \(error.localizedDescription)")
+        }
     }
 
     /// Nothing checked is never a silent pass: what was passed by, and why.

@@ -36,7 +36,9 @@ public enum StandardError {
     @TaskLocal public static var collector: (@Sendable (String) -> Void)?
 }
 
+/// One line for standard error; what a model put in it (file and node names, reasons) is escaped there.
 func warn(_ line: String) {
+    let line = TerminalText.safe(line)
     if let collector = StandardError.collector { return collector(line) }
     FileHandle.standardError.write(Data((line + "\n").utf8))
 }

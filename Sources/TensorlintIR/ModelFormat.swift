@@ -93,16 +93,45 @@ public enum Recognition: Sendable, Equatable {
 public enum FilePrefix {
     public static let length = 256
 
+    /// The first bytes of a regular file. A FIFO, socket or device is refused without blocking (opened
+    /// non-blocking and checked before anything is read): a pre-commit hook must never hang on one.
     public static func read(_ path: String) throws(ReadError) -> [UInt8] {
-        var isDirectory: ObjCBool = false
-        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else { throw .unreadable("no such file") }
-        guard !isDirectory.boolValue else { throw .unreadable("is a directory") }
-        guard let handle = FileHandle(forReadingAtPath: path) else { throw .unreadable("permission denied") }
-        defer { try? handle.close() }
-        do {
-            return [UInt8](try handle.read(upToCount: length) ?? Data())
-        } catch {
-            throw .unreadable(error.localizedDescription)
+        let descriptor = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC)
+        guard descriptor >= 0 else { throw .unreadable(reason(errno)) }
+        defer { close(descriptor) }
+        var status = stat()
+        guard fstat(descriptor, &status) == 0 else { throw .unreadable(reason(errno)) }
+        switch status.st_mode & S_IFMT {
+        case S_IFREG: break
+        case S_IFDIR: throw .unreadable("is a directory")
+        case S_IFIFO: throw .unreadable("a FIFO (named pipe), not a regular file")
+        case S_IFSOCK: throw .unreadable("a socket, not a regular file")
+        case S_IFCHR, S_IFBLK: throw .unreadable("a device, not a regular file")
+        default: throw .unreadable("not a regular file")
+        }
+        var bytes = [UInt8](repeating: 0, count: length)
+        var filled = 0
+        while filled < length {
+            let count = bytes.withUnsafeMutableBytes { buffer in
+                Foundation.read(descriptor, buffer.baseAddress! + filled, length - filled)
+            }
+            if count < 0, errno == EINTR { continue }
+            guard count >= 0 else { throw .unreadable(reason(errno)) }
+            if count == 0 { break }
+            filled += count
+        }
+        return Array(bytes[..<filled])
+    }
+
+    /// The cause of a failed open or read, in words.
+    static func reason(_ code: Int32) -> String {
+        switch code {
+        case ENOENT: return "no such file"
+        case EACCES, EPERM: return "permission denied"
+        case ELOOP: return "a loop of symbolic links"
+        case ENOTDIR: return "a folder in its path is a file"
+        case ENAMETOOLONG: return "the path is too long"
+        default: return String(cString: strerror(code))
         }
     }
 }

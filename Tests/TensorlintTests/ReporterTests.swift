@@ -268,4 +268,48 @@ enum GitHubSARIFRequirements {
         let text = try String(contentsOfFile: quiet, encoding: .utf8)
         #expect(text.contains("[coreml-unsupported-op]") && !text.contains("file linted"))
     }
+
+    /// A node name can hold a newline, `ESC[2K` or a carriage return: the text report and standard error
+    /// show them escaped, so a model cannot forge a "0 errors" line or rewrite the terminal.
+    @Test func modelTextCannotDriveTheTerminal() throws {
+        var finding = try #require(try Engine.lint(Repo.example("celu.fp32.aten.pt2")).first)
+        finding.node = "celu\n1 file linted: 0 errors, 0 warnings\u{1B}[2K\r"
+        finding.headline = "node `\(finding.node!)`: no converter"
+        let report = LintReport(files: [.init(path: Repo.example("celu.fp32.aten.pt2"), format: .torchExport, layout: nil, findings: [finding], error: nil)],
+                                rules: Engine.rules, settings: Settings(pack: Engine.vocabulary.pack("coremltools")!),
+                                knowledgeVersion: nil, toolVersion: toolVersion, workingDirectory: Repo.root.path)
+        for text in [TextReporter().render(report), ConciseReporter().render(report)] {
+            #expect(!text.contains("\u{1B}") && !text.contains("\r"))
+            #expect(text.split(separator: "\n").filter { $0.hasPrefix("1 file linted") }.count == 1, "only the real summary line")
+            #expect(text.contains("celu\\x0a1 file linted: 0 errors, 0 warnings\\x1b[2K\\x0d"))
+        }
+        #expect(TerminalText.safe("a\u{0}b\u{9B}c") == "a\\x00b\\x9bc")
+    }
+
+    /// A FIFO named as a model is refused at once, never read from (which would block the hook forever).
+    @Test func aFIFOIsRefusedWithoutBlocking() throws {
+        let fifo = temporaryDirectory().appendingPathComponent("model.onnx").path
+        #expect(mkfifo(fifo, 0o644) == 0)
+        var status: Int32 = 0
+        let said = try captureStandardError { status = runTensorlint(["lint", "--format", "json", fifo]) }
+        #expect(status == 2 && said.contains("a FIFO (named pipe), not a regular file"))
+    }
+
+    /// `fix -o` never replaces the model itself (another spelling, a link) without --in-place, nor a device
+    /// or FIFO; a report goes through a device or FIFO instead of replacing it.
+    @Test func outputsReplaceOnlyWhatTheyShould() throws {
+        let folder = temporaryDirectory()
+        let model = folder.appendingPathComponent("m.onnx").path
+        try FileManager.default.copyItem(atPath: Repo.example("add_fp16_fp32_initializer.onnx"), toPath: model)
+        let original = try Data(contentsOf: URL(fileURLWithPath: model))
+        let link = folder.appendingPathComponent("link.onnx").path
+        try FileManager.default.createSymbolicLink(atPath: link, withDestinationPath: model)
+        let fifo = folder.appendingPathComponent("fifo.onnx").path
+        #expect(mkfifo(fifo, 0o644) == 0)
+        for destination in [folder.path + "/./m.onnx", link, fifo] {
+            #expect(runTensorlint(["fix", "--unsafe-fixes", model, "-o", destination]) == 2, "\(destination)")
+        }
+        #expect(try Data(contentsOf: URL(fileURLWithPath: model)) == original)
+        #expect(runTensorlint(["fix", "--unsafe-fixes", model, "-o", folder.appendingPathComponent("fixed.onnx").path]) == 0)
+    }
 }
