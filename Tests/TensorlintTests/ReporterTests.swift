@@ -312,4 +312,25 @@ enum GitHubSARIFRequirements {
         #expect(try Data(contentsOf: URL(fileURLWithPath: model)) == original)
         #expect(runTensorlint(["fix", "--unsafe-fixes", model, "-o", folder.appendingPathComponent("fixed.onnx").path]) == 0)
     }
+
+    /// End records that put the central directory outside the file (a ZIP64 offset of 2^63 trapped inside
+    /// ZIPFoundation) are exit 2 with one line, named or met in a folder walk.
+    @Test func zipEndRecordsOutsideTheFileAreRefused() throws {
+        func le(_ value: UInt64, _ width: Int) -> [UInt8] { (0..<width).map { UInt8(truncatingIfNeeded: value >> (8 * UInt64($0))) } }
+        let folder = temporaryDirectory()
+        let head: [UInt8] = [0x50, 0x4B, 0x03, 0x04] + [UInt8](repeating: 0, count: 26)
+        let zip64 = head + le(0x0706_4B50, 4) + le(0, 4) + le(1 << 63, 8) + le(1, 4)
+            + le(0x0605_4B50, 4) + le(0, 4) + le(0xFFFF, 2) + le(0xFFFF, 2) + le(0xFFFF_FFFF, 4) + le(0xFFFF_FFFF, 4) + le(0, 2)
+        let beyond = head + le(0x0605_4B50, 4) + le(0, 4) + le(1, 2) + le(1, 2) + le(46, 4) + le(1 << 31, 4) + le(0, 2)
+        for (name, bytes, reason) in [("zip64.pt2", zip64, "the ZIP64 end record's offset 9223372036854775808 lies outside the file"),
+                                      ("beyond.pt2", beyond, "the central directory (46 bytes at offset 2147483648) lies outside the file")] {
+            let path = folder.appendingPathComponent(name).path
+            try Data(bytes).write(to: URL(fileURLWithPath: path))
+            var status: Int32 = 0
+            let said = try captureStandardError { status = runTensorlint(["lint", "--format", "json", path]) }
+            #expect(status == 2 && said.contains(reason), "\(name): \(said)")
+        }
+        // A walk reads only what a format recognises: the damaged archives are passed by, and the run goes on.
+        #expect(runTensorlint(["lint", folder.path, "-o", folder.appendingPathComponent("r.txt").path]) == 0)
+    }
 }

@@ -31,6 +31,7 @@ public enum TorchSaveArchive {
     /// (element counts are unchanged) and the `data/<key>` records converted. Returns the new archive and
     /// the bytes of storage it widened.
     public static func widenStorages(_ nested: Data, entry: String) throws -> (Data, Int) {
+        do throws(ReadError) { try ZipDirectoryCheck.check(data: nested) } catch { throw WriteError("\(entry): \(error.reason)") }
         let archive = try Archive(data: nested, accessMode: .read)
         let records = Array(archive)
         guard let pickleEntry = records.first(where: { $0.path.hasSuffix("/data.pkl") }) else {

@@ -15,6 +15,7 @@ public struct ZipEntries {
 
     public init(path: String) throws(ReadError) {
         let url = URL(fileURLWithPath: path)
+        try ZipDirectoryCheck.check(path: path)
         let archive: Archive
         do {
             archive = try Archive(url: url, accessMode: .read)

@@ -1,0 +1,91 @@
+import Foundation
+import TensorlintIR
+
+/// The end records of a zip archive checked against the archive's size before ZIPFoundation reads it: a
+/// directory offset or size past the end (a ZIP64 offset of 2^63, say) traps inside ZIPFoundation, and one
+/// such file in a folder would end the whole run. Every sum is checked for overflow.
+public enum ZipDirectoryCheck {
+    static let endOfDirectory: UInt32 = 0x0605_4B50
+    static let zip64Locator: UInt32 = 0x0706_4B50
+    static let zip64EndOfDirectory: UInt32 = 0x0606_4B50
+    /// The end record (22 bytes) and the longest comment it may carry.
+    static let tailLength = 22 + 0xFFFF
+    /// The smallest central-directory record: no entry takes less.
+    static let smallestRecord: UInt64 = 46
+
+    /// Checks the archive at `path`.
+    public static func check(path: String) throws(ReadError) {
+        guard let handle = FileHandle(forReadingAtPath: path) else { throw .unreadable("permission denied") }
+        defer { try? handle.close() }
+        let size: UInt64
+        let tail: Data
+        do {
+            size = try handle.seekToEnd()
+            let start = size > UInt64(tailLength) ? size - UInt64(tailLength) : 0
+            try handle.seek(toOffset: start)
+            tail = try handle.read(upToCount: Int(size - start)) ?? Data()
+            try check(tail: tail, size: size) { offset, count throws(ReadError) in
+                do {
+                    try handle.seek(toOffset: offset)
+                    return try handle.read(upToCount: count) ?? Data()
+                } catch {
+                    throw .unreadable(error.localizedDescription)
+                }
+            }
+        } catch let error as ReadError {
+            throw error
+        } catch {
+            throw .unreadable(error.localizedDescription)
+        }
+    }
+
+    /// Checks an archive held in memory (a `torch.save` archive nested in another).
+    public static func check(data: Data) throws(ReadError) {
+        let size = UInt64(data.count)
+        let start = size > UInt64(tailLength) ? size - UInt64(tailLength) : 0
+        try check(tail: data.subdata(in: Int(start)..<data.count), size: size) { offset, count in
+            let from = Int(offset), to = min(data.count, from + count)
+            return from < to ? data.subdata(in: from..<to) : Data()
+        }
+    }
+
+    static func check(tail: Data, size: UInt64,
+                      read: (UInt64, Int) throws(ReadError) -> Data) throws(ReadError) {
+        let bytes = [UInt8](tail)
+        func uint(_ at: Int, _ width: Int) -> UInt64 {
+            (0..<width).reduce(UInt64(0)) { value, index in value | UInt64(bytes[at + index]) << (8 * UInt64(index)) }
+        }
+        // The last end record: scanning back from the end, as every zip reader does.
+        guard bytes.count >= 22, let end = stride(from: bytes.count - 22, through: 0, by: -1)
+            .first(where: { uint($0, 4) == UInt64(endOfDirectory) }) else {
+            throw .malformed("not a zip archive: no end-of-central-directory record")
+        }
+        var entries = uint(end + 10, 2), directorySize = uint(end + 12, 4), directoryOffset = uint(end + 16, 4)
+        if entries == 0xFFFF || directorySize == 0xFFFF_FFFF || directoryOffset == 0xFFFF_FFFF {
+            // ZIP64: the locator sits just before the end record and names the ZIP64 end record.
+            guard end >= 20, uint(end - 20, 4) == UInt64(zip64Locator) else {
+                throw .malformed("zip archive: the end record says ZIP64 but there is no ZIP64 locator")
+            }
+            let recordOffset = uint(end - 20 + 8, 8)
+            guard recordOffset < size, size - recordOffset >= 56 else {
+                throw .malformed("zip archive: the ZIP64 end record's offset \(recordOffset) lies outside the file (\(size) bytes)")
+            }
+            let record = [UInt8](try read(recordOffset, 56))
+            guard record.count == 56 else { throw .malformed("zip archive: truncated ZIP64 end record") }
+            func field(_ at: Int) -> UInt64 { (0..<8).reduce(UInt64(0)) { $0 | UInt64(record[at + $1]) << (8 * UInt64($1)) } }
+            guard (0..<4).reduce(UInt64(0), { $0 | UInt64(record[$1]) << (8 * UInt64($1)) }) == UInt64(zip64EndOfDirectory) else {
+                throw .malformed("zip archive: no ZIP64 end record where the locator points")
+            }
+            entries = field(32)
+            directorySize = field(40)
+            directoryOffset = field(48)
+        }
+        let (directoryEnd, overflow) = directoryOffset.addingReportingOverflow(directorySize)
+        guard !overflow, directoryEnd <= size else {
+            throw .malformed("zip archive: the central directory (\(directorySize) bytes at offset \(directoryOffset)) lies outside the file (\(size) bytes)")
+        }
+        guard entries <= directorySize / smallestRecord else {
+            throw .malformed("zip archive: \(entries) entries cannot fit in a central directory of \(directorySize) bytes")
+        }
+    }
+}
