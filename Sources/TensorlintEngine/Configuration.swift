@@ -264,25 +264,37 @@ enum Glob {
             let trimmed = pattern.hasSuffix("/") ? String(pattern.dropLast()) : pattern
             return path == trimmed || path.hasPrefix(trimmed + "/")
         }
-        return match(Array(pattern), 0, Array(path), 0)
+        return match(Array(pattern.utf8), Array(path.utf8))
     }
 
-    private static func match(_ pattern: [Character], _ p: Int, _ path: [Character], _ s: Int) -> Bool {
-        if p == pattern.count { return s == path.count }
-        if pattern[p] == "*" {
-            let doubleStar = p + 1 < pattern.count && pattern[p + 1] == "*"
-            var next = p + (doubleStar ? 2 : 1)
-            if doubleStar, next < pattern.count, pattern[next] == "/" { next += 1 }
-            var index = s
-            while true {
-                if match(pattern, next, path, index) { return true }
-                guard index < path.count, doubleStar || path[index] != "/" else { return false }
-                index += 1
+    /// Whether the pattern matches the whole path, by dynamic programming over (pattern position, path
+    /// position): linear in their product whatever the pattern (`**/**/**/…` backtracked exponentially).
+    private static func match(_ pattern: [UInt8], _ path: [UInt8]) -> Bool {
+        let star = UInt8(ascii: "*"), slash = UInt8(ascii: "/"), question = UInt8(ascii: "?")
+        // reachable[s]: the pattern read so far matches path[..<s].
+        var reachable = [Bool](repeating: false, count: path.count + 1)
+        reachable[0] = true
+        var p = 0
+        while p < pattern.count {
+            var next = [Bool](repeating: false, count: path.count + 1)
+            if pattern[p] == star {
+                // `*` runs within a folder name; `**` (and `**/`, which so also matches no folder at all) across folders.
+                let doubleStar = p + 1 < pattern.count && pattern[p + 1] == star
+                var carried = false
+                for s in 0...path.count {
+                    carried = reachable[s] || (carried && s > 0 && (doubleStar || path[s - 1] != slash))
+                    next[s] = carried
+                }
+                p += doubleStar ? (p + 2 < pattern.count && pattern[p + 2] == slash ? 3 : 2) : 1
+            } else {
+                for s in 0..<path.count where reachable[s] {
+                    if pattern[p] == question ? path[s] != slash : pattern[p] == path[s] { next[s + 1] = true }
+                }
+                p += 1
             }
+            reachable = next
         }
-        guard s < path.count else { return false }
-        if pattern[p] == "?" ? path[s] != "/" : pattern[p] == path[s] { return match(pattern, p + 1, path, s + 1) }
-        return false
+        return reachable[path.count]
     }
 }
 

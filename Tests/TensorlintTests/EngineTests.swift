@@ -158,6 +158,10 @@ import TensorlintIR
         #expect(!Glob.matches("models/*.pt2", "models/a/c.pt2"))
         #expect(Glob.matches("legacy", "legacy/x.pt2"))
         #expect(!Glob.matches("legacy", "legacy2/x.pt2"))
+        #expect(Glob.matches("**/old_*", "old_a.pt2") && Glob.matches("models/*.onnx", "models/a.onnx") && !Glob.matches("models/*.onnx", "models/x/a.onnx"))
+        // Repeated `**` is linear, not exponential: 40 of them against a long path that does not match.
+        let pattern = String(repeating: "**/", count: 40) + "z"
+        #expect(!Glob.matches(pattern, String(repeating: "a/", count: 200) + "b"))
         let configuration = try! Configuration.parse(yaml: "included: [models]\nexcluded: ['**/old_*']", path: "c.yml", targets: Engine.vocabulary.targets)
         #expect(configuration.includes(relativePath: "models/a.pt2"))
         #expect(!configuration.includes(relativePath: "models/old_a.pt2"))
