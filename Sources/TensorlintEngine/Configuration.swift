@@ -90,6 +90,7 @@ public struct Configuration: Sendable {
         configuration.path = path
         let reader = NodeReader(origin: path)
         let root: Yams.Node?
+        if let line = YAMLAliasCheck.firstAliasOrAnchor(in: yaml) { throw RuleFileError(file: path, line: line, reason: YAMLAliasCheck.reason) }
         do {
             // Every value is read as text, as in rule files: no regular expressions to type the scalars.
             root = try Yams.compose(yaml: yaml, .basic, .default, .utf8)

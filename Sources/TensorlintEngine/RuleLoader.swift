@@ -18,6 +18,10 @@ public enum RuleLoader {
 
     public static func parse(yaml: String, origin: String, vocabulary: RuleVocabulary) throws(RuleFileError) -> Rule {
         let root: Yams.Node
+        // A user's rule file is checked for aliases; the built-in ones are the repository's own.
+        if !origin.hasPrefix("builtin:"), let line = YAMLAliasCheck.firstAliasOrAnchor(in: yaml) {
+            throw RuleFileError(file: origin, line: line, reason: YAMLAliasCheck.reason)
+        }
         do {
             // Rules read every scalar as text: the basic resolver spares the regular expressions that type
             // each scalar (most of a start-up's cost). The encoding is named, since Yams' default reads the

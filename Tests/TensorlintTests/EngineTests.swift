@@ -168,6 +168,24 @@ import TensorlintIR
         #expect(!configuration.includes(relativePath: "other/a.pt2"))
     }
 
+    /// Anchors and aliases are refused before YAML is composed (ten aliases of ten never finish composing);
+    /// quotes, comments and block scalars that hold `*` or `&` are text, not aliases.
+    @Test func aliasesAreRefusedAndTextIsNot() throws {
+        #expect(YAMLAliasCheck.firstAliasOrAnchor(in: "a: &a [1, 2]\nb: [*a, *a]\n") == 1)
+        #expect(YAMLAliasCheck.firstAliasOrAnchor(in: "excluded:\n  - \"**/old\"\n  - *old\n") == 3)
+        #expect(YAMLAliasCheck.firstAliasOrAnchor(in: "x: {k: *v}\n") == 1)
+        let text = "excluded: ['**/a', \"*b\"]  # *not\ndescription: |\n  **Fix:** use `*` & more\n  *still text\nsummary: a & b, 2*3\n"
+        #expect(YAMLAliasCheck.firstAliasOrAnchor(in: text) == nil)
+        let rules = Repo.root.appendingPathComponent("rules")
+        // Rule files (the knowledge tables are data the build embeds, where an anchor is the repository's own).
+        for name in (FileManager.default.enumerator(atPath: rules.path)?.allObjects as? [String] ?? []) where name.hasSuffix(".yml") && !name.hasPrefix("knowledge/") {
+            let yaml = try String(contentsOf: rules.appendingPathComponent(name), encoding: .utf8)
+            #expect(YAMLAliasCheck.firstAliasOrAnchor(in: yaml) == nil, "rules/\(name)")
+        }
+        #expect(YAMLAliasCheck.firstAliasOrAnchor(in: try String(contentsOf: Repo.root.appendingPathComponent(".tensorlint.yml"), encoding: .utf8)) == nil)
+        #expect(throws: RuleFileError.self) { try Configuration.parse(yaml: "a: &a [1]\nb: *a\n", path: "c.yml", targets: Engine.vocabulary.targets) }
+    }
+
     @Test func theRepositoryConfigurationDocumentsEveryKey() throws {
         let path = Repo.root.appendingPathComponent(Configuration.fileName).path
         let text = try String(contentsOfFile: path, encoding: .utf8)
