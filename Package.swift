@@ -55,7 +55,7 @@ let package = Package(
         .executableTarget(name: "tensorlint", dependencies: ["TensorlintCLI"]),
         // Build-time tool: turns rules/ into Swift source so the binary works when copied alone (and its
         // YAML knowledge tables into JSON, so that no YAML is parsed at start).
-        .executableTarget(name: "EmbedRules", dependencies: [.product(name: "Yams", package: "Yams")]),
+        .executableTarget(name: "EmbedRules", dependencies: ["TensorlintJSON", .product(name: "Yams", package: "Yams")]),
         .plugin(name: "EmbedRulesPlugin", capability: .buildTool(), dependencies: ["EmbedRules"]),
         .testTarget(
             name: "TensorlintTests",

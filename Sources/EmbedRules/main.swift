@@ -1,4 +1,5 @@
 import Foundation
+import TensorlintJSON
 import Yams
 
 // Usage: EmbedRules RULES_DIR OUTPUT.swift FILE...
@@ -16,23 +17,6 @@ func fail(_ message: String) -> Never {
     exit(1)
 }
 
-/// A JSON string literal.
-func quoted(_ text: String) -> String {
-    var out = "\""
-    for scalar in text.unicodeScalars {
-        switch scalar {
-        case "\"": out += "\\\""
-        case "\\": out += "\\\\"
-        case "\n": out += "\\n"
-        case "\t": out += "\\t"
-        case "\r": out += "\\r"
-        case _ where scalar.value < 0x20: out += String(format: "\\u%04x", scalar.value)
-        default: out.unicodeScalars.append(scalar)
-        }
-    }
-    return out + "\""
-}
-
 /// The JSON of what `Yams.load` gives for a document: an int is written as an int and a float with a
 /// fraction or exponent (`1.0`), so that the JSON reader gives the same types back.
 func json(_ value: Any, in path: String) -> String {
@@ -44,12 +28,12 @@ func json(_ value: Any, in path: String) -> String {
         guard number.isFinite else { fail("\(path): \(number) has no JSON form") }
         let text = "\(number)"
         return text.contains(where: { ".eE".contains($0) }) ? text : text + ".0"
-    case let text as String: return quoted(text)
+    case let text as String: return JSONWriter.quoted(text)
     case let list as [Any]: return "[" + list.map { json($0, in: path) }.joined(separator: ",") + "]"
     case let mapping as [AnyHashable: Any]:
         return "{" + mapping.map { key, member in
             guard let name = key.base as? String else { fail("\(path): the mapping key \(key) is not text") }
-            return (name, quoted(name) + ":" + json(member, in: path))
+            return (name, JSONWriter.quoted(name) + ":" + json(member, in: path))
         }.sorted { $0.0 < $1.0 }.map(\.1).joined(separator: ",") + "}"
     default: fail("\(path): a value of type \(type(of: value)) has no JSON form")
     }

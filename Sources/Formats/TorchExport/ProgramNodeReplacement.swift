@@ -1,4 +1,5 @@
 import Foundation
+import TensorlintJSON
 import TensorlintIR
 
 /// Carries out `replaceNode` edits on the main graph of an ExportedProgram JSON text: each replaced node's
@@ -69,7 +70,7 @@ struct ProgramNodeReplacement {
             }
         }
         if !newValues.isEmpty {
-            let entries = newValues.map { "\(Self.quoted($0.name)): \($0.meta.text)" }.joined(separator: ", ")
+            let entries = newValues.map { "\(JSONWriter.quoted($0.name)): \($0.meta.text)" }.joined(separator: ", ")
             edits.append((tensorValues.range.upperBound - 1 ..< tensorValues.range.upperBound - 1,
                           (tensorValues.members.isEmpty ? "" : ", ") + entries))
         }
@@ -105,17 +106,17 @@ struct ProgramNodeReplacement {
         let withKind = templateInputs.first?["kind"] != nil || templateInputs.isEmpty
         var inputs: [String] = []
         for input in node.inputs {
-            inputs.append("{\"name\": \(Self.quoted(input.name)), \"arg\": \(try Self.encode(input.argument))\(withKind ? ", \"kind\": 1" : "")}")
+            inputs.append("{\"name\": \(JSONWriter.quoted(input.name)), \"arg\": \(try Self.encode(input.argument))\(withKind ? ", \"kind\": 1" : "")}")
         }
         guard let target = template["target"], let inputsSpan = template["inputs"], let outputs = template["outputs"] else {
             throw WriteError("the node has no target, inputs or outputs")
         }
         var fields: [(JSONSpan, String)] = [
-            (target, Self.quoted("torch.ops.\(node.op.description)")),
+            (target, JSONWriter.quoted("torch.ops.\(node.op.description)")),
             (inputsSpan, "[" + inputs.joined(separator: ", ") + "]"),
-            (outputs, "[{\"as_tensor\": {\"name\": \(Self.quoted(node.output))}}]"),
+            (outputs, "[{\"as_tensor\": {\"name\": \(JSONWriter.quoted(node.output))}}]"),
         ]
-        if let name = template["name"] { fields.append((name, Self.quoted(node.output))) }
+        if let name = template["name"] { fields.append((name, JSONWriter.quoted(node.output))) }
         var result = Array(bytes[template.range])
         for (span, replacement) in fields.sorted(by: { $0.0.range.lowerBound > $1.0.range.lowerBound }) {
             let range = span.range
@@ -191,27 +192,15 @@ struct ProgramNodeReplacement {
 
     static func encode(_ argument: Argument) throws(WriteError) -> String {
         switch argument {
-        case .tensor(let name): return "{\"as_tensor\": {\"name\": \(quoted(name))}}"
+        case .tensor(let name): return "{\"as_tensor\": {\"name\": \(JSONWriter.quoted(name))}}"
         case .int(let value): return "{\"as_int\": \(value)}"
         case .float(let value) where value.isFinite: return "{\"as_float\": \(value)}"
         // As torch's serializer writes them: JSON has no literal for these.
-        case .float(let value): return "{\"as_float\": \(quoted(value.isNaN ? "NaN" : value > 0 ? "Infinity" : "-Infinity"))}"
+        case .float(let value): return "{\"as_float\": \(JSONWriter.quoted(value.isNaN ? "NaN" : value > 0 ? "Infinity" : "-Infinity"))}"
         case .bool(let value): return "{\"as_bool\": \(value)}"
         case .none: return "{\"as_none\": true}"
         default: throw WriteError("cannot write the argument \(argument.literalDescription) into a new node")
         }
     }
 
-    static func quoted(_ text: String) -> String {
-        var escaped = "\""
-        for character in text.unicodeScalars {
-            switch character {
-            case "\"": escaped += "\\\""
-            case "\\": escaped += "\\\\"
-            case _ where character.value < 0x20: escaped += String(format: "\\u%04x", character.value)
-            default: escaped.unicodeScalars.append(character)
-            }
-        }
-        return escaped + "\""
-    }
 }

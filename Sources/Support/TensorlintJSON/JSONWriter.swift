@@ -24,6 +24,14 @@ public enum JSONWriter {
         return String(decoding: writer.bytes, as: UTF8.self)
     }
 
+    /// One JSON string literal, escaped as the reports' strings are: for writers that put JSON text together
+    /// themselves (a program node spliced into an archive, the build tool's embedded tables).
+    public static func quoted(_ text: String) -> String {
+        var writer = Writer(ranks: [:])
+        writer.string(text)
+        return String(decoding: writer.bytes, as: UTF8.self)
+    }
+
     private static func collectKeys(_ value: Any, into keys: inout Set<String>) throws(UnsupportedValue) {
         switch value {
         case is String: break
@@ -85,7 +93,7 @@ public enum JSONWriter {
 
         /// Quoted, with `"`, `\` and control characters escaped (`/` and everything past ASCII as it is): runs of
         /// bytes that need no escape go in at once.
-        private mutating func string(_ text: String) {
+        mutating func string(_ text: String) {
             var text = text
             bytes.append(UInt8(ascii: "\""))
             text.withUTF8 { units in
