@@ -38,8 +38,6 @@ final class Baseline: @unchecked Sendable {
         self.byCause = byCause
     }
 
-    /// The baseline's folder, which its paths are relative to.
-    var folder: String { URL(fileURLWithPath: path).deletingLastPathComponent().standardizedFileURL.path }
 
     static func entry(_ finding: Finding, path: String) -> Entry {
         Entry(rule: finding.ruleId, path: path, node: finding.nodePath, module: finding.source?.modulePath,
@@ -48,8 +46,11 @@ final class Baseline: @unchecked Sendable {
 
     private static func causeKey(_ entry: Entry) -> Entry { Entry(rule: entry.rule, path: entry.path, module: entry.module, cause: entry.cause) }
 
-    func relative(_ modelPath: String) -> String {
-        LintReport.relativePath(URL(fileURLWithPath: modelPath).standardizedFileURL.path, toStandardized: folder)
+    /// A model's path as the baseline holds it: relative to the baseline's folder.
+    func relative(_ modelPath: String) -> String { Self.relative(modelPath, baseline: path) }
+
+    static func relative(_ modelPath: String, baseline: String) -> String {
+        commandLinePath(modelPath, relativeTo: URL(fileURLWithPath: baseline).deletingLastPathComponent())
     }
 
     /// Marks the findings of one model that the baseline holds as suppressed. A finding is held by the entry
@@ -140,10 +141,9 @@ final class Baseline: @unchecked Sendable {
 
     /// Writes the findings of these files (each occurrence), sorted, so that the file diffs well.
     static func write(_ files: [LintReport.FileResult], to path: String) throws -> Int {
-        let folder = URL(fileURLWithPath: path).deletingLastPathComponent().standardizedFileURL.path
         var entries: [Entry] = []
         for file in files {
-            let relative = LintReport.relativePath(URL(fileURLWithPath: file.path).standardizedFileURL.path, toStandardized: folder)
+            let relative = relative(file.path, baseline: path)
             entries += file.findings.flatMap(\.occurrences).map { entry($0, path: relative) }
         }
         let sorted = Set(entries).sorted { ($0.path, $0.rule, $0.node ?? "", $0.cause ?? "") < ($1.path, $1.rule, $1.node ?? "", $1.cause ?? "") }

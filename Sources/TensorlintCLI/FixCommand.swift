@@ -37,12 +37,13 @@ struct FixCommand: ParsableCommand {
         if let output { try Self.checkDestination(output, source: path) }
         // The format decides the converter (unless configured), as in `lint`.
         let setup = try LintSetup(linterOptions)
-        let format: Model.Format
-        do throws(ReadError) { format = try ModelLoader.format(ofNamed: try ModelFile(path: path)).id } catch {
+        // Read once: its format picks the checker, and the fixer starts from it.
+        let model: Model
+        do throws(ReadError) { model = try ModelLoader.load(path: path) } catch {
             throw CommandFailure(description: "\(path): \(error)")
         }
         let configuration = try setup.configuration(forFile: path)
-        let checker = try setup.checker(configuration, format: format, pathBlock: setup.pathBlock(configuration, file: path)).get()
+        let checker = try setup.checker(configuration, format: model.format, pathBlock: setup.pathBlock(configuration, file: path)).get()
         if let warning = checker.warning { warn(warning) }
         let (settings, linter) = (checker.settings, checker.linter)
         let destination = inPlace ? path : output
@@ -53,7 +54,8 @@ struct FixCommand: ParsableCommand {
         defer { if let scratch { try? FileManager.default.removeItem(atPath: scratch) } }
         let folder = try scratch ?? ModelFixer.writableFolder(of: destination!)
         // What the configuration accepts (`ignore:`, `per_file_ignores:`) is left as it is.
-        let outcome = try ModelFixer.fix(path: path, in: folder, linter: linter, settings: settings, allowUnsafe: unsafeFixes) { finding in
+        let outcome = try ModelFixer.fix(path: path, in: folder, linter: linter, settings: settings, allowUnsafe: unsafeFixes,
+                                         loaded: model) { finding in
             setup.suppression(of: finding, configuration: configuration, file: path) != nil
         }
         report(outcome, dryRun: dryRun)

@@ -241,7 +241,7 @@ struct LintCommand: ParsableCommand {
                 outcome.failure = failure
                 return outcome
             }
-        outcome.settingsWarning = checker.warning
+            outcome.settingsWarning = checker.warning
             outcome.ranRules = Set(checker.linter.rules.map(\.id))
             // What the configuration or the baseline accepts is neither fixed nor counted.
             let accepted = { (finding: Finding) -> Bool in

@@ -106,27 +106,19 @@ final class LintSetup: @unchecked Sendable {
     /// to the configuration's folder.
     func includes(_ path: String) throws -> Bool {
         let configuration = try configuration(forFile: path)
-        return configuration.includes(relativePath: Self.path(path, relativeToFolderOf: configuration))
-    }
-
-    /// A path given on the command line (relative to the working directory), relative to the folder that a
-    /// configuration's globs are relative to: its own (the working directory for the defaults).
-    private static func path(_ path: String, relativeToFolderOf configuration: Configuration) -> String {
-        let folder = configuration.path.map { URL(fileURLWithPath: $0).deletingLastPathComponent().path } ?? FileManager.default.currentDirectoryPath
-        return LintReport.relativePath(URL(fileURLWithPath: path).standardizedFileURL.path,
-                                       toStandardized: URL(fileURLWithPath: folder).standardizedFileURL.path)
+        return configuration.includes(relativePath: commandLinePath(path, relativeTo: configuration.folder))
     }
 
     /// Why the model's configuration suppresses a finding (`ignore:`, `per_file_ignores:`), if it does.
     func suppression(of finding: Finding, configuration: Configuration, file: String) -> Suppression? {
         guard !configuration.ignores.isEmpty || !configuration.perFileIgnores.isEmpty else { return nil }
-        return configuration.suppression(of: finding, relativePath: Self.path(file, relativeToFolderOf: configuration))
+        return configuration.suppression(of: finding, relativePath: commandLinePath(file, relativeTo: configuration.folder))
     }
 
     /// Whether `--force-exclude` drops a file named on the command line: its configuration's `excluded:`.
     func excludes(_ path: String) throws -> Bool {
         let configuration = try configuration(forFile: path)
-        return configuration.excludes(relativePath: Self.path(path, relativeToFolderOf: configuration))
+        return configuration.excludes(relativePath: commandLinePath(path, relativeTo: configuration.folder))
     }
 
     /// The configuration of the run as a whole: `--config`, else the working directory's, when it applies to a
@@ -142,21 +134,22 @@ final class LintSetup: @unchecked Sendable {
         if let flag { return flag }
         guard let configuration = runConfiguration() else { return nil }
         guard let baseline = configuration.baseline, !baseline.hasPrefix("/") else { return configuration.baseline }
-        return configuration.path.map { URL(fileURLWithPath: $0).deletingLastPathComponent().appendingPathComponent(baseline).path } ?? baseline
+        return configuration.folder.appendingPathComponent(baseline).path
     }
 
     /// `source_roots:` of the run configuration, replacements made absolute
     /// (they are relative to the configuration's folder).
     func sourceRoots() -> [(from: String, to: String)] {
         guard let configuration = runConfiguration() else { return [] }
-        let folder = configuration.path.map { URL(fileURLWithPath: $0).deletingLastPathComponent() } ?? URL(fileURLWithPath: FileManager.default.currentDirectoryPath)
-        return configuration.sourceRoots.map { ($0.from, $0.to.hasPrefix("/") ? $0.to : folder.appendingPathComponent($0.to).standardizedFileURL.path) }
+        return configuration.sourceRoots.map { root in
+            (root.from, root.to.hasPrefix("/") ? root.to : configuration.folder.appendingPathComponent(root.to).standardizedFileURL.path)
+        }
     }
 
     /// The `paths:` block of a model's configuration that applies to it, if any.
     func pathBlock(_ configuration: Configuration, file: String) -> Int? {
         guard !configuration.pathTargets.isEmpty else { return nil }
-        return configuration.pathTarget(for: Self.path(file, relativeToFolderOf: configuration))
+        return configuration.pathTarget(for: commandLinePath(file, relativeTo: configuration.folder))
     }
 
     /// What a model of this format (and `paths:` block) under this configuration is checked against; built

@@ -109,10 +109,9 @@ struct ConfigOptions: ParsableArguments {
     /// Built-in rules plus those the configuration names, before selection.
     static func allRules(_ configuration: Configuration, builtin: [Rule]) throws -> [Rule] {
         var rules = builtin
-        let base = configuration.path.map { URL(fileURLWithPath: $0).deletingLastPathComponent().path }
-            ?? FileManager.default.currentDirectoryPath
         for location in configuration.ruleLocations {
-            rules += try RuleSet.load(from: location.hasPrefix("/") ? location : base + "/" + location, vocabulary: Registry.vocabulary)
+            rules += try RuleSet.load(from: location.hasPrefix("/") ? location : configuration.folder.path + "/" + location,
+                                      vocabulary: Registry.vocabulary)
         }
         var seen: [String: String] = [:]
         for rule in rules {

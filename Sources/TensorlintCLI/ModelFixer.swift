@@ -74,7 +74,7 @@ enum ModelFixer {
         for round in 1...maximumRounds {
             let edits = findings.filter { allowed($0.fixApplicability, allowUnsafe: allowUnsafe) && !isAccepted($0) }.flatMap(\.edits)
                 .filter { writer.supports($0, in: model) }
-                .reduce(into: [ModelEdit]()) { unique, edit in if !unique.contains(edit) { unique.append(edit) } }
+                .uniqued()
             // Stop when nothing is left to do, or when a round would repeat an earlier one (no progress).
             guard !edits.isEmpty, seen.insert(Set(edits)).inserted else { break }
             let next = "\(folder)/.tensorlint-fix-\(ProcessInfo.processInfo.processIdentifier)-\(round)-\(URL(fileURLWithPath: path).lastPathComponent)"
@@ -124,7 +124,7 @@ enum ModelFixer {
         let fixable = findings.indices.compactMap { index -> (Int, [ModelEdit])? in
             guard findings[index].fixApplicability != .displayOnly else { return nil }
             let edits = findings[index].occurrences.flatMap(\.edits)
-                .reduce(into: [ModelEdit]()) { unique, edit in if !unique.contains(edit) { unique.append(edit) } }
+                .uniqued()
                 .filter { writer.supports($0, in: model) }
             return edits.isEmpty ? nil : (index, edits)
         }

@@ -10,7 +10,7 @@ public enum ModelLoader {
     }
 
     /// The format that reads a file the user named; the error says why none does.
-    static func format(ofNamed file: ModelFile, formats: [any ModelFormat.Type] = Registry.formats) throws(ReadError) -> any ModelFormat.Type {
+    private static func format(ofNamed file: ModelFile, formats: [any ModelFormat.Type] = Registry.formats) throws(ReadError) -> any ModelFormat.Type {
         var signatures: [(format: any ModelFormat.Type, reason: String)] = []
         for format in formats {
             switch format.recognize(file) {

@@ -59,8 +59,9 @@ func unknownCommand(_ arguments: [String]) -> CommandFailure? {
 /// Levenshtein distance, for suggestions.
 func editDistance(_ a: String, _ b: String) -> Int {
     let a = Array(a), b = Array(b)
+    guard !a.isEmpty else { return b.count }
     var row = Array(0...b.count)
-    for i in 1...max(a.count, 1) where !a.isEmpty {
+    for i in 1...a.count {
         var previous = row[0]
         row[0] = i
         for j in stride(from: 1, through: b.count, by: 1) {
@@ -69,7 +70,7 @@ func editDistance(_ a: String, _ b: String) -> Int {
             previous = current
         }
     }
-    return a.isEmpty ? b.count : row[b.count]
+    return row[b.count]
 }
 
 /// Flags that rewrite models: never offered as the "did you mean" of a mistyped flag.
