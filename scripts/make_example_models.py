@@ -172,11 +172,17 @@ def pickle_state_dict(weights):
     return bytes(out + b"u.")
 
 
-def torch_save_archive(weights):
+# What a hostile state dict runs when `torch.load(weights_only=False)` reads it: `posix.system('echo pwned')`,
+# built as the value of one more key, so that the pickle is otherwise the usual one.
+OS_SYSTEM = b"X\x07\x00\x00\x00payloadcposix\nsystem\nX\n\x00\x00\x00echo pwned\x85R"
+
+
+def torch_save_archive(weights, payload=b""):
     """A torch.save zip: archive/data.pkl plus one raw record per storage."""
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w") as archive:
-        entry(archive, "archive/data.pkl", pickle_state_dict(weights))
+        state_dict = pickle_state_dict(weights)
+        entry(archive, "archive/data.pkl", state_dict[:-2] + payload + state_dict[-2:])
         entry(archive, "archive/.format_version", b"1")
         entry(archive, "archive/.storage_alignment", b"64")
         entry(archive, "archive/byteorder", b"little")
@@ -192,7 +198,7 @@ def save(program, path, legacy):
         program_json = json.dumps(program.exported_program(legacy), sort_keys=True).encode()
         if legacy:
             entry(archive, "serialized_exported_program.json", program_json)
-            entry(archive, "serialized_state_dict.pt", torch_save_archive(program.weights))
+            entry(archive, "serialized_state_dict.pt", torch_save_archive(program.weights, getattr(program, "payload", b"")))
             entry(archive, "serialized_constants.pt", torch_save_archive({}))
             entry(archive, "serialized_example_inputs.pt", b"PK placeholder: tensorlint never opens pickles")
             entry(archive, "version", b"8.7")
@@ -274,6 +280,9 @@ def models():
                module=("fc", "torch.nn.modules.linear.Linear"), code="return self.fc(x)")
         p.output("linear")
         yield f"linear.{dtype}.{'torch27' if legacy and dtype != 'fp32' else 'aten'}.pt2", legacy, p
+        if dtype == "fp32":
+            p.payload = OS_SYSTEM
+            yield "linear.fp32.os_system.torch27.pt2", legacy, p
 
     for followed in (False, True):
         p = Program("batch_norm")

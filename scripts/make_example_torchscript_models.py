@@ -219,12 +219,14 @@ def main():
     broken = os.path.join(EXAMPLES, "broken")
     net = {"__torch__.py": module_class("Net", plain(["return torch.relu(x)"]))}
     hostile = {
-        "ts_global_os_system": b"\x80\x02" + global_("os", "system") + string("echo pwned") + b"\x85R.",
         "ts_unknown_reconstructor": b"\x80\x02" + global_("torch._utils", "_rebuild_qtensor") + b")R.",
         "ts_protocol4": b"\x80\x04\x95\x10\x00\x00\x00\x00\x00\x00\x00N.",
         "ts_frame_opcode": b"\x80\x02\x95\x10\x00\x00\x00\x00\x00\x00\x00N.",
         "ts_truncated_pickle": pickle(root(), [], "data/")[:40],
     }
+    # `os.system('echo pwned')` as the root object: a finding of the pickle rule, never run, never "fixed".
+    write(os.path.join(EXAMPLES, "models", "os_system.fp32.pt"), "os_system.fp32", net, None, [Tensor("float32", [1, 4])],
+          data_pickle=b"\x80\x02" + global_("os", "system") + string("echo pwned") + b"\x85R.")
     for name, data in hostile.items():
         write(os.path.join(broken, f"{name}.pt"), name, net, None, [Tensor("float32", [1, 4])], data_pickle=data)
     write(os.path.join(broken, "ts_bad_code.pt"), "ts_bad_code",

@@ -90,6 +90,10 @@ struct FixCommand: ParsableCommand {
     }
 
     private func report(_ outcome: ModelFixer.Outcome, dryRun: Bool) {
+        if let refusal = outcome.refusal {
+            warn("\(path): \(refusal)")
+            return
+        }
         guard !outcome.changes.isEmpty else {
             let fixable = outcome.remaining.filter { !$0.edits.isEmpty && $0.fixApplicability == .unsafe }
             warn("\(path): no fix applies" + (fixable.isEmpty ? "" : " (\(fixable.count) unsafe fix\(fixable.count == 1 ? "" : "es") available with --unsafe-fixes)"))

@@ -16,6 +16,8 @@ enum ModelFixer {
         var fixedFile: String?
         /// External data files copied beside the destination (onnxruntime only reads them there).
         var providedFiles: [String] = []
+        /// Why nothing was attempted, when the model must not be rewritten at all.
+        var refusal: String?
 
         /// Removes what was written, when the fix is not kept.
         func discard() {
@@ -64,10 +66,13 @@ enum ModelFixer {
         var outcome = Outcome()
         var findings = linter.lint(model, settings: settings)
         let initialErrors = findings.filter { $0.severity == .error }.count
-        guard let writer = formats.first(where: { $0.id == model.format })?.writer else {
-            outcome.remaining = findings
+        outcome.remaining = findings
+        // A copy of a file whose pickles name code would carry the code on: no fix writes one.
+        if let global = model.unsafePickleGlobals.first {
+            outcome.refusal = "not fixed: pickle `\(global.pickle)` names `\(global.qualifiedName)`, which \(global.loader) does not allow; no copy of this file is written"
             return outcome
         }
+        guard let writer = formats.first(where: { $0.id == model.format })?.writer else { return outcome }
         outcome.providedFiles = try provideExternalData(of: model, besides: path, in: folder)
         var source = path
         var seen: Set<Set<ModelEdit>> = []
@@ -111,6 +116,7 @@ enum ModelFixer {
         guard access(path, W_OK) == 0 else { throw CommandFailure(description: "\(path): the file is read-only") }
         let outcome = try fix(path: path, in: try writableFolder(of: path), linter: linter, settings: settings, allowUnsafe: allowUnsafe,
                               loaded: model, isAccepted: isAccepted)
+        if let refusal = outcome.refusal { throw CommandFailure(description: "\(path): \(refusal)") }
         guard let fixed = outcome.fixedFile else { return nil }
         try move(fixed, to: path, modeOf: path)
         return outcome.changes
@@ -120,7 +126,7 @@ enum ModelFixer {
     /// are every node's edits, written as one change (replacements computed apart would each rewrite the
     /// lengths the others change).
     static func attachReplacements(_ findings: inout [Finding], model: Model, path: String) {
-        guard let writer = Registry.format(model.format)?.writer else { return }
+        guard let writer = Registry.format(model.format)?.writer, model.unsafePickleGlobals.isEmpty else { return }
         let fixable = findings.indices.compactMap { index -> (Int, [ModelEdit])? in
             guard findings[index].fixApplicability != .displayOnly else { return nil }
             let edits = findings[index].occurrences.flatMap(\.edits)

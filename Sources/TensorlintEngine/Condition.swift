@@ -26,6 +26,8 @@ public indirect enum Condition: Sendable {
     case userInputDType(Set<DType>)
     /// Model: some tensor anywhere has one of these dtypes.
     case anyTensorDType(Set<DType>)
+    /// Model: a pickle in the file names a global its loader does not resolve (code, when loaded).
+    case unsafePickleGlobal
     /// Settings: the deployment target lies in [minimum, below).
     case deploymentTarget(minimum: DeploymentTarget?, below: DeploymentTarget?)
     case computePrecision(Set<ComputePrecision>)
@@ -120,6 +122,13 @@ extension Condition {
             return Self.describeValues(context.model, dtypes: dtypes, bindingKey: "inputs") { $0.role == .userInput }
         case .anyTensorDType(let dtypes):
             return Self.describeValues(context.model, dtypes: dtypes, bindingKey: "tensors") { _ in true }
+        case .unsafePickleGlobal:
+            let globals = context.model.unsafePickleGlobals
+            guard let first = globals.first else { return nil }
+            let others = globals.dropFirst()
+            let listed = others.prefix(3).map { "`\($0.qualifiedName)` in `\($0.pickle)`" }.joined(separator: ", ")
+            return ["global": first.qualifiedName, "pickle": first.pickle, "loader": first.loader,
+                    "others": others.isEmpty ? "" : " (and \(others.count) more: \(listed)\(others.count > 3 ? ", …" : ""))"]
         case .deploymentTarget(let minimum, let below):
             let target = context.settings.deploymentTarget
             if let minimum, target < minimum { return nil }
@@ -167,6 +176,9 @@ extension Condition {
             return Self.valueKeys.merging(["inputs": "the first matching model inputs, with their dtypes"]) { first, _ in first }
         case .anyTensorDType:
             return Self.valueKeys
+        case .unsafePickleGlobal:
+            return ["global": "the first global (`module.name`)", "pickle": "the pickle naming it, as a path inside the file",
+                    "loader": "what reads that pickle", "others": "` (and N more: …)` naming the next few with their pickles, or nothing"]
         case .predicate(let predicate):
             return predicate.bindingKeys
         }

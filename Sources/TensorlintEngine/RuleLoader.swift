@@ -294,7 +294,7 @@ struct ConditionParser {
     let vocabulary: RuleVocabulary
 
     static let keys: Set<String> = ["all", "any", "not", "op", "input_dtype", "output_dtype", "literal", "format", "dialect",
-                                    "weight_dtype", "user_input_dtype", "any_tensor_dtype", "deployment_target",
+                                    "weight_dtype", "user_input_dtype", "any_tensor_dtype", "unsafe_pickle_global", "deployment_target",
                                     "compute_precision", "input_dtype_setting", "converter_version", "predicate"]
 
     func parse(_ node: Yams.Node) throws(RuleFileError) -> Condition {
@@ -360,6 +360,9 @@ struct ConditionParser {
             }
             let text = try reader.scalar(value, key)
             return .literal(argument: text == "any" ? nil : text)
+        case "unsafe_pickle_global":
+            guard try reader.scalar(value, key) == "any" else { throw reader.error(value, "`unsafe_pickle_global` takes `any`") }
+            return .unsafePickleGlobal
         case "input_dtype_setting":
             return .inputDTypeSetting(Set(try reader.strings(value, key).map { text throws(RuleFileError) in
                 try InputDType.parse(text, at: value, reader)

@@ -28,6 +28,9 @@ public struct Model: Sendable {
     public var opsetImports: [String: Int]
     /// Key/value metadata the file carries about itself.
     public var metadata: [String: String]
+    /// Globals the file's pickles name that the loader reading each pickle does not resolve: code Python's
+    /// unpickler would import (and may call) when the file is loaded, or a name torch's loader refuses.
+    public var unsafePickleGlobals: [PickleGlobal] = []
 
     public init(path: String, format: Format, layout: String, producerVersion: String? = nil,
                 dialect: String? = nil, graphs: [Graph], opsetImports: [String: Int] = [:], metadata: [String: String] = [:]) {
@@ -42,6 +45,25 @@ public struct Model: Sendable {
     }
 
     public var mainGraph: Graph { graphs[0] }
+}
+
+/// A global named by a pickle inside a model file.
+public struct PickleGlobal: Sendable, Equatable {
+    /// The pickle, as a path inside the file (`serialized_state_dict.pt/archive/data.pkl`).
+    public var pickle: String
+    /// `module.name`, as the pickle writes it; `?` where the pickle builds it at run time.
+    public var qualifiedName: String
+    /// Byte offset of the opcode that names it, in the pickle.
+    public var offset: Int
+    /// What reads that pickle (`torch.load(weights_only=True)`, `torch.jit.load`).
+    public var loader: String
+
+    public init(pickle: String, qualifiedName: String, offset: Int, loader: String) {
+        self.pickle = pickle
+        self.qualifiedName = qualifiedName
+        self.offset = offset
+        self.loader = loader
+    }
 }
 
 public struct Graph: Sendable {

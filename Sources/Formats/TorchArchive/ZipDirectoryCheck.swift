@@ -18,40 +18,27 @@ public enum ZipDirectoryCheck {
         guard let handle = FileHandle(forReadingAtPath: path) else { throw .unreadable("permission denied") }
         defer { try? handle.close() }
         let size: UInt64
-        let tail: Data
-        do {
-            size = try handle.seekToEnd()
-            let start = size > UInt64(tailLength) ? size - UInt64(tailLength) : 0
-            try handle.seek(toOffset: start)
-            tail = try handle.read(upToCount: Int(size - start)) ?? Data()
-            try check(tail: tail, size: size) { offset, count throws(ReadError) in
-                do {
-                    try handle.seek(toOffset: offset)
-                    return try handle.read(upToCount: count) ?? Data()
-                } catch {
-                    throw .unreadable(error.localizedDescription)
-                }
-            }
-        } catch let error as ReadError {
-            throw error
-        } catch {
-            throw .unreadable(error.localizedDescription)
-        }
+        do { size = try handle.seekToEnd() } catch { throw .unreadable(error.localizedDescription) }
+        try check(ByteSource(handle: handle, size: size))
     }
 
     /// Checks an archive held in memory (a `torch.save` archive nested in another).
     public static func check(data: Data) throws(ReadError) {
-        let size = UInt64(data.count)
-        let start = size > UInt64(tailLength) ? size - UInt64(tailLength) : 0
-        try check(tail: data.subdata(in: Int(start)..<data.count), size: size) { offset, count in
-            let from = Int(offset), to = min(data.count, from + count)
-            return from < to ? data.subdata(in: from..<to) : Data()
-        }
+        try check(ByteSource(data: data))
     }
 
-    static func check(tail: Data, size: UInt64,
-                      read: (UInt64, Int) throws(ReadError) -> Data) throws(ReadError) {
-        let bytes = [UInt8](tail)
+    /// The central directory's place, once the end records agree with the archive's size.
+    struct Directory {
+        var entries: UInt64
+        var offset: UInt64
+        var size: UInt64
+    }
+
+    @discardableResult
+    static func check(_ source: ByteSource) throws(ReadError) -> Directory {
+        let size = source.size
+        let tailStart = size > UInt64(tailLength) ? size - UInt64(tailLength) : 0
+        let bytes = [UInt8](try source.read(tailStart, Int(size - tailStart)))
         func uint(_ at: Int, _ width: Int) -> UInt64 {
             (0..<width).reduce(UInt64(0)) { value, index in value | UInt64(bytes[at + index]) << (8 * UInt64(index)) }
         }
@@ -70,7 +57,7 @@ public enum ZipDirectoryCheck {
             guard recordOffset < size, size - recordOffset >= 56 else {
                 throw .malformed("zip archive: the ZIP64 end record's offset \(recordOffset) lies outside the file (\(size) bytes)")
             }
-            let record = [UInt8](try read(recordOffset, 56))
+            let record = [UInt8](try source.read(recordOffset, 56))
             guard record.count == 56 else { throw .malformed("zip archive: truncated ZIP64 end record") }
             func field(_ at: Int) -> UInt64 { (0..<8).reduce(UInt64(0)) { $0 | UInt64(record[at + $1]) << (8 * UInt64($1)) } }
             guard (0..<4).reduce(UInt64(0), { $0 | UInt64(record[$1]) << (8 * UInt64($1)) }) == UInt64(zip64EndOfDirectory) else {
@@ -87,5 +74,6 @@ public enum ZipDirectoryCheck {
         guard entries <= directorySize / smallestRecord else {
             throw .malformed("zip archive: \(entries) entries cannot fit in a central directory of \(directorySize) bytes")
         }
+        return Directory(entries: entries, offset: directoryOffset, size: directorySize)
     }
 }

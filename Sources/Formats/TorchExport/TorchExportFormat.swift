@@ -3,7 +3,7 @@ import TensorlintIR
 import TorchArchive
 
 /// torch.export archives (`torch.export.save` output, torch 2.1 to 2.13), read without unpickling anything:
-/// only the JSON program, never `*.pt` pickles or weight bytes.
+/// the JSON program, and the globals the nested `torch.save` pickles name; never weight bytes.
 public enum TorchExportFormat: ModelFormat {
     public static let id = Model.Format.torchExport
     public static let displayName = "a torch.export .pt2 archive"
@@ -57,8 +57,10 @@ public enum TorchExportFormat: ModelFormat {
         var parser = ExportedProgramParser(entryName: programEntry)
         let program = try parser.parse(try entries.data(programEntry))
         let schema = program.schemaVersion.map { ", schema \($0)" } ?? ""
-        return Model(path: file.path, format: .torchExport, layout: layoutName + schema,
-                     producerVersion: program.torchVersion, dialect: program.dialect,
-                     graphs: program.graphs)
+        var model = Model(path: file.path, format: .torchExport, layout: layoutName + schema,
+                          producerVersion: program.torchVersion, dialect: program.dialect,
+                          graphs: program.graphs)
+        model.unsafePickleGlobals = try ArchivePickles.unsafeGlobals(path: file.path, loader: .weightsOnly)
+        return model
     }
 }

@@ -51,7 +51,11 @@ public enum TorchScriptFormat: ModelFormat {
                 throw .notThisFormat("a TorchScript archive of the legacy model.json format (torch 1.0/1.1), which current torch no longer loads")
             }
             if entries.entriesByName[root + "data.pkl"] != nil {
-                throw .notThisFormat("a torch.save archive (pickled tensors or objects, no TorchScript code): nothing to convert")
+                // Not a model, but what its pickle would run on loading is still said.
+                let unsafe = try ArchivePickles.unsafeGlobals(path: entries.path, loader: .weightsOnly).first.map {
+                    "; its pickle `\($0.pickle)` names `\($0.qualifiedName)`, which \($0.loader) does not allow: loading it may run code"
+                }
+                throw .notThisFormat("a torch.save archive (pickled tensors or objects, no TorchScript code): nothing to convert" + (unsafe ?? ""))
             }
             throw .notThisFormat("zip archive without \(root)data.pkl and code/, so not a TorchScript archive")
         }
@@ -66,6 +70,16 @@ public enum TorchScriptFormat: ModelFormat {
     public static func read(_ file: ModelFile) throws(ReadError) -> Model {
         let entries = try file.zipEntries()
         let layout = try layout(of: entries)
+        let unsafeGlobals = try ArchivePickles.unsafeGlobals(path: file.path, loader: .torchScript)
+        guard unsafeGlobals.isEmpty else {
+            // torch.jit.load refuses these pickles, and reading their graph would mean trusting them: the
+            // model is only what it is found to carry.
+            var model = Model(path: file.path, format: .torchScript, layout: "TorchScript archive, format version \(layout.version)",
+                              graphs: [Graph(name: "forward", nodes: [], values: [:], inputs: [], outputs: [])],
+                              metadata: ["graph": "not read: the archive's pickles name globals torch.jit.load does not resolve"])
+            model.unsafePickleGlobals = unsafeGlobals
+            return model
+        }
         let program = try TorchScriptArchiveReader(entries: entries, root: layout.root).program()
         var builder = TorchScriptGraphBuilder(program: program)
         let graph: Graph

@@ -1,0 +1,150 @@
+import Foundation
+import TensorlintIR
+
+/// Bytes read by offset from a file, or from a range of one (a `torch.save` archive stored inside another).
+public struct ByteSource {
+    public let size: UInt64
+    private let readAt: (UInt64, Int) throws(ReadError) -> Data
+
+    /// Reads through `handle`, which the caller keeps open while the source is used.
+    public init(handle: FileHandle, size: UInt64) {
+        self.size = size
+        readAt = { offset, count throws(ReadError) in
+            do {
+                try handle.seek(toOffset: offset)
+                return try handle.read(upToCount: count) ?? Data()
+            } catch {
+                throw .unreadable(error.localizedDescription)
+            }
+        }
+    }
+
+    public init(data: Data) {
+        size = UInt64(data.count)
+        readAt = { offset, count in
+            let from = data.startIndex + Int(offset), to = min(data.endIndex, from + count)
+            return from < to ? data.subdata(in: from..<to) : Data()
+        }
+    }
+
+    private init(size: UInt64, readAt: @escaping (UInt64, Int) throws(ReadError) -> Data) {
+        self.size = size
+        self.readAt = readAt
+    }
+
+    /// `count` bytes at `offset`, all of them: fewer is a truncated file.
+    public func read(_ offset: UInt64, _ count: Int) throws(ReadError) -> Data {
+        guard count >= 0, offset <= size, UInt64(count) <= size - offset else {
+            throw .malformed("zip archive: \(count) bytes at offset \(offset) lie outside its \(size) bytes")
+        }
+        let data = try readAt(offset, count)
+        guard data.count == count else { throw .malformed("zip archive: truncated at offset \(offset + UInt64(data.count))") }
+        return data
+    }
+
+    /// The bytes `range` of this source, as a source of their own.
+    public func slice(_ range: Range<UInt64>) -> ByteSource {
+        let base = range.lowerBound
+        return ByteSource(size: UInt64(range.count)) { offset, count throws(ReadError) in try self.readAt(base + offset, count) }
+    }
+}
+
+/// One record of a zip's central directory.
+public struct ZipRecord: Sendable {
+    public var name: String
+    /// 0: stored, 8: deflated.
+    public var method: UInt16
+    public var crc32: UInt32
+    public var compressedSize: UInt64
+    public var uncompressedSize: UInt64
+    public var localHeaderOffset: UInt64
+}
+
+/// A zip's central directory read by tensorlint itself, for what ZIPFoundation does not expose: where an
+/// entry's bytes lie, so that an archive stored inside another is read in place, never copied to memory.
+/// Every record's fields are checked against the archive's size; its local header must name the same entry.
+public struct ZipCentralDirectory {
+    public let records: [ZipRecord]
+    private let source: ByteSource
+
+    /// Directories larger than this are hostile: torch's hold a few hundred bytes per tensor.
+    static let maximumDirectoryBytes: UInt64 = 256 << 20
+
+    public init(_ source: ByteSource) throws(ReadError) {
+        let directory = try ZipDirectoryCheck.check(source)
+        guard directory.size <= Self.maximumDirectoryBytes else {
+            throw .tooLarge("zip archive: a central directory of \(directory.size) bytes (limit \(Self.maximumDirectoryBytes))")
+        }
+        let bytes = [UInt8](try source.read(directory.offset, Int(directory.size)))
+        var records: [ZipRecord] = []
+        var position = 0
+        func uint(_ at: Int, _ width: Int) -> UInt64 {
+            (0..<width).reduce(UInt64(0)) { value, index in value | UInt64(bytes[at + index]) << (8 * UInt64(index)) }
+        }
+        while records.count < directory.entries {
+            guard bytes.count - position >= 46, uint(position, 4) == 0x0201_4B50 else {
+                throw .malformed("zip archive: central-directory record \(records.count + 1) of \(directory.entries) is missing or damaged")
+            }
+            let nameLength = Int(uint(position + 28, 2)), extraLength = Int(uint(position + 30, 2)), commentLength = Int(uint(position + 32, 2))
+            let end = position + 46 + nameLength + extraLength + commentLength
+            guard end <= bytes.count else { throw .malformed("zip archive: central-directory record \(records.count + 1) runs past the directory") }
+            var record = ZipRecord(name: String(decoding: bytes[position + 46..<position + 46 + nameLength], as: UTF8.self),
+                                   method: UInt16(uint(position + 10, 2)), crc32: UInt32(uint(position + 16, 4)),
+                                   compressedSize: uint(position + 20, 4), uncompressedSize: uint(position + 24, 4),
+                                   localHeaderOffset: uint(position + 42, 4))
+            // ZIP64 extra field: the 8-byte values of the fields that are all ones, in this order.
+            var extra = position + 46 + nameLength
+            let extraEnd = extra + extraLength
+            while extraEnd - extra >= 4 {
+                let id = uint(extra, 2), length = Int(uint(extra + 2, 2))
+                guard extraEnd - extra - 4 >= length else { break }
+                if id == 1 {
+                    var field = extra + 4
+                    for keyPath in [\ZipRecord.uncompressedSize, \ZipRecord.compressedSize, \ZipRecord.localHeaderOffset]
+                    where record[keyPath: keyPath] == 0xFFFF_FFFF && extra + 4 + length - field >= 8 {
+                        record[keyPath: keyPath] = uint(field, 8)
+                        field += 8
+                    }
+                }
+                extra += 4 + length
+            }
+            guard record.localHeaderOffset < source.size, record.compressedSize <= source.size else {
+                throw .malformed("zip archive: entry \(record.name) lies outside the archive")
+            }
+            records.append(record)
+            position = end
+        }
+        self.records = records
+        self.source = source
+    }
+
+    /// Where the record's bytes lie, from its local header, which must name the same entry.
+    public func dataRange(of record: ZipRecord) throws(ReadError) -> Range<UInt64> {
+        let header = [UInt8](try source.read(record.localHeaderOffset, 30))
+        func uint(_ at: Int, _ width: Int) -> Int { (0..<width).reduce(0) { $0 | Int(header[at + $1]) << (8 * $1) } }
+        guard uint(0, 4) == 0x0403_4B50 else { throw .malformed("zip archive: entry \(record.name) has no local header where the directory points") }
+        let nameLength = uint(26, 2), extraLength = uint(28, 2)
+        let localName = try source.read(record.localHeaderOffset + 30, nameLength)
+        guard localName.elementsEqual(record.name.utf8) else {
+            throw .malformed("zip archive: entry \(record.name) is named `\(String(decoding: localName, as: UTF8.self))` in its local header")
+        }
+        let start = record.localHeaderOffset + 30 + UInt64(nameLength + extraLength)
+        let (end, overflow) = start.addingReportingOverflow(record.compressedSize)
+        guard !overflow, end <= source.size else { throw .malformed("zip archive: entry \(record.name)'s \(record.compressedSize) bytes run past the archive") }
+        return start..<end
+    }
+
+    /// A stored entry's bytes as a source of their own (a nested archive read in place).
+    public func storedSource(_ record: ZipRecord) throws(ReadError) -> ByteSource? {
+        guard record.method == 0 else { return nil }
+        return source.slice(try dataRange(of: record))
+    }
+
+    /// A stored entry's bytes, at most `limit` of them.
+    public func storedBytes(_ record: ZipRecord, limit: UInt64) throws(ReadError) -> Data? {
+        guard record.method == 0 else { return nil }
+        guard record.compressedSize <= limit else { throw .tooLarge("archive entry \(record.name) holds \(record.compressedSize) bytes (limit \(limit))") }
+        let range = try dataRange(of: record)
+        return try source.read(range.lowerBound, Int(range.count))
+    }
+}
