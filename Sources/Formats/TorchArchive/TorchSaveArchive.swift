@@ -31,7 +31,14 @@ public enum TorchSaveArchive {
     /// (element counts are unchanged) and the `data/<key>` records converted. Returns the new archive and
     /// the bytes of storage it widened.
     public static func widenStorages(_ nested: Data, entry: String) throws -> (Data, Int) {
-        do throws(ReadError) { try ZipDirectoryCheck.check(data: nested) } catch { throw WriteError("\(entry): \(error.reason)") }
+        do throws(ReadError) {
+            let directory = try ZipCentralDirectory(ByteSource(data: nested))
+            try directory.verifyLayout()
+            // torch writes every record stored: a compressed one could inflate to anything.
+            if let compressed = directory.records.first(where: { $0.method != 0 }) {
+                throw ReadError.malformed("compressed record \(compressed.name), which torch never writes")
+            }
+        } catch { throw WriteError("\(entry): \(error.reason)") }
         let archive = try Archive(data: nested, accessMode: .read)
         let records = Array(archive)
         guard let pickleEntry = records.first(where: { $0.path.hasSuffix("/data.pkl") }) else {
@@ -49,7 +56,8 @@ public enum TorchSaveArchive {
         let renamed = widening.pickle
         let root = String(pickleEntry.path.dropLast("data.pkl".count))
         let widenedRecords = Dictionary(uniqueKeysWithValues: widening.keys.map { ("\(root)data/\($0.key)", $0.value) })
-        let output = try Archive(data: Data(), accessMode: .create)
+        var written = Data()
+        var output = StoredZipWriter { written.append($0) }
         var widenedBytes = 0
         for record in records {
             var data = try read(record)
@@ -59,11 +67,9 @@ public enum TorchSaveArchive {
                 data = try TorchStorageClass.widened(data, from: dtype, name: "\(entry): \(record.path)")
                 widenedBytes += data.count
             }
-            try output.addEntry(with: record.path, type: .file, uncompressedSize: Int64(data.count), compressionMethod: .none) { position, size in
-                data.subdata(in: Int(position)..<Int(position) + size)
-            }
+            try output.add(record.path, data)
         }
-        guard let written = output.data else { throw WriteError("cannot build \(entry)") }
+        try output.finish()
         return (written, widenedBytes)
     }
 }

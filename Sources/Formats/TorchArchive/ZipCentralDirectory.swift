@@ -114,8 +114,38 @@ public struct ZipCentralDirectory {
             records.append(record)
             position = end
         }
+        // An end record that counts fewer entries than the directory holds (a count past 65,535 without ZIP64
+        // wraps around): the rest would be lost without a word.
+        if bytes.count - position >= 4, uint(position, 4) == 0x0201_4B50 {
+            throw .malformed("zip archive: the central directory holds more records than its end record counts (\(directory.entries))")
+        }
         self.records = records
         self.source = source
+        self.directoryOffset = directory.offset
+    }
+
+    private let directoryOffset: UInt64
+
+    /// Each record's local header names the same entry, stored entries hold as many bytes as they declare,
+    /// names are unique, and no entry's bytes overlap another's or the directory: a record that lies about its
+    /// size, or many records that share one entry's bytes (a zip bomb for whatever copies each), is refused.
+    public func verifyLayout() throws(ReadError) {
+        var spans: [(start: UInt64, end: UInt64, name: String)] = []
+        var names = Set<String>()
+        spans.reserveCapacity(records.count)
+        for record in records {
+            guard names.insert(record.name).inserted else { throw .malformed("zip archive: two entries are named \(record.name)") }
+            if record.method == 0, record.compressedSize != record.uncompressedSize {
+                throw .malformed("zip archive: stored entry \(record.name) declares \(record.compressedSize) bytes and \(record.uncompressedSize) uncompressed")
+            }
+            let range = try dataRange(of: record)
+            spans.append((record.localHeaderOffset, range.upperBound, record.name))
+        }
+        spans.sort { $0.start < $1.start }
+        for (index, span) in spans.enumerated() {
+            let next = index + 1 < spans.count ? (spans[index + 1].start, "entry " + spans[index + 1].name) : (directoryOffset, "the central directory")
+            if span.end > next.0 { throw .malformed("zip archive: entry \(span.name)'s bytes overlap \(next.1)") }
+        }
     }
 
     /// Where the record's bytes lie, from its local header, which must name the same entry.

@@ -1,8 +1,8 @@
 import Foundation
 import TensorlintIR
 
-/// The end records of a zip archive checked against the archive's size before ZIPFoundation reads it: a
-/// directory offset or size past the end (a ZIP64 offset of 2^63, say) traps inside ZIPFoundation, and one
+/// The end records of a zip archive checked against the archive's size before anything reads the directory:
+/// a directory offset or size past the end (a ZIP64 offset of 2^63, say) traps inside ZIPFoundation, and one
 /// such file in a folder would end the whole run. Every sum is checked for overflow.
 public enum ZipDirectoryCheck {
     static let endOfDirectory: UInt32 = 0x0605_4B50
@@ -12,20 +12,6 @@ public enum ZipDirectoryCheck {
     static let tailLength = 22 + 0xFFFF
     /// The smallest central-directory record: no entry takes less.
     static let smallestRecord: UInt64 = 46
-
-    /// Checks the archive at `path`.
-    public static func check(path: String) throws(ReadError) {
-        guard let handle = FileHandle(forReadingAtPath: path) else { throw .unreadable("permission denied") }
-        defer { try? handle.close() }
-        let size: UInt64
-        do { size = try handle.seekToEnd() } catch { throw .unreadable(error.localizedDescription) }
-        try check(ByteSource(handle: handle, size: size))
-    }
-
-    /// Checks an archive held in memory (a `torch.save` archive nested in another).
-    public static func check(data: Data) throws(ReadError) {
-        try check(ByteSource(data: data))
-    }
 
     /// The central directory's place, once the end records agree with the archive's size.
     struct Directory {

@@ -13,9 +13,19 @@ public struct ZipEntries {
 
     public static let maximumJSONBytes: UInt64 = 1 << 30
 
+    /// CRC-32 of each entry, as the central directory records it.
+    private let checksums: [String: UInt32]
+
+    /// The archive's directory, read and checked by tensorlint (`ZipCentralDirectory.verifyLayout`) before
+    /// ZIPFoundation opens it, which must then list the same entries: it stops silently at a bad record.
     public init(path: String) throws(ReadError) {
         let url = URL(fileURLWithPath: path)
-        try ZipDirectoryCheck.check(path: path)
+        guard let handle = FileHandle(forReadingAtPath: path) else { throw .unreadable("permission denied") }
+        defer { try? handle.close() }
+        let size: UInt64
+        do { size = try handle.seekToEnd() } catch { throw .unreadable(error.localizedDescription) }
+        let directory = try ZipCentralDirectory(ByteSource(handle: handle, size: size))
+        try directory.verifyLayout()
         let archive: Archive
         do {
             archive = try Archive(url: url, accessMode: .read)
@@ -29,10 +39,15 @@ public struct ZipEntries {
             names.append(name)
             byName[name] = entry
         }
+        guard names.count == directory.records.count else {
+            throw .malformed("zip archive: \(names.count) of its \(directory.records.count) entries can be read")
+        }
         self.archive = archive
         self.path = path
         self.entriesByName = byName
         self.names = names
+        // In directory order, as both list them (ZIPFoundation decodes names that are not UTF-8 its own way).
+        checksums = Dictionary(zip(names, directory.records.map(\.crc32))) { first, _ in first }
     }
 
     /// The entry's name. Names of ASCII bytes (what torch writes) read the same in UTF-8 and in code page
@@ -60,23 +75,25 @@ public struct ZipEntries {
         } catch {
             throw .malformed("archive entry \(name) cannot be extracted (truncated or corrupted)")
         }
+        guard data.crc32(checksum: 0) == checksums[name] else {
+            throw .malformed("archive entry \(name): its bytes do not match the CRC-32 the directory records")
+        }
         return data
     }
 
     /// A new stored archive at `destination` with this archive's entries in their order, each as `contents`
     /// gives it (`nil`: left out), flushed to disk. One entry is held at a time.
     public func copy(to destination: String, contents: (String) throws -> Data?) throws {
-        guard !FileManager.default.fileExists(atPath: destination) else { throw WriteError("\(destination) already exists") }
-        let output = try Archive(url: URL(fileURLWithPath: destination), accessMode: .create)
+        let descriptor = open(destination, O_WRONLY | O_CREAT | O_EXCL, 0o644)
+        guard descriptor >= 0 else { throw WriteError("cannot create \(destination): \(String(cString: strerror(errno)))") }
+        let handle = FileHandle(fileDescriptor: descriptor, closeOnDealloc: true)
+        var writer = StoredZipWriter { try handle.write(contentsOf: $0) }
         for name in names {
             guard let data = try contents(name) else { continue }
-            try output.addEntry(with: name, type: .file, uncompressedSize: Int64(data.count), compressionMethod: .none) { position, size in
-                data.subdata(in: Int(position)..<Int(position) + size)
-            }
+            try writer.add(name, data)
         }
-        let descriptor = open(destination, O_RDONLY)
-        guard descriptor >= 0, fsync(descriptor) == 0 else { throw WriteError("cannot flush \(destination)") }
-        close(descriptor)
+        try writer.finish()
+        try handle.synchronize()
     }
 
     public func text(_ name: String) -> String? {

@@ -122,6 +122,15 @@ enum ExportedProgramSchema {
             }
             dtype = TorchSerializedDType.dtype(Int(try required(code, "dtype")))
             self.sizes = try required(sizes, "sizes")
+            // torch computes the element count in 64 bits and refuses a tensor whose count overflows it.
+            var count = 1
+            for size in self.sizes.compactMap(\.value) {
+                let (product, overflow) = count.multipliedReportingOverflow(by: size)
+                guard size >= 0, !overflow else {
+                    throw JSONError(schema: "sizes \(self.sizes.map { $0.value.map(String.init) ?? "s" }) hold a negative size or more than 2^63 elements")
+                }
+                count = product
+            }
         }
     }
 
