@@ -26,29 +26,37 @@ enum ModelFixer {
     }
 
     /// A model written into another folder needs its external data files there too: onnxruntime refuses
-    /// absolute paths and paths leaving the model's folder. The originals stay untouched; a copy is put beside
-    /// the destination unless the same file is already there.
+    /// absolute paths and paths leaving the model's folder. The originals stay untouched. Each copy holds the
+    /// bytes the model's tensors use, at their offsets, and nothing else (a sparse file: the rest is a hole),
+    /// so a 10 GB file of which a model uses 32 bytes costs 32 bytes; a location the reader refused (absolute,
+    /// out of the folder, not a regular file) is never copied. A file already there must hold the same bytes.
     static func provideExternalData(of model: Model, besides path: String, in folder: String) throws -> [String] {
         let sourceFolder = URL(fileURLWithPath: path).deletingLastPathComponent().standardizedFileURL.path
         guard URL(fileURLWithPath: folder).standardizedFileURL.path != sourceFolder else { return [] }
-        let locations = Set(model.graphs.flatMap { $0.values.values.compactMap(\.external?.location) })
-        var provided: [String] = []
-        for location in locations.sorted() where !location.hasPrefix("/") && !location.contains("..") {
-            let original = "\(sourceFolder)/\(location)", copy = "\(folder)/\(location)"
-            guard FileManager.default.isReadableFile(atPath: original) else { continue }
-            if FileManager.default.fileExists(atPath: copy) {
-                guard FileManager.default.contentsEqual(atPath: original, andPath: copy) else {
-                    throw CommandFailure(description: "\(copy): another file of this name is already there; the fixed model's external data would not match")
-                }
-                continue
+        var ranges: [String: [Range<Int>]] = [:]
+        for graph in model.graphs {
+            for case let external? in graph.values.values.map(\.external) {
+                if let range = external.usableRange { ranges[external.location, default: []].append(range) }
             }
+        }
+        var provided: [String] = []
+        for (location, used) in ranges.sorted(by: { $0.key < $1.key }) {
+            let original = "\(sourceFolder)/\(location)", copy = "\(folder)/\(location)"
             do {
+                if FileManager.default.fileExists(atPath: copy) {
+                    guard try ExternalDataCopy.sameBytes(original, copy, in: used) else {
+                        throw CommandFailure(description: "\(copy): another file of this name is already there; the fixed model's external data would not match")
+                    }
+                    continue
+                }
                 try FileManager.default.createDirectory(atPath: URL(fileURLWithPath: copy).deletingLastPathComponent().path,
                                                         withIntermediateDirectories: true)
                 // A copy, not a link: whatever later writes to the fixed model's data must not reach the original.
-                try FileManager.default.copyItem(atPath: original, toPath: copy)
+                try ExternalDataCopy.copy(original, to: copy, ranges: used)
+            } catch let failure as CommandFailure {
+                throw failure
             } catch {
-                throw CommandFailure(description: "\(copy): cannot place the external data file beside the fixed model: \(error.localizedDescription)")
+                throw CommandFailure(description: "\(copy): cannot place the external data file beside the fixed model: \(error)")
             }
             provided.append(copy)
         }

@@ -122,14 +122,25 @@ public struct Value: Sendable {
         public var offset: Int
         /// `nil`: up to the end of the file.
         public var length: Int?
-        /// Size of the file found at `location`; `nil` when there is no such file.
+        /// Size of the file found at `location`; `nil` when there is no such file, or it may not be used.
         public var availableBytes: Int?
+        /// Why the location may not be used whatever is there (an absolute path, a path out of the model's
+        /// folder, a FIFO): the file is then never looked at further.
+        public var refusal: String?
 
-        public init(location: String, offset: Int, length: Int?, availableBytes: Int?) {
+        public init(location: String, offset: Int, length: Int?, availableBytes: Int?, refusal: String? = nil) {
             self.location = location
             self.offset = offset
             self.length = length
             self.availableBytes = availableBytes
+            self.refusal = refusal
+        }
+
+        /// The bytes the tensor takes in the file, when the file may be used and holds them.
+        public var usableRange: Range<Int>? {
+            guard refusal == nil, let availableBytes else { return nil }
+            let (end, overflow) = offset.addingReportingOverflow(length ?? max(0, availableBytes - offset))
+            return !overflow && end <= availableBytes && offset <= end ? offset..<end : nil
         }
     }
 

@@ -109,9 +109,11 @@ struct ModelParser {
         }
         let opsetText = opsets.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", ")
         let producerText = [producer, producerVersion].filter { !$0.isEmpty }.joined(separator: " ")
-        return Model(path: path, format: .onnx, layout: "ONNX IR \(irVersion), opset \(opsetText.isEmpty ? "none" : opsetText)",
-                     producerVersion: producerText.isEmpty ? nil : producerText, graphs: graphs.map { $0! },
-                     opsetImports: opsets, metadata: metadata)
+        let model = Model(path: path, format: .onnx, layout: "ONNX IR \(irVersion), opset \(opsetText.isEmpty ? "none" : opsetText)",
+                          producerVersion: producerText.isEmpty ? nil : producerText, graphs: graphs.map { $0! },
+                          opsetImports: opsets, metadata: metadata)
+        try ONNXStructure.check(model)
+        return model
     }
 
     // MARK: graphs
@@ -318,9 +320,7 @@ struct ModelParser {
             guard let location = header.external["location"] else {
                 throw message.damaged("initializer '\(header.name)' has external data without a location")
             }
-            let path = location.hasPrefix("/") ? location : "\(modelFolder)/\(location)"
-            var status = stat()
-            let size = stat(path, &status) == 0 && (status.st_mode & S_IFMT) == S_IFREG ? Int(status.st_size) : nil
+            let (size, refusal) = Self.externalFile(location, folder: modelFolder)
             func count(_ key: String) throws(ReadError) -> Int? {
                 guard let text = header.external[key] else { return nil }
                 guard let value = Int(text), value >= 0 else {
@@ -329,10 +329,37 @@ struct ModelParser {
                 return value
             }
             external = Value.ExternalData(location: location, offset: try count("offset") ?? 0, length: try count("length"),
-                                          availableBytes: size)
+                                          availableBytes: size, refusal: refusal)
         }
         return Value(name: header.name, dtype: header.dtype, shape: header.dims.map { Int($0) },
                      role: .constant(header.name), external: external)
+    }
+
+    /// The size of an external data file, as onnxruntime would find it: only inside the model's folder, links
+    /// resolved (it refuses absolute paths and paths that lead out: "External data path … escapes model
+    /// directory"), and only a regular file. A refused location is never looked at, so nothing is said of
+    /// what lies outside the folder.
+    static func externalFile(_ location: String, folder: String) -> (size: Int?, refusal: String?) {
+        if location.hasPrefix("/") { return (nil, "its location is an absolute path, which onnxruntime refuses") }
+        guard let base = realpath(folder, nil) else { return (nil, nil) }
+        defer { free(base) }
+        guard let resolved = realpath("\(folder)/\(location)", nil) else {
+            // Missing; but a path that climbs out of the folder is refused before anything is looked up.
+            let climbs = location.split(separator: "/").reduce(into: (depth: 0, out: false)) { state, part in
+                state.depth += part == ".." ? -1 : part == "." ? 0 : 1
+                state.out = state.out || state.depth < 0
+            }.out
+            return (nil, climbs ? "its location leads out of the model's folder, which onnxruntime refuses" : nil)
+        }
+        defer { free(resolved) }
+        let folderPath = String(cString: base), path = String(cString: resolved)
+        guard path.hasPrefix(folderPath == "/" ? "/" : folderPath + "/") else {
+            return (nil, "its location leads out of the model's folder (links followed), which onnxruntime refuses")
+        }
+        var status = stat()
+        guard stat(path, &status) == 0 else { return (nil, nil) }
+        guard (status.st_mode & S_IFMT) == S_IFREG else { return (nil, "it is not a regular file") }
+        return (Int(status.st_size), nil)
     }
 
     /// A sparse initializer: named and typed by its `values` tensor, shaped by its own `dims`.

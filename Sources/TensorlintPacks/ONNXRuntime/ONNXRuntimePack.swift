@@ -118,6 +118,7 @@ public enum ONNXRuntimePack: ConverterPack {
         for graph in context.model.graphs {
             for name in graph.values.keys.sorted() {
                 guard let external = graph.values[name]?.external else { continue }
+                if let refusal = external.refusal { return ["initializer": name, "location": external.location, "problem": refusal] }
                 guard let available = external.availableBytes else {
                     return ["initializer": name, "location": external.location, "problem": "the file does not exist"]
                 }
