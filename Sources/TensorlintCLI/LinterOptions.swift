@@ -90,16 +90,11 @@ struct ConfigOptions: ParsableArguments {
         try Self.load(config ?? Configuration.discover(from: FileManager.default.currentDirectoryPath))
     }
 
-    /// The configuration at `path` (the defaults for none), its unknown keys warned about.
+    /// The configuration at `path` (the defaults for none).
     static func load(_ path: String?) throws -> Configuration {
         guard let path else { return Configuration() }
         guard FileManager.default.fileExists(atPath: path) else { throw CommandFailure(description: "\(path): no such configuration file") }
-        let configuration = try Configuration.load(path: path, targets: Registry.vocabulary.targets,
-                                                   formats: Registry.formats.map { $0.id })
-        if !configuration.unknownKeys.isEmpty {
-            warn("\(path): warning: unknown configuration key\(configuration.unknownKeys.count == 1 ? "" : "s") \(configuration.unknownKeys.map { "'\($0)'" }.joined(separator: ", ")) ignored")
-        }
-        return configuration
+        return try Configuration.load(path: path, targets: Registry.vocabulary.targets, formats: Registry.formats.map { $0.id })
     }
 
     func allRules(_ configuration: Configuration) throws -> [Rule] {

@@ -51,27 +51,11 @@ func unknownCommand(_ arguments: [String]) -> CommandFailure? {
     let commands = Tensorlint.configuration.subcommands.map { $0.configuration.commandName ?? "" }
     guard !commands.contains(word), word != "help" else { return nil }
     let flags = ["version": "--version", "help": "--help"]
-    let closest = flags[word] ?? commands.map { ($0, editDistance($0, word)) }.filter { $0.1 <= 2 }.min { $0.1 < $1.1 }?.0
+    let closest = flags[word] ?? closestWord(to: word, among: commands)
     return CommandFailure(description: "unknown command '\(word)' (no file of that name either)"
         + (closest.map { "; did you mean `tensorlint \($0)`?" } ?? "; commands: \(commands.joined(separator: ", "))"))
 }
 
-/// Levenshtein distance, for suggestions.
-func editDistance(_ a: String, _ b: String) -> Int {
-    let a = Array(a), b = Array(b)
-    guard !a.isEmpty else { return b.count }
-    var row = Array(0...b.count)
-    for i in 1...a.count {
-        var previous = row[0]
-        row[0] = i
-        for j in stride(from: 1, through: b.count, by: 1) {
-            let current = row[j]
-            row[j] = min(row[j] + 1, row[j - 1] + 1, previous + (a[i - 1] == b[j - 1] ? 0 : 1))
-            previous = current
-        }
-    }
-    return row[b.count]
-}
 
 /// Flags that rewrite models: never offered as the "did you mean" of a mistyped flag.
 let modelWritingFlags = ["--fix", "--unsafe-fixes", "--in-place"]

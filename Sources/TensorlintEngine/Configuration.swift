@@ -52,8 +52,6 @@ public struct Configuration: Sendable {
     /// `source_roots:`: the exporting machine's path prefixes in stack traces → where those files are here
     /// (relative to this file).
     public var sourceRoots: [(from: String, to: String)] = []
-    /// Keys the file has that tensorlint does not know: reported as a warning.
-    public var unknownKeys: [String] = []
     /// Where the file was found; `nil` for the defaults.
     public var path: String?
 
@@ -116,15 +114,14 @@ public struct Configuration: Sendable {
                     configuration.severities[ruleKey.string ?? ""] = severity
                 }
             case "target":
-                configuration.target = try targetBlock(value, name, reader: reader, targets: targets, unknownKeys: &configuration.unknownKeys)
+                configuration.target = try targetBlock(value, name, reader: reader, targets: targets)
             case "formats":
                 for (formatKey, block) in try reader.mapping(value, name) {
                     let format = Model.Format(rawValue: formatKey.string ?? "")
                     guard formats.isEmpty || formats.contains(format) else {
                         throw reader.error(formatKey, "formats: `\(format)` is not a format (\(formats.map(\.rawValue).joined(separator: ", ")))")
                     }
-                    configuration.formatTargets[format] = try targetBlock(block, "formats.\(format)", reader: reader, targets: targets,
-                                                                         unknownKeys: &configuration.unknownKeys)
+                    configuration.formatTargets[format] = try targetBlock(block, "formats.\(format)", reader: reader, targets: targets)
                 }
             case "per_file_ignores":
                 for (globKey, rules) in try reader.mapping(value, name) {
@@ -149,18 +146,24 @@ public struct Configuration: Sendable {
             case "paths":
                 for (globKey, block) in try reader.mapping(value, name) {
                     let glob = globKey.string ?? ""
-                    configuration.pathTargets.append((glob, try targetBlock(block, "paths.\(glob)", reader: reader, targets: targets,
-                                                                            unknownKeys: &configuration.unknownKeys)))
+                    configuration.pathTargets.append((glob, try targetBlock(block, "paths.\(glob)", reader: reader, targets: targets)))
                 }
             default:
-                configuration.unknownKeys.append(name)
+                throw Self.unknownKey(name, at: key, known: topKeys, reader: reader)
             }
         }
         return configuration
     }
 
-    private static func targetBlock(_ node: Yams.Node, _ name: String, reader: NodeReader, targets: [String],
-                                    unknownKeys: inout [String]) throws(RuleFileError) -> TargetConfiguration {
+    /// A key no configuration has: an error (a misspelt `excluded:` must not lint what it meant to leave out),
+    /// with the key it most likely meant.
+    private static func unknownKey(_ name: String, at key: Yams.Node, known: Set<String>, reader: NodeReader) -> RuleFileError {
+        let last = String(name.split(separator: ".").last ?? "")
+        let hint = closestWord(to: last, among: known.sorted()).map { "; did you mean `\($0)`?" } ?? " (known: \(known.sorted().joined(separator: ", ")))"
+        return reader.error(key, "unknown configuration key `\(name)`" + hint)
+    }
+
+    private static func targetBlock(_ node: Yams.Node, _ name: String, reader: NodeReader, targets: [String]) throws(RuleFileError) -> TargetConfiguration {
         var block = TargetConfiguration()
         for (key, value) in try reader.mapping(node, name) {
             let text = try reader.scalar(value, key.string ?? "")
@@ -178,7 +181,7 @@ public struct Configuration: Sendable {
             case "input_dtype":
                 block.inputDType = try InputDType.parse(text, at: value, reader)
             default:
-                unknownKeys.append("\(name).\(key.string ?? "?")")
+                throw Self.unknownKey("\(name).\(key.string ?? "?")", at: key, known: TargetConfiguration.keys, reader: reader)
             }
         }
         return block
