@@ -1,0 +1,133 @@
+import Foundation
+import Testing
+import TensorlintCLI
+import TensorlintIR
+import ZIPFoundation
+@testable import ONNX
+@testable import TorchArchive
+
+/// What a container must be before anything is read from it: a zip whose records agree with each other
+/// and with the bytes, an ONNX model onnxruntime would load, external data inside the model's folder.
+@Suite struct ContainerIntegrityTests {
+    private func archive(_ entries: [(String, [UInt8])]) throws -> Data {
+        var data = Data()
+        var writer = StoredZipWriter { data.append($0) }
+        for (name, bytes) in entries { try writer.add(name, Data(bytes)) }
+        try writer.finish()
+        return data
+    }
+
+    private func verify(_ data: Data) throws(ReadError) {
+        try ZipCentralDirectory(ByteSource(data: data)).verifyLayout()
+    }
+
+    private func reason(_ data: Data) -> String? {
+        do { try verify(data) } catch { return error.reason }
+        return nil
+    }
+
+    @Test func theWritersArchivesAreAlignedAndReadBackByEveryReader() throws {
+        let entries: [(String, [UInt8])] = [("m/a.json", Array("{}".utf8)), ("m/data/0", [UInt8](repeating: 7, count: 100)), ("m/é", [1])]
+        let data = try archive(entries)
+        let directory = try ZipCentralDirectory(ByteSource(data: data))
+        try directory.verifyLayout()
+        #expect(directory.records.map(\.name) == entries.map(\.0))
+        for record in directory.records {
+            #expect(try directory.dataRange(of: record).lowerBound % 64 == 0, "\(record.name) is not aligned as torch aligns")
+        }
+        let reader = try Archive(data: data, accessMode: .read)
+        for (entry, (name, bytes)) in zip(Array(reader), entries) {
+            var read = Data()
+            _ = try reader.extract(entry, skipCRC32: false) { read.append($0) }
+            #expect(entry.path(using: .utf8) == name && [UInt8](read) == bytes)
+        }
+    }
+
+    @Test func moreThan65535EntriesGetZIP64EndRecords() throws {
+        let data = try archive((0..<70_000).map { ("e/\($0)", []) })
+        let directory = try ZipCentralDirectory(ByteSource(data: data))
+        #expect(directory.records.count == 70_000)
+        try directory.verifyLayout()
+    }
+
+    @Test func recordsThatDisagreeAreRefused() throws {
+        let data = try archive([("m/a", Array("abc".utf8)), ("m/b", Array("def".utf8))])
+        let bytes = [UInt8](data)
+        let directory = bytes.indices.filter { bytes[$0...].starts(with: [0x50, 0x4B, 0x01, 0x02]) }
+        func patched(_ offset: Int, _ values: [UInt8]) -> Data {
+            var copy = bytes
+            copy.replaceSubrange(offset..<offset + values.count, with: values)
+            return Data(copy)
+        }
+        // The local header of the first entry names another entry.
+        let local = bytes.indices.first { bytes[$0...].starts(with: [0x50, 0x4B, 0x03, 0x04]) }!
+        #expect(reason(patched(local + 30 + 2, [UInt8(ascii: "x")]))?.contains("is named `m/x` in its local header") == true)
+        // A stored entry that says it is longer than its bytes (and so overlaps the next).
+        #expect(reason(patched(directory[0] + 20, [200, 0, 0, 0]))?.contains("declares 200 bytes and 3 uncompressed") == true)
+        var sizes = patched(directory[0] + 20, [100, 0, 0, 0])
+        sizes.replaceSubrange(directory[0] + 24..<directory[0] + 28, with: [100, 0, 0, 0])
+        #expect(reason(sizes)?.contains("overlap entry m/b") == true)
+        // Two records naming one entry's bytes; an end record that counts fewer records than there are.
+        var twins = patched(directory[1] + 42, Array(bytes[(directory[0] + 42)..<(directory[0] + 46)]))
+        twins.replaceSubrange(directory[1] + 46..<directory[1] + 49, with: Array("m/a".utf8))
+        #expect(reason(twins)?.contains("two entries are named m/a") == true)
+        let end = bytes.lastIndex { _ in true }! - 21
+        #expect(reason(patched(end + 8, [1, 0, 1, 0]))?.contains("holds more records than its end record counts (1)") == true)
+    }
+
+    private func node(_ name: String, _ op: String, _ inputs: [String], _ outputs: [String], domain: String = "") -> Node {
+        Node(name: name, op: OpName(namespace: domain, name: op), inputs: inputs.map { NodeInput(name: "", argument: .tensor($0)) },
+             outputs: outputs, source: SourceInfo())
+    }
+
+    private func model(_ graphs: [Graph], opsets: [String: Int] = ["ai.onnx": 17]) -> Model {
+        Model(path: "m.onnx", format: .onnx, layout: "", graphs: graphs, opsetImports: opsets)
+    }
+
+    private func structureError(_ model: Model) -> String? {
+        do { try ONNXStructure.check(model) } catch { return error.reason }
+        return nil
+    }
+
+    @Test func modelsOnnxruntimeRefusesToLoadAreMalformed() {
+        let chain = Graph(name: "main", nodes: [node("a", "Relu", ["x"], ["y"]), node("b", "Relu", ["y"], ["z"])], values: [:], inputs: ["x"], outputs: ["z"])
+        #expect(structureError(model([chain])) == nil)
+        #expect(structureError(model([chain], opsets: [:]))?.contains("imports no operator set") == true)
+        let cycle = Graph(name: "main", nodes: [node("a", "Relu", ["z"], ["y"]), node("b", "Relu", ["y"], ["z"])], values: [:], inputs: ["x"], outputs: ["z"])
+        #expect(structureError(model([cycle]))?.contains("has a cycle through node") == true)
+        let selfLoop = Graph(name: "main", nodes: [node("a", "Add", ["x", "y"], ["y"])], values: [:], inputs: ["x"], outputs: ["y"])
+        #expect(structureError(model([selfLoop]))?.contains("cycle") == true)
+
+        let f = OpName(namespace: "local", name: "f"), g = OpName(namespace: "local", name: "g")
+        let main = Graph(name: "main", nodes: [node("call", "f", ["x"], ["y"], domain: "local")], values: [:], inputs: ["x"], outputs: ["y"])
+        let callsG = Graph(name: "local.f", nodes: [node("n", "g", ["a"], ["b"], domain: "local")], values: [:], inputs: ["a"], outputs: ["b"],
+                           owner: .function(f, opsetImports: ["ai.onnx": 17, "local": 1]))
+        let callsF = Graph(name: "local.g", nodes: [node("n", "f", ["a"], ["b"], domain: "local")], values: [:], inputs: ["a"], outputs: ["b"],
+                           owner: .function(g, opsetImports: ["ai.onnx": 17, "local": 1]))
+        #expect(structureError(model([main, callsG, callsF], opsets: ["ai.onnx": 17, "local": 1]))?.contains("(local.f -> local.g -> local.f)") == true)
+        let leaf = Graph(name: "local.g", nodes: [node("n", "Relu", ["a"], ["b"])], values: [:], inputs: ["a"], outputs: ["b"],
+                         owner: .function(g, opsetImports: ["ai.onnx": 17]))
+        #expect(structureError(model([main, callsG, leaf], opsets: ["ai.onnx": 17, "local": 1])) == nil)
+        var unimported = callsG
+        unimported.owner = .function(f, opsetImports: ["ai.onnx": 17])
+        #expect(structureError(model([main, unimported, leaf], opsets: ["ai.onnx": 17, "local": 1]))?.contains("imports no opset of domain `local`") == true)
+    }
+
+    @Test func externalDataIsLookedForOnlyInsideTheModelsFolder() throws {
+        let folder = temporaryDirectory().path
+        try FileManager.default.createDirectory(atPath: "\(folder)/model", withIntermediateDirectories: true)
+        FileManager.default.createFile(atPath: "\(folder)/model/w.bin", contents: Data(count: 16))
+        FileManager.default.createFile(atPath: "\(folder)/secret", contents: Data(count: 99))
+        try FileManager.default.createSymbolicLink(atPath: "\(folder)/model/link", withDestinationPath: folder)
+        #expect(mkfifo("\(folder)/model/fifo.bin", 0o600) == 0)
+        let inside = "\(folder)/model"
+        #expect(ModelParser.externalFile("w.bin", folder: inside) == (16, nil))
+        #expect(ModelParser.externalFile("./sub/../w.bin", folder: inside).size == nil, "a missing folder on the way")
+        #expect(ModelParser.externalFile("missing.bin", folder: inside) == (nil, nil))
+        for location in ["\(folder)/secret", "../secret", "link/secret", "../missing"] {
+            let found = ModelParser.externalFile(location, folder: inside)
+            #expect(found.size == nil && found.refusal?.contains("onnxruntime refuses") == true, "\(location)")
+        }
+        #expect(ModelParser.externalFile("fifo.bin", folder: inside) == (nil, "it is not a regular file"))
+    }
+}
