@@ -9,6 +9,9 @@ let package = Package(
     platforms: [.macOS(.v13)],
     products: [
         .executable(name: "tensorlint", targets: ["tensorlint"]),
+        // The readers, writers, engine and command line as one library: what the fuzzing harnesses in Fuzz/ drive.
+        .library(name: "TensorlintLibrary", targets: ["TensorlintIR", "TorchArchive", "TorchExport", "TorchScript", "ONNX",
+                                                      "TensorlintEngine", "TensorlintPacks", "TensorlintCLI"]),
     ],
     dependencies: [
         .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),

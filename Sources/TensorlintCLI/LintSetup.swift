@@ -32,8 +32,6 @@ final class LintSetup: @unchecked Sendable {
     private var rulesByConfiguration: [String: [Rule]] = [:]
     /// Configuration keys in the order they were first read: the report lists their rules in that order.
     private var configurationOrder: [String] = []
-    private var builtinRules: [Rule]?
-    private var knowledgeByTarget: [String: Knowledge] = [:]
     private var checkers: [CheckerKey: Result<Checker, CommandFailure>] = [:]
 
     init(_ options: LinterOptions) throws {
@@ -78,12 +76,7 @@ final class LintSetup: @unchecked Sendable {
     private func register(_ configuration: Configuration) throws {
         let key = configuration.path ?? ""
         guard lock.withLock({ rulesByConfiguration[key] == nil }) else { return }
-        let builtin = try lock.withLock { () throws -> [Rule] in
-            if let builtinRules { return builtinRules }
-            let rules = try RuleSet.builtin(Registry.vocabulary)
-            builtinRules = rules
-            return rules
-        }
+        let builtin = try BuiltinRules.shared.rules()
         let all = try ConfigOptions.allRules(configuration, builtin: builtin)
         for id in configuration.unknownRuleIds(among: all) {
             warn("\(configuration.path ?? Configuration.fileName): warning: no rule has the id '\(id)'")
@@ -172,14 +165,7 @@ final class LintSetup: @unchecked Sendable {
                 throw (error as? CommandFailure) ?? CommandFailure(description: "\(error)")
             }
             let knowledge: Knowledge
-            if let known = knowledgeByTarget[settings.target] {
-                knowledge = known
-            } else {
-                do { knowledge = try RuleSet.builtinKnowledge(Registry.vocabulary, targets: [settings.target]) } catch {
-                    throw CommandFailure(description: "\(error)")
-                }
-                knowledgeByTarget[settings.target] = knowledge
-            }
+            do { knowledge = try BuiltinRules.shared.knowledge(settings.target) } catch { throw CommandFailure(description: "\(error)") }
             let linter = Linter(rules: rulesByConfiguration[key.configuration] ?? [], knowledge: knowledge)
             guard let used = linter.knowledgeVersion(for: settings) else {
                 throw CommandFailure(description: "no knowledge of \(settings.target) is built in (rules/knowledge/\(settings.target)-<version>/)")
@@ -206,6 +192,33 @@ final class LintSetup: @unchecked Sendable {
         lock.withLock {
             var seen: Set<String> = []
             return configurationOrder.flatMap { rulesByConfiguration[$0] ?? [] }.filter { seen.insert($0.id).inserted }
+        }
+    }
+}
+
+/// The embedded rules and knowledge, the same for every run in a process: parsed once, however many runs a
+/// process makes (the tests', a fuzzer's), and each target's knowledge only when a run needs it.
+final class BuiltinRules: @unchecked Sendable {
+    static let shared = BuiltinRules()
+    private let lock = NSLock()
+    private var parsedRules: [Rule]?
+    private var knowledgeByTarget: [String: Knowledge] = [:]
+
+    func rules() throws -> [Rule] {
+        try lock.withLock {
+            if let parsedRules { return parsedRules }
+            let rules = try RuleSet.builtin(Registry.vocabulary)
+            parsedRules = rules
+            return rules
+        }
+    }
+
+    func knowledge(_ target: String) throws -> Knowledge {
+        try lock.withLock {
+            if let known = knowledgeByTarget[target] { return known }
+            let knowledge = try RuleSet.builtinKnowledge(Registry.vocabulary, targets: [target])
+            knowledgeByTarget[target] = knowledge
+            return knowledge
         }
     }
 }

@@ -5,11 +5,11 @@ import TensorlintIR
 /// what Python's unpickler would import, and so call, when the file is loaded. `STACK_GLOBAL` takes its
 /// names from the strings pushed before it; when they cannot be told (built at run time), the global is
 /// reported as `?`, and so is an `EXT` code, which names a global through the copyreg registry.
-enum PickleGlobalScan {
-    struct Reference: Equatable {
-        var module: String
-        var name: String
-        var offset: Int
+public enum PickleGlobalScan {
+    public struct Reference: Equatable {
+        public var module: String
+        public var name: String
+        public var offset: Int
     }
 
     /// Lines (protocol 0 arguments) longer than this are not a pickle's.
@@ -18,7 +18,7 @@ enum PickleGlobalScan {
     /// The globals of the pickle that starts at `start`, and where it ends (after STOP); `nil` when the bytes
     /// stop being a pickle (an unknown opcode, a truncated argument): Python stops there too, after having
     /// run what came before, so what was found is kept.
-    static func scan(_ bytes: [UInt8], from start: Int = 0) -> (globals: [Reference], end: Int?) {
+    public static func scan(_ bytes: [UInt8], from start: Int = 0) -> (globals: [Reference], end: Int?) {
         var globals: [Reference] = []
         var position = start
         // The last values pushed, as far as STACK_GLOBAL needs them: a string, or nil for anything else.

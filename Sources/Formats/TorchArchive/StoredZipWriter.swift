@@ -5,7 +5,7 @@ import TensorlintIR
 /// (padding in an extra field), the directory written once at the end, ZIP64 records where sizes, offsets or
 /// the entry count need them. One pass, so writing N entries costs N (ZIPFoundation rewrites its directory
 /// after every entry it adds, which is quadratic).
-struct StoredZipWriter {
+public struct StoredZipWriter {
     static let alignment = 64
     /// The extra-field id torch pads with (`'F' 'B'`).
     static let paddingField: UInt16 = 0x4246
@@ -16,7 +16,7 @@ struct StoredZipWriter {
     private var count = 0
 
     /// `sink` receives the archive's bytes in order.
-    init(sink: @escaping (Data) throws -> Void) {
+    public init(sink: @escaping (Data) throws -> Void) {
         self.sink = sink
     }
 
@@ -24,7 +24,7 @@ struct StoredZipWriter {
         withUnsafeBytes(of: value.littleEndian) { data.append(contentsOf: $0) }
     }
 
-    mutating func add(_ name: String, _ contents: Data) throws {
+    public mutating func add(_ name: String, _ contents: Data) throws {
         let nameBytes = Data(name.utf8)
         let size = UInt64(contents.count)
         let crc = contents.crc32(checksum: 0)
@@ -84,7 +84,7 @@ struct StoredZipWriter {
     }
 
     /// The central directory and the end records.
-    mutating func finish() throws {
+    public mutating func finish() throws {
         var tail = directory
         let directoryOffset = offset, directorySize = UInt64(directory.count)
         let large = count >= 0xFFFF || directoryOffset >= 0xFFFF_FFFF || directorySize >= 0xFFFF_FFFF

@@ -10,8 +10,7 @@ public enum TorchScriptFormat: ModelFormat {
     public static let fileExtensions = ["pt", "pth"]
     public static let writer: (any ModelWriter.Type)? = TorchScriptWriter.self
 
-    /// Pickles and code files are small; a larger one is hostile, not a model.
-    static let maximumPickleBytes: UInt64 = 256 << 20
+    /// Code files are small; a larger one is hostile, not a model (pickles: `ArchivePickles.maximumPickleBytes`).
     static let maximumCodeBytes: UInt64 = 64 << 20
 
     public static func recognize(_ file: ModelFile) -> Recognition {
@@ -100,7 +99,7 @@ struct TorchScriptArchiveReader {
 
     func pickle(_ name: String) throws(ReadError) -> PickleValue? {
         guard entries.entriesByName[root + name] != nil else { return nil }
-        let bytes = [UInt8](try entries.data(root + name, limit: TorchScriptFormat.maximumPickleBytes))
+        let bytes = [UInt8](try entries.data(root + name, limit: ArchivePickles.maximumPickleBytes))
         do { return try PickleMachine.load(bytes, name: name) } catch { throw .malformed(error.description) }
     }
 
@@ -130,7 +129,7 @@ struct TorchScriptArchiveReader {
             for definition in source.classes { classes["\(qualifier).\(definition.name)"] = (definition, file) }
             for definition in source.functions { functions["\(qualifier).\(definition.name)"] = (definition, file) }
             if entries.entriesByName[name + ".debug_pkl"] != nil {
-                frames[file] = (try? DebugRanges.frames(try entries.data(name + ".debug_pkl", limit: TorchScriptFormat.maximumPickleBytes),
+                frames[file] = (try? DebugRanges.frames(try entries.data(name + ".debug_pkl", limit: ArchivePickles.maximumPickleBytes),
                                                         code: Array(data))) ?? [:]
             }
         }

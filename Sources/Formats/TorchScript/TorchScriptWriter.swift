@@ -45,7 +45,7 @@ public struct TorchScriptWriter: ModelWriter {
             for (pickle, folder) in [("data.pkl", "data/"), ("constants.pkl", "constants/"), ("traced_inputs.pkl", "traced_inputs/")] {
                 let name = layout.root + pickle
                 guard entries.entriesByName[name] != nil else { continue }
-                let bytes = [UInt8](try entries.data(name, limit: TorchScriptFormat.maximumPickleBytes))
+                let bytes = [UInt8](try entries.data(name, limit: ArchivePickles.maximumPickleBytes))
                 let widening: (pickle: [UInt8], keys: [String: DType])
                 do { widening = try PickleStorages.widening(bytes, classes: storageClasses) } catch { throw WriteError("\(pickle): \(error)") }
                 for (key, dtype) in widening.keys { widened[layout.root + folder + key] = dtype }
