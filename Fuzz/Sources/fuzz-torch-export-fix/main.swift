@@ -7,7 +7,7 @@ runFuzzer { input, size in
     guard let data = input else { return 0 }
     let model = Scratch.file("model.pt2", data, size)
     let fixed = Scratch.clear("fixed.pt2")
-    if runTensorlint(["fix", model, "--unsafe-fixes", "--quiet", "-o", fixed]) == 0 {
+    if runTensorlint(["fix", model, "--unsafe-fixes", "-o", fixed]) == 0 {
         do { _ = try TorchExportFormat.read(fileAt: fixed) } catch { fatalError("fix wrote an archive its reader refuses: \(error)") }
     }
     return 0
