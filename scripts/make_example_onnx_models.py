@@ -220,6 +220,8 @@ MODELS = {
     "max_variadic_mixed.onnx": model(graph([node("Max", ["a", "b", "c"], ["y"], name="max_0")],
                                            [("a", FLOAT16, [4]), ("b", FLOAT16, [4])], [("y", FLOAT16, [4])],
                                            [tensor("c", FLOAT, [4])])),
+    # Cast(to=99): no TensorProto.DataType has that number.
+    "cast_to_undefined_type.onnx": model(graph([node("Cast", ["x"], ["c"], name="cast_0", to=99)], [("x", FLOAT, [4])], [("c", FLOAT, [4])])),
     "cast_to_fp32_declared_fp16.onnx": model(graph([node("Cast", ["x"], ["c"], name="cast_0", to=FLOAT)],
                                                    [("x", FLOAT16, [4])], [("c", FLOAT16, [4])])),
     "cast_to_fp16_declared_fp16.onnx": model(graph([node("Cast", ["x"], ["c"], name="cast_0", to=FLOAT16)],

@@ -61,6 +61,8 @@ public struct ONNXSchemas: Sendable {
 
     /// `TensorProto.DataType` number → DType, from the generated table.
     let dataTypes: [Int64: DType]
+    /// Every `TensorProto.DataType` number the onnx version defines, whether tensorlint has a dtype for it or not.
+    let dataTypeNumbers: Set<Int64>
 
     /// The schema version in force for an op at an opset version.
     public func schema(domain: String, name: String, opset: Int) -> OperatorSchema? {
@@ -100,6 +102,7 @@ public struct ONNXSchemas: Sendable {
             if let value = Int64(number), let dtype = DType(rawValue: name) { dataTypes[value] = dtype }
         }
         self.dataTypes = dataTypes
+        dataTypeNumbers = Set(header.data_types.keys.compactMap { Int64($0) })
         schemas = table
         let typingFile = "\(folder)/attribute-types.yml"
         let typing = try knowledgeTable(files["attribute-types.yml"], file: typingFile)

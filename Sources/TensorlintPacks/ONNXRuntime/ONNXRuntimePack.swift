@@ -65,6 +65,9 @@ public enum ONNXRuntimePack: ConverterPack {
             "domain": "the op's domain", "opset": "the model's opset for the domain", "schema_op": "the op's name",
         ]) { a, _ in a }),
         issuePredicate("onnxruntime-deprecated-op", .deprecatedOp, keys: schemaKeys),
+        issuePredicate("onnxruntime-invalid-type-attribute", .invalidTypeAttribute, keys: schemaKeys.merging([
+            "attribute": "the attribute that names the output's data type", "value": "the number it holds",
+        ]) { a, _ in a }),
         Predicate("onnxruntime-subgraph-type-mismatch", state: ONNXRuntimeState.self, keys: scope.merging([
             "problem": "what the body and the node disagree on", "remedy": "how to make them agree",
         ]) { a, _ in a }, evaluate: subgraphTypeMismatch),

@@ -12,7 +12,7 @@ public struct ONNXAnalysis: Sendable {
 
     public enum IssueKind: String, Sendable {
         case typeParameterMismatch, disallowedInputType, declaredTypeMismatch, missingKernel
-        case unknownOp, deprecatedOp, branchTypeMismatch, subgraphInputMismatch
+        case unknownOp, deprecatedOp, branchTypeMismatch, subgraphInputMismatch, invalidTypeAttribute
     }
 
     public struct Issue: Sendable {
@@ -231,6 +231,12 @@ struct ONNXTypeChecker {
         let common: Bindings = ["since": String(schema.since), "opset": String(opset), "domain": domain, "schema_op": schema.name]
         if schema.deprecated {
             issues.append(.init(kind: .deprecatedOp, bindings: common))
+            return []
+        }
+        // An attribute that names the output's data type must name one (onnx's type inference refuses the rest).
+        if domain == "ai.onnx", let attribute = schemas.attributeTypes[node.op.name]?.dataTypeAttribute,
+           case .int(let number)? = node.attributes[attribute], !schemas.dataTypeNumbers.contains(number) {
+            issues.append(.init(kind: .invalidTypeAttribute, bindings: common.merging(["attribute": attribute, "value": String(number)]) { a, _ in a }))
             return []
         }
         let bound = bindInputs(node, schema: schema, inputTypes: inputTypes, graph: graph, at: key, opsets: opsets, common: common,
