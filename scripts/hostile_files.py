@@ -224,6 +224,8 @@ def cases():
                         sparse_initializers=[onnx.sparse_tensor("w", onnx.FLOAT, [1 << 15, 1 << 15], [0])])
     case("sparse-initializer-of-2G-elements", "onnx", {"model.onnx": onnx.model(sparse)}, "verdict")
     cycle = onnx.graph([onnx.node("Relu", ["b"], ["a"]), onnx.node("Relu", ["a"], ["b"])], [("x", onnx.FLOAT, [4])], [("a", onnx.FLOAT, [4])])
+    overflowing = onnx.int_field(1, 1 << 62) + onnx.int_field(1, 1 << 62) + onnx.int_field(2, onnx.FLOAT) + onnx.bytes_field(8, "w") + onnx.bytes_field(9, bytes(8))
+    case("initializer-dims-overflow", "onnx", {"model.onnx": onnx_with([overflowing])}, "exit2")
     case("graph-cycle", "onnx", {"model.onnx": onnx.model(cycle)}, "exit2")
     case("cast-to-2^63-1", "onnx", {"model.onnx": onnx_with([], nodes=[onnx.node("Cast", ["x"], ["y"], to=(1 << 63) - 1)])},
          "finding:ort-invalid-type-attribute")

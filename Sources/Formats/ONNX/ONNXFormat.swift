@@ -404,6 +404,15 @@ struct ModelParser {
             default: try reader.skip(field.wireType)
             }
         }
+        // onnx counts elements in 64 bits: negative dims, or dims whose product overflows, are no tensor.
+        var count: Int64 = 1
+        for size in header.dims {
+            let (product, overflow) = count.multipliedReportingOverflow(by: size)
+            guard size >= 0, !overflow else {
+                throw message.damaged("tensor '\(header.name)' has dims \(header.dims), which hold a negative size or more than 2^63 elements")
+            }
+            count = product
+        }
         return header
     }
 

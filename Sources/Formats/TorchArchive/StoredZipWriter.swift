@@ -14,6 +14,8 @@ public struct StoredZipWriter {
     private var offset: UInt64 = 0
     private var directory = Data()
     private var count = 0
+    /// What was written, in order: name, CRC-32, size.
+    public private(set) var written: [(name: String, crc32: UInt32, size: UInt64)] = []
 
     /// `sink` receives the archive's bytes in order.
     public init(sink: @escaping (Data) throws -> Void) {
@@ -81,6 +83,7 @@ public struct StoredZipWriter {
         try sink(contents)
         offset += UInt64(header.count) + size
         count += 1
+        written.append((name, crc, size))
     }
 
     /// The central directory and the end records.

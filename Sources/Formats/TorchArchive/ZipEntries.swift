@@ -94,6 +94,26 @@ public struct ZipEntries {
         }
         try writer.finish()
         try handle.synchronize()
+        try Self.verify(destination, holds: writer.written)
+    }
+
+    /// The archive on disk, read back, holds exactly the entries written, with their sizes and CRC-32s: a
+    /// short write or a lost entry fails the fix before its output replaces anything.
+    static func verify(_ path: String, holds written: [(name: String, crc32: UInt32, size: UInt64)]) throws {
+        guard let handle = FileHandle(forReadingAtPath: path) else { throw WriteError("\(path): cannot read back the written archive") }
+        defer { try? handle.close() }
+        let records: [ZipRecord]
+        do {
+            let directory = try ZipCentralDirectory(ByteSource(handle: handle, size: try handle.seekToEnd()))
+            try directory.verifyLayout()
+            records = directory.records
+        } catch {
+            throw WriteError("\(path): the written archive does not read back: \(error)")
+        }
+        guard records.map(\.name) == written.map(\.name),
+              zip(records, written).allSatisfy({ $0.crc32 == $1.crc32 && $0.uncompressedSize == $1.size }) else {
+            throw WriteError("\(path): the written archive does not hold what was written")
+        }
     }
 
     public func text(_ name: String) -> String? {
