@@ -65,12 +65,13 @@ indirect enum JSONSpan {
             case UInt8(ascii: "{"):
                 position += 1
                 var members: [(String, JSONSpan)] = []
+                var keys = Set<String>()
                 try items(closedBy: UInt8(ascii: "}")) { parser throws(SyntaxError) in
                     parser.skipSpace()
                     let keyRange = try parser.string()
                     let key = try parser.decodedString(keyRange)
                     // JSON parsers disagree on which of two equal keys wins: such a text is not edited.
-                    guard !members.contains(where: { $0.0 == key }) else { throw SyntaxError(offset: keyRange.lowerBound) }
+                    guard keys.insert(key).inserted else { throw SyntaxError(offset: keyRange.lowerBound) }
                     try parser.expect(UInt8(ascii: ":"))
                     members.append((key, try parser.value(depth: depth + 1)))
                 }

@@ -10,8 +10,11 @@ struct ProgramNodeReplacement {
     let bytes: [UInt8]
     let graph: JSONSpan
     let tensorValues: JSONSpan
-    /// Metadata of the values new nodes write, in the order they are written.
+    /// `tensor_values` by name: looked up once per input of every new node.
+    private let tensorValueByName: [String: JSONSpan]
+    /// Metadata of the values new nodes write, in the order they are written, and where each is.
     private var newValues: [(name: String, meta: TensorMeta)] = []
+    private var newValueIndex: [String: Int] = [:]
 
     struct TensorMeta {
         var sizes: [Size]
@@ -23,6 +26,13 @@ struct ProgramNodeReplacement {
         var text: String
         var key: String { text.filter { !$0.isWhitespace } }
         static func == (left: Size, right: Size) -> Bool { left.key == right.key }
+        /// The number of `{"as_int": N}`; `nil` for a symbol. (A Regex literal here was parsed again on every call.)
+        var integer: Int? {
+            let key = key, prefix = "{\"as_int\":"
+            guard key.hasPrefix(prefix), key.hasSuffix("}") else { return nil }
+            let digits = key.dropFirst(prefix.count).dropLast()
+            return digits.allSatisfy(\.isASCII) ? Int(digits) : nil
+        }
         static let one = Size(text: "{\"as_int\": 1}")
     }
 
@@ -35,6 +45,7 @@ struct ProgramNodeReplacement {
             }
             self.graph = graph
             self.tensorValues = tensorValues
+            tensorValueByName = Dictionary(tensorValues.members) { first, _ in first }
         } catch let error as WriteError {
             throw error
         } catch {
@@ -60,11 +71,15 @@ struct ProgramNodeReplacement {
                 var texts: [String] = []
                 for node in renamed {
                     texts.append(try nodeText(node, template: nodes[index]))
-                    if tensorValues[node.output] == nil { newValues.append((node.output, try meta(for: node))) }
+                    if tensorValueByName[node.output] == nil {
+                        newValueIndex[node.output] = newValues.count
+                        newValues.append((node.output, try meta(for: node)))
+                    }
                 }
                 edits.append((nodes[index].range, texts.joined(separator: ", ")))
                 summary.append("replaced `\(replaced.op.description)` node `\(replaced.name)` by \(renamed.count) node\(renamed.count == 1 ? "" : "s"): \(renamed.map(\.op.description).joined(separator: ", "))")
             } catch {
+                for (name, _) in newValues[checkpoint...] { newValueIndex[name] = nil }
                 newValues.removeSubrange(checkpoint...)
                 summary.append("left `\(replaced.op.description)` node `\(replaced.name)` as it was: \(error)")
             }
@@ -74,11 +89,17 @@ struct ProgramNodeReplacement {
             edits.append((tensorValues.range.upperBound - 1 ..< tensorValues.range.upperBound - 1,
                           (tensorValues.members.isEmpty ? "" : ", ") + entries))
         }
-        var result = bytes
-        for edit in edits.sorted(by: { $0.range.lowerBound > $1.range.lowerBound }) {
-            result.replaceSubrange(edit.range, with: Array(edit.text.utf8))
+        // One pass from the front: replacing in place from the back moved the rest of the text once per edit.
+        var result = Data()
+        result.reserveCapacity(bytes.count)
+        var position = 0
+        for edit in edits.sorted(by: { $0.range.lowerBound < $1.range.lowerBound }) {
+            result.append(contentsOf: bytes[position..<edit.range.lowerBound])
+            result.append(contentsOf: edit.text.utf8)
+            position = edit.range.upperBound
         }
-        return (Data(result), summary)
+        result.append(contentsOf: bytes[position...])
+        return (result, summary)
     }
 
     /// The nodes with every intermediate value (all but the last node's) named apart from `taken`.
@@ -130,7 +151,7 @@ struct ProgramNodeReplacement {
     private func meta(for node: InsertedNode) throws(WriteError) -> TensorMeta {
         var operands: [TensorMeta] = []
         for name in node.inputs.flatMap(\.argument.tensorNames) {
-            guard let meta = existingMeta(name) ?? newValues.first(where: { $0.name == name })?.meta else {
+            guard let meta = existingMeta(name) ?? newValueIndex[name].map({ newValues[$0].meta }) else {
                 throw WriteError("no tensor metadata for `\(name)`")
             }
             operands.append(meta)
@@ -139,7 +160,7 @@ struct ProgramNodeReplacement {
         for operand in operands.dropFirst() { shape = try Self.broadcast(shape, operand.sizes, for: node.output) }
         guard let code = TorchSerializedDType.code(node.dtype) else { throw WriteError("no serializer code for \(node.dtype.rawValue)") }
         var fields = ["dtype": String(code)]
-        let sizes = shape.compactMap { $0.key.wholeMatch(of: /\{"as_int":(\d+)\}/).flatMap { Int($0.output.1) } }
+        let sizes = shape.compactMap(\.integer)
         let template: TensorMeta
         if sizes.count == shape.count {
             // A fresh result is contiguous, whatever the layout of the operand whose metadata it starts from.
@@ -162,7 +183,7 @@ struct ProgramNodeReplacement {
     }
 
     private func existingMeta(_ name: String) -> TensorMeta? {
-        guard let span = tensorValues[name] else { return nil }
+        guard let span = tensorValueByName[name] else { return nil }
         let sizes = (span["sizes"]?.elements ?? []).map { Size(text: text($0)) }
         return TensorMeta(sizes: sizes, text: text(span))
     }
