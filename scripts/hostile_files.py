@@ -197,6 +197,28 @@ def cases():
             # rewrite-op puts five nodes, with the metadata of the one they replace, in place of each celu.
             case("20k-rewritten-torch-nodes", "json", {"model.pt2": handle.read()}, "finding:coreml-unsupported-op", growth=6)
 
+    # Honest but large programs: memory must stay proportional to what is kept, not to the text.
+    relu = torch_export.Program("relu_chain")
+    previous = relu.user_input("x", "fp32", [1, 4])
+    for index in range(200_000):
+        relu.node("torch.ops.aten.relu.default", [("self", previous)], [(f"relu_{index}", "fp32", [1, 4])])
+        previous = f"relu_{index}"
+    relu.output(previous)
+    with tempfile.TemporaryDirectory() as folder:
+        torch_export.save(relu, os.path.join(folder, "relu_chain.pt2"), False)
+        with open(os.path.join(folder, "relu_chain.pt2"), "rb") as handle:
+            case("200k-node-program", "json", {"model.pt2": handle.read()}, "verdict", fix=False)
+    def add_values(program):
+        values = program["graph_module"]["graph"]["tensor_values"]
+        template = next(iter(values.values()))
+        for index in range(1_000_000):
+            values[f"unused_{index}"] = template
+    case("1M-tensor-values", "json", {"model.pt2": with_program(pt2, add_values)}, "verdict", fix=False)
+    case("10M-element-sizes", "json", {"model.pt2": with_program(pt2, set_path(("graph_module", "graph", "tensor_values", "x", "sizes"),
+                                                                             [{"as_int": 1}] * 10_000_000))}, "verdict", fix=False)
+    truncated_nested = rezip(legacy, lambda n, c: c[: len(c) // 2] if n == "serialized_state_dict.pt" else c)
+    case("nested-state-dict-truncated", "zip", {"model.pt2": truncated_nested}, "exit2")
+
     # -- pickles
     os_system = b"cposix\nsystem\nX\n\x00\x00\x00echo pwned\x85R"
     case("pickle-os-system-in-weights", "pickle", {"model.pt2": example("linear.fp32.os_system.torch27.pt2")}, "finding:unsafe-pickle-global")
@@ -216,6 +238,7 @@ def cases():
     case("zip-bomb-in-nested-state-dict", "pickle", {"model.pt2": nested_bomb.getvalue()}, "verdict-fix-exit2")
 
     # -- ONNX
+    local_import = onnx.bytes_field(9, onnx.bytes_field(1, "local") + onnx.int_field(2, 1))
     def onnx_with(initializers, nodes=None, inputs=None, outputs=None, **model_args):
         nodes = nodes if nodes is not None else [onnx.node("Add", ["x", "w"], ["y"])]
         graph = onnx.graph(nodes, inputs or [("x", onnx.FLOAT, [4, 4])], outputs or [("y", onnx.FLOAT, [4, 4])], initializers=initializers)
@@ -254,15 +277,24 @@ def cases():
     calls_itself = onnx.function("f", "local", ["a"], ["b"], [onnx.node("f", ["a"], ["b"], domain="local")], 17)
     call_f = onnx.graph([onnx.node("f", ["x"], ["y"], domain="local")], [("x", onnx.FLOAT, [4])], [("y", onnx.FLOAT, [4])])
     case("function-domain-not-imported", "onnx", {"model.onnx": onnx.model(call_f, extra_opsets=[("local", 1)], functions=[calls_itself])}, "exit2")
-    local_import = onnx.bytes_field(9, onnx.bytes_field(1, "local") + onnx.int_field(2, 1))
     recursive = calls_itself + local_import
     case("recursive-function", "onnx", {"model.onnx": onnx.model(call_f, extra_opsets=[("local", 1)], functions=[recursive])}, "exit2")
-    calls = [onnx.node("f", [f"x{i}"], [f"y{i}"], domain="local") for i in range(2000)]
-    inputs = [(f"x{i}", [onnx.FLOAT, onnx.FLOAT16, onnx.INT64, onnx.BOOL][i % 4], [i + 1]) for i in range(2000)]
-    body = onnx.function("f", "local", ["a"], ["b"], [onnx.node("Identity", ["a"], ["b"])], 17)
+    # 2,000 calls, each with its own combination of float and float16 over eleven inputs (2,000 signatures), of a
+    # function whose body calls the next one, 64 deep: every signature checked through every level.
+    arity, depth = 11, 64
+    types = [onnx.FLOAT, onnx.FLOAT16]
+    inputs, calls = [], []
+    for call in range(2000):
+        names = [f"x{call}_{k}" for k in range(arity)]
+        inputs += [(name, types[call >> k & 1], [2]) for k, name in enumerate(names)]
+        calls.append(onnx.node("f0", names, [f"y{call}"], domain="local"))
+    formal = [f"a{k}" for k in range(arity)]
+    bodies = [onnx.function(f"f{level}", "local", formal, ["b"],
+                            [onnx.node(f"f{level + 1}", formal, ["b"], domain="local")] if level + 1 < depth else [onnx.node("Identity", ["a0"], ["b"])],
+                            17) + local_import for level in range(depth)]
     case("function-with-2000-signatures", "onnx",
-         {"model.onnx": onnx.model(onnx.graph(calls, inputs, [(f"y{i}", inputs[i][1], [i + 1]) for i in range(2000)]),
-                                   extra_opsets=[("local", 1)], functions=[body])}, "verdict")
+         {"model.onnx": onnx.model(onnx.graph(calls, inputs, [(f"y{i}", types[i & 1], [2]) for i in range(2000)]),
+                                   extra_opsets=[("local", 1)], functions=bodies)}, "verdict")
     deep_graph = onnx.graph([onnx.node("Relu", ["x"], ["y"])], [("x", onnx.FLOAT, [4])], [("y", onnx.FLOAT, [4])])
     leaf = deep_graph
     for _ in range(100):
@@ -281,6 +313,8 @@ def cases():
     case("folder-named-like-a-model", "filesystem", {"model.pt2/readme.txt": b"a folder"}, "warning", model="model.pt2")
     case("empty-file", "filesystem", {"model.pt2": b""}, "exit2")
     case("output-is-the-input", "filesystem", {"model.pt2": pt2}, "fix-refused:model.pt2")
+    case("output-is-the-input-spelt-otherwise", "filesystem", {"model.pt2": pt2, "sub/readme.txt": b"a folder"}, "fix-refused:sub/../model.pt2")
+    case("output-is-a-link-to-standard-output", "filesystem", {"model.pt2": pt2, "stdout": ("symlink", "/proc/self/fd/1")}, "fix-refused:stdout")
     # A FIFO stands for every device: a regression must not replace a real one on the machine running this.
     case("output-is-a-fifo", "filesystem", {"model.pt2": pt2, "sink": ("fifo",)}, "fix-refused:sink")
 
