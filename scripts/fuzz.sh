@@ -69,10 +69,12 @@ for harness in fuzz-onnx-reader fuzz-onnx-fix fuzz-torch-export-reader fuzz-torc
     extract "$harness" "$corpus"
     limit=(); [ -n "$seconds" ] && limit+=(-max_total_time="$seconds"); [ -n "$runs" ] && limit+=(-runs="$runs")
     echo "== $harness"
-    TENSORLINT_FUZZ_TEMPLATE=examples/models/linear.fp32.pt ASAN_OPTIONS=detect_leaks=0 \
+    scratch_files=$(mktemp -d /dev/shm/tensorlint-fuzz-XXXXXX 2>/dev/null || mktemp -d)
+    TENSORLINT_FUZZ_SCRATCH="$scratch_files" TENSORLINT_FUZZ_TEMPLATE=examples/models/linear.fp32.pt ASAN_OPTIONS=detect_leaks=0 \
         "$bin/$harness" "$corpus" -dict="scripts/fuzz/$harness.dict" -artifact_prefix="$crashes/" \
         -close_fd_mask=3 -rss_limit_mb=2048 -timeout=20 -print_final_stats=1 "${limit[@]}" \
         >"$scratch/$harness.log" 2>&1 && status=0 || status=$?
+    rm -rf "$scratch_files"
     grep -E "(INITED|DONE) " "$scratch/$harness.log" | tail -2 || true
     grep -E "stat::number_of_executed_units|stat::peak_rss_mb" "$scratch/$harness.log" || true
     if [ "$status" -ne 0 ]; then

@@ -322,6 +322,8 @@ def cases():
     laughs = "a: &a [x, x, x, x, x, x, x, x, x, x]\n" + "".join(
         f"{chr(98 + i)}: &{chr(98 + i)} [{', '.join(['*' + chr(97 + i)] * 10)}]\n" for i in range(9))
     case("config-billion-laughs", "config", {"model.onnx": onnx_model, ".tensorlint.yml": laughs.encode()}, "exit2", names=".tensorlint.yml")
+    case("rule-file-billion-laughs", "config", {"model.onnx": onnx_model, ".tensorlint.yml": b"rules: [mine.yml]\n",
+                                                "mine.yml": ("id: mine\n" + laughs.replace("a: &a", "match: &a")).encode()}, "exit2", names="mine.yml")
     case("config-unknown-key", "config", {"model.onnx": onnx_model, ".tensorlint.yml": b"rulez: []\n"}, "exit2", names=".tensorlint.yml")
     case("config-exponential-glob", "config", {"model.onnx": onnx_model, ".tensorlint.yml": ("excluded: ['" + "**/" * 40 + "x']\n").encode()},
          "finding:ort-type-parameter-mismatch")

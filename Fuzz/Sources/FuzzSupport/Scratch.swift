@@ -2,11 +2,11 @@ import CFuzzer
 import Foundation
 
 /// The readers take paths: each input is written to a file in a folder of this process's own on /dev/shm
-/// (memory, not disk), under the name the harness gives it.
+/// (memory, not disk; `TENSORLINT_FUZZ_SCRATCH` names another), under the name the harness gives it.
 public enum Scratch {
     public static let folder: String = {
         let base = FileManager.default.fileExists(atPath: "/dev/shm") ? "/dev/shm" : NSTemporaryDirectory()
-        let folder = "\(base)/tensorlint-fuzz-\(getpid())"
+        let folder = ProcessInfo.processInfo.environment["TENSORLINT_FUZZ_SCRATCH"] ?? "\(base)/tensorlint-fuzz-\(getpid())"
         try? FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
         return folder
     }()
