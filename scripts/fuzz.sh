@@ -23,6 +23,7 @@ toolchain=$(dirname "$(dirname "$(command -v swiftc)")")
 driver=$(ls "$toolchain"/lib/swift/clang/lib/linux/libclang_rt.fuzzer_no_main-*.a | head -1)
 scratch=.build-fuzz
 echo "== building the harnesses (AddressSanitizer, libFuzzer coverage)"
+mkdir -p "$scratch"
 swift build --package-path Fuzz -c release --scratch-path "$scratch" \
     -Xswiftc -sanitize=address -Xswiftc -sanitize-coverage=edge,inline-8bit-counters,pc-table,trace-cmp \
     -Xlinker "$driver" -Xlinker -lstdc++ >"$scratch/build.log" 2>&1 || { grep -E "error" "$scratch/build.log" | head; exit 1; }
