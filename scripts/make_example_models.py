@@ -358,6 +358,14 @@ def broken():
         entry(archive, "serialized_exported_program.json", b'{"graph_module": {"graph": ')
     yield "bad_json.pt2", buffer.getvalue()
     yield "empty.pt2", b""
+    # Found by fuzz-torch-export-reader: a local header whose sizes (4 GB) are not the directory's (27 bytes).
+    yield "fuzz_local_header_4gb.pt2", bytes.fromhex(
+        "504b03041400000000000000210079937ec3e4fffdff10ff0000200000007365"
+        "7269616c697a65645f6578706f727465645f70726f6772616d2e6a736f6e7b22"
+        "67726170685f6d6f64756c65223a207b226772617068223a20504b0102140314"
+        "000000000000002100796d813c1b0000001b0000002000000000000000000000"
+        "0080a90000000073657269616c697a65645f6578706f727465645f70726f6772"
+        "616d2e6a736f6e504b050600000000010001004e000000590000000000")
 
 
 def main():

@@ -62,10 +62,13 @@ import ZIPFoundation
         // The local header of the first entry names another entry.
         let local = bytes.indices.first { bytes[$0...].starts(with: [0x50, 0x4B, 0x03, 0x04]) }!
         #expect(reason(patched(local + 30 + 2, [UInt8(ascii: "x")]))?.contains("is named `m/x` in its local header") == true)
+        // Its local header's size says 4 GB where the directory says 3 (ZIPFoundation allocated what it said).
+        #expect(reason(patched(local + 18, [0xE4, 0xFF, 0xFD, 0xFF]))?.contains("local header says 4294836196 bytes where the directory says 3") == true)
         // A stored entry that says it is longer than its bytes (and so overlaps the next).
         #expect(reason(patched(directory[0] + 20, [200, 0, 0, 0]))?.contains("declares 200 bytes and 3 uncompressed") == true)
         var sizes = patched(directory[0] + 20, [100, 0, 0, 0])
         sizes.replaceSubrange(directory[0] + 24..<directory[0] + 28, with: [100, 0, 0, 0])
+        sizes.replaceSubrange(local + 18..<local + 26, with: [100, 0, 0, 0, 100, 0, 0, 0])
         #expect(reason(sizes)?.contains("overlap entry m/b") == true)
         // Two records naming one entry's bytes; an end record that counts fewer records than there are.
         var twins = patched(directory[1] + 42, Array(bytes[(directory[0] + 42)..<(directory[0] + 46)]))

@@ -158,6 +158,13 @@ public struct ZipCentralDirectory {
         guard localName.elementsEqual(record.name.utf8) else {
             throw .malformed("zip archive: entry \(record.name) is named `\(String(decoding: localName, as: UTF8.self))` in its local header")
         }
+        // Sizes in the local header must be the directory's (zero with a data descriptor, all ones with ZIP64):
+        // a reader that trusts the local ones allocates what they say (4 GB, found by fuzzing).
+        let usesDescriptor = uint(6, 2) & 0x8 != 0
+        for (local, central) in [(uint(18, 4), record.compressedSize), (uint(22, 4), record.uncompressedSize)]
+        where !(usesDescriptor && local == 0) && local != 0xFFFF_FFFF && UInt64(local) != central {
+            throw .malformed("zip archive: entry \(record.name)'s local header says \(local) bytes where the directory says \(central)")
+        }
         let start = record.localHeaderOffset + 30 + UInt64(nameLength + extraLength)
         let (end, overflow) = start.addingReportingOverflow(record.compressedSize)
         guard !overflow, end <= source.size else { throw .malformed("zip archive: entry \(record.name)'s \(record.compressedSize) bytes run past the archive") }
