@@ -185,29 +185,22 @@ def cases():
     name, _ = program_of(pt2)
     case("program-nested-100k-deep", "json", {"model.pt2": rezip(pt2, lambda n, c: deep.encode() if n == name else c)}, "exit2")
 
-    celu = torch_export.Program("celu_chain")
-    previous = celu.user_input("x", "fp32", [1, 4])
-    for index in range(20_000):
-        celu.node("torch.ops.aten.celu.default", [("self", previous), ("alpha", 1.0)], [(f"celu_{index}", "fp32", [1, 4])])
-        previous = f"celu_{index}"
-    celu.output(previous)
-    with tempfile.TemporaryDirectory() as folder:
-        torch_export.save(celu, os.path.join(folder, "celu_chain.pt2"), False)
-        with open(os.path.join(folder, "celu_chain.pt2"), "rb") as handle:
-            # rewrite-op puts five nodes, with the metadata of the one they replace, in place of each celu.
-            case("20k-rewritten-torch-nodes", "json", {"model.pt2": handle.read()}, "finding:coreml-unsupported-op", growth=6)
-
+    def chain(op, count, extra_args=()):
+        """A torch 2.8+ archive of `count` `op` nodes, each taking the one before."""
+        program = torch_export.Program(f"{op}_chain")
+        previous = program.user_input("x", "fp32", [1, 4])
+        for index in range(count):
+            program.node(f"torch.ops.aten.{op}.default", [("self", previous), *extra_args], [(f"{op}_{index}", "fp32", [1, 4])])
+            previous = f"{op}_{index}"
+        program.output(previous)
+        with tempfile.TemporaryDirectory() as folder:
+            torch_export.save(program, os.path.join(folder, f"{op}_chain.pt2"), False)
+            with open(os.path.join(folder, f"{op}_chain.pt2"), "rb") as handle:
+                return handle.read()
+    # rewrite-op puts five nodes, with the metadata of the one they replace, in place of each celu.
+    case("20k-rewritten-torch-nodes", "json", {"model.pt2": chain("celu", 20_000, [("alpha", 1.0)])}, "finding:coreml-unsupported-op", growth=6)
     # Honest but large programs: memory must stay proportional to what is kept, not to the text.
-    relu = torch_export.Program("relu_chain")
-    previous = relu.user_input("x", "fp32", [1, 4])
-    for index in range(200_000):
-        relu.node("torch.ops.aten.relu.default", [("self", previous)], [(f"relu_{index}", "fp32", [1, 4])])
-        previous = f"relu_{index}"
-    relu.output(previous)
-    with tempfile.TemporaryDirectory() as folder:
-        torch_export.save(relu, os.path.join(folder, "relu_chain.pt2"), False)
-        with open(os.path.join(folder, "relu_chain.pt2"), "rb") as handle:
-            case("200k-node-program", "json", {"model.pt2": handle.read()}, "verdict", fix=False)
+    case("200k-node-program", "json", {"model.pt2": chain("relu", 200_000)}, "verdict", fix=False)
     def add_values(program):
         values = program["graph_module"]["graph"]["tensor_values"]
         template = next(iter(values.values()))

@@ -78,9 +78,7 @@ public struct ZipCentralDirectory {
         let bytes = [UInt8](try source.read(directory.offset, Int(directory.size)))
         var records: [ZipRecord] = []
         var position = 0
-        func uint(_ at: Int, _ width: Int) -> UInt64 {
-            (0..<width).reduce(UInt64(0)) { value, index in value | UInt64(bytes[at + index]) << (8 * UInt64(index)) }
-        }
+        func uint(_ at: Int, _ width: Int) -> UInt64 { ZipDirectoryCheck.littleEndian(bytes, at: at, width: width) }
         while records.count < directory.entries {
             guard bytes.count - position >= 46, uint(position, 4) == 0x0201_4B50 else {
                 throw .malformed("zip archive: central-directory record \(records.count + 1) of \(directory.entries) is missing or damaged")
@@ -151,7 +149,7 @@ public struct ZipCentralDirectory {
     /// Where the record's bytes lie, from its local header, which must name the same entry.
     public func dataRange(of record: ZipRecord) throws(ReadError) -> Range<UInt64> {
         let header = [UInt8](try source.read(record.localHeaderOffset, 30))
-        func uint(_ at: Int, _ width: Int) -> Int { (0..<width).reduce(0) { $0 | Int(header[at + $1]) << (8 * $1) } }
+        func uint(_ at: Int, _ width: Int) -> Int { Int(ZipDirectoryCheck.littleEndian(header, at: at, width: width)) }
         guard uint(0, 4) == 0x0403_4B50 else { throw .malformed("zip archive: entry \(record.name) has no local header where the directory points") }
         let nameLength = uint(26, 2), extraLength = uint(28, 2)
         let localName = try source.read(record.localHeaderOffset + 30, nameLength)

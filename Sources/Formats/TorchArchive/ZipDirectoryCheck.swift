@@ -25,9 +25,7 @@ public enum ZipDirectoryCheck {
         let size = source.size
         let tailStart = size > UInt64(tailLength) ? size - UInt64(tailLength) : 0
         let bytes = [UInt8](try source.read(tailStart, Int(size - tailStart)))
-        func uint(_ at: Int, _ width: Int) -> UInt64 {
-            (0..<width).reduce(UInt64(0)) { value, index in value | UInt64(bytes[at + index]) << (8 * UInt64(index)) }
-        }
+        func uint(_ at: Int, _ width: Int) -> UInt64 { littleEndian(bytes, at: at, width: width) }
         // The last end record: scanning back from the end, as every zip reader does.
         guard bytes.count >= 22, let end = stride(from: bytes.count - 22, through: 0, by: -1)
             .first(where: { uint($0, 4) == UInt64(endOfDirectory) }) else {
@@ -45,8 +43,8 @@ public enum ZipDirectoryCheck {
             }
             let record = [UInt8](try source.read(recordOffset, 56))
             guard record.count == 56 else { throw .malformed("zip archive: truncated ZIP64 end record") }
-            func field(_ at: Int) -> UInt64 { (0..<8).reduce(UInt64(0)) { $0 | UInt64(record[at + $1]) << (8 * UInt64($1)) } }
-            guard (0..<4).reduce(UInt64(0), { $0 | UInt64(record[$1]) << (8 * UInt64($1)) }) == UInt64(zip64EndOfDirectory) else {
+            func field(_ at: Int) -> UInt64 { littleEndian(record, at: at, width: 8) }
+            guard littleEndian(record, at: 0, width: 4) == UInt64(zip64EndOfDirectory) else {
                 throw .malformed("zip archive: no ZIP64 end record where the locator points")
             }
             entries = field(32)
@@ -61,5 +59,10 @@ public enum ZipDirectoryCheck {
             throw .malformed("zip archive: \(entries) entries cannot fit in a central directory of \(directorySize) bytes")
         }
         return Directory(entries: entries, offset: directoryOffset, size: directorySize)
+    }
+
+    /// The unsigned little-endian number of `width` bytes at `at`, as zip records store every field.
+    static func littleEndian(_ bytes: [UInt8], at: Int, width: Int) -> UInt64 {
+        (0..<width).reduce(UInt64(0)) { value, index in value | UInt64(bytes[at + index]) << (8 * UInt64(index)) }
     }
 }
