@@ -52,7 +52,7 @@ let package = Package(
         .target(name: "TensorlintReporters", dependencies: ["TensorlintEngine", "TensorlintIR", "TensorlintJSON"]),
         // Everything the command line does, as a library so that tests can drive it.
         .target(name: "TensorlintCLI", dependencies: [
-            "TensorlintIR", "TorchExport", "TorchScript", "ONNX", "TensorlintEngine", "TensorlintPacks", "TensorlintReporters",
+            "TensorlintIR", "TensorlintJSON", "TorchExport", "TorchScript", "ONNX", "TensorlintEngine", "TensorlintPacks", "TensorlintReporters",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "tensorlint", dependencies: ["TensorlintCLI"]),

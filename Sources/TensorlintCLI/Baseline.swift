@@ -147,12 +147,12 @@ final class Baseline: @unchecked Sendable {
             entries += file.findings.flatMap(\.occurrences).map { entry($0, path: relative) }
         }
         let sorted = Set(entries).sorted { ($0.path, $0.rule, $0.node ?? "", $0.cause ?? "") < ($1.path, $1.rule, $1.node ?? "", $1.cause ?? "") }
-        let document: [String: Any] = [
-            "tensorlint_baseline": formatVersion,
-            "findings": sorted.map { entry -> [String: Any] in
-                ["rule": entry.rule, "path": entry.path, "node": entry.node as Any? ?? NSNull(),
-                 "module": entry.module as Any? ?? NSNull(), "cause": entry.cause as Any? ?? NSNull()]
-            },
+        let document: JSONValue = [
+            "tensorlint_baseline": .int(formatVersion),
+            "findings": .array(sorted.map { entry in
+                ["rule": .string(entry.rule), "path": .string(entry.path), "node": JSONValue(entry.node),
+                 "module": JSONValue(entry.module), "cause": JSONValue(entry.cause)]
+            }),
         ]
         do {
             try serialize(document).write(toFile: path, atomically: true, encoding: .utf8)

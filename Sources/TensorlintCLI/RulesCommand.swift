@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import TensorlintEngine
+import TensorlintJSON
 import TensorlintReporters
 
 struct RulesCommand: ParsableCommand {
@@ -48,13 +49,14 @@ struct RulesCommand: ParsableCommand {
 
     /// The same columns, and the rule's name, targets, formats and description, as a JSON array.
     static func json(_ rules: [Rule], active: Set<String>) -> String {
-        serialize(rules.map { rule -> [String: Any] in
-            ["id": rule.id, "name": rule.name, "severity": rule.severity.rawValue, "enabled_by_default": rule.enabledByDefault,
-             "active": active.contains(rule.id), "summary": rule.summary, "description": rule.description,
-             "targets": rule.targets.sorted(), "formats": rule.formats.map(\.rawValue).sorted(),
-             "converter_versions": rule.converterVersions.description,
-             "fix": ["applicability": rule.fix.applicability.rawValue, "automatic": !rule.fix.automatic.isEmpty]]
-        })
+        serialize(.array(rules.map { rule in
+            ["id": .string(rule.id), "name": .string(rule.name), "severity": .string(rule.severity.rawValue),
+             "enabled_by_default": .bool(rule.enabledByDefault), "active": .bool(active.contains(rule.id)),
+             "summary": .string(rule.summary), "description": .string(rule.description),
+             "targets": JSONValue(rule.targets.sorted()), "formats": JSONValue(rule.formats.map(\.rawValue).sorted()),
+             "converter_versions": .string(rule.converterVersions.description),
+             "fix": ["applicability": .string(rule.fix.applicability.rawValue), "automatic": .bool(!rule.fix.automatic.isEmpty)]]
+        }))
     }
 
     /// One line per rule: id, severity, default, whether the configuration runs it, fix applicability, summary.

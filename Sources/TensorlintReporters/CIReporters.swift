@@ -1,6 +1,7 @@
 import Foundation
 import TensorlintEngine
 import TensorlintIR
+import TensorlintJSON
 
 /// GitHub Actions workflow commands (`::error file=…,title=…::message`): annotations on the pull request,
 /// with no SARIF upload and no GitHub Code Security needed.
@@ -69,7 +70,7 @@ public struct GitLabReporter: Reporter {
     public func render(_ report: LintReport) -> String {
         var locations = FindingLocations(report: report)
         var fingerprints = FingerprintIssuer()
-        var issues: [[String: Any]] = []
+        var issues: [JSONValue] = []
         for file in report.files {
             let model = report.repositoryRelative(file.path)
             if let error = file.error {
@@ -86,13 +87,13 @@ public struct GitLabReporter: Reporter {
                                     path: source?.path ?? model, line: source?.line ?? 1))
             }
         }
-        return serialize(issues)
+        return serialize(.array(issues))
     }
 
-    private func issue(_ check: String, _ description: String, severity: String, fingerprint: String, path: String, line: Int) -> [String: Any] {
-        ["type": "issue", "check_name": check, "description": description, "severity": severity,
-         "categories": ["Bug Risk"], "fingerprint": fingerprint,
-         "location": ["path": path, "lines": ["begin": line]]]
+    private func issue(_ check: String, _ description: String, severity: String, fingerprint: String, path: String, line: Int) -> JSONValue {
+        ["type": "issue", "check_name": .string(check), "description": .string(description), "severity": .string(severity),
+         "categories": ["Bug Risk"], "fingerprint": .string(fingerprint),
+         "location": ["path": .string(path), "lines": ["begin": .int(line)]]]
     }
 
     static func severity(_ severity: Severity) -> String {

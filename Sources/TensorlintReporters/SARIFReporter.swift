@@ -1,6 +1,7 @@
 import Foundation
 import TensorlintEngine
 import TensorlintIR
+import TensorlintJSON
 
 /// SARIF 2.1.0 as GitHub code scanning takes it (`sarif-support-for-code-scanning`): every result has a
 /// region, paths are relative to the repository's top folder, descriptions fit GitHub's limits, and each run
@@ -17,12 +18,12 @@ public struct SARIFReporter: Reporter {
 
     public func render(_ report: LintReport) -> String {
         let ruleIndex = Dictionary(report.rules.enumerated().map { ($1.id, $0) }, uniquingKeysWith: { first, _ in first })
-        var results: [[String: Any]] = []
-        var notifications: [[String: Any]] = []
+        var results: [JSONValue] = []
+        var notifications: [JSONValue] = []
         // Python source files are looked up once each, not per finding.
         var locations = FindingLocations(report: report)
         var fingerprints = FingerprintIssuer()
-        notifications += report.warnings.map { ["level": "warning", "message": ["text": $0]] }
+        notifications += report.warnings.map { ["level": "warning", "message": ["text": .string($0)]] }
         for file in report.files {
             let model = ModelLocation(path: report.repositoryRelative(file.path))
             if let error = file.error {
@@ -37,24 +38,24 @@ public struct SARIFReporter: Reporter {
                                       ruleIndex: ruleIndex[finding.ruleId]))
             }
         }
-        var run: [String: Any] = [
+        let run: JSONValue = [
             "tool": ["driver": [
                 "name": "tensorlint",
-                "semanticVersion": report.toolVersion,
-                "informationUri": Self.informationUri,
-                "rules": report.rules.map { descriptor($0, toolVersion: report.toolVersion) },
+                "semanticVersion": .string(report.toolVersion),
+                "informationUri": .string(Self.informationUri),
+                "rules": .array(report.rules.map { descriptor($0, toolVersion: report.toolVersion) }),
             ]],
             "invocations": [[
                 // Unreadable files were not checked: the run did not do all it was asked.
-                "executionSuccessful": report.unreadableCount == 0,
-                "toolExecutionNotifications": notifications,
-                "workingDirectory": ["uri": Self.folderURI(report.workingDirectory)],
+                "executionSuccessful": .bool(report.unreadableCount == 0),
+                "toolExecutionNotifications": .array(notifications),
+                "workingDirectory": ["uri": .string(Self.folderURI(report.workingDirectory))],
             ]],
-            "originalUriBaseIds": ["SRCROOT": ["uri": Self.folderURI(report.sourceRoot)]],
-            "results": results,
+            "originalUriBaseIds": ["SRCROOT": ["uri": .string(Self.folderURI(report.sourceRoot))]],
+            "results": .array(results),
             "columnKind": "unicodeCodePoints",
+            "automationDetails": ["id": .string(Self.automationID(report))],
         ]
-        run["automationDetails"] = ["id": Self.automationID(report)]
         return serialize([
             "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
             "version": "2.1.0",
@@ -78,30 +79,30 @@ public struct SARIFReporter: Reporter {
         return "\(informationUri)/blob/v\(toolVersion)/docs/rules/\(rule.id).md"
     }
 
-    private func descriptor(_ rule: Rule, toolVersion: String) -> [String: Any] {
+    private func descriptor(_ rule: Rule, toolVersion: String) -> JSONValue {
         var markdown = "\(rule.description)\n\n**Fix:** \(rule.documented(rule.fix.suggestion, markdown: true))"
         if !rule.references.isEmpty {
             markdown += "\n\n**References:**\n" + rule.references.map { "- <\($0)>" }.joined(separator: "\n")
         }
-        var descriptor: [String: Any] = [
-            "id": rule.id,
-            "name": rule.name.split(separator: " ").map { $0.prefix(1).uppercased() + $0.dropFirst() }.joined()
-                .filter { $0.isLetter || $0.isNumber },
-            "shortDescription": ["text": Self.fitted(rule.summary)],
-            "fullDescription": ["text": Self.fitted(rule.description)],
-            "help": ["text": "\(rule.description)\nFix: \(rule.documented(rule.fix.suggestion, markdown: false))", "markdown": markdown],
-            "defaultConfiguration": ["level": level(rule.severity), "enabled": rule.enabledByDefault],
+        var descriptor: [String: JSONValue] = [
+            "id": .string(rule.id),
+            "name": .string(rule.name.split(separator: " ").map { $0.prefix(1).uppercased() + $0.dropFirst() }.joined()
+                .filter { $0.isLetter || $0.isNumber }),
+            "shortDescription": ["text": .string(Self.fitted(rule.summary))],
+            "fullDescription": ["text": .string(Self.fitted(rule.description))],
+            "help": ["text": "\(rule.description)\nFix: \(rule.documented(rule.fix.suggestion, markdown: false))", "markdown": .string(markdown)],
+            "defaultConfiguration": ["level": .string(level(rule.severity)), "enabled": .bool(rule.enabledByDefault)],
             "properties": [
-                "tags": [rule.targets.sorted(), rule.formats.map(\.rawValue).sorted()].flatMap { $0 },
-                "fixApplicability": rule.fix.applicability.rawValue,
+                "tags": JSONValue(rule.targets.sorted() + rule.formats.map(\.rawValue).sorted()),
+                "fixApplicability": .string(rule.fix.applicability.rawValue),
                 // Built-in rules are measured against the real converters' verdicts on the labelled corpora
                 // (README, "Accuracy"); a user's rule has no such measure.
                 "precision": rule.origin.hasPrefix("builtin:") ? "very-high" : "medium",
-                "problem.severity": problemSeverity(rule.severity),
+                "problem.severity": .string(problemSeverity(rule.severity)),
             ],
         ]
-        if let url = Self.helpURI(rule, toolVersion: toolVersion) { descriptor["helpUri"] = url }
-        return descriptor
+        if let url = Self.helpURI(rule, toolVersion: toolVersion) { descriptor["helpUri"] = .string(url) }
+        return .object(descriptor)
     }
 
     /// At most GitHub's limit: whole sentences when they fit, else cut at a word with an ellipsis.
@@ -117,68 +118,68 @@ public struct SARIFReporter: Reporter {
     static let locationLimit = 1000
 
     private func result(_ finding: Finding, in model: ModelLocation, locations: inout FindingLocations, fingerprint: String,
-                        ruleIndex: Int?) -> [String: Any] {
-        var related: [[String: Any]] = []
+                        ruleIndex: Int?) -> JSONValue {
+        var related: [JSONValue] = []
         // One location per node with the cause (GitHub shows the first). The Python line that made the node
         // is where a reviewer acts; the model file stays in the result.
-        let nodes = finding.occurrences.prefix(Self.locationLimit).map { occurrence -> [String: Any] in
-            var location: [String: Any] = ["physicalLocation": model.physicalLocation]
+        let nodes = finding.occurrences.prefix(Self.locationLimit).map { occurrence -> JSONValue in
+            var location: [String: JSONValue] = ["physicalLocation": model.physicalLocation]
             if let source = locations.sourceLine(of: occurrence), source.usable {
-                location["physicalLocation"] = ["artifactLocation": ModelLocation.artifact(source.path), "region": ["startLine": source.line]]
+                location["physicalLocation"] = ["artifactLocation": ModelLocation.artifact(source.path), "region": ["startLine": .int(source.line)]]
                 if related.isEmpty { related.append(["id": 1, "physicalLocation": model.physicalLocation, "message": ["text": "the model file"]]) }
             }
             if let nodePath = occurrence.nodePath {
                 location["logicalLocations"] = [[
-                    "name": occurrence.node ?? nodePath,
-                    "fullyQualifiedName": nodePath,
+                    "name": .string(occurrence.node ?? nodePath),
+                    "fullyQualifiedName": .string(nodePath),
                     "kind": "function",
                 ]]
             }
-            return location
+            return .object(location)
         }
         let nodeText = finding.nodePath.map { " (node \($0)\(finding.moreNodes))" } ?? ""
-        var result: [String: Any] = [
-            "ruleId": finding.ruleId,
-            "level": level(finding.severity),
+        var result: [String: JSONValue] = [
+            "ruleId": .string(finding.ruleId),
+            "level": .string(level(finding.severity)),
             // The first line is what code scanning lists; the message with the converter's words follows.
-            "message": ["text": finding.headline + nodeText + (finding.message == finding.headline ? "" : "\n" + finding.message)
-                + "\nFix: " + finding.fix],
-            "locations": nodes,
+            "message": ["text": .string(finding.headline + nodeText + (finding.message == finding.headline ? "" : "\n" + finding.message)
+                + "\nFix: " + finding.fix)],
+            "locations": .array(nodes),
             // Given here, code scanning keeps this identity (rule, model, node) instead of hashing line 1 of a binary file.
-            "partialFingerprints": ["primaryLocationLineHash": fingerprint + ":1", "tensorlintFinding/v1": fingerprint],
-            "properties": ["fix": finding.fix, "fixApplicability": finding.fixApplicability.rawValue],
+            "partialFingerprints": ["primaryLocationLineHash": .string(fingerprint + ":1"), "tensorlintFinding/v1": .string(fingerprint)],
+            "properties": ["fix": .string(finding.fix), "fixApplicability": .string(finding.fixApplicability.rawValue)],
         ]
-        if !related.isEmpty { result["relatedLocations"] = related }
-        if let ruleIndex { result["ruleIndex"] = ruleIndex }
+        if !related.isEmpty { result["relatedLocations"] = .array(related) }
+        if let ruleIndex { result["ruleIndex"] = .int(ruleIndex) }
         if let suppression = finding.suppression {
-            result["suppressions"] = [["kind": "external", "status": "accepted", "justification": suppression.justification]]
+            result["suppressions"] = [["kind": "external", "status": "accepted", "justification": .string(suppression.justification)]]
         }
         // One fix for the cause: the writer computed it for every node's edits at once.
         if let replacements = finding.replacements, !replacements.isEmpty {
             result["fixes"] = [[
-                "description": ["text": finding.fix],
+                "description": ["text": .string(finding.fix)],
                 "artifactChanges": [[
                     "artifactLocation": model.artifact,
-                    "replacements": replacements.map { replacement in
-                        ["deletedRegion": ["byteOffset": replacement.offset, "byteLength": replacement.length],
-                         "insertedContent": ["binary": Data(replacement.inserted).base64EncodedString()]]
-                    },
+                    "replacements": .array(replacements.map { replacement in
+                        ["deletedRegion": ["byteOffset": .int(replacement.offset), "byteLength": .int(replacement.length)],
+                         "insertedContent": ["binary": .string(Data(replacement.inserted).base64EncodedString())]]
+                    }),
                 ]],
             ]]
         }
-        return result
+        return .object(result)
     }
 
     /// A model file, by its path relative to the source root. Code scanning needs a region to show and track a
     /// result; a model is binary, so the region is its first line: the file as a whole.
     private struct ModelLocation {
         let path: String
-        var artifact: [String: Any] { Self.artifact(path) }
-        var physicalLocation: [String: Any] { ["artifactLocation": artifact, "region": ["startLine": 1]] }
+        var artifact: JSONValue { Self.artifact(path) }
+        var physicalLocation: JSONValue { ["artifactLocation": artifact, "region": ["startLine": 1]] }
 
-        static func artifact(_ path: String) -> [String: Any] {
-            if path.hasPrefix("/") { return ["uri": URL(fileURLWithPath: path).absoluteString] }
-            return ["uri": path.addingPercentEncoding(withAllowedCharacters: .urlPathAllowed) ?? path, "uriBaseId": "SRCROOT"]
+        static func artifact(_ path: String) -> JSONValue {
+            if path.hasPrefix("/") { return ["uri": .string(URL(fileURLWithPath: path).absoluteString)] }
+            return ["uri": .string(path.addingPercentEncoding(withAllowedCharacters: .urlPathAllowed) ?? path), "uriBaseId": "SRCROOT"]
         }
     }
 

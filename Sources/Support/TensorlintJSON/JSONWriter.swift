@@ -1,18 +1,13 @@
 import Foundation
 
-/// Writes a tree of `[String: Any]`, `[Any]`, `String`, `Int`, `Bool` and `NSNull` as the same bytes as
-/// `JSONSerialization` with `.prettyPrinted`, `.sortedKeys` and `.withoutEscapingSlashes` — the reports'
+/// Writes a `JSONValue` as the same bytes as `JSONSerialization` with `.prettyPrinted`, `.sortedKeys` and `.withoutEscapingSlashes` — the reports'
 /// layout, which golden files pin — straight into a byte buffer. Foundation's writer costs more than the
 /// rest of a lint together on a large report: it compares keys with a locale-aware compare at every
 /// object and escapes character by character.
 public enum JSONWriter {
-    public struct UnsupportedValue: Error, CustomStringConvertible {
-        public let description: String
-    }
-
-    public static func pretty(_ value: Any) throws(UnsupportedValue) -> String {
+    public static func pretty(_ value: JSONValue) -> String {
         var keys: Set<String> = []
-        try collectKeys(value, into: &keys)
+        collectKeys(value, into: &keys)
         // Foundation's key order (numeric, case-insensitive, forced, in the system locale), decided once per
         // distinct key rather than at every object.
         let order = keys.sorted { a, b in
@@ -20,7 +15,7 @@ public enum JSONWriter {
                       locale: NSLocale.system) == .orderedAscending
         }
         var writer = Writer(ranks: Dictionary(uniqueKeysWithValues: order.enumerated().map { ($1, $0) }))
-        try writer.write(value, depth: 0)
+        writer.write(value, depth: 0)
         return String(decoding: writer.bytes, as: UTF8.self)
     }
 
@@ -32,17 +27,16 @@ public enum JSONWriter {
         return String(decoding: writer.bytes, as: UTF8.self)
     }
 
-    private static func collectKeys(_ value: Any, into keys: inout Set<String>) throws(UnsupportedValue) {
+    private static func collectKeys(_ value: JSONValue, into keys: inout Set<String>) {
         switch value {
-        case is String: break
-        case let object as [String: Any]:
+        case .object(let object):
             for (key, member) in object {
                 keys.insert(key)
-                try collectKeys(member, into: &keys)
+                collectKeys(member, into: &keys)
             }
-        case let array as [Any]:
-            for element in array { try collectKeys(element, into: &keys) }
-        default: break
+        case .array(let array):
+            for element in array { collectKeys(element, into: &keys) }
+        case .string, .int, .bool, .null: break
         }
     }
 
@@ -50,37 +44,35 @@ public enum JSONWriter {
         let ranks: [String: Int]
         var bytes: [UInt8] = []
 
-        mutating func write(_ value: Any, depth: Int) throws(UnsupportedValue) {
-            // Strings first: most values are, and each failed cast costs a runtime type check.
+        mutating func write(_ value: JSONValue, depth: Int) {
             switch value {
-            case let text as String: string(text)
-            case let object as [String: Any]:
+            case .string(let text): string(text)
+            case .object(let object):
                 let members = object.map { (rank: ranks[$0.key]!, key: $0.key, value: $0.value) }.sorted { $0.rank < $1.rank }
-                try container("{", "}", count: members.count, depth: depth) { (writer: inout Writer, index: Int) throws(UnsupportedValue) in
+                container("{", "}", count: members.count, depth: depth) { writer, index in
                     writer.string(members[index].key)
                     writer.bytes.append(contentsOf: " : ".utf8)
-                    try writer.write(members[index].value, depth: depth + 1)
+                    writer.write(members[index].value, depth: depth + 1)
                 }
-            case let array as [Any]:
-                try container("[", "]", count: array.count, depth: depth) { (writer: inout Writer, index: Int) throws(UnsupportedValue) in
-                    try writer.write(array[index], depth: depth + 1)
+            case .array(let array):
+                container("[", "]", count: array.count, depth: depth) { writer, index in
+                    writer.write(array[index], depth: depth + 1)
                 }
-            case let number as Int: bytes.append(contentsOf: String(number).utf8)
-            case let flag as Bool: bytes.append(contentsOf: (flag ? "true" : "false").utf8)
-            case is NSNull: bytes.append(contentsOf: "null".utf8)
-            default: throw UnsupportedValue(description: "JSONWriter cannot write a \(type(of: value))")
+            case .int(let number): bytes.append(contentsOf: String(number).utf8)
+            case .bool(let flag): bytes.append(contentsOf: (flag ? "true" : "false").utf8)
+            case .null: bytes.append(contentsOf: "null".utf8)
             }
         }
 
         /// `{`, each member on a line of its own, indented two spaces a level; an empty one holds a blank line.
         private mutating func container(_ open: Character, _ close: Character, count: Int, depth: Int,
-                                        member: (inout Writer, Int) throws(UnsupportedValue) -> Void) throws(UnsupportedValue) {
+                                        member: (inout Writer, Int) -> Void) {
             bytes.append(UInt8(ascii: open.unicodeScalars.first!))
             bytes.append(UInt8(ascii: "\n"))
             for index in 0..<count {
                 if index > 0 { bytes += [UInt8(ascii: ","), UInt8(ascii: "\n")] }
                 indent(depth + 1)
-                try member(&self, index)
+                member(&self, index)
             }
             bytes.append(UInt8(ascii: "\n"))
             indent(depth)
