@@ -87,11 +87,12 @@ enum MessageTemplate {
     /// The keys a template names (`{}` is literal text, as in `run_decompositions({})`).
     static func placeholders(_ template: String) -> [String] {
         var keys: [String] = []
-        var rest = Substring(template)
-        while let open = rest.firstIndex(of: "{"), let close = rest[open...].firstIndex(of: "}") {
-            let key = rest[rest.index(after: open)..<close]
-            if !key.isEmpty, key.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "_" }) { keys.append(String(key)) }
-            rest = rest[rest.index(after: close)...]
+        let units = Array(template.utf8)
+        var rest = 0
+        while let open = units[rest...].firstIndex(of: UInt8(ascii: "{")), let close = units[open...].firstIndex(of: UInt8(ascii: "}")) {
+            let key = String(decoding: units[(open + 1)..<close], as: UTF8.self)
+            if !key.isEmpty, key.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "_" }) { keys.append(key) }
+            rest = close + 1
         }
         return keys
     }

@@ -147,6 +147,8 @@ struct FindingLocations {
     let report: LintReport
     /// Each file's lines, `nil` when it cannot be read here.
     private var lines: [String: [Substring]?] = [:]
+    /// Each trace path as `mappedPath` gives it: a report names the same few files for every node.
+    private var mapped: [String: String] = [:]
 
     init(report: LintReport) {
         self.report = report
@@ -165,7 +167,8 @@ struct FindingLocations {
     /// The finding's Python source line as it is here, if the trace has one.
     mutating func sourceLine(of finding: Finding) -> SourceLine? {
         guard let frame = finding.source?.userFrame, frame.line > 0 else { return nil }
-        let path = mappedPath(frame.file)
+        let path = mapped[frame.file] ?? mappedPath(frame.file)
+        mapped[frame.file] = path
         if lines[path] == nil {
             let absolute = path.hasPrefix("/") ? path : report.sourceRoot + "/" + path
             lines[path] = .some((try? String(contentsOfFile: absolute, encoding: .utf8)).map { $0.split(separator: "\n", omittingEmptySubsequences: false) })
