@@ -3,13 +3,13 @@ import Glibc
 #elseif canImport(Darwin)
 import Darwin
 #endif
-import TensorlintIR
 
-/// A read-only memory map of a whole file: tensor bytes that the parser skips are never paged in.
-final class MappedFile {
-    let bytes: UnsafeRawBufferPointer
+/// A read-only memory map of a whole file: bytes a reader skips (tensor payloads) are never paged in, and
+/// reading a zip's many small headers costs no system call each.
+public final class MappedFile: @unchecked Sendable {
+    public let bytes: UnsafeRawBufferPointer
 
-    init(path: String) throws(ReadError) {
+    public init(path: String) throws(ReadError) {
         let descriptor = open(path, O_RDONLY)
         guard descriptor >= 0 else { throw .unreadable(String(cString: strerror(errno))) }
         defer { close(descriptor) }

@@ -28,11 +28,7 @@ public enum ArchivePickles {
 
     /// The globals the archive's pickles name that their loader does not resolve, in archive order.
     public static func unsafeGlobals(path: String, loader: Loader) throws(ReadError) -> [PickleGlobal] {
-        guard let handle = FileHandle(forReadingAtPath: path) else { throw .unreadable("permission denied") }
-        defer { try? handle.close() }
-        let size: UInt64
-        do { size = try handle.seekToEnd() } catch { throw .unreadable(error.localizedDescription) }
-        return try unsafeGlobals(in: ZipCentralDirectory(ByteSource(handle: handle, size: size)), prefix: "", loader: loader, nested: false)
+        try unsafeGlobals(in: ZipCentralDirectory(ByteSource(mapped: MappedFile(path: path))), prefix: "", loader: loader, nested: false)
     }
 
     static func unsafeGlobals(in directory: ZipCentralDirectory, prefix: String, loader: Loader, nested: Bool) throws(ReadError) -> [PickleGlobal] {

@@ -19,6 +19,15 @@ public struct ByteSource {
         }
     }
 
+    /// Reads the file `mapped` holds, kept mapped while the source is used.
+    public init(mapped file: MappedFile) {
+        size = UInt64(file.bytes.count)
+        readAt = { offset, count in
+            let from = Int(offset), to = min(file.bytes.count, from + count)
+            return from < to ? Data(UnsafeRawBufferPointer(rebasing: file.bytes[from..<to])) : Data()
+        }
+    }
+
     public init(data: Data) {
         size = UInt64(data.count)
         readAt = { offset, count in

@@ -20,11 +20,7 @@ public struct ZipEntries {
     /// ZIPFoundation opens it, which must then list the same entries: it stops silently at a bad record.
     public init(path: String) throws(ReadError) {
         let url = URL(fileURLWithPath: path)
-        guard let handle = FileHandle(forReadingAtPath: path) else { throw .unreadable("permission denied") }
-        defer { try? handle.close() }
-        let size: UInt64
-        do { size = try handle.seekToEnd() } catch { throw .unreadable(error.localizedDescription) }
-        let directory = try ZipCentralDirectory(ByteSource(handle: handle, size: size))
+        let directory = try ZipCentralDirectory(ByteSource(mapped: MappedFile(path: path)))
         try directory.verifyLayout()
         let archive: Archive
         do {
@@ -66,7 +62,8 @@ public struct ZipEntries {
         var data = Data()
         data.reserveCapacity(Int(entry.uncompressedSize))
         do {
-            _ = try archive.extract(entry, bufferSize: 1 << 16, skipCRC32: false) { chunk in
+            // The CRC-32 is checked once, below, against the central directory.
+            _ = try archive.extract(entry, bufferSize: 1 << 16, skipCRC32: true) { chunk in
                 guard UInt64(data.count + chunk.count) <= limit else { throw ReadError.tooLarge("archive entry \(name)") }
                 data.append(chunk)
             }
