@@ -23,7 +23,8 @@ import TensorlintJSON
     }
 
     @Test func writesWhatJSONSerializationWrites() throws {
-        let keys = [" ", "_x", "-", "$s", "a", "a_B", "A_b", "a9", "a10", "b", "B", "é", "rule_id", "rule-id", "ruleId", "ruleIndex", "x01y", "Z"]
+        let keys = [" ", "_x", "-", "$s", "a", "a_B", "A_b", "a9", "a10", "a010", "a1b", "a_1", "a1_", "b", "B", "é", "rule_id", "rule-id", "ruleId",
+                    "ruleIndex", "rules", "x01y", "x1y", "x1", "Z", "_", "__", "9", "09", "z_", "zz", "uri", "uriBaseId", "problem.severity"]
         var object: [String: JSONValue] = Dictionary(uniqueKeysWithValues: keys.enumerated().map { ($1, .int($0)) })
         object["text"] = "q\"\\/\n\r\t\u{08}\u{0C}\u{0B}\u{00}\u{1F}\u{7F}é😀\u{2028}"
         object["flags"] = [true, false]

@@ -11,8 +11,8 @@ public enum JSONWriter {
         // Foundation's key order (numeric, case-insensitive, forced, in the system locale), decided once per
         // distinct key rather than at every object.
         let order = keys.sorted { a, b in
-            a.compare(b, options: [.numeric, .caseInsensitive, .forcedOrdering], range: a.startIndex..<a.endIndex,
-                      locale: NSLocale.system) == .orderedAscending
+            plainKeyOrder(a, b) ?? (a.compare(b, options: [.numeric, .caseInsensitive, .forcedOrdering], range: a.startIndex..<a.endIndex,
+                                              locale: NSLocale.system) == .orderedAscending)
         }
         var writer = Writer(ranks: Dictionary(uniqueKeysWithValues: order.enumerated().map { ($1, $0) }))
         writer.write(value, depth: 0)
@@ -25,6 +25,44 @@ public enum JSONWriter {
         var writer = Writer(ranks: [:])
         writer.string(text)
         return String(decoding: writer.bytes, as: UTF8.self)
+    }
+
+    /// Foundation's order for two keys of ASCII letters, digits and `_` (nearly every key a report has),
+    /// without its collator: `_` before digits before letters, letters without case, runs of digits by
+    /// value, a prefix first. `nil` where that does not decide (another character; keys equal but for case
+    /// or leading zeros), for Foundation's compare to decide.
+    static func plainKeyOrder(_ a: String, _ b: String) -> Bool? {
+        let x = Array(a.utf8), y = Array(b.utf8)
+        func isDigit(_ byte: UInt8) -> Bool { (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(byte) }
+        func rank(_ byte: UInt8) -> Int? {
+            switch byte {
+            case UInt8(ascii: "_"): return 0
+            case UInt8(ascii: "0")...UInt8(ascii: "9"): return 1
+            case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"): return 2
+            default: return nil
+            }
+        }
+        var i = 0, j = 0
+        while i < x.count, j < y.count {
+            guard let rankX = rank(x[i]), let rankY = rank(y[j]) else { return nil }
+            if rankX != rankY { return rankX < rankY }
+            if rankX == 1 {
+                let startX = i, startY = j
+                while i < x.count, isDigit(x[i]) { i += 1 }
+                while j < y.count, isDigit(y[j]) { j += 1 }
+                let valueX = x[startX..<i].drop { $0 == UInt8(ascii: "0") }, valueY = y[startY..<j].drop { $0 == UInt8(ascii: "0") }
+                if valueX.count != valueY.count { return valueX.count < valueY.count }
+                if !valueX.elementsEqual(valueY) { return valueX.lexicographicallyPrecedes(valueY) }
+                if i - startX != j - startY { return nil }
+                continue
+            }
+            let lowerX = x[i] | 0x20, lowerY = y[j] | 0x20
+            if lowerX != lowerY { return lowerX < lowerY }
+            i += 1
+            j += 1
+        }
+        if i == x.count, j == y.count { return nil }
+        return i == x.count
     }
 
     private static func collectKeys(_ value: JSONValue, into keys: inout Set<String>) {
