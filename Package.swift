@@ -24,6 +24,9 @@ let package = Package(
         // JSON without Foundation's costs: a streaming reader that decodes documents straight into typed
         // structures, and a writer of the reports' layout.
         .target(name: "TensorlintJSON", path: "Sources/Support/TensorlintJSON"),
+        // A rule or configuration file as a tree of text with lines, from YAML or from the compiled form the
+        // build gives the built-in rules (so that no YAML is parsed at start).
+        .target(name: "RuleDocument", dependencies: [.product(name: "Yams", package: "Yams")], path: "Sources/Support/RuleDocument"),
         // torch's zip container and its pickles read at the opcode level: shared by every torch format.
         .target(name: "TorchArchive", dependencies: [
             "TensorlintIR",
@@ -44,7 +47,7 @@ let package = Package(
         // Rule definitions (YAML), the match language, configuration, the linter, the ConverterPack protocol.
         .target(
             name: "TensorlintEngine",
-            dependencies: ["TensorlintIR", "TensorlintJSON", .product(name: "Yams", package: "Yams")],
+            dependencies: ["TensorlintIR", "TensorlintJSON", "RuleDocument", .product(name: "Yams", package: "Yams")],
             plugins: ["EmbedRulesPlugin"]
         ),
         // What each converter knows: one folder per pack (coremltools, onnxruntime).
@@ -56,13 +59,13 @@ let package = Package(
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "tensorlint", dependencies: ["TensorlintCLI"]),
-        // Build-time tool: turns rules/ into Swift source so the binary works when copied alone (and its
-        // YAML knowledge tables into JSON, so that no YAML is parsed at start).
-        .executableTarget(name: "EmbedRules", dependencies: ["TensorlintJSON", .product(name: "Yams", package: "Yams")]),
+        // Build-time tool: turns rules/ into Swift source so the binary works when copied alone: rule files
+        // compiled into RuleDocument's form, YAML knowledge tables into JSON, so that no YAML is parsed at start.
+        .executableTarget(name: "EmbedRules", dependencies: ["TensorlintJSON", "RuleDocument", .product(name: "Yams", package: "Yams")]),
         .plugin(name: "EmbedRulesPlugin", capability: .buildTool(), dependencies: ["EmbedRules"]),
         .testTarget(
             name: "TensorlintTests",
-            dependencies: ["TensorlintIR", "TensorlintJSON", "TorchArchive", "TorchExport", "TorchScript", "ONNX", "TensorlintEngine", "TensorlintPacks",
+            dependencies: ["TensorlintIR", "TensorlintJSON", "RuleDocument", "TorchArchive", "TorchExport", "TorchScript", "ONNX", "TensorlintEngine", "TensorlintPacks",
                            "TensorlintReporters", "TensorlintCLI", .product(name: "ZIPFoundation", package: "ZIPFoundation"),
                            .product(name: "Yams", package: "Yams")]
         ),

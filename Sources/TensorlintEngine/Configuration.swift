@@ -1,5 +1,6 @@
 import Foundation
 import TensorlintIR
+import RuleDocument
 import Yams
 
 /// What a `target:` block says: the converter and its settings. Unset values fall through to the next
@@ -97,7 +98,7 @@ public struct Configuration: Sendable {
                                 reason: "invalid YAML: \(RuleLoader.firstLine(error))")
         }
         guard let root else { return configuration }
-        let mapping = try reader.mapping(root, "configuration")
+        let mapping = try reader.mapping(DocumentNode(root), "configuration")
         for (key, value) in mapping {
             let name = key.string ?? ""
             switch name {
@@ -157,13 +158,13 @@ public struct Configuration: Sendable {
 
     /// A key no configuration has: an error (a misspelt `excluded:` must not lint what it meant to leave out),
     /// with the key it most likely meant.
-    private static func unknownKey(_ name: String, at key: Yams.Node, known: Set<String>, reader: NodeReader) -> RuleFileError {
+    private static func unknownKey(_ name: String, at key: DocumentNode, known: Set<String>, reader: NodeReader) -> RuleFileError {
         let last = String(name.split(separator: ".").last ?? "")
         let hint = closestWord(to: last, among: known.sorted()).map { "; did you mean `\($0)`?" } ?? " (known: \(known.sorted().joined(separator: ", ")))"
         return reader.error(key, "unknown configuration key `\(name)`" + hint)
     }
 
-    private static func targetBlock(_ node: Yams.Node, _ name: String, reader: NodeReader, targets: [String]) throws(RuleFileError) -> TargetConfiguration {
+    private static func targetBlock(_ node: DocumentNode, _ name: String, reader: NodeReader, targets: [String]) throws(RuleFileError) -> TargetConfiguration {
         var block = TargetConfiguration()
         for (key, value) in try reader.mapping(node, name) {
             let text = try reader.scalar(value, key.string ?? "")

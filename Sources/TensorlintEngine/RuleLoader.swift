@@ -1,3 +1,4 @@
+import RuleDocument
 import TensorlintIR
 import Yams
 
@@ -16,16 +17,16 @@ public enum RuleLoader {
     /// What a variant states for its formats; everything else it shares with the rule.
     static let variantKeys: Set<String> = ["formats", "description", "headline", "message", "fix", "scope", "when", "match", "examples"]
 
+    /// A user's rule file.
     public static func parse(yaml: String, origin: String, vocabulary: RuleVocabulary) throws(RuleFileError) -> Rule {
-        let root: Yams.Node
-        // A user's rule file is checked for aliases; the built-in ones are the repository's own.
-        if !origin.hasPrefix("builtin:"), let line = YAMLAliasCheck.firstAliasOrAnchor(in: yaml) {
+        if let line = YAMLAliasCheck.firstAliasOrAnchor(in: yaml) {
             throw RuleFileError(file: origin, line: line, reason: YAMLAliasCheck.reason)
         }
+        let root: Yams.Node
         do {
             // Rules read every scalar as text: the basic resolver spares the regular expressions that type
-            // each scalar (most of a start-up's cost). The encoding is named, since Yams' default reads the
-            // whole environment for every document.
+            // each scalar. The encoding is named, since Yams' default reads the whole environment for every
+            // document.
             guard let node = try Yams.compose(yaml: yaml, .basic, .default, .utf8) else { throw RuleFileError(file: origin, line: nil, reason: "empty rule file") }
             root = node
         } catch let error as RuleFileError {
@@ -33,6 +34,11 @@ public enum RuleLoader {
         } catch {
             throw RuleFileError(file: origin, line: (error as? YamlError).flatMap(Self.line), reason: "invalid YAML: \(Self.firstLine(error))")
         }
+        return try parse(document: DocumentNode(root), origin: origin, vocabulary: vocabulary)
+    }
+
+    /// A rule file's tree: a user's, composed from YAML, or a built-in one compiled into the binary.
+    public static func parse(document root: DocumentNode, origin: String, vocabulary: RuleVocabulary) throws(RuleFileError) -> Rule {
         let reader = NodeReader(origin: origin)
         let top = try reader.mapping(root, "rule")
         try reader.rejectUnknown(top, allowed: ruleKeys, in: "rule")
@@ -45,15 +51,15 @@ public enum RuleLoader {
             let variant = try reader.mapping(item, "variant")
             try reader.rejectUnknown(variant, allowed: variantKeys, in: "variant")
             let formats = try reader.required(variant, "formats")
-            var pairs = top.filter { pair in
+            var pairs = top.pairs.filter { pair in
                 guard let key = pair.key.string else { return true }
                 return !["variants", "applies_to", "examples"].contains(key) && variant[key] == nil
             }
-            pairs += variant.filter { $0.key.string != "formats" }
-            var applies = (top["applies_to"]?.mapping.map(Array.init) ?? []).filter { $0.key.string != "formats" }
-            applies.append((Yams.Node("formats", textTag()), formats))
-            pairs.append((Yams.Node("applies_to", textTag()), Yams.Node.mapping(Yams.Node.Mapping(applies, textTag()))))
-            variants.append(try parse(Yams.Node.Mapping(pairs, textTag()), reader: reader, vocabulary: vocabulary))
+            pairs += variant.pairs.filter { $0.key.string != "formats" }
+            var applies = (top["applies_to"]?.mapping?.pairs ?? []).filter { $0.key.string != "formats" }
+            applies.append((.scalar("formats", line: nil), formats))
+            pairs.append((.scalar("applies_to", line: nil), .mapping(DocumentNode.Mapping(applies), line: nil)))
+            variants.append(try parse(DocumentNode.Mapping(pairs), reader: reader, vocabulary: vocabulary))
         }
         var rule = try parse(top, reader: reader, vocabulary: vocabulary)
         for variant in variants {
@@ -66,11 +72,7 @@ public enum RuleLoader {
         return rule
     }
 
-    /// The tag of a node made here, resolved as the file's are (Yams' default tag would compile its
-    /// regular expressions, most of a start, for nothing).
-    private static func textTag() -> Tag { Tag(.implicit, .basic, .default) }
-
-    private static func parse(_ top: Yams.Node.Mapping, reader: NodeReader, vocabulary: RuleVocabulary) throws(RuleFileError) -> Rule {
+    private static func parse(_ top: DocumentNode.Mapping, reader: NodeReader, vocabulary: RuleVocabulary) throws(RuleFileError) -> Rule {
         let id = try reader.string(top, "id")
         guard id.allSatisfy({ $0.isLowercase || $0.isNumber || $0 == "-" }), !id.isEmpty else {
             throw reader.error(top["id"], "id `\(id)` must be lower-case words joined by hyphens")
@@ -186,18 +188,18 @@ public enum RuleLoader {
 
     static let exampleKeys: Set<String> = ["fixture", "minimum_deployment_target", "compute_precision", "input_dtype"]
 
-    static func examples(_ node: Yams.Node, reader: NodeReader, allowing extra: Set<String> = []) throws(RuleFileError) -> [RuleExample] {
+    static func examples(_ node: DocumentNode, reader: NodeReader, allowing extra: Set<String> = []) throws(RuleFileError) -> [RuleExample] {
         guard let items = node.sequence else { throw reader.error(node, "examples must be a list") }
         var examples: [RuleExample] = []
         for item in items {
             let mapping = try reader.mapping(item, "example")
             try reader.rejectUnknown(mapping, allowed: exampleKeys.union(extra), in: "example")
-            examples.append(try example(mapping, line: item.mark?.line ?? 0, reader: reader))
+            examples.append(try example(mapping, line: item.line ?? 0, reader: reader))
         }
         return examples
     }
 
-    static func example(_ mapping: Yams.Node.Mapping, line: Int, reader: NodeReader) throws(RuleFileError) -> RuleExample {
+    static func example(_ mapping: DocumentNode.Mapping, line: Int, reader: NodeReader) throws(RuleFileError) -> RuleExample {
         var target: DeploymentTarget?
         if let node = mapping["minimum_deployment_target"] {
             target = try DeploymentTarget.parse(try reader.scalar(node, "minimum_deployment_target"), at: node, reader)
@@ -214,14 +216,14 @@ public enum RuleLoader {
                            nodes: try mapping["nodes"].map { node throws(RuleFileError) in try reader.strings(node, "nodes") }, line: line)
     }
 
-    static func corrections(_ node: Yams.Node, reader: NodeReader) throws(RuleFileError) -> [RuleCorrection] {
+    static func corrections(_ node: DocumentNode, reader: NodeReader) throws(RuleFileError) -> [RuleCorrection] {
         guard let items = node.sequence else { throw reader.error(node, "corrections must be a list") }
         var corrections: [RuleCorrection] = []
         for item in items {
             let mapping = try reader.mapping(item, "correction")
             try reader.rejectUnknown(mapping, allowed: exampleKeys.union(["also_clears", "ops"]), in: "correction")
             corrections.append(RuleCorrection(
-                example: try example(mapping, line: item.mark?.line ?? 0, reader: reader),
+                example: try example(mapping, line: item.line ?? 0, reader: reader),
                 alsoClears: try mapping["also_clears"].map { node throws(RuleFileError) in try reader.strings(node, "also_clears") } ?? [],
                 ops: try mapping["ops"].map { node throws(RuleFileError) in try reader.strings(node, "ops") }))
         }
@@ -240,46 +242,46 @@ public enum RuleLoader {
     }
 }
 
-/// Typed access to a YAML node tree with errors that name the file and line.
+/// Typed access to a rule or configuration file's tree with errors that name the file and line.
 struct NodeReader {
     let origin: String
 
-    func error(_ node: Yams.Node?, _ reason: String) -> RuleFileError {
-        RuleFileError(file: origin, line: node?.mark?.line, reason: reason)
+    func error(_ node: DocumentNode?, _ reason: String) -> RuleFileError {
+        RuleFileError(file: origin, line: node?.line, reason: reason)
     }
 
-    func mapping(_ node: Yams.Node, _ what: String) throws(RuleFileError) -> Yams.Node.Mapping {
+    func mapping(_ node: DocumentNode, _ what: String) throws(RuleFileError) -> DocumentNode.Mapping {
         guard let mapping = node.mapping else { throw error(node, "\(what) must be a mapping") }
         return mapping
     }
 
-    func required(_ mapping: Yams.Node.Mapping, _ key: String) throws(RuleFileError) -> Yams.Node {
-        guard let node = mapping[key] else { throw RuleFileError(file: origin, line: mapping.keys.first?.mark?.line, reason: "missing key `\(key)`") }
+    func required(_ mapping: DocumentNode.Mapping, _ key: String) throws(RuleFileError) -> DocumentNode {
+        guard let node = mapping[key] else { throw RuleFileError(file: origin, line: mapping.keys.first?.line, reason: "missing key `\(key)`") }
         return node
     }
 
-    func scalar(_ node: Yams.Node, _ what: String) throws(RuleFileError) -> String {
-        guard let scalar = node.scalar else { throw error(node, "`\(what)` must be a single value") }
-        return scalar.string
+    func scalar(_ node: DocumentNode, _ what: String) throws(RuleFileError) -> String {
+        guard let text = node.string else { throw error(node, "`\(what)` must be a single value") }
+        return text
     }
 
-    func string(_ mapping: Yams.Node.Mapping, _ key: String, fallback: String? = nil) throws(RuleFileError) -> String {
+    func string(_ mapping: DocumentNode.Mapping, _ key: String, fallback: String? = nil) throws(RuleFileError) -> String {
         guard let node = mapping[key] else {
             if let fallback { return fallback }
-            throw RuleFileError(file: origin, line: mapping.keys.first?.mark?.line, reason: "missing key `\(key)`")
+            throw RuleFileError(file: origin, line: mapping.keys.first?.line, reason: "missing key `\(key)`")
         }
         return try scalar(node, key)
     }
 
-    func strings(_ node: Yams.Node, _ what: String) throws(RuleFileError) -> [String] {
-        if let scalar = node.scalar { return [scalar.string] }
+    func strings(_ node: DocumentNode, _ what: String) throws(RuleFileError) -> [String] {
+        if let text = node.string { return [text] }
         guard let sequence = node.sequence else { throw error(node, "`\(what)` must be a list") }
         var values: [String] = []
         for item in sequence { values.append(try scalar(item, what)) }
         return values
     }
 
-    func rejectUnknown(_ mapping: Yams.Node.Mapping, allowed: Set<String>, in what: String) throws(RuleFileError) {
+    func rejectUnknown(_ mapping: DocumentNode.Mapping, allowed: Set<String>, in what: String) throws(RuleFileError) {
         for key in mapping.keys {
             guard let name = key.string, allowed.contains(name) else {
                 throw error(key, "unknown key `\(key.string ?? "?")` in \(what) (expected one of: \(allowed.sorted().joined(separator: ", ")))")
@@ -297,7 +299,7 @@ struct ConditionParser {
                                     "weight_dtype", "user_input_dtype", "any_tensor_dtype", "unsafe_pickle_global", "deployment_target",
                                     "compute_precision", "input_dtype_setting", "converter_version", "predicate"]
 
-    func parse(_ node: Yams.Node) throws(RuleFileError) -> Condition {
+    func parse(_ node: DocumentNode) throws(RuleFileError) -> Condition {
         let mapping = try reader.mapping(node, "condition")
         try reader.rejectUnknown(mapping, allowed: Self.keys, in: "condition")
         var conditions: [Condition] = []
@@ -308,26 +310,26 @@ struct ConditionParser {
         return conditions.count == 1 ? conditions[0] : .all(conditions)
     }
 
-    private func list(_ node: Yams.Node, _ what: String) throws(RuleFileError) -> [Condition] {
+    private func list(_ node: DocumentNode, _ what: String) throws(RuleFileError) -> [Condition] {
         guard let items = node.sequence, !items.isEmpty else { throw reader.error(node, "`\(what)` takes a non-empty list of conditions") }
         var conditions: [Condition] = []
         for item in items { conditions.append(try parse(item)) }
         return conditions
     }
 
-    private func dtypes(_ node: Yams.Node, _ what: String) throws(RuleFileError) -> Set<DType> {
+    private func dtypes(_ node: DocumentNode, _ what: String) throws(RuleFileError) -> Set<DType> {
         Set(try reader.strings(node, what).map { text throws(RuleFileError) in
             guard let dtype = DType(name: text) else { throw reader.error(node, "unknown dtype `\(text)`") }
             return dtype
         })
     }
 
-    private func target(_ node: Yams.Node?, _ what: String) throws(RuleFileError) -> DeploymentTarget? {
+    private func target(_ node: DocumentNode?, _ what: String) throws(RuleFileError) -> DeploymentTarget? {
         guard let node else { return nil }
         return try DeploymentTarget.parse(try reader.scalar(node, what), at: node, reader)
     }
 
-    private func leaf(_ key: String, _ value: Yams.Node) throws(RuleFileError) -> Condition {
+    private func leaf(_ key: String, _ value: DocumentNode) throws(RuleFileError) -> Condition {
         switch key {
         case "all": return .all(try list(value, key))
         case "any": return .any(try list(value, key))
@@ -393,19 +395,19 @@ struct ConditionParser {
 
 extension DeploymentTarget {
     /// A deployment target named in a YAML file; the one message for an unknown name.
-    static func parse(_ text: String, at node: Yams.Node, _ reader: NodeReader) throws(RuleFileError) -> DeploymentTarget {
+    static func parse(_ text: String, at node: DocumentNode, _ reader: NodeReader) throws(RuleFileError) -> DeploymentTarget {
         do { return try parse(text) } catch { throw reader.error(node, error.description) }
     }
 }
 
 extension InputDType {
-    static func parse(_ text: String, at node: Yams.Node, _ reader: NodeReader) throws(RuleFileError) -> InputDType {
+    static func parse(_ text: String, at node: DocumentNode, _ reader: NodeReader) throws(RuleFileError) -> InputDType {
         do { return try parse(text) } catch { throw reader.error(node, error.description) }
     }
 }
 
 extension ComputePrecision {
-    static func parse(_ text: String, at node: Yams.Node, _ reader: NodeReader) throws(RuleFileError) -> ComputePrecision {
+    static func parse(_ text: String, at node: DocumentNode, _ reader: NodeReader) throws(RuleFileError) -> ComputePrecision {
         do { return try parse(text) } catch { throw reader.error(node, error.description) }
     }
 }

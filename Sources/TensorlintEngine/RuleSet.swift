@@ -1,4 +1,5 @@
 import Foundation
+import RuleDocument
 
 /// The rules and knowledge tensorlint ships, embedded at build time from `rules/`, plus user rule files.
 public enum RuleSet {
@@ -6,7 +7,11 @@ public enum RuleSet {
     public static func builtin(_ vocabulary: RuleVocabulary) throws -> [Rule] {
         var rules: [Rule] = []
         for file in EmbeddedFiles.all where isRuleFile(file.path) {
-            rules.append(try RuleLoader.parse(yaml: file.contents, origin: "builtin:\(file.path)", vocabulary: vocabulary))
+            let origin = "builtin:\(file.path)"
+            guard let document = DocumentNode(compiled: file.contents) else {
+                throw RuleFileError(file: origin, line: nil, reason: "the compiled rule in the binary is damaged")
+            }
+            rules.append(try RuleLoader.parse(document: document, origin: origin, vocabulary: vocabulary))
         }
         return rules.sorted { $0.id < $1.id }
     }

@@ -54,6 +54,31 @@ import Yams
         #expect(Set(RuleSet.embeddedPaths) == Set(onDisk), "rules/ changed since the last build planned the plugin: `touch Package.swift`")
     }
 
+    /// The built-in rules are compiled into the binary at build time; each must be the rule its YAML file on
+    /// disk gives when loaded as a user's rule file is.
+    @Test func eachCompiledRuleIsTheRuleItsYAMLGives() throws {
+        func summary(_ rule: Rule) -> String {
+            let examples = (rule.triggering + rule.nonTriggering + rule.corrections.map(\.example))
+                .map { "\($0.fixture)@\($0.line)\($0.nodes ?? [])\($0.deploymentTarget?.name ?? "")" }
+            return [rule.id, rule.name, rule.severity.rawValue, "\(rule.enabledByDefault)", rule.summary, rule.description, rule.headline ?? "",
+                    rule.message, rule.fix.suggestion, rule.fix.applicability.rawValue, rule.fix.safety ?? "", rule.fix.automatic.map(\.name).joined(),
+                    rule.references.joined(), rule.formats.map(\.rawValue).sorted().joined(), rule.targets.sorted().joined(),
+                    rule.converterVersions.description, rule.scope.rawValue, rule.match.predicateNames.sorted().joined(),
+                    examples.joined(separator: ","), rule.bindingKeys.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(),
+                    rule.variants.map(summary).joined(separator: "|")].joined(separator: "\u{0}")
+        }
+        let compiled = Dictionary(uniqueKeysWithValues: Engine.rules.map { ($0.origin, $0) })
+        var files = 0
+        for path in RuleSet.embeddedPaths where !path.hasPrefix("knowledge/") {
+            let yaml = try String(contentsOf: Repo.root.appendingPathComponent("rules/\(path)"), encoding: .utf8)
+            let fromYAML = try RuleLoader.parse(yaml: yaml, origin: "builtin:\(path)", vocabulary: Engine.vocabulary)
+            let fromBinary = try #require(compiled["builtin:\(path)"], "\(path) is not among the built-in rules")
+            #expect(summary(fromBinary) == summary(fromYAML), "\(path)")
+            files += 1
+        }
+        #expect(files == Engine.rules.count)
+    }
+
     /// A knowledge table written in YAML is embedded as the JSON of its values: read back, it is what a YAML
     /// loader gives for the file, type for type (an int stays an int, `1.0` a float).
     @Test func embeddedYAMLTablesReadAsTheirYAML() throws {
