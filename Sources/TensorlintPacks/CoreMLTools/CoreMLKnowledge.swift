@@ -22,8 +22,10 @@ public struct CoreMLKnowledge: Sendable {
     public let lowerings: [String: Lowering]
     /// Unregistered torch op → what converts instead.
     public let alternatives: [String: String]
-    /// Torch op with overload → its exact rewrite into ops that convert.
-    public let rewrites: [String: TorchRewrite]
+    /// Torch op with overload → its exact rewrite into ops that convert (torch's decompositions): read when a fix first
+    /// needs one, since most lints have none to rewrite and reading them was a tenth of a start.
+    public var rewrites: [String: TorchRewrite] { rewriteTable.rewrites }
+    private let rewriteTable: LazyRewrites
 
     public struct Lowering: Sendable {
         public var converter: String
@@ -106,7 +108,7 @@ public struct CoreMLKnowledge: Sendable {
         self.lowerings = lowerings
         alternatives = root["alternatives"] as? [String: String] ?? [:]
         let rewritesFile = "coremltools-\(version)/torch-rewrites.yml"
-        rewrites = try files["torch-rewrites.yml"].map { try TorchRewrite.load($0, file: rewritesFile) } ?? [:]
+        rewriteTable = LazyRewrites(text: files["torch-rewrites.yml"], file: rewritesFile)
     }
 
     private static func lowering(_ body: [String: Any], op: String, file: String) throws -> Lowering {
@@ -178,5 +180,28 @@ public struct CoreMLKnowledge: Sendable {
             kind = parts.joined(separator: delimiter)
         }
         return kind
+    }
+}
+
+/// The rewrite table, read once, on first use, by whichever thread needs it first. A table that does not
+/// read (a defect of the build, which the tests catch) holds no rewrites.
+private final class LazyRewrites: @unchecked Sendable {
+    private let text: String?
+    private let file: String
+    private let lock = NSLock()
+    private var loaded: [String: TorchRewrite]?
+
+    init(text: String?, file: String) {
+        self.text = text
+        self.file = file
+    }
+
+    var rewrites: [String: TorchRewrite] {
+        lock.withLock {
+            if let loaded { return loaded }
+            let table = (try? text.map { try TorchRewrite.load($0, file: file) }) ?? [:]
+            loaded = table
+            return table
+        }
     }
 }
