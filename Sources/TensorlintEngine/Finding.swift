@@ -67,20 +67,26 @@ enum MessageTemplate {
     static func render(_ template: String, _ lookup: (String) -> String?) -> String {
         var template = template
         return template.withUTF8 { units in
-            var result = ""
+            // Built as bytes and made a string once: a finding renders several templates per node.
+            var result: [UInt8] = []
+            result.reserveCapacity(units.count * 2)
             var rest = 0
-            func text(_ range: Range<Int>) -> String { String(decoding: UnsafeBufferPointer(rebasing: units[range]), as: UTF8.self) }
             while let open = units[rest...].firstIndex(of: UInt8(ascii: "{")) {
-                result += text(rest..<open)
+                result.append(contentsOf: UnsafeBufferPointer(rebasing: units[rest..<open]))
                 guard let close = units[open...].firstIndex(of: UInt8(ascii: "}")) else {
                     rest = open
                     break
                 }
-                let key = text((open + 1)..<close)
-                result += lookup(key) ?? "{\(key)}"
+                let key = String(decoding: UnsafeBufferPointer(rebasing: units[(open + 1)..<close]), as: UTF8.self)
+                if var value = lookup(key) {
+                    value.withUTF8 { result.append(contentsOf: $0) }
+                } else {
+                    result.append(contentsOf: UnsafeBufferPointer(rebasing: units[open...close]))
+                }
                 rest = close + 1
             }
-            return result + text(rest..<units.count)
+            result.append(contentsOf: UnsafeBufferPointer(rebasing: units[rest...]))
+            return String(decoding: result, as: UTF8.self)
         }
     }
 
@@ -110,13 +116,13 @@ extension Array where Element == Finding {
     /// problem, one fix, however many nodes have it. Order is the first occurrences' order.
     public func groupedByCause() -> [Finding] {
         var grouped: [Finding] = []
-        var groupIndex: [String: Int] = [:]
+        var groupIndex: [BytewiseKey: Int] = [:]
         for finding in self {
             guard let cause = finding.cause else {
                 grouped.append(finding)
                 continue
             }
-            let key = "\(finding.ruleId)\u{0}\(finding.suppression?.justification ?? "")\u{0}\(cause)"
+            let key = BytewiseKey("\(finding.ruleId)\u{0}\(finding.suppression?.justification ?? "")\u{0}\(cause)")
             if let index = groupIndex[key] {
                 grouped[index].others.append(finding)
             } else {

@@ -1,3 +1,9 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
 extension Collection where Element == UInt8 {
     /// Where `part` first occurs, compared byte for byte: a plain search over contiguous bytes when the
     /// collection has them (a native string's UTF-8 does), else over its indices. (The standard library's
@@ -23,5 +29,30 @@ extension Collection where Element == UInt8 {
             start = index(after: candidate)
         }
         return nil
+    }
+}
+
+/// Text compared and hashed by its UTF-8 bytes: the key for dictionaries of long machine-made text (stack
+/// traces, a finding's cause), where `String`'s hashing checks Unicode normalization byte by byte. Two
+/// keys are equal when their bytes are, which for text one program writes is when their strings are.
+public struct BytewiseKey: Hashable, Sendable {
+    public let text: String
+
+    public init(_ text: String) {
+        var text = text
+        text.makeContiguousUTF8()
+        self.text = text
+    }
+
+    public func hash(into hasher: inout Hasher) {
+        var text = text
+        text.withUTF8 { hasher.combine(bytes: UnsafeRawBufferPointer($0)) }
+    }
+
+    public static func == (a: BytewiseKey, b: BytewiseKey) -> Bool {
+        var x = a.text, y = b.text
+        return x.withUTF8 { left in
+            y.withUTF8 { right in left.count == right.count && (left.isEmpty || memcmp(left.baseAddress!, right.baseAddress!, left.count) == 0) }
+        }
     }
 }

@@ -162,9 +162,9 @@ struct ExportedProgramParser {
 /// Decodes each distinct op target, module stack and stack trace once: in an export they repeat from node
 /// to node (every block of a network has the same ones), so the decoded values are shared, not copied.
 struct SharedStrings {
-    private var ops: [String: OpName] = [:]
-    private var moduleStacks: [String: [SourceInfo.Module]] = [:]
-    private var traces: [String: [SourceInfo.Frame]] = [:]
+    private var ops: [BytewiseKey: OpName] = [:]
+    private var moduleStacks: [BytewiseKey: [SourceInfo.Module]] = [:]
+    private var traces: [BytewiseKey: [SourceInfo.Frame]] = [:]
     private var names: Set<String> = []
 
     mutating func op(_ target: String) -> OpName {
@@ -180,10 +180,11 @@ struct SharedStrings {
     }
 
     /// The decoded value of `text`, from `cache` when it has been decoded before.
-    private static func decoded<Value>(_ text: String, in cache: inout [String: Value], by decode: (String) -> Value) -> Value {
-        if let known = cache[text] { return known }
+    private static func decoded<Value>(_ text: String, in cache: inout [BytewiseKey: Value], by decode: (String) -> Value) -> Value {
+        let key = BytewiseKey(text)
+        if let known = cache[key] { return known }
         let value = decode(text)
-        cache[text] = value
+        cache[key] = value
         return value
     }
 
