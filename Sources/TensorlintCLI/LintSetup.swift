@@ -46,7 +46,7 @@ final class LintSetup: @unchecked Sendable {
     /// The configuration for a model file: `--config`, else the nearest `.tensorlint.yml` above it.
     func configuration(forFile path: String) throws -> Configuration {
         if let explicit { return explicit }
-        let folder = URL(fileURLWithPath: path).deletingLastPathComponent().standardizedFileURL.path
+        let folder = standardizedPath(path + "/..")
         return try configuration(inFolder: folder)
     }
 

@@ -1,5 +1,6 @@
 import Foundation
 import TensorlintEngine
+import TensorlintIR
 import TensorlintReporters
 
 extension Configuration {
@@ -12,5 +13,5 @@ extension Configuration {
 /// A path as the command line gives it (relative to the working directory), relative to `folder` when it
 /// lies below it, else absolute.
 func commandLinePath(_ path: String, relativeTo folder: URL) -> String {
-    LintReport.relativePath(URL(fileURLWithPath: path).standardizedFileURL.path, toStandardized: folder.standardizedFileURL.path)
+    LintReport.relativePath(standardizedPath(path), toStandardized: standardizedPath(folder.path))
 }

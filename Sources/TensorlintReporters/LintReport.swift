@@ -108,8 +108,7 @@ public struct LintReport: Sendable {
 
     /// `path` (absolute, or relative to `base`) relative to the folder `base` when it lies below it, else absolute.
     public static func relativePath(_ path: String, to base: String) -> String {
-        relativePath(URL(fileURLWithPath: path, relativeTo: URL(fileURLWithPath: base)).standardizedFileURL.path,
-                     toStandardized: URL(fileURLWithPath: base).standardizedFileURL.path)
+        relativePath(standardizedPath(path, relativeTo: base), toStandardized: standardizedPath(base))
     }
 
     /// The same, for a path and a base already absolute and standardized (no `.` or `..` components).

@@ -2,6 +2,7 @@ import Foundation
 import Testing
 import TensorlintCLI
 import TensorlintIR
+import TorchArchive
 @testable import TorchArchive
 
 /// Every global a model's pickles name is checked against what torch's loaders resolve; nothing is run, and
@@ -80,7 +81,7 @@ import TensorlintIR
             let folder = Repo.shared!.appendingPathComponent("corpus/\(corpus)/models").path
             for file in try FileManager.default.contentsOfDirectory(atPath: folder) where file.hasSuffix(".pt2") || file.hasSuffix(".pt") {
                 let loader: ArchivePickles.Loader = file.hasSuffix(".pt") ? .torchScript : .weightsOnly
-                let found = try ArchivePickles.unsafeGlobals(path: "\(folder)/\(file)", loader: loader)
+                let found = try ArchivePickles.unsafeGlobals(in: ZipEntries(path: "\(folder)/\(file)"), loader: loader)
                 #expect(found.isEmpty, "\(corpus)/\(file): \(found.map(\.qualifiedName))")
                 checked += 1
             }

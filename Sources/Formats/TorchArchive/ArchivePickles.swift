@@ -27,8 +27,8 @@ public enum ArchivePickles {
     static let legacyPickles = 5
 
     /// The globals the archive's pickles name that their loader does not resolve, in archive order.
-    public static func unsafeGlobals(path: String, loader: Loader) throws(ReadError) -> [PickleGlobal] {
-        try unsafeGlobals(in: ZipCentralDirectory(ByteSource(mapped: MappedFile(path: path))), prefix: "", loader: loader, nested: false)
+    public static func unsafeGlobals(in entries: ZipEntries, loader: Loader) throws(ReadError) -> [PickleGlobal] {
+        try unsafeGlobals(in: entries.directory, prefix: "", loader: loader, nested: false)
     }
 
     static func unsafeGlobals(in directory: ZipCentralDirectory, prefix: String, loader: Loader, nested: Bool) throws(ReadError) -> [PickleGlobal] {

@@ -15,6 +15,8 @@ public struct ZipEntries {
 
     /// CRC-32 of each entry, as the central directory records it.
     private let checksums: [String: UInt32]
+    /// The directory as tensorlint reads it, over the mapped file: where each entry's bytes lie.
+    public let directory: ZipCentralDirectory
 
     /// The archive's directory, read and checked by tensorlint (`ZipCentralDirectory.verifyLayout`) before
     /// ZIPFoundation opens it, which must then list the same entries: it stops silently at a bad record.
@@ -44,6 +46,7 @@ public struct ZipEntries {
         self.names = names
         // In directory order, as both list them (ZIPFoundation decodes names that are not UTF-8 its own way).
         checksums = Dictionary(zip(names, directory.records.map(\.crc32))) { first, _ in first }
+        self.directory = directory
     }
 
     /// The entry's name. Names of ASCII bytes (what torch writes) read the same in UTF-8 and in code page

@@ -60,7 +60,7 @@ public enum TorchExportFormat: ModelFormat {
         var model = Model(path: file.path, format: .torchExport, layout: layoutName + schema,
                           producerVersion: program.torchVersion, dialect: program.dialect,
                           graphs: program.graphs)
-        model.unsafePickleGlobals = try ArchivePickles.unsafeGlobals(path: file.path, loader: .weightsOnly)
+        model.unsafePickleGlobals = try ArchivePickles.unsafeGlobals(in: entries, loader: .weightsOnly)
         return model
     }
 }

@@ -51,7 +51,7 @@ public enum TorchScriptFormat: ModelFormat {
             }
             if entries.entriesByName[root + "data.pkl"] != nil {
                 // Not a model, but what its pickle would run on loading is still said.
-                let unsafe = try ArchivePickles.unsafeGlobals(path: entries.path, loader: .weightsOnly).first.map {
+                let unsafe = try ArchivePickles.unsafeGlobals(in: entries, loader: .weightsOnly).first.map {
                     "; its pickle `\($0.pickle)` names `\($0.qualifiedName)`, which \($0.loader) does not allow: loading it may run code"
                 }
                 throw .notThisFormat("a torch.save archive (pickled tensors or objects, no TorchScript code): nothing to convert" + (unsafe ?? ""))
@@ -69,7 +69,7 @@ public enum TorchScriptFormat: ModelFormat {
     public static func read(_ file: ModelFile) throws(ReadError) -> Model {
         let entries = try file.zipEntries()
         let layout = try layout(of: entries)
-        let unsafeGlobals = try ArchivePickles.unsafeGlobals(path: file.path, loader: .torchScript)
+        let unsafeGlobals = try ArchivePickles.unsafeGlobals(in: entries, loader: .torchScript)
         guard unsafeGlobals.isEmpty else {
             // torch.jit.load refuses these pickles, and reading their graph would mean trusting them: the
             // model is only what it is found to carry.

@@ -1,0 +1,50 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// `path` made absolute (against `base`, else the working directory) with its `.` and `..` components and
+/// repeated or trailing slashes removed: what `URL(fileURLWithPath:).standardizedFileURL.path` gives,
+/// without building URLs, which cost thousands of instructions each in a folder walk that does this for
+/// every file. Links are not resolved.
+public func standardizedPath(_ path: String, relativeTo base: String? = nil) -> String {
+    var result: [UInt8] = []
+    // Where each component of `result` starts (at its slash), for `..` to remove the last.
+    var starts: [Int] = []
+    func add(_ text: String) {
+        var text = text
+        text.withUTF8 { bytes in
+            var index = 0
+            while index < bytes.count {
+                while index < bytes.count, bytes[index] == UInt8(ascii: "/") { index += 1 }
+                let start = index
+                while index < bytes.count, bytes[index] != UInt8(ascii: "/") { index += 1 }
+                switch index - start {
+                case 0: continue
+                case 1 where bytes[start] == UInt8(ascii: "."): continue
+                case 2 where bytes[start] == UInt8(ascii: ".") && bytes[start + 1] == UInt8(ascii: "."):
+                    if let last = starts.popLast() { result.removeSubrange(last...) }
+                default:
+                    starts.append(result.count)
+                    result.append(UInt8(ascii: "/"))
+                    result.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[start..<index]))
+                }
+            }
+        }
+    }
+    if !path.hasPrefix("/") {
+        let folder = base ?? currentDirectory()
+        if !folder.hasPrefix("/") { add(currentDirectory()) }
+        add(folder)
+    }
+    add(path)
+    return result.isEmpty ? "/" : String(decoding: result, as: UTF8.self)
+}
+
+/// The working directory, as the process sees it now.
+public func currentDirectory() -> String {
+    var buffer = [CChar](repeating: 0, count: Int(PATH_MAX) + 1)
+    guard getcwd(&buffer, buffer.count) != nil else { return "/" }
+    return String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+}
