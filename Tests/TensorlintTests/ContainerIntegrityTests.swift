@@ -9,6 +9,18 @@ import ZIPFoundation
 /// What a container must be before anything is read from it: a zip whose records agree with each other
 /// and with the bytes, an ONNX model onnxruntime would load, external data inside the model's folder.
 @Suite struct ContainerIntegrityTests {
+    /// The check value of the CRC-32 zip uses, and ZIPFoundation's byte-at-a-time result on every length
+    /// around the eight-byte steps.
+    @Test func zipChecksumIsZipsCRC32() {
+        #expect(ZipChecksum.of(Data("123456789".utf8)) == 0xCBF4_3926)
+        #expect(ZipChecksum.of(Data()) == 0)
+        var generator = SystemRandomNumberGenerator()
+        for length in Array(0...40) + [1_000, 65_537] {
+            let data = Data((0..<length).map { _ in UInt8.random(in: 0...255, using: &generator) })
+            #expect(ZipChecksum.of(data) == data.crc32(checksum: 0), "\(length) bytes")
+        }
+    }
+
     private func archive(_ entries: [(String, [UInt8])]) throws -> Data {
         var data = Data()
         var writer = StoredZipWriter { data.append($0) }

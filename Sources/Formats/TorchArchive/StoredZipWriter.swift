@@ -29,7 +29,7 @@ public struct StoredZipWriter {
     public mutating func add(_ name: String, _ contents: Data) throws {
         let nameBytes = Data(name.utf8)
         let size = UInt64(contents.count)
-        let crc = contents.crc32(checksum: 0)
+        let crc = ZipChecksum.of(contents)
         let large = size >= 0xFFFF_FFFF || offset >= 0xFFFF_FFFF
         var header = Data()
         Self.little(UInt32(0x0403_4B50), into: &header)

@@ -75,7 +75,7 @@ public struct ZipEntries {
         } catch {
             throw .malformed("archive entry \(name) cannot be extracted (truncated or corrupted)")
         }
-        guard data.crc32(checksum: 0) == checksums[name] else {
+        guard ZipChecksum.of(data) == checksums[name] else {
             throw .malformed("archive entry \(name): its bytes do not match the CRC-32 the directory records")
         }
         return data
