@@ -56,8 +56,8 @@ for path in arguments.dropFirst(3) {
                 text = json(value, in: relative) + "\n"
             } else {
                 // A rule file: its tree as the rule loader reads a user's (every scalar text), compiled.
-                guard let node = try Yams.compose(yaml: text, .basic, .default, .utf8) else { fail("\(path) is empty") }
-                text = DocumentNode(node).compiled
+                guard let node = try DocumentNode(yaml: text) else { fail("\(path) is empty") }
+                text = node.compiled
             }
         } catch {
             fail("\(path): \(error)")

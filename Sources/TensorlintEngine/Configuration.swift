@@ -1,7 +1,6 @@
 import Foundation
 import TensorlintIR
 import RuleDocument
-import Yams
 
 /// What a `target:` block says: the converter and its settings. Unset values fall through to the next
 /// source (the command line wins over a format's block, which wins over `target:`, which wins over defaults).
@@ -88,17 +87,9 @@ public struct Configuration: Sendable {
         var configuration = Configuration()
         configuration.path = path
         let reader = NodeReader(origin: path)
-        let root: Yams.Node?
-        if let line = YAMLAliasCheck.firstAliasOrAnchor(in: yaml) { throw RuleFileError(file: path, line: line, reason: YAMLAliasCheck.reason) }
-        do {
-            // Every value is read as text, as in rule files: no regular expressions to type the scalars.
-            root = try Yams.compose(yaml: yaml, .basic, .default, .utf8)
-        } catch {
-            throw RuleFileError(file: path, line: (error as? YamlError).flatMap(RuleLoader.line),
-                                reason: "invalid YAML: \(RuleLoader.firstLine(error))")
-        }
-        guard let root else { return configuration }
-        let mapping = try reader.mapping(DocumentNode(root), "configuration")
+        // Every value is read as text, as in rule files.
+        guard let root = try RuleLoader.document(yaml: yaml, origin: path) else { return configuration }
+        let mapping = try reader.mapping(root, "configuration")
         for (key, value) in mapping {
             let name = key.string ?? ""
             switch name {

@@ -19,22 +19,21 @@ public enum RuleLoader {
 
     /// A user's rule file.
     public static func parse(yaml: String, origin: String, vocabulary: RuleVocabulary) throws(RuleFileError) -> Rule {
+        guard let root = try document(yaml: yaml, origin: origin) else { throw RuleFileError(file: origin, line: nil, reason: "empty rule file") }
+        return try parse(document: root, origin: origin, vocabulary: vocabulary)
+    }
+
+    /// A user's YAML file (a rule file or a configuration) as its tree, `nil` when it is empty: aliases are
+    /// refused before Yams expands them, and a syntax error names its line.
+    static func document(yaml: String, origin: String) throws(RuleFileError) -> DocumentNode? {
         if let line = YAMLAliasCheck.firstAliasOrAnchor(in: yaml) {
             throw RuleFileError(file: origin, line: line, reason: YAMLAliasCheck.reason)
         }
-        let root: Yams.Node
         do {
-            // Rules read every scalar as text: the basic resolver spares the regular expressions that type
-            // each scalar. The encoding is named, since Yams' default reads the whole environment for every
-            // document.
-            guard let node = try Yams.compose(yaml: yaml, .basic, .default, .utf8) else { throw RuleFileError(file: origin, line: nil, reason: "empty rule file") }
-            root = node
-        } catch let error as RuleFileError {
-            throw error
+            return try DocumentNode(yaml: yaml)
         } catch {
             throw RuleFileError(file: origin, line: (error as? YamlError).flatMap(Self.line), reason: "invalid YAML: \(Self.firstLine(error))")
         }
-        return try parse(document: DocumentNode(root), origin: origin, vocabulary: vocabulary)
     }
 
     /// A rule file's tree: a user's, composed from YAML, or a built-in one compiled into the binary.

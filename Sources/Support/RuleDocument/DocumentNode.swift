@@ -47,6 +47,14 @@ public indirect enum DocumentNode: Sendable {
         return nil
     }
 
+    /// The tree of a YAML document, `nil` when it is empty. Every scalar is read as text: the basic resolver
+    /// spares the regular expressions that type each scalar. The encoding is named, since Yams' default reads
+    /// the whole environment for every document.
+    public init?(yaml: String) throws {
+        guard let node = try Yams.compose(yaml: yaml, .basic, .default, .utf8) else { return nil }
+        self.init(node)
+    }
+
     /// The tree Yams composed, every scalar as its text.
     public init(_ node: Yams.Node) {
         let line = node.mark?.line
