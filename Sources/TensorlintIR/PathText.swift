@@ -1,8 +1,4 @@
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
+import Foundation
 
 /// `path` made absolute (against `base`, else the working directory) with its `.` and `..` components and
 /// repeated or trailing slashes removed: what `URL(fileURLWithPath:).standardizedFileURL.path` gives,
@@ -34,17 +30,10 @@ public func standardizedPath(_ path: String, relativeTo base: String? = nil) -> 
         }
     }
     if !path.hasPrefix("/") {
-        let folder = base ?? currentDirectory()
-        if !folder.hasPrefix("/") { add(currentDirectory()) }
+        let folder = base ?? FileManager.default.currentDirectoryPath
+        if !folder.hasPrefix("/") { add(FileManager.default.currentDirectoryPath) }
         add(folder)
     }
     add(path)
     return result.isEmpty ? "/" : String(decoding: result, as: UTF8.self)
-}
-
-/// The working directory, as the process sees it now.
-public func currentDirectory() -> String {
-    var buffer = [CChar](repeating: 0, count: Int(PATH_MAX) + 1)
-    guard getcwd(&buffer, buffer.count) != nil else { return "/" }
-    return String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
 }

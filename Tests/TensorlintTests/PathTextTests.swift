@@ -19,6 +19,5 @@ import TensorlintIR
                 #expect(standardizedPath(path, relativeTo: base) == expected, "\(path) against \(base)")
             }
         }
-        #expect(currentDirectory() == FileManager.default.currentDirectoryPath)
     }
 }
