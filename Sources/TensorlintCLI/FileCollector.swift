@@ -23,7 +23,6 @@ public enum FileCollector {
                 continue
             }
             let base = URL(fileURLWithPath: path, isDirectory: true)
-            let folder = base.path
             // The URL enumerator: the path one is built on it and rewrites each path it yields (most of a walk's cost).
             let enumerator = FileManager.default.enumerator(at: base, includingPropertiesForKeys: nil)
             var found: [Item] = []
