@@ -126,7 +126,7 @@ def cpu_kernels(onnxruntime, onnx):
         "generator": "scripts/generate_onnx_knowledge.py",
         "onnxruntime_version": onnxruntime.__version__,
         # The schema folder these kernels are checked against: the onnx release this runtime was installed with.
-        "onnx_knowledge": "onnx-%s" % onnx.__version__,
+        "onnx_knowledge": "onnx-%s" % onnx.__version__ if onnx else None,
         "execution_provider": "CPUExecutionProvider",
         "newest_supported_opset": dict(sorted(newest.items())),
         "kernels": {domain: dict(sorted(ops.items())) for domain, ops in sorted(kernels.items())},
@@ -145,10 +145,48 @@ def write(path, data, table, row_key):
     print("wrote", os.path.relpath(path, REPO))
 
 
+def registry_signature(schemas):
+    """What identifies the onnx release a schema registry was built from: each standard schema's name, version,
+    type constraints, deprecation, arity and attribute names (onnxruntime's registry adds a few experimental ops
+    of its own and leaves out the preview domains, so the nearest release is the one it was built with)."""
+    rows = []
+    for schema in schemas:
+        domain = schema.domain or "ai.onnx"
+        if domain not in ("ai.onnx", "ai.onnx.ml"):
+            continue
+        constraints = sorted([c.type_param_str, sorted(c.allowed_type_strs)] for c in schema.type_constraints)
+        rows.append(json.dumps([domain, schema.name, schema.since_version, constraints, bool(schema.deprecated),
+                                len(schema.inputs), len(schema.outputs), sorted(schema.attributes)]))
+    return sorted(set(rows))
+
+
+def dump(path, package):
+    """One package's tables and registry signature as a JSON document, for scripts/onnxruntime_versions.py,
+    which runs this script once per installed release."""
+    if package == "onnx":
+        import onnx
+        import onnx.defs
+        import onnx.helper
+        data = {"schemas": operator_schemas(onnx), "signature": registry_signature(onnx.defs.get_all_schemas_with_history())}
+    else:
+        import onnxruntime
+        import onnxruntime.capi.onnxruntime_pybind11_state as state
+        registry = state.get_all_operator_schema()
+        data = {"kernels": cpu_kernels(onnxruntime, None), "signature": registry_signature(registry),
+                "registered_domains": sorted({schema.domain or "ai.onnx" for schema in registry})}
+    with open(path, "w", encoding="utf-8") as handle:
+        json.dump(data, handle)
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--out", default=os.path.join(REPO, "rules", "knowledge"))
+    parser.add_argument("--dump", nargs=2, metavar=("PACKAGE", "FILE"),
+                        help="write the tables of the installed onnx or onnxruntime (PACKAGE) to FILE as JSON instead")
     args = parser.parse_args()
+    if args.dump:
+        dump(args.dump[1], args.dump[0])
+        return
     import onnx
     import onnx.helper
     import onnxruntime

@@ -164,13 +164,16 @@ final class LintSetup: @unchecked Sendable {
             do { settings = try targetOptions.settings(configuration, format: format, pathBlock: key.pathBlock) } catch {
                 throw (error as? CommandFailure) ?? CommandFailure(description: "\(error)")
             }
-            let knowledge: Knowledge
-            do { knowledge = try BuiltinRules.shared.knowledge(settings.target) } catch { throw CommandFailure(description: "\(error)") }
+            let knowledge = BuiltinRules.shared.knowledge(settings.target)
             let linter = Linter(rules: rulesByConfiguration[key.configuration] ?? [], knowledge: knowledge)
-            guard let used = linter.knowledgeVersion(for: settings) else {
-                throw CommandFailure(description: "no knowledge of \(settings.target) is built in (rules/knowledge/\(settings.target)-<version>/)")
-            }
-            let warning = used == settings.converterVersion ? nil
+            let used: Version
+            do {
+                guard let (version, _) = try knowledge.resolve(target: settings.target, version: settings.converterVersion) else {
+                    throw CommandFailure(description: "no knowledge of \(settings.target) is built in (rules/knowledge/\(settings.target)-<version>/)")
+                }
+                used = version
+            } catch let failure as CommandFailure { throw failure } catch { throw CommandFailure(description: "\(error)") }
+            let warning = Knowledge.sameSeries(used, settings.converterVersion) ? nil
                 : "tensorlint: warning: no knowledge of \(settings.target) \(settings.converterVersion); checking against \(settings.target) \(used)"
             return Checker(settings: settings, linter: linter, knowledgeVersion: used, warning: warning)
         }
@@ -213,10 +216,10 @@ final class BuiltinRules: @unchecked Sendable {
         }
     }
 
-    func knowledge(_ target: String) throws -> Knowledge {
-        try lock.withLock {
+    func knowledge(_ target: String) -> Knowledge {
+        lock.withLock {
             if let known = knowledgeByTarget[target] { return known }
-            let knowledge = try RuleSet.builtinKnowledge(Registry.vocabulary, targets: [target])
+            let knowledge = RuleSet.builtinKnowledge(Registry.vocabulary, targets: [target])
             knowledgeByTarget[target] = knowledge
             return knowledge
         }

@@ -13,9 +13,9 @@ public protocol ConverterPack: Sendable {
     /// The formats whose models this converter runs by default, when no target is configured for them
     /// (an `.onnx` file is meant for onnxruntime, a torch archive for coremltools).
     static var nativeFormats: Set<Model.Format> { get }
-    /// One version's knowledge, from its folder; `folders` holds every knowledge folder by name, for the
-    /// tables a folder says it pairs with.
-    static func loadKnowledge(version: Version, folder: KnowledgeFolder, folders: [String: KnowledgeFolder]) throws -> any Sendable
+    /// One version's knowledge, from its folder (`folders[folder]`); `folders` holds every knowledge folder by
+    /// name, for the tables a folder says it pairs with or builds on.
+    static func loadKnowledge(version: Version, folder: String, folders: [String: KnowledgeFolder]) throws -> any Sendable
     /// What this pack's predicates and fixers read about a model (an analysis), computed once per lint.
     static func prepare(_ model: Model, knowledge: any Sendable, settings: Settings) -> any Sendable
     static var predicates: [Predicate] { get }

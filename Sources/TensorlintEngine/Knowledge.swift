@@ -1,47 +1,82 @@
+import Foundation
 import TensorlintIR
 import TensorlintJSON
 
 /// What tensorlint knows about each converter version, loaded by the converter packs from the data files
-/// under `rules/knowledge/<target>-<version>/`.
+/// under `rules/knowledge/<target>-<version>/`. A version's tables are loaded the first time a lint asks for
+/// that version: a run pays for the one it checks against, not for every release known.
 public struct Knowledge: Sendable {
-    /// Target → version → what the pack loaded.
-    public private(set) var versions: [String: [Version: any Sendable]] = [:]
+    /// Target → version → that version's knowledge.
+    private let entries: [String: [Version: Entry]]
     public let vocabulary: RuleVocabulary
 
-    /// The knowledge used for a requested version: the newest no newer than it (a later converter is judged
-    /// by the last one known), else the oldest. The version returned is the one whose knowledge it is.
-    public func resolve(target: String, version: Version) -> (version: Version, knowledge: any Sendable)? {
-        guard let entries = versions[target] else { return nil }
-        guard let used = entries.keys.filter({ $0 <= version }).max() ?? entries.keys.min() else { return nil }
-        return (used, entries[used]!)
+    /// One version's knowledge, loaded once, whichever thread asks first.
+    private final class Entry: @unchecked Sendable {
+        private let lock = NSLock()
+        private let load: @Sendable () throws -> any Sendable
+        private var loaded: Result<any Sendable, any Error>?
+
+        init(load: @escaping @Sendable () throws -> any Sendable) { self.load = load }
+
+        func value() throws -> any Sendable {
+            try lock.withLock {
+                if loaded == nil { loaded = Result { try load() } }
+                return try loaded!.get()
+            }
+        }
+    }
+
+    /// The versions known for a target, oldest first.
+    public func versions(of target: String) -> [Version] { (entries[target]?.keys).map { $0.sorted() } ?? [] }
+
+    /// The version whose knowledge a lint asking for `version` uses: a known release of the same series
+    /// (`1.18` or `1.18.0` → the `1.18.1` known), else the newest known before it (a later converter is judged
+    /// by the last one known), else the oldest.
+    public func resolvedVersion(target: String, version: Version) -> Version? {
+        let known = versions(of: target)
+        return known.last { Self.sameSeries($0, version) || $0 <= version } ?? known.first
+    }
+
+    /// Whether two versions are releases of the same minor series (`1.18.1` and `1.18`), whose knowledge is the same.
+    public static func sameSeries(_ first: Version, _ second: Version) -> Bool {
+        func series(_ version: Version) -> [Int] { (0..<2).map { $0 < version.components.count ? version.components[$0] : 0 } }
+        return series(first) == series(second)
+    }
+
+    /// The knowledge a lint asking for `version` uses, and the version it is of; loaded now if it was not.
+    public func resolve(target: String, version: Version) throws -> (version: Version, knowledge: any Sendable)? {
+        guard let used = resolvedVersion(target: target, version: version), let entry = entries[target]?[used] else { return nil }
+        return (used, try entry.value())
     }
 
     /// One pack's knowledge of one version, as the type the pack loads.
-    public func knowledge<Entry>(_ type: Entry.Type, target: String, version: Version) -> Entry? {
-        versions[target]?[version] as? Entry
+    public func knowledge<Loaded>(_ type: Loaded.Type, target: String, version: Version) throws -> Loaded? {
+        try entries[target]?[version]?.value() as? Loaded
     }
 
-    /// Loads the knowledge folders (`knowledge/<target>-<version>/<file>`) from the given files (path →
-    /// contents), for the given targets only: parsing tables a run does not need would only slow its start.
+    /// Finds the knowledge folders (`knowledge/<target>-<version>/<file>`) among the given files (path →
+    /// contents), for the given targets only; nothing is parsed until a version is asked for.
     public static func load(files: [(path: String, contents: String)], vocabulary: RuleVocabulary,
-                            targets: Set<String>? = nil) throws -> Knowledge {
+                            targets: Set<String>? = nil) -> Knowledge {
         var folders: [String: KnowledgeFolder] = [:]
         for file in files {
             let parts = file.path.split(separator: "/")
             guard parts.count == 3, parts[0] == "knowledge" else { continue }
             folders[String(parts[1]), default: [:]][String(parts[2])] = file.contents
         }
-        var knowledge = Knowledge(vocabulary: vocabulary)
+        var entries: [String: [Version: Entry]] = [:]
         for pack in vocabulary.packs where targets?.contains(pack.target) ?? true {
-            for (name, folder) in folders {
+            for name in folders.keys {
                 guard name.hasPrefix(pack.target + "-"), let version = Version(String(name.dropFirst(pack.target.count + 1))) else { continue }
-                knowledge.versions[pack.target, default: [:]][version] = try pack.loadKnowledge(version: version, folder: folder, folders: folders)
+                let allFolders = folders
+                entries[pack.target, default: [:]][version] = Entry { try pack.loadKnowledge(version: version, folder: name, folders: allFolders) }
             }
         }
-        return knowledge
+        return Knowledge(entries: entries, vocabulary: vocabulary)
     }
 
-    init(vocabulary: RuleVocabulary) {
+    private init(entries: [String: [Version: Entry]], vocabulary: RuleVocabulary) {
+        self.entries = entries
         self.vocabulary = vocabulary
     }
 }

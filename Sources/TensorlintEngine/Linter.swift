@@ -13,12 +13,14 @@ public struct Linter: Sendable {
     /// The converter version whose knowledge a lint for these settings uses (the newest known at or below
     /// the one asked for); `nil` when tensorlint has no knowledge of the target.
     public func knowledgeVersion(for settings: Settings) -> Version? {
-        knowledge.resolve(target: settings.target, version: settings.converterVersion)?.version
+        knowledge.resolvedVersion(target: settings.target, version: settings.converterVersion)
     }
 
+    /// The findings; none when the target has no knowledge, or its knowledge does not load (which the command
+    /// line reports before it lints, from `Knowledge.resolve`).
     public func lint(_ model: Model, settings: Settings) -> [Finding] {
         guard let pack = knowledge.vocabulary.pack(settings.target),
-              let (usedVersion, packKnowledge) = knowledge.resolve(target: settings.target, version: settings.converterVersion)
+              let (usedVersion, packKnowledge) = (try? knowledge.resolve(target: settings.target, version: settings.converterVersion)) ?? nil
         else { return [] }
         var findings: [Finding] = []
         let packState = pack.prepare(model, knowledge: packKnowledge, settings: settings)

@@ -17,8 +17,8 @@ public enum RuleSet {
     }
 
     /// The embedded knowledge of the given targets (all when `nil`).
-    public static func builtinKnowledge(_ vocabulary: RuleVocabulary, targets: Set<String>? = nil) throws -> Knowledge {
-        try Knowledge.load(files: EmbeddedFiles.all.filter { $0.path.hasPrefix("knowledge/") }, vocabulary: vocabulary, targets: targets)
+    public static func builtinKnowledge(_ vocabulary: RuleVocabulary, targets: Set<String>? = nil) -> Knowledge {
+        Knowledge.load(files: EmbeddedFiles.all.filter { $0.path.hasPrefix("knowledge/") }, vocabulary: vocabulary, targets: targets)
     }
 
     /// The paths of the embedded files, as they were under `rules/` when the binary was built.

@@ -279,8 +279,8 @@ import TensorlintIR
 
     /// Rewrites emit only ops the same coremltools version converts, and each variant's steps parse.
     @Test func rewritesEmitOnlyRegisteredOps() throws {
-        for (version, entry) in Engine.knowledge.versions[CoreMLToolsPack.target] ?? [:] {
-            let knowledge = try #require(entry as? CoreMLKnowledge)
+        for version in Engine.knowledge.versions(of: CoreMLToolsPack.target) {
+            let knowledge = try #require(try Engine.knowledge.knowledge(CoreMLKnowledge.self, target: CoreMLToolsPack.target, version: version))
             #expect(!knowledge.rewrites.isEmpty)
             for (op, rewrite) in knowledge.rewrites {
                 for variant in rewrite.variants {

@@ -223,3 +223,100 @@ import TensorlintIR
         #expect(runtime.kernels(domain: "ai.onnx", op: "Gemm")?.contains { $0.versions.contains(13) && $0.types["T"] == ["float32"] } == true)
     }
 }
+
+@Suite struct ONNXRuntimeVersionTests {
+    /// Every release's tables load through their chain of bases and decode line by line, and each names the
+    /// onnx schema folder it was built with.
+    @Test func everyReleaseLoads() throws {
+        let versions = Engine.knowledge.versions(of: ONNXRuntimePack.target)
+        #expect(versions.count >= 15 && versions.first.map { Knowledge.sameSeries($0, Version("1.18")!) } == true)
+        var newest = 0
+        for version in versions {
+            let runtime = try #require(try Engine.knowledge.knowledge(ONNXRuntimeKnowledge.self, target: ONNXRuntimePack.target, version: version))
+            try runtime.validateTables()
+            let opset = try #require(runtime.newestSupportedOpset["ai.onnx"])
+            #expect(opset >= newest, "onnxruntime \(version) supports opset \(opset), an older release \(newest)")
+            newest = opset
+            let newestSchema = runtime.schemas.schemas.keys.filter { $0.domain == "ai.onnx" }
+                .compactMap { runtime.schemas.schemas.row(domain: $0.domain, op: $0.op)?.last?.since }.max()
+            #expect(newestSchema == opset,
+                    "onnxruntime \(version)'s newest opset is that of the onnx release it was built with (\(runtime.schemas.onnxVersion))")
+            #expect(runtime.registeredDomains.isSuperset(of: ["ai.onnx", "ai.onnx.ml", "com.microsoft"]))
+        }
+    }
+
+    /// A request names a release series; the knowledge used is that series' release, and messages name it.
+    @Test func aVersionResolvesWithinItsSeries() throws {
+        let knowledge = Engine.knowledge, target = ONNXRuntimePack.target
+        let known = knowledge.versions(of: target)
+        for version in known {
+            let series = Version(version.components.prefix(2).map(String.init).joined(separator: "."))!
+            #expect(knowledge.resolvedVersion(target: target, version: series) == version)
+        }
+        #expect(knowledge.resolvedVersion(target: target, version: Version("99.0")!) == known.last)
+        #expect(knowledge.resolvedVersion(target: target, version: Version("1.0")!) == known.first)
+    }
+
+    /// Knowledge a release lacks gives another verdict: bf16 Gemm has no kernel in any release, and the
+    /// message names the release whose table was read.
+    @Test func theMessageNamesTheReleaseUsed() throws {
+        let model = try ModelLoader.load(path: Repo.example("gemm_bf16.onnx"))
+        let linter = Linter(rules: Engine.rules, knowledge: Engine.knowledge)
+        for version in Engine.knowledge.versions(of: ONNXRuntimePack.target) {
+            let findings = linter.lint(model, settings: Settings(pack: ONNXRuntimePack.self, converterVersion: version))
+            let finding = try #require(findings.first { $0.ruleId == "ort-missing-cpu-kernel" })
+            #expect(finding.message.contains("onnxruntime \(version)'s CPU execution provider"))
+        }
+    }
+
+    static func folders(_ delta: String, removed: String = "[]", base: String = "t-2") -> [String: KnowledgeFolder] {
+        [
+            "t-2": ["k.jsonl": """
+                {"name":"two"}
+                {"domain":"d","op":"A","rows":[1]}
+                {"domain":"d","op":"B","rows":[2]}
+                {"domain":"e","op":"C","rows":[3]}
+                """],
+            "t-1": ["k.jsonl": "{\"name\":\"one\",\"base\":\"\(base)\",\"removed\":\(removed)}\n" + delta],
+        ]
+    }
+
+    struct Header: TableHeader {
+        let name: String
+        let base: String?
+        let removed: [[String]]?
+    }
+
+    static func load(_ folders: [String: KnowledgeFolder], _ folder: String = "t-1") throws -> (Header, OperatorTable<[Int]>) {
+        try OperatorTable<[Int]>.load(folder: folder, file: "k.jsonl", folders: folders, header: Header.self) { _, _, data in
+            try JSONDecoder().decode(Line.self, from: data).rows
+        }
+    }
+
+    struct Line: Decodable {
+        let rows: [Int]
+    }
+
+    /// A table that builds on a base: its own lines replace the base's, `removed` drops them, the rest are the base's.
+    @Test func aDeltaTableOverlaysItsBase() throws {
+        let (header, table) = try Self.load(Self.folders(#"{"domain":"d","op":"A","rows":[10]}"# + "\n" + #"{"domain":"f","op":"D","rows":[4]}"#,
+                                                         removed: #"[["e","C"]]"#))
+        #expect(header.name == "one")
+        #expect(table.row(domain: "d", op: "A") == [10])
+        #expect(table.row(domain: "d", op: "B") == [2])
+        #expect(table.row(domain: "e", op: "C") == nil)
+        #expect(table.row(domain: "f", op: "D") == [4])
+        #expect(table.domains == ["d", "f"])
+        try table.validate()
+        #expect(try Self.load(Self.folders(""), "t-2").1.row(domain: "d", op: "A") == [1], "the base itself is untouched")
+    }
+
+    @Test func aBrokenChainIsRefusedWithTheFileNamed() throws {
+        for (folders, reason) in [(Self.folders("", base: "t-0"), "t-0/k.jsonl: missing or empty"),
+                                  (Self.folders("", base: "t-1"), "t-1/k.jsonl: builds on itself"),
+                                  (Self.folders("", removed: #"[["d","Z"]]"#), "t-1/k.jsonl: removes [\"d\", \"Z\"]"),
+                                  (Self.folders("not a line"), "t-1/k.jsonl: line 2 does not start")] {
+            #expect { try Self.load(folders) } throws: { "\($0)".hasPrefix(reason) }
+        }
+    }
+}

@@ -23,10 +23,10 @@ enum Repo {
 enum Engine {
     static let vocabulary = Registry.vocabulary
     static let rules = try! RuleSet.builtin(vocabulary)
-    static let knowledge = try! RuleSet.builtinKnowledge(vocabulary)
+    static let knowledge = RuleSet.builtinKnowledge(vocabulary)
     /// The shipped versions, named: tests must not depend on which of several versions a dictionary lists first.
-    static let coreml = knowledge.knowledge(CoreMLKnowledge.self, target: CoreMLToolsPack.target, version: Version("9.0")!)!
-    static let onnxruntime = knowledge.knowledge(ONNXRuntimeKnowledge.self, target: ONNXRuntimePack.target, version: Version("1.32.0")!)!
+    static let coreml = try! knowledge.knowledge(CoreMLKnowledge.self, target: CoreMLToolsPack.target, version: Version("9.0")!)!
+    static let onnxruntime = try! knowledge.knowledge(ONNXRuntimeKnowledge.self, target: ONNXRuntimePack.target, version: Version("1.32.0")!)!
 
     static func lint(_ path: String, rules: [Rule] = Engine.rules, converter: any ConverterPack.Type = CoreMLToolsPack.self,
                      target: String = "iOS15", precision: ComputePrecision = .float16) throws -> [Finding] {

@@ -19,8 +19,8 @@ public enum CoreMLToolsPack: ConverterPack {
     public static let defaultVersion = Version("9.0")!
     public static let nativeFormats: Set<Model.Format> = [.torchExport, .torchScript]
 
-    public static func loadKnowledge(version: Version, folder: KnowledgeFolder, folders: [String: KnowledgeFolder]) throws -> any Sendable {
-        try CoreMLKnowledge(version: version, files: folder)
+    public static func loadKnowledge(version: Version, folder: String, folders: [String: KnowledgeFolder]) throws -> any Sendable {
+        try CoreMLKnowledge(version: version, files: folders[folder] ?? [:])
     }
 
     /// A TorchScript model is converted by its own frontend, whose type flow is computed once; the other

@@ -90,12 +90,12 @@ public struct ONNXSchemas: Sendable {
         dataTypes.first { $0.value == dtype }?.key
     }
 
-    init(folder: String, files: [String: String]) throws {
-        let file = "\(folder)/operator-schemas.jsonl"
-        let (header, table) = try OperatorTable<[OperatorSchema]>.load(files["operator-schemas.jsonl"], file: file,
+    init(folder: String, folders: [String: KnowledgeFolder]) throws {
+        let (header, table) = try OperatorTable<[OperatorSchema]>.load(folder: folder, file: "operator-schemas.jsonl", folders: folders,
                                                                        header: SchemaHeader.self) { domain, op, data in
             try JSONDecoder().decode(SchemaLine.self, from: data).versions.map { $0.schema(domain: domain, name: op) }
         }
+        let files = folders[folder] ?? [:]
         onnxVersion = header.onnx_version
         var dataTypes: [Int64: DType] = [:]
         for (number, name) in header.data_types {
@@ -124,9 +124,11 @@ public struct ONNXSchemas: Sendable {
     }
 
     /// The first line of `operator-schemas.jsonl`, as `scripts/generate_onnx_knowledge.py` writes it.
-    private struct SchemaHeader: Decodable {
+    private struct SchemaHeader: TableHeader {
         let onnx_version: String
         let data_types: [String: String]
+        let base: String?
+        let removed: [[String]]?
     }
 
     /// One operator's line: its schema versions.
@@ -169,6 +171,9 @@ public struct ONNXRuntimeKnowledge: Sendable {
     public let schemas: ONNXSchemas
     /// Domain → newest opset onnxruntime officially supports.
     public let newestSupportedOpset: [String: Int]
+    /// The domains of onnxruntime's schema registry: a node of any other domain (that no model-local function
+    /// defines) is "not a registered function/op".
+    public let registeredDomains: Set<String>
     /// Domain → op → kernels; decoded on first use.
     let kernels: OperatorTable<[Kernel]>
 
@@ -195,25 +200,28 @@ public struct ONNXRuntimeKnowledge: Sendable {
 
     /// The kernel table names the onnx schema folder it was generated with (`onnx_knowledge`), and is
     /// checked against that one.
-    init(version: Version, files: KnowledgeFolder, folders: [String: KnowledgeFolder]) throws {
+    init(folder: String, version: Version, folders: [String: KnowledgeFolder]) throws {
         self.version = version
-        let file = "onnxruntime-\(version)/cpu-kernels.jsonl"
-        let (header, table) = try OperatorTable<[Kernel]>.load(files["cpu-kernels.jsonl"], file: file,
+        let (header, table) = try OperatorTable<[Kernel]>.load(folder: folder, file: "cpu-kernels.jsonl", folders: folders,
                                                                header: KernelHeader.self) { _, _, data in
             try JSONDecoder().decode(KernelLine.self, from: data).kernels.map(\.kernel)
         }
-        guard let schemaFiles = folders[header.onnx_knowledge] else {
-            throw KnowledgeError(file: file, reason: "names the schema folder \(header.onnx_knowledge), which is not there")
+        guard folders[header.onnx_knowledge] != nil else {
+            throw KnowledgeError(file: "\(folder)/cpu-kernels.jsonl", reason: "names the schema folder \(header.onnx_knowledge), which is not there")
         }
-        schemas = try ONNXSchemas(folder: header.onnx_knowledge, files: schemaFiles)
+        schemas = try ONNXSchemas(folder: header.onnx_knowledge, folders: folders)
         newestSupportedOpset = header.newest_supported_opset
+        registeredDomains = Set(header.registered_domains)
         kernels = table
     }
 
     /// The first line of `cpu-kernels.jsonl`, as `scripts/generate_onnx_knowledge.py` writes it.
-    private struct KernelHeader: Decodable {
+    private struct KernelHeader: TableHeader {
         let onnx_knowledge: String
         let newest_supported_opset: [String: Int]
+        let registered_domains: [String]
+        let base: String?
+        let removed: [[String]]?
     }
 
     /// One operator's line: its kernels.
@@ -235,47 +243,79 @@ public struct ONNXRuntimeKnowledge: Sendable {
     }
 }
 
+/// The header of a generated table: what every table's header may say besides its own keys.
+protocol TableHeader: Decodable {
+    /// The folder whose table of the same name this one holds the differences from.
+    var base: String? { get }
+    /// `[domain, op]` of the base's operators this table does not have.
+    var removed: [[String]]? { get }
+}
+
 /// A JSON Lines table with a header line and one line per operator (`{"domain":…,"op":…,…}`). Loading
 /// only indexes the lines; a line is decoded the first time its operator is asked for, so a run pays for
 /// the operators its model uses, not for the whole table.
 final class OperatorTable<Row: Sendable>: @unchecked Sendable {
     typealias Decode = @Sendable (_ domain: String, _ op: String, _ line: Data) throws -> Row
 
-    private let lines: [String: [String: Substring]]
+    private let lines: [String: [String: Line]]
     private let decode: Decode
-    private let file: String
     private let lock = NSLock()
     private var decoded: [String: Row?] = [:]
 
     let domains: Set<String>
 
-    private init(lines: [String: [String: Substring]], file: String, decode: @escaping Decode) {
+    /// An operator's line and the file it comes from.
+    private struct Line {
+        var text: Substring
+        var file: String
+    }
+
+    private init(lines: [String: [String: Line]], decode: @escaping Decode) {
         self.lines = lines
-        self.file = file
         self.decode = decode
         domains = Set(lines.keys)
     }
 
-    /// Splits the text into its header (decoded now) and the operator lines (indexed by their leading keys).
-    static func load<Header: Decodable>(_ text: String?, file: String, header: Header.Type,
-                                        decode: @escaping Decode) throws -> (Header, OperatorTable) {
-        guard let text, let newline = text.firstIndex(of: "\n") else { throw KnowledgeError(file: file, reason: "missing or empty") }
-        let decodedHeader: Header
-        do {
-            decodedHeader = try JSONDecoder().decode(Header.self, from: Data(text[..<newline].utf8))
-        } catch {
-            throw KnowledgeError(file: file, reason: "line 1 is not the generator's header (\(error))")
-        }
-        var lines: [String: [String: Substring]] = [:]
-        // Split on bytes: a character-by-character split of the ~200 KB tables was most of a start.
-        for (number, bytes) in text.utf8[text.utf8.index(after: newline)...].split(separator: UInt8(ascii: "\n")).enumerated() {
-            let line = Substring(bytes)
-            guard let (domain, op) = leadingKeys(line) else {
-                throw KnowledgeError(file: file, reason: "line \(number + 2) does not start with {\"domain\":…,\"op\":…")
+    /// The table `file` of a knowledge folder: its header (decoded now) and its operator lines (indexed by
+    /// their leading keys). A table whose header names a `base` (the same table of another folder) holds only
+    /// the operators that differ from it and lists those it lacks under `removed`; the others come from the base.
+    static func load<Header: TableHeader>(folder: String, file: String, folders: [String: KnowledgeFolder], header: Header.Type,
+                                          decode: @escaping Decode) throws -> (Header, OperatorTable) {
+        var lines: [String: [String: Line]] = [:]
+        var chain: [String] = []
+        func overlay(_ folder: String) throws -> Header {
+            let path = "\(folder)/\(file)"
+            guard !chain.contains(folder) else { throw KnowledgeError(file: path, reason: "builds on itself (\(chain.joined(separator: " → ")))") }
+            chain.append(folder)
+            guard let text = folders[folder]?[file], let newline = text.utf8.firstIndex(of: UInt8(ascii: "\n")) else {
+                throw KnowledgeError(file: path, reason: "missing or empty")
             }
-            lines[domain, default: [:]][op] = line
+            let decodedHeader: Header
+            do {
+                decodedHeader = try JSONDecoder().decode(Header.self, from: Data(text[..<newline].utf8))
+            } catch {
+                throw KnowledgeError(file: path, reason: "line 1 is not the generator's header (\(error))")
+            }
+            if let base = decodedHeader.base {
+                _ = try overlay(base)
+                for removed in decodedHeader.removed ?? [] {
+                    guard removed.count == 2, lines[removed[0]]?.removeValue(forKey: removed[1]) != nil else {
+                        throw KnowledgeError(file: path, reason: "removes \(removed), which \(base)/\(file) does not have")
+                    }
+                }
+            }
+            // Split on bytes: a character-by-character split of the ~200 KB tables was most of a start.
+            for (number, bytes) in text.utf8[text.utf8.index(after: newline)...].split(separator: UInt8(ascii: "\n")).enumerated() {
+                let line = Substring(bytes)
+                guard let (domain, op) = leadingKeys(line) else {
+                    throw KnowledgeError(file: path, reason: "line \(number + 2) does not start with {\"domain\":…,\"op\":…")
+                }
+                lines[domain, default: [:]][op] = Line(text: line, file: path)
+            }
+            return decodedHeader
         }
-        return (decodedHeader, OperatorTable(lines: lines, file: file, decode: decode))
+        let header = try overlay(folder)
+        return (header, OperatorTable(lines: lines.filter { !$0.value.isEmpty }, decode: decode))
     }
 
     /// `{"domain":"ai.onnx","op":"Add",` → ("ai.onnx", "Add"); the generator writes these keys first, unescaped.
@@ -302,7 +342,7 @@ final class OperatorTable<Row: Sendable>: @unchecked Sendable {
         defer { lock.unlock() }
         let key = "\(domain)\u{0}\(op)"
         if let cached = decoded[key] { return cached }
-        let row = lines[domain]?[op].flatMap { try? decode(domain, op, Data($0.utf8)) }
+        let row = lines[domain]?[op].flatMap { try? decode(domain, op, Data($0.text.utf8)) }
         decoded[key] = row
         return row
     }
@@ -310,10 +350,11 @@ final class OperatorTable<Row: Sendable>: @unchecked Sendable {
     /// Decodes every line, reporting the first that fails (for tests).
     func validate() throws {
         for (domain, op) in keys {
+            let line = lines[domain]![op]!
             do {
-                _ = try decode(domain, op, Data(lines[domain]![op]!.utf8))
+                _ = try decode(domain, op, Data(line.text.utf8))
             } catch {
-                throw KnowledgeError(file: file, reason: "\(domain) \(op) does not decode: \(error)")
+                throw KnowledgeError(file: line.file, reason: "\(domain) \(op) does not decode: \(error)")
             }
         }
     }

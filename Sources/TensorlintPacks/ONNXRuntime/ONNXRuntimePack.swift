@@ -8,8 +8,8 @@ public enum ONNXRuntimePack: ConverterPack {
     public static let defaultVersion = Version("1.32")!
     public static let nativeFormats: Set<Model.Format> = [.onnx]
 
-    public static func loadKnowledge(version: Version, folder: KnowledgeFolder, folders: [String: KnowledgeFolder]) throws -> any Sendable {
-        try ONNXRuntimeKnowledge(version: version, files: folder, folders: folders)
+    public static func loadKnowledge(version: Version, folder: String, folders: [String: KnowledgeFolder]) throws -> any Sendable {
+        try ONNXRuntimeKnowledge(folder: folder, version: version, folders: folders)
     }
 
     /// ONNX models are type-checked once per lint; the node predicates read the issues found.
