@@ -9,8 +9,8 @@ tensorlint decodes only the operators a model uses.
   rules/knowledge/onnx-<version>/operator-schemas.jsonl
       every operator schema version in onnx.defs (all domains): formal inputs and outputs with their type
       parameter, option (single/optional/variadic) and homogeneity, the allowed types of each type
-      parameter, attribute types, deprecation, and the op types of the schema's function body (the ops a
-      runtime expands the node into when it has no kernel for it)
+      parameter, attribute types, deprecation, and the schema's function bodies by opset (what a runtime
+      expands the node into when it has no kernel for it)
   rules/knowledge/onnxruntime-<version>/cpu-kernels.jsonl
       every kernel the CPU execution provider registers (onnxruntime.capi...get_all_opkernel_def()):
       op, domain, since-version range and the types bound to each type parameter; and the newest opset per
@@ -53,22 +53,92 @@ def formal(parameter):
     return [parameter.name, parameter.type_str, option_name(parameter.option), bool(parameter.is_homogeneous)]
 
 
-def function_ops(schema, onnx):
-    """Op types in the schema's function body in body order (a runtime reports the first that fails), static or
-    built for float inputs (context-dependent)."""
-    ops = []
-    if schema.has_function:
-        ops = [node.op_type for node in schema.function_body.node]
-    elif schema.has_context_dependent_function:
-        node = onnx.helper.make_node(schema.name, [p.name for p in schema.inputs], [p.name for p in schema.outputs],
-                                     domain=schema.domain)
-        types = [onnx.helper.make_tensor_type_proto(onnx.TensorProto.FLOAT, None) for _ in schema.inputs]
-        try:
-            body = schema.get_context_dependent_function(node.SerializeToString(), [t.SerializeToString() for t in types])
-            ops = [node.op_type for node in onnx.FunctionProto.FromString(body).node]
-        except Exception:  # some bodies need attributes or constant inputs; the op still expands
-            ops = []
-    return list(dict.fromkeys(ops))
+def body_attribute(attribute, onnx):
+    """What a type checker needs of a body node's attribute: a reference to the calling node's attribute
+    (`@alpha`), an INT's value (Cast `to`), a tensor's element type, or only that it is there."""
+    if attribute.ref_attr_name:
+        return "@" + attribute.ref_attr_name
+    if attribute.type == onnx.AttributeProto.INT:
+        return attribute.i
+    if attribute.type == onnx.AttributeProto.TENSOR:
+        return {"tensor": type_name("tensor(%s)" % onnx.TensorProto.DataType.Name(attribute.t.data_type).lower())}
+    return True
+
+
+def body(function, onnx):
+    """A function body as the type checker walks it: formal inputs and outputs, and each node's op, domain,
+    inputs, outputs and attributes."""
+    nodes = []
+    for node in function.node:
+        entry = {"op": node.op_type, "in": list(node.input), "out": list(node.output)}
+        if node.domain not in ("", "ai.onnx"):
+            entry["domain"] = node.domain
+        attributes = {attribute.name: body_attribute(attribute, onnx) for attribute in node.attribute}
+        if attributes:
+            entry["attr"] = dict(sorted(attributes.items()))
+        nodes.append(entry)
+    return {"inputs": list(function.input), "outputs": list(function.output), "nodes": nodes}
+
+
+# The element types a context-dependent body is built for (its first input's type), as the runtime builds it
+# for the node's own types.
+BUILT_TYPES = ["float", "float16", "double", "bfloat16", "int32", "int64"]
+
+
+def context_bodies(schema, opset, onnx):
+    """A context-dependent body as onnx builds it for a node, for each number of leading inputs present and
+    each element type in BUILT_TYPES the first input allows, with default attributes; variants that build the
+    same body are one entry (`present`, `types`). A variant the builder refuses with default attributes has
+    `nodes` null: a node without attributes then has no body, one with attributes is taken to run."""
+    constraints = {c.type_param_str: list(c.allowed_type_strs) for c in schema.type_constraints}
+    required = next((i for i, p in enumerate(schema.inputs) if p.option != onnx.defs.OpSchema.FormalParameterOption.Single),
+                    len(schema.inputs))
+    first = schema.inputs[0].type_str if schema.inputs else None
+    variants = {}
+    for present in range(required, len(schema.inputs) + 1):
+        for element in BUILT_TYPES:
+            if first is not None and "tensor(%s)" % element not in constraints.get(first, [first]):
+                continue
+            types = []
+            for parameter in schema.inputs[:present]:
+                allowed = constraints.get(parameter.type_str, [parameter.type_str])
+                chosen = "tensor(%s)" % element if "tensor(%s)" % element in allowed else next(
+                    (t for t in allowed if t.startswith("tensor(")), None)
+                if chosen is None:
+                    break
+                name = chosen[len("tensor("):-1]
+                types.append(onnx.helper.make_tensor_type_proto(getattr(onnx.TensorProto, name.upper() if name != "float" else "FLOAT"),
+                                                                None).SerializeToString())
+            else:
+                node = onnx.helper.make_node(schema.name, [p.name for p in schema.inputs[:present]], [p.name for p in schema.outputs],
+                                             domain=schema.domain)
+                try:
+                    built = body(onnx.FunctionProto.FromString(schema.get_context_dependent_function_with_opset_version(
+                        opset, node.SerializeToString(), types)), onnx)
+                except Exception:  # noqa: BLE001 (refused without attributes or constant inputs: no body then)
+                    built = {"nodes": []}
+                if not built["nodes"]:  # the builder returned false (an empty body): the node has no function
+                    built = {"inputs": [p.name for p in schema.inputs], "outputs": [p.name for p in schema.outputs], "nodes": None}
+                entry = variants.setdefault(json.dumps(built, sort_keys=True), dict(built, present=[], types=[]))
+                if present not in entry["present"]:
+                    entry["present"].append(present)
+                if type_name("tensor(%s)" % element) not in entry["types"]:
+                    entry["types"].append(type_name("tensor(%s)" % element))
+    return [dict(opset=opset, context=True, **entry) for entry in variants.values()]
+
+
+def functions(schema, onnx):
+    """The schema's function bodies by the opset they are written for, oldest first. onnxruntime expands a
+    node into one when no kernel takes it: a static body only while the ops it calls are the same at the
+    model's opset (OpSchema::GetFunction validates this); a context-dependent body as built for the node
+    (context_bodies)."""
+    bodies = []
+    for opset in schema.function_opset_versions:
+        bodies.append(dict(opset=opset, context=False, **body(onnx.FunctionProto.FromString(
+            schema.get_function_with_opset_version(opset)), onnx)))
+    for opset in schema.context_dependent_function_opset_versions:
+        bodies += context_bodies(schema, opset, onnx)
+    return sorted(bodies, key=lambda entry: (entry["opset"], entry["context"]))
 
 
 def operator_schemas(onnx):
@@ -87,7 +157,7 @@ def operator_schemas(onnx):
         if schema.deprecated:
             entry["deprecated"] = True
         if schema.has_function or schema.has_context_dependent_function:
-            entry["function_ops"] = function_ops(schema, onnx)
+            entry["functions"] = functions(schema, onnx)
         schemas.setdefault(domain, {}).setdefault(schema.name, []).append(entry)
     for ops in schemas.values():
         for versions in ops.values():

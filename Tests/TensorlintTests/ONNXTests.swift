@@ -320,3 +320,65 @@ import TensorlintIR
         }
     }
 }
+
+/// onnxruntime's kernel lookup on small made-up tables: which kernel serves which schema version, and which
+/// function body a node without a kernel is expanded into.
+@Suite struct KernelLookupTests {
+    /// `Op` has schema versions 1, 5 and 9 (9 with a static body written for opset 9 that calls `Inner`,
+    /// which changes at 11); `Ctx` has a context-dependent body built for two inputs of float32, and for one
+    /// input only with attributes.
+    static func runtime(kernels: String) throws -> ONNXRuntimeKnowledge {
+        let formal = #"[["X","T","single",true]]"#
+        let schemas = """
+            {"onnx_version":"0","data_types":{"1":"float32","11":"float64"}}
+            {"domain":"ai.onnx","op":"Op","versions":[{"since":1,"inputs":\(formal),"outputs":\(formal),"constraints":{"T":["float32","float64"]},"attributes":{}},{"since":5,"inputs":\(formal),"outputs":\(formal),"constraints":{"T":["float32","float64"]},"attributes":{}},{"since":9,"inputs":\(formal),"outputs":\(formal),"constraints":{"T":["float32","float64"]},"attributes":{},"functions":[{"opset":9,"context":false,"inputs":["X"],"outputs":["Y"],"nodes":[{"op":"Inner","in":["X"],"out":["Y"]}]}]}]}
+            {"domain":"ai.onnx","op":"Inner","versions":[{"since":1,"inputs":\(formal),"outputs":\(formal),"constraints":{"T":["float32","float64"]},"attributes":{}},{"since":11,"inputs":\(formal),"outputs":\(formal),"constraints":{"T":["float32","float64"]},"attributes":{}}]}
+            {"domain":"ai.onnx","op":"Ctx","versions":[{"since":1,"inputs":[["A","T","single",true],["B","T","optional",true]],"outputs":\(formal),"constraints":{"T":["float32","float64"]},"attributes":{},"functions":[{"opset":1,"context":true,"present":[2],"types":["float32"],"inputs":["A","B"],"outputs":["Y"],"nodes":[{"op":"Inner","in":["A"],"out":["Y"]}]},{"opset":1,"context":true,"present":[1],"types":["float32"],"inputs":["A"],"outputs":["Y"],"nodes":null}]}]}
+            """
+        let header = #"{"onnx_knowledge":"onnx-0","newest_supported_opset":{"ai.onnx":12},"registered_domains":["ai.onnx"]}"#
+        return try ONNXRuntimeKnowledge(folder: "onnxruntime-0", version: Version("0")!, folders: [
+            "onnx-0": ["operator-schemas.jsonl": schemas, "attribute-types.yml": "{}"],
+            "onnxruntime-0": ["cpu-kernels.jsonl": header + "\n" + kernels],
+        ])
+    }
+
+    static func schema(_ runtime: ONNXRuntimeKnowledge, _ op: String, since: Int) throws -> ONNXSchemas.OperatorSchema {
+        try #require(runtime.schemas.schema(domain: "ai.onnx", name: op, opset: since))
+    }
+
+    /// `KernelRegistry::VerifyKernelDef`: a kernel serves the version it starts at, or a later one inside a
+    /// closed range; a kernel open to all later versions does not serve a schema version newer than its start.
+    @Test func aKernelServesTheVersionsItsRangeCloses() throws {
+        let open = try Self.runtime(kernels: #"{"domain":"ai.onnx","op":"Op","kernels":[[1,null,{"T":["float32"]}]]}"#)
+        #expect(open.kernels(for: try Self.schema(open, "Op", since: 1))?.count == 1)
+        #expect(open.kernels(for: try Self.schema(open, "Op", since: 5))?.isEmpty == true, "Op-5 is newer than the open kernel's start")
+        let closed = try Self.runtime(kernels: #"{"domain":"ai.onnx","op":"Op","kernels":[[1,6,{"T":["float32"]}],[9,null,{"T":["float64"]}]]}"#)
+        #expect(closed.kernels(for: try Self.schema(closed, "Op", since: 5))?.count == 1, "1...6 reaches Op-5")
+        #expect(closed.kernels(for: try Self.schema(closed, "Op", since: 9))?.map(\.types) == [["T": ["float64"]]])
+        #expect(closed.kernels(for: try Self.schema(closed, "Inner", since: 1)) == nil)
+    }
+
+    /// A static body is used at its own opset and later ones while the ops it calls are unchanged; a
+    /// context-dependent body as built for the node's inputs and type, none where the builder refuses a node
+    /// without attributes.
+    @Test func theBodyUsedIsTheOneOnnxGivesAtTheModelsOpset() throws {
+        let runtime = try Self.runtime(kernels: "")
+        let schemas = runtime.schemas
+        func expansion(_ op: String, since: Int, opset: Int, present: Int = 1, type: DType? = .float32, attributes: Bool = false) throws -> String {
+            switch schemas.expansion(of: try Self.schema(runtime, op, since: since), at: opset, presentInputs: present,
+                                     firstInputType: type, hasAttributes: attributes) {
+            case .none: return "none"
+            case .unmodelled: return "unmodelled"
+            case .body(let body): return body.nodes?.map(\.op).joined(separator: ",") ?? "nil"
+            }
+        }
+        #expect(try expansion("Op", since: 5, opset: 8) == "none", "no body is written for an opset this old")
+        #expect(try expansion("Op", since: 9, opset: 9) == "Inner")
+        #expect(try expansion("Op", since: 9, opset: 10) == "Inner", "Inner is Inner-1 at 9 and at 10")
+        #expect(try expansion("Op", since: 9, opset: 11) == "none", "Inner-11 is not the Inner the body was written against")
+        #expect(try expansion("Ctx", since: 1, opset: 3, present: 2) == "Inner")
+        #expect(try expansion("Ctx", since: 1, opset: 3, present: 2, type: .float64) == "unmodelled", "not built for float64")
+        #expect(try expansion("Ctx", since: 1, opset: 3, present: 1) == "none", "the builder refuses a node without attributes")
+        #expect(try expansion("Ctx", since: 1, opset: 3, present: 1, attributes: true) == "unmodelled")
+    }
+}

@@ -29,8 +29,8 @@ public struct ONNXSchemas: Sendable {
         /// Type parameter → allowed types (DType raw values, or ONNX spellings for non-tensor types).
         public var constraints: [String: Set<String>]
         public var deprecated: Bool
-        /// Op types of the function body a runtime may expand the node into; `nil` when there is none.
-        public var functionOps: [String]?
+        /// The function bodies a runtime may expand the node into, by the opset they are written for, oldest first.
+        public var functions: [FunctionBody]
         /// Attribute name → type (`int`, `float`, `tensor` …).
         public var attributes: [String: String]
 
@@ -44,6 +44,88 @@ public struct ONNXSchemas: Sendable {
         func allowedTypes(_ parameter: FormalParameter) -> Set<String> {
             constraints[parameter.typeString] ?? [ONNXSchemas.typeName(parameter.typeString)]
         }
+    }
+
+    /// A schema's function body: what onnxruntime runs instead of a kernel it does not have.
+    public struct FunctionBody: Sendable {
+        /// The opset the body is written for.
+        public var opset: Int
+        /// A context-dependent body is built per node, from its types and inputs: this one as built for a node
+        /// with `present` leading inputs whose first input has one of `types`. A static body has neither.
+        public var contextDependent: Bool
+        public var present: Set<Int>
+        public var types: Set<String>
+        public var inputs: [String]
+        public var outputs: [String]
+        /// `nil`: the builder refuses a node that has no attributes.
+        public var nodes: [BodyNode]?
+    }
+
+    /// What a node without a kernel is expanded into.
+    public enum Expansion {
+        /// No body: the node fails.
+        case none
+        /// A context-dependent body the generator did not build for this node (not for these inputs, or not
+        /// without attributes, which the node has): the node is taken to run.
+        case unmodelled
+        case body(FunctionBody)
+    }
+
+    public struct BodyNode: Sendable {
+        public var op: String
+        public var domain: String
+        public var inputs: [String]
+        public var outputs: [String]
+        public var attributes: [String: BodyAttribute]
+    }
+
+    /// What the type checker needs of a body node's attribute.
+    public enum BodyAttribute: Sendable, Decodable {
+        /// The calling node's attribute of this name (`@to`).
+        case reference(String)
+        case int(Int64)
+        /// A tensor, by its element type.
+        case tensor(DType?)
+        /// Any other value: only its presence matters (Constant `value_float`).
+        case present
+
+        public init(from decoder: any Decoder) throws {
+            let container = try decoder.singleValueContainer()
+            if let number = try? container.decode(Int64.self) {
+                self = .int(number)
+            } else if let text = try? container.decode(String.self), text.hasPrefix("@") {
+                self = .reference(String(text.dropFirst()))
+            } else if let tensor = try? container.decode([String: String].self), let element = tensor["tensor"] {
+                self = .tensor(DType(rawValue: element))
+            } else {
+                _ = try container.decode(Bool.self)
+                self = .present
+            }
+        }
+    }
+
+    /// The body onnxruntime expands a node of this schema into at the model's opset, as onnx's
+    /// `OpSchema::GetFunction` gives it: the newest written for that opset or an older one, and a static body
+    /// only while every standard op it calls resolves at the model's opset to the schema it was written
+    /// against; a context-dependent body as built for the node's leading inputs and first input's type.
+    public func expansion(of schema: OperatorSchema, at opset: Int, presentInputs: Int, firstInputType: DType?,
+                          hasAttributes: Bool) -> Expansion {
+        guard let newest = schema.functions.last(where: { $0.opset <= opset })?.opset else { return .none }
+        let bodies = schema.functions.filter { $0.opset == newest }
+        guard !bodies[0].contextDependent else {
+            let built = bodies.first { body in
+                body.present.contains(presentInputs) && firstInputType.map { body.types.contains($0.rawValue) } == true
+            }
+            guard let built else { return .unmodelled }
+            if built.nodes == nil { return hasAttributes ? .unmodelled : .none }
+            return .body(built)
+        }
+        let body = bodies[0]
+        for node in body.nodes ?? [] where node.domain == "ai.onnx" && body.opset != opset {
+            if self.schema(domain: node.domain, name: node.op, opset: opset)?.since
+                != self.schema(domain: node.domain, name: node.op, opset: body.opset)?.since { return .none }
+        }
+        return .body(body)
     }
 
     /// How an op's output type comes from an attribute (Cast `to`, ConstantOfShape `value` …).
@@ -142,12 +224,37 @@ public struct ONNXSchemas: Sendable {
             let constraints: [String: [String]]
             let attributes: [String: String]
             let deprecated: Bool?
-            let function_ops: [String]?
+            let functions: [Function]?
 
             func schema(domain: String, name: String) -> OperatorSchema {
                 OperatorSchema(domain: domain, name: name, since: since, inputs: inputs.map(\.parameter), outputs: outputs.map(\.parameter),
                                constraints: constraints.mapValues(Set.init), deprecated: deprecated ?? false,
-                               functionOps: function_ops, attributes: attributes)
+                               functions: (functions ?? []).map(\.body), attributes: attributes)
+            }
+        }
+
+        struct Function: Decodable {
+            let opset: Int
+            let context: Bool
+            let present: [Int]?
+            let types: [String]?
+            let inputs: [String]
+            let outputs: [String]
+            let nodes: [Node]?
+
+            var body: FunctionBody {
+                FunctionBody(opset: opset, contextDependent: context, present: Set(present ?? []), types: Set(types ?? []),
+                             inputs: inputs, outputs: outputs, nodes: nodes?.map {
+                    BodyNode(op: $0.op, domain: $0.domain ?? "ai.onnx", inputs: $0.in, outputs: $0.out, attributes: $0.attr ?? [:])
+                })
+            }
+
+            struct Node: Decodable {
+                let op: String
+                let domain: String?
+                let `in`: [String]
+                let out: [String]
+                let attr: [String: BodyAttribute]?
             }
         }
 
@@ -186,9 +293,19 @@ public struct ONNXRuntimeKnowledge: Sendable {
 
     public func kernels(domain: String, op: String) -> [Kernel]? { kernels.row(domain: domain, op: op) }
 
-    /// The kernels serving this schema version; `nil` when the op has no CPU kernel at any version.
+    /// Whether the CPU provider has kernels in this domain: an op of it without one has none at all.
+    public func implements(domain: String) -> Bool { kernels.domains.contains(domain) }
+
+    /// The kernels serving this schema version, as `KernelRegistry::VerifyKernelDef` accepts them: one that
+    /// starts at the schema's version, or a closed range that started earlier and reaches it. A kernel open to
+    /// all later versions serves only the version it starts at, so a newer schema version that onnxruntime
+    /// has not caught up with has no kernel. `nil` when the op has no CPU kernel at any version.
     func kernels(for schema: ONNXSchemas.OperatorSchema) -> [Kernel]? {
-        kernels(domain: schema.domain, op: schema.name)?.filter { $0.versions.contains(schema.since) }
+        kernels(domain: schema.domain, op: schema.name)?.filter { kernel in
+            let range = kernel.versions
+            return range.lowerBound == schema.since
+                || (range.lowerBound < schema.since && range.upperBound != Int.max && range.upperBound >= schema.since)
+        }
     }
 
     /// Decodes every line of both generated tables, so that a defect in them fails a test rather than

@@ -59,8 +59,16 @@ public enum ONNXRuntimePack: ConverterPack {
         ]) { a, _ in a }, fixer: "retype-declaration"),
         issuePredicate("onnxruntime-missing-kernel", .missingKernel, keys: schemaKeys.merging([
             "binding": "the types the kernel is looked up by", "dtype": "the floating type bound", "kernel_types": "the types CPU kernels take",
-            "expansion": "what expanding the function body runs into, if it has one", "failing_op": "the op and version without a kernel",
         ]) { a, _ in a }, fixer: "cast-around-op"),
+        issuePredicate("onnxruntime-invalid-inserted-cast", .invalidInsertedCast, keys: schemaKeys.merging([
+            "cast_since": "the Cast schema version at the model's opset",
+        ]) { a, _ in a }),
+        issuePredicate("onnxruntime-constant-without-value", .constantWithoutValue, keys: schemaKeys.merging([
+            "value_attributes": "the attributes that can hold a Constant's value at this opset",
+        ]) { a, _ in a }),
+        issuePredicate("onnxruntime-unregistered-domain", .unregisteredDomain, keys: scope.merging([
+            "domain": "the op's domain", "schema_op": "the op's name", "registered": "the domains onnxruntime registers",
+        ]) { a, _ in a }),
         issuePredicate("onnxruntime-unregistered-op", .unknownOp, keys: scope.merging([
             "domain": "the op's domain", "opset": "the model's opset for the domain", "schema_op": "the op's name",
         ]) { a, _ in a }),

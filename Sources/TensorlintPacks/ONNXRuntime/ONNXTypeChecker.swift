@@ -13,6 +13,7 @@ public struct ONNXAnalysis: Sendable {
     public enum IssueKind: String, Sendable {
         case typeParameterMismatch, disallowedInputType, declaredTypeMismatch, missingKernel
         case unknownOp, deprecatedOp, branchTypeMismatch, subgraphInputMismatch, invalidTypeAttribute
+        case unregisteredDomain, invalidInsertedCast, constantWithoutValue
     }
 
     public struct Issue: Sendable {
@@ -52,6 +53,10 @@ struct ONNXTypeChecker {
     var analysis = ONNXAnalysis()
     /// `domain.name` → graph index of a model-local function.
     let functions: [String: Int]
+    /// The model's graphs, then the schema function bodies expanded for nodes that have no kernel.
+    var graphs: [Graph]
+    /// Expanded schema bodies: schema, body and the caller's attributes the body reads → graph index.
+    var expandedBodies: [String: Int] = [:]
     /// As deep as the reader accepts graphs to be nested; recursive functions stop here.
     static let maximumCallDepth = 64
 
@@ -63,6 +68,7 @@ struct ONNXTypeChecker {
             if case .function(let op, _) = graph.owner { functions[Self.functionKey(op)] = index }
         }
         self.functions = functions
+        graphs = model.graphs
     }
 
     /// Functions are identified by domain, name and overload (IR 10).
@@ -93,13 +99,13 @@ struct ONNXTypeChecker {
     /// the calling node instead.
     mutating func check(graph index: Int, inputTypes: [String: DType], outer: TypeScope?, opsets: [String: Int],
                         inFunction: Bool, depth: Int) -> GraphResult {
-        let graph = model.graphs[index]
+        let graph = graphs[index]
         let types = TypeScope(parent: outer)
         for (name, value) in graph.values {
             if let dtype = value.dtype { types.local[name] = dtype }
         }
         types.local.merge(inputTypes) { _, new in new }
-        var collected: [ONNXAnalysis.Issue] = []
+        var collected: [(position: Int, issue: ONNXAnalysis.Issue)] = []
         for position in Self.topologicalOrder(graph) {
             let node = graph.nodes[position]
             let key = ONNXAnalysis.NodeKey(graph: index, node: position)
@@ -123,17 +129,20 @@ struct ONNXTypeChecker {
             guard !found.isEmpty else { continue }
             if inFunction {
                 // Edits inside a function body would change it for every call: no automatic fix there.
-                let place = " (in \(Self.describe(graph, in: model)): node `\(node.name)`, op `\(node.op.description)`)"
+                let place = " (in \(Self.describe(graph, in: graphs)): node `\(node.name)`, op `\(node.op.description)`)"
                 collected += found.map { issue in
                     var scoped = Self.scoped(issue, place)
                     scoped.edits = []
-                    return scoped
+                    return (position, scoped)
                 }
             } else {
-                analysis.issues[key, default: []] += found.map { Self.scoped($0, Self.scope(of: graph, in: model)) }
+                analysis.issues[key, default: []] += found.map { Self.scoped($0, Self.scope(of: graph, in: graphs)) }
             }
         }
-        return GraphResult(outputs: graph.outputs.map { types[$0] }, issues: collected)
+        // The session reports the first failing node of a body in the body's own order.
+        return GraphResult(outputs: graph.outputs.map { types[$0] },
+                           issues: collected.enumerated().sorted { ($0.element.position, $0.offset) < ($1.element.position, $1.offset) }
+                               .map(\.element.issue))
     }
 
     /// A graph output declared float32/float64 while computed in fp16/bf16 is the model's interface (as
@@ -151,10 +160,10 @@ struct ONNXTypeChecker {
     }
 
     /// `the body of `local.ScaleAdd`` or ``then_branch` of If node `if_0``.
-    static func describe(_ graph: Graph, in model: Model) -> String {
+    static func describe(_ graph: Graph, in graphs: [Graph]) -> String {
         switch graph.owner {
         case .node(let parent, let node, let attribute):
-            let op = model.graphs[parent].nodes.first { $0.name == node }?.op.description ?? "a"
+            let op = graphs[parent].nodes.first { $0.name == node }?.op.description ?? "a"
             return "`\(attribute)` of \(op) node `\(node)`"
         default:
             return "the body of `\(graph.name)`"
@@ -162,9 +171,9 @@ struct ONNXTypeChecker {
     }
 
     /// ` (in `then_branch` of If node `if_0`)` for nodes of nested graphs, empty for the main graph.
-    static func scope(of graph: Graph, in model: Model) -> String {
+    static func scope(of graph: Graph, in graphs: [Graph]) -> String {
         guard case .node(let parent, _, _) = graph.owner else { return "" }
-        return " (in \(describe(graph, in: model))\(scope(of: model.graphs[parent], in: model)))"
+        return " (in \(describe(graph, in: graphs))\(scope(of: graphs[parent], in: graphs)))"
     }
 
     /// Kahn's order over the edges inside the graph; a cycle leaves its nodes in file order at the end.
@@ -223,6 +232,11 @@ struct ONNXTypeChecker {
             return subgraphOutputs
         }
         let opset = opsets[domain] ?? (domain == "ai.onnx" ? model.opsetImports["ai.onnx"] : nil) ?? 1
+        guard runtime.registeredDomains.contains(domain) else {
+            issues.append(.init(kind: .unregisteredDomain, bindings: ["domain": domain, "schema_op": node.op.name,
+                                                                     "registered": runtime.registeredDomains.sorted().joined(separator: ", ")]))
+            return []
+        }
         guard schemas.knows(domain: domain) else { return [] }
         guard let schema = schemas.schema(domain: domain, name: node.op.name, opset: opset) else {
             issues.append(.init(kind: .unknownOp, bindings: ["domain": domain, "opset": String(opset), "schema_op": node.op.name]))
@@ -231,6 +245,13 @@ struct ONNXTypeChecker {
         let common: Bindings = ["since": String(schema.since), "opset": String(opset), "domain": domain, "schema_op": schema.name]
         if schema.deprecated {
             issues.append(.init(kind: .deprecatedOp, bindings: common))
+            return []
+        }
+        // A Constant becomes an initializer when onnxruntime builds the graph, from whichever of its attributes
+        // holds the value (`ConstantNodeProtoToTensorProto`); with none the model does not load.
+        if domain == "ai.onnx", schema.name == "Constant", !node.attributes.keys.contains(where: { schema.attributes[$0] != nil }) {
+            issues.append(.init(kind: .constantWithoutValue, bindings: common.merging([
+                "value_attributes": schema.attributes.keys.sorted().joined(separator: ", ")]) { a, _ in a }))
             return []
         }
         // An attribute that names the output's data type must name one (onnx's type inference refuses the rest).
@@ -246,11 +267,10 @@ struct ONNXTypeChecker {
             guard let formal = schema.formal(schema.outputs, at: slot) else { outputs.append(nil); continue }
             outputs.append(outputType(formal, schema: schema, node: node, bound: bound, inputTypes: inputTypes))
         }
-        let binding = kernelBinding(schema, bound: bound, outputs: outputs)
-        if issues.isEmpty, let gap = kernelGap(schema, binding: binding) {
-            issues.append(.init(kind: .missingKernel, bindings: common.merging(gap) { a, _ in a },
-                                edits: castAround(node, schema: schema, binding: binding, at: key, inputTypes: inputTypes,
-                                                  outputs: outputs, opsets: opsets)))
+        if issues.isEmpty {
+            let binding = kernelBinding(schema, bound: bound, outputs: outputs)
+            issues += assignKernel(node, schema: schema, binding: binding, opset: opset, at: key, inputTypes: inputTypes, outputs: outputs,
+                                   opsets: opsets, depth: depth, common: common)
         }
         return outputs
     }
@@ -426,30 +446,82 @@ struct ONNXTypeChecker {
         return binding
     }
 
-    /// Bindings describing the missing CPU kernel, or `nil` when onnxruntime finds one (directly, through
-    /// its fp16→fp32 Cast insertion, or by expanding the op's function body).
-    func kernelGap(_ schema: ONNXSchemas.OperatorSchema, binding: [String: DType]) -> Bindings? {
-        guard !binding.isEmpty, let kernels = runtime.kernels(for: schema) else { return nil }
-        if Self.matches(kernels, binding) || Self.matches(kernels, binding.mapValues { $0 == .float16 ? .float32 : $0 }) { return nil }
+    /// What onnxruntime's kernel assignment finds for the node, in its order: a CPU kernel for the bound types;
+    /// else the schema's function body at the model's opset, expanded, each body node assigned in turn (the
+    /// first that fails is the node's issue); else, for fp16, the float32 kernel between Casts that
+    /// `InsertCastTransformer` inserts; else nothing, and the session fails.
+    mutating func assignKernel(_ node: Node, schema: ONNXSchemas.OperatorSchema, binding: [String: DType], opset: Int,
+                               at key: ONNXAnalysis.NodeKey, inputTypes: [DType?], outputs: [DType?], opsets: [String: Int],
+                               depth: Int, common: Bindings) -> [ONNXAnalysis.Issue] {
+        // Constant nodes become initializers when the graph is built (`Graph::Graph`): they need no kernel.
+        guard runtime.implements(domain: schema.domain), !(schema.domain == "ai.onnx" && schema.name == "Constant") else { return [] }
+        let kernels = runtime.kernels(for: schema) ?? []
+        if Self.matches(kernels, binding) { return [] }
+        // onnx's GetFunction is asked at the model's standard opset, whatever the op's domain.
+        let standardOpset = opsets["ai.onnx"] ?? opset
+        let present = (node.inputs.lastIndex { $0.argument.tensorNames.first != nil } ?? -1) + 1
+        switch schemas.expansion(of: schema, at: standardOpset, presentInputs: present, firstInputType: inputTypes.first ?? nil,
+                                 hasAttributes: !node.attributes.isEmpty) {
+        case .none: break
+        case .unmodelled: return []
+        case .body(let body):
+            let index = expand(body, of: schema, for: node, opset: standardOpset)
+            var found: [ONNXAnalysis.Issue] = []
+            _ = checkCall(function: index, inputTypes: inputTypes, depth: depth, issues: &found)
+            guard var first = found.first else { return [] }
+            // A body node without a kernel is cured by running the whole node in float32, as for the node itself.
+            if first.kind == .missingKernel {
+                first.edits = castAround(node, schema: schema, binding: binding, at: key, inputTypes: inputTypes, outputs: outputs, opsets: opsets)
+            }
+            return [first]
+        }
+        // InsertCastTransformer casts every fp16 input of a node left without a kernel to float32, whether a
+        // float32 kernel exists or not; below opset 6 those Casts are themselves invalid (`to` was a string).
+        if inputTypes.contains(.float16) {
+            if let cast = schemas.schema(domain: "ai.onnx", name: "Cast", opset: standardOpset), cast.attributes["to"] == "string" {
+                return [.init(kind: .invalidInsertedCast, bindings: common.merging(["cast_since": String(cast.since)]) { a, _ in a })]
+            }
+            if Self.matches(kernels, binding.mapValues { $0 == .float16 ? DType.float32 : $0 }) { return [] }
+        }
         let described = binding.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value.rawValue)" }.joined(separator: ", ")
         let offered = Set(kernels.flatMap { $0.types.values.flatMap { $0 } }).sorted().joined(separator: ", ")
-        var gap: Bindings = ["binding": described, "dtype": binding.values.first { $0.isFloatingPoint }?.rawValue ?? binding.values.first!.rawValue,
-                             "kernel_types": offered.isEmpty ? "none for this opset" : offered,
-                             "expansion": "", "failing_op": "\(schema.name)(\(schema.since))"]
-        if let body = schema.functionOps, !body.isEmpty {
-            let dtypes = Set(binding.values)
-            let blocking = body.filter { op in
-                guard let rows = runtime.kernels(domain: "ai.onnx", op: op) else { return false }
-                return !dtypes.allSatisfy { dtype in
-                    let candidates: Set<String> = [dtype.rawValue, dtype == .float16 ? "float32" : dtype.rawValue]
-                    return rows.contains { row in row.types.values.contains { !$0.isDisjoint(with: candidates) } }
+        let gap: Bindings = ["binding": described.isEmpty ? "its fixed types" : described,
+                             "dtype": (binding.values.first { $0.isFloatingPoint } ?? binding.values.first)?.rawValue ?? "",
+                             "kernel_types": kernels.isEmpty ? "none at this version" : offered]
+        return [.init(kind: .missingKernel, bindings: common.merging(gap) { a, _ in a },
+                      edits: castAround(node, schema: schema, binding: binding, at: key, inputTypes: inputTypes, outputs: outputs, opsets: opsets))]
+    }
+
+    /// A schema's function body as a graph the checker walks like a local function's, with the calling node's
+    /// attributes in place of the references to them.
+    mutating func expand(_ body: ONNXSchemas.FunctionBody, of schema: ONNXSchemas.OperatorSchema, for caller: Node, opset: Int) -> Int {
+        var read: [String] = []
+        let nodes = (body.nodes ?? []).map { bodyNode -> Node in
+            var attributes: [String: Argument] = [:]
+            for (name, attribute) in bodyNode.attributes {
+                switch attribute {
+                case .reference(let source):
+                    guard let value = caller.attributes[source] else { continue }
+                    attributes[name] = value
+                    read.append("\(source)=\(value)")
+                case .int(let number): attributes[name] = .int(number)
+                case .tensor(let dtype): attributes[name] = .tensorLiteral(dtype)
+                case .present: attributes[name] = .other("attribute")
                 }
             }
-            guard let first = blocking.first else { return nil }
-            gap["expansion"] = " onnxruntime then expands it into its function body (\(body.joined(separator: ", "))), where `\(first)` has no kernel either."
-            gap["failing_op"] = first
+            return Node(name: bodyNode.outputs.first ?? bodyNode.op,
+                        op: OpName(namespace: bodyNode.domain == "ai.onnx" ? "" : bodyNode.domain, name: bodyNode.op),
+                        inputs: bodyNode.inputs.map { NodeInput(name: "", argument: $0.isEmpty ? .none : .tensor($0)) },
+                        outputs: bodyNode.outputs.map { $0.isEmpty ? nil : $0 }, attributes: attributes, source: SourceInfo())
         }
-        return gap
+        let variant = body.contextDependent ? "[\(body.present.sorted()) \(body.types.sorted())]" : ""
+        let key = "\(schema.domain).\(schema.name)-\(schema.since)@\(body.opset)\(variant)@\(opset)|" + read.sorted().joined(separator: ",")
+        if let known = expandedBodies[key] { return known }
+        // The body's standard ops resolve at the model's opset (static bodies were checked to mean the same there).
+        graphs.append(Graph(name: "\(schema.name)-\(schema.since)", nodes: nodes, values: [:], inputs: body.inputs,
+                            outputs: body.outputs, owner: .function(OpName(namespace: "", name: schema.name), opsetImports: ["ai.onnx": opset])))
+        expandedBodies[key] = graphs.count - 1
+        return graphs.count - 1
     }
 
     static func matches(_ kernels: [ONNXRuntimeKnowledge.Kernel], _ binding: [String: DType]) -> Bool {
@@ -466,14 +538,14 @@ struct ONNXTypeChecker {
 
     /// A model-local function called with these input types: its output types; issues in its body go to the call.
     mutating func checkCall(function: Int, inputTypes: [DType?], depth: Int, issues: inout [ONNXAnalysis.Issue]) -> [DType?] {
-        guard depth < Self.maximumCallDepth, case .function(_, let opsets) = model.graphs[function].owner else { return [] }
+        guard depth < Self.maximumCallDepth, case .function(_, let opsets) = graphs[function].owner else { return [] }
         // The depth is part of the key: a body checked near the cap is checked less deeply.
         let signature = "\(function)@\(depth):" + inputTypes.map { $0?.rawValue ?? "?" }.joined(separator: ",")
         let result: GraphResult
         if let known = calls[signature] {
             result = known
         } else {
-            let body = model.graphs[function]
+            let body = graphs[function]
             var formal: [String: DType] = [:]
             for (position, name) in body.inputs.enumerated() where position < inputTypes.count {
                 if let dtype = inputTypes[position] { formal[name] = dtype }
@@ -509,14 +581,14 @@ struct ONNXTypeChecker {
                 if let a, let b, a != b {
                     issues.append(.init(kind: .branchTypeMismatch, bindings: [
                         "slot": String(slot), "then_dtype": a.rawValue, "else_dtype": b.rawValue,
-                        "then_output": model.graphs[then].outputs[slot], "else_output": model.graphs[otherwise].outputs[slot]]))
+                        "then_output": graphs[then].outputs[slot], "else_output": graphs[otherwise].outputs[slot]]))
                     break
                 }
             }
             return zip(thenTypes, elseTypes).map { $0 ?? $1 }
         case "Loop", "Scan":
             guard let index = body("body"), let feed = BodyFeed(op: node.op.name, opset: opsets["ai.onnx"] ?? 1) else { return nil }
-            let graph = model.graphs[index]
+            let graph = graphs[index]
             var formal: [String: DType] = [:]
             if graph.inputs.count >= feed.setByTheNode.count {
                 for (name, dtype) in zip(graph.inputs, feed.setByTheNode) { formal[name] = dtype }
