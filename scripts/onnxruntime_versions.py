@@ -3,8 +3,9 @@
 
     scripts/onnxruntime_versions.py install ROOT     # a venv and one folder per onnxruntime and onnx release
     scripts/onnxruntime_versions.py knowledge ROOT   # rules/knowledge/onnxruntime-*/ and onnx-*/ from them
-    scripts/onnxruntime_versions.py label ROOT --corpus ../shared/corpus/onnx   # labels/onnxruntime/*.jsonl
-    scripts/onnxruntime_versions.py score --linter .build/release/tensorlint --corpus ../shared/corpus/onnx
+    scripts/onnxruntime_versions.py label ROOT --corpus ../shared/corpus/onnx --out labels/onnxruntime/onnx-corpus.jsonl
+    scripts/onnxruntime_versions.py score --linter .build/release/tensorlint --corpus ../shared/corpus/onnx \
+        --labels labels/onnxruntime/onnx-corpus.jsonl [--versions 1.18.1 ...]
 
 install: the newest patch release of each onnxruntime minor version from 1.18 on, and every onnx release
 from 1.16 on, that pip finds for this Python, each in ROOT/<package>-<version> (installed with --no-deps
@@ -19,12 +20,12 @@ tie). The newest table of each kind is written whole; every older one as a delta
 (header keys "base" and "removed", then only the operator lines that differ), so that a release adds
 kilobytes, not a whole table. attribute-types.yml, curated, is copied from the newest onnx folder.
 
-label: InferenceSession(path, providers=["CPUExecutionProvider"]) on every model of the corpus, in each
-release's environment, written as labels/onnxruntime/onnxruntime-<version>.jsonl: id, verdict, and for
-failures the first line of the error and the op it names (the corpus's own label format, fields that do not
-depend on the release left out).
+label: InferenceSession(path, providers=["CPUExecutionProvider"]) on every model of the corpus (a folder with
+models/ and *.jsonl cases, as ../shared/corpus/onnx or what scripts/make_onnxruntime_family_models.py writes), in
+each release's environment. One line per case, holding each distinct label with the releases that gave it:
+verdict, and for failures the start of the error and the op and node it names (the corpus's label fields).
 
-score: for each release with labels, eval/score.py over the corpus's models with those labels, passing
+score: for each release, eval/score.py over the corpus's models with that release's labels, passing
 --converter-version; prints one summary line per release.
 """
 import argparse
@@ -42,7 +43,6 @@ import tempfile
 HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(HERE)
 KNOWLEDGE = os.path.join(REPO, "rules", "knowledge")
-LABELS = os.path.join(REPO, "labels", "onnxruntime")
 OLDEST_RUNTIME = (1, 18)
 OLDEST_ONNX = (1, 16)
 # What the releases need besides themselves; numpy 1.x, which the oldest releases were built against, also
@@ -283,16 +283,15 @@ def label(args):
             cases += [json.loads(line) for line in handle if line.strip()]
     cases = [case for case in cases if case.get("target") == "onnxruntime"]
     versions = args.versions or installed(args.root, "onnxruntime")
-    os.makedirs(LABELS, exist_ok=True)
     nodes = {}
+    by_case = {case["id"]: {} for case in cases}  # id -> label row (JSON) -> versions
     for version in versions:
         results = label_release(args.root, version, args.corpus, cases, args.timeout)
-        rows = []
         for case in cases:
             result = results[case["id"]]
-            row = {"id": case["id"], "verdict": result["verdict"]}
+            row = {"verdict": result["verdict"]}
             if result["verdict"] == "fails":
-                row["error"] = result["error"]
+                row["error"] = result["error"][:args.error_chars]
                 if case["file"] not in nodes:
                     nodes[case["file"]] = model_nodes(os.path.join(args.corpus, case["file"]))
                 op, node = op_and_node(result.get("full", result["error"]), nodes[case["file"]])
@@ -300,20 +299,43 @@ def label(args):
                     row["onnx_op"] = op
                 if node:
                     row["node"] = node
-            rows.append(row)
-        path = os.path.join(LABELS, "onnxruntime-%s.jsonl" % version)
-        with open(path, "w", encoding="utf-8") as handle:
-            handle.write(json.dumps({"oracle": {"tool": "onnxruntime", "version": version},
-                                     "corpus": os.path.basename(os.path.normpath(args.corpus)),
-                                     "call": "onnxruntime.InferenceSession(file, providers=[\"CPUExecutionProvider\"])"}) + "\n")
-            for row in rows:
-                handle.write(json.dumps(row) + "\n")
-        print("%s: %d cases, %d fail" % (os.path.relpath(path, REPO), len(rows), sum(r["verdict"] == "fails" for r in rows)))
+            by_case[case["id"]].setdefault(json.dumps(row, sort_keys=True), []).append(version)
+        print("onnxruntime %s: %d cases, %d fail" % (version, len(cases), sum(r["verdict"] == "fails" for r in results.values())), flush=True)
+    os.makedirs(os.path.dirname(os.path.abspath(args.out)), exist_ok=True)
+    with open(args.out, "w", encoding="utf-8") as handle:
+        handle.write(json.dumps({"oracle": {"tool": "onnxruntime", "versions": versions},
+                                 "corpus": os.path.basename(os.path.normpath(args.corpus)),
+                                 "call": "onnxruntime.InferenceSession(file, providers=[\"CPUExecutionProvider\"])"}) + "\n")
+        for case in cases:
+            rows = [dict(json.loads(row), versions=release_ranges(found, versions)) for row, found in by_case[case["id"]].items()]
+            handle.write(json.dumps({"id": case["id"], "labels": rows}) + "\n")
+    print("wrote", os.path.relpath(args.out, REPO))
+
+
+def release_ranges(found, versions):
+    """["1.18.1", "1.19.2", "1.20.1", "1.32.0"] of the labelled releases -> "1.18.1..1.20.1,1.32.0"."""
+    runs, start = [], None
+    for index, version in enumerate(versions + [None]):
+        if version in found and start is None:
+            start = index
+        elif version not in found and start is not None:
+            runs.append(versions[start] if index - 1 == start else "%s..%s" % (versions[start], versions[index - 1]))
+            start = None
+    return ",".join(runs)
+
+
+def releases_in(ranges, versions):
+    """The inverse of release_ranges."""
+    found = set()
+    for run in ranges.split(","):
+        first, _, last = run.partition("..")
+        found.update(versions[versions.index(first):versions.index(last or first) + 1])
+    return found
 
 
 def score(args):
-    labels = sorted(glob.glob(os.path.join(LABELS, "onnxruntime-*.jsonl")),
-                    key=lambda p: version_key(os.path.basename(p)[len("onnxruntime-"):-len(".jsonl")]))
+    with open(args.labels, encoding="utf-8") as handle:
+        header, *cases = [json.loads(line) for line in handle if line.strip()]
     originals = {}
     for path in glob.glob(os.path.join(args.corpus, "*.jsonl")):
         with open(path, encoding="utf-8") as handle:
@@ -322,29 +344,28 @@ def score(args):
                     case = json.loads(line)
                     originals[case["id"]] = case
     status = 0
-    for path in labels:
-        version = os.path.basename(path)[len("onnxruntime-"):-len(".jsonl")]
+    for version in header["oracle"]["versions"]:
         if args.versions and version not in args.versions:
             continue
-        with open(path, encoding="utf-8") as handle:
-            header, *rows = [json.loads(line) for line in handle if line.strip()]
         with tempfile.TemporaryDirectory() as scratch:
             os.symlink(os.path.abspath(os.path.join(args.corpus, "models")), os.path.join(scratch, "models"))
             with open(os.path.join(scratch, "labels.jsonl"), "w", encoding="utf-8") as out:
-                for row in rows:
-                    case = {key: value for key, value in originals[row["id"]].items()
+                for labelled in cases:
+                    row = next(row for row in labelled["labels"]
+                               if version in releases_in(row["versions"], header["oracle"]["versions"]))
+                    case = {key: value for key, value in originals[labelled["id"]].items()
                             if key not in ("verdict", "error", "error_type", "onnx_op", "node")}
-                    case.update(row)
-                    case["oracle"] = header["oracle"]
+                    case.update({key: value for key, value in row.items() if key != "versions"})
+                    case["oracle"] = {"tool": "onnxruntime", "version": version}
                     out.write(json.dumps(case) + "\n")
             command = [sys.executable, args.score, "--linter", args.linter, "--corpus", scratch, "--jobs", str(args.jobs)]
             if args.min_right:
                 command += ["--min-right", str(args.min_right)]
+            if args.json:
+                command += ["--json", "%s-%s.json" % (args.json, version)]
             result = subprocess.run(command + ["--", "--converter-version", version], capture_output=True, text=True)
             lines = result.stdout.strip().splitlines()
             print("onnxruntime %s: %s" % (version, lines[-1] if lines else result.stderr.strip()[-300:]), flush=True)
-            if args.show and result.returncode:
-                print("\n".join(lines[:-1][-args.show:]))
             status = max(status, result.returncode)
     return status
 
@@ -359,14 +380,17 @@ def main():
             command.add_argument("--corpus", required=True)
             command.add_argument("--versions", nargs="*")
             command.add_argument("--timeout", type=float, default=120)
+            command.add_argument("--out", required=True, help="the label file to write")
+            command.add_argument("--error-chars", type=int, default=100, help="error text kept per label")
     command = commands.add_parser("score")
     command.add_argument("--linter", required=True)
     command.add_argument("--corpus", required=True)
     command.add_argument("--score", default=os.path.join(REPO, "..", "shared", "eval", "score.py"))
     command.add_argument("--versions", nargs="*")
+    command.add_argument("--labels", required=True, help="the label file (written by label)")
     command.add_argument("--jobs", type=int, default=os.cpu_count() or 1)
     command.add_argument("--min-right", type=float)
-    command.add_argument("--show", type=int, default=0, help="on a miss, print this many of score.py's lines")
+    command.add_argument("--json", help="PREFIX: score.py's per-case results of each release to PREFIX-<version>.json")
     args = parser.parse_args()
     sys.exit({"install": install, "knowledge": knowledge, "label": label, "score": score}[args.command](args) or 0)
 
