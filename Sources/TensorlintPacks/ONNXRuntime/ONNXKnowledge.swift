@@ -383,7 +383,7 @@ final class OperatorTable<Row: Sendable>: @unchecked Sendable {
 
     /// An operator's line and the file it comes from.
     private struct Line {
-        var text: Substring
+        var bytes: ArraySlice<UInt8>
         var file: String
     }
 
@@ -421,13 +421,23 @@ final class OperatorTable<Row: Sendable>: @unchecked Sendable {
                     }
                 }
             }
-            // Split on bytes: a character-by-character split of the ~200 KB tables was most of a start.
-            for (number, bytes) in text.utf8[text.utf8.index(after: newline)...].split(separator: UInt8(ascii: "\n")).enumerated() {
-                let line = Substring(bytes)
-                guard let (domain, op) = leadingKeys(line) else {
-                    throw KnowledgeError(file: path, reason: "line \(number + 2) does not start with {\"domain\":…,\"op\":…")
+            // Lines are found in one contiguous copy of the bytes: splitting String.UTF8View was most of a start.
+            var contiguous = text
+            contiguous.makeContiguousUTF8()
+            let bodyStart = text.utf8.distance(from: text.utf8.startIndex, to: newline) + 1
+            let bytes = contiguous.utf8.withContiguousStorageIfAvailable { Array($0[bodyStart...]) } ?? []
+            var start = 0, number = 2
+            while start < bytes.count {
+                let end = bytes[start...].firstIndex(of: UInt8(ascii: "\n")) ?? bytes.count
+                if end > start {
+                    let line = bytes[start..<end]
+                    guard let (domain, op) = leadingKeys(line) else {
+                        throw KnowledgeError(file: path, reason: "line \(number) does not start with {\"domain\":…,\"op\":…")
+                    }
+                    lines[domain, default: [:]][op] = Line(bytes: line, file: path)
                 }
-                lines[domain, default: [:]][op] = Line(text: line, file: path)
+                start = end + 1
+                number += 1
             }
             return decodedHeader
         }
@@ -436,8 +446,7 @@ final class OperatorTable<Row: Sendable>: @unchecked Sendable {
     }
 
     /// `{"domain":"ai.onnx","op":"Add",` → ("ai.onnx", "Add"); the generator writes these keys first, unescaped.
-    private static func leadingKeys(_ line: Substring) -> (String, String)? {
-        let bytes = line.utf8
+    private static func leadingKeys(_ bytes: ArraySlice<UInt8>) -> (String, String)? {
         let domainPrefix = #"{"domain":""#.utf8, opPrefix = #"","op":""#.utf8
         guard bytes.starts(with: domainPrefix) else { return nil }
         let domainStart = bytes.index(bytes.startIndex, offsetBy: domainPrefix.count)
@@ -445,7 +454,7 @@ final class OperatorTable<Row: Sendable>: @unchecked Sendable {
               bytes[domainEnd...].starts(with: opPrefix) else { return nil }
         let opStart = bytes.index(domainEnd, offsetBy: opPrefix.count)
         guard let opEnd = bytes[opStart...].firstIndex(of: UInt8(ascii: "\"")) else { return nil }
-        return (String(Substring(bytes[domainStart..<domainEnd])), String(Substring(bytes[opStart..<opEnd])))
+        return (String(decoding: bytes[domainStart..<domainEnd], as: UTF8.self), String(decoding: bytes[opStart..<opEnd], as: UTF8.self))
     }
 
     var keys: [(domain: String, op: String)] {
@@ -459,7 +468,7 @@ final class OperatorTable<Row: Sendable>: @unchecked Sendable {
         defer { lock.unlock() }
         let key = "\(domain)\u{0}\(op)"
         if let cached = decoded[key] { return cached }
-        let row = lines[domain]?[op].flatMap { try? decode(domain, op, Data($0.text.utf8)) }
+        let row = lines[domain]?[op].flatMap { try? decode(domain, op, Data($0.bytes)) }
         decoded[key] = row
         return row
     }
@@ -469,7 +478,7 @@ final class OperatorTable<Row: Sendable>: @unchecked Sendable {
         for (domain, op) in keys {
             let line = lines[domain]![op]!
             do {
-                _ = try decode(domain, op, Data(line.text.utf8))
+                _ = try decode(domain, op, Data(line.bytes))
             } catch {
                 throw KnowledgeError(file: line.file, reason: "\(domain) \(op) does not decode: \(error)")
             }
