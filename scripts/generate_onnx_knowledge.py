@@ -154,6 +154,9 @@ def operator_schemas(onnx):
                             for c in schema.type_constraints},
             "attributes": {name: attribute.type.name.lower() for name, attribute in sorted(schema.attributes.items())},
         }
+        defaults = sorted(name for name, attribute in schema.attributes.items() if attribute.default_value.type)
+        if defaults:  # a node that leaves these out gets the default (what a function body's references then read)
+            entry["defaults"] = defaults
         if schema.deprecated:
             entry["deprecated"] = True
         if schema.has_function or schema.has_context_dependent_function:

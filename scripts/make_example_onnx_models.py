@@ -245,6 +245,11 @@ MODELS = {
     "hard_sigmoid_fp64_opset22.onnx": unary("HardSigmoid", DOUBLE, opset=22),
     # No bf16 kernel, but the body casts to float32 first: onnxruntime runs it.
     "reduce_log_sum_exp_bf16_opset18.onnx": unary("ReduceLogSumExp", BFLOAT16, opset=18, keepdims=1),
+    # The schema leaves `hidden_size` optional; onnxruntime's GRU kernel does not.
+    "gru_without_hidden_size.onnx": model(graph([node("GRU", ["x", "w", "r"], ["y"], name="gru_0")],
+                                                [("x", FLOAT, [2, 1, 4]), ("w", FLOAT, [1, 9, 4]), ("r", FLOAT, [1, 9, 3])], [("y", FLOAT, [2, 1, 1, 3])]), opset=14),
+    "gru_with_hidden_size.onnx": model(graph([node("GRU", ["x", "w", "r"], ["y"], name="gru_0", hidden_size=3)],
+                                             [("x", FLOAT, [2, 1, 4]), ("w", FLOAT, [1, 9, 4]), ("r", FLOAT, [1, 9, 3])], [("y", FLOAT, [2, 1, 1, 3])]), opset=14),
     "constant_without_value.onnx": model(graph([node("Constant", [], ["c"], name="constant_0"), node("Add", ["x", "c"], ["y"], name="add_0")],
                                                [("x", FLOAT, [4])], [("y", FLOAT, [4])]), opset=17),
     "adagrad_preview_training.onnx": model(graph(

@@ -382,3 +382,39 @@ import TensorlintIR
         #expect(try expansion("Ctx", since: 1, opset: 3, present: 1, attributes: true) == "unmodelled")
     }
 }
+
+@Suite struct KernelAttributeCheckTests {
+    static func check(_ requirement: ONNXRuntimeKnowledge.AttributeCheck.Requirement, _ attributes: [String]) -> ONNXRuntimeKnowledge.AttributeCheck {
+        .init(versions: [1], requirement: requirement, attributes: attributes, source: "f.h:1", message: "m")
+    }
+
+    @Test func eachRequirementAcceptsWhatTheConstructorAccepts() {
+        #expect(Self.check(.present, ["a"]).accepts(["a": .ints([])]))
+        #expect(!Self.check(.present, ["a"]).accepts(["b": .int(1)]))
+        #expect(Self.check(.positive, ["n"]).accepts(["n": .int(3)]))
+        #expect(!Self.check(.positive, ["n"]).accepts(["n": .int(0)]))
+        #expect(!Self.check(.positive, ["n"]).accepts([:]))
+        #expect(Self.check(.nonEmpty, ["s"]).accepts(["s": .floats([1])]))
+        #expect(!Self.check(.nonEmpty, ["s"]).accepts(["s": .floats([])]))
+        #expect(!Self.check(.nonEmpty, ["s"]).accepts(["s": .other("strings []")]))
+        #expect(Self.check(.oneOf, ["f", "i"]).accepts(["f": .floats([1])]))
+        #expect(!Self.check(.oneOf, ["f", "i"]).accepts(["f": .floats([1]), "i": .ints([2])]), "both set")
+        #expect(!Self.check(.oneOf, ["f", "i"]).accepts([:]))
+        #expect(Self.check(.anyOf, ["f", "i"]).accepts(["f": .floats([1]), "i": .ints([2])]))
+        #expect(!Self.check(.anyOf, ["f", "i"]).accepts(["f": .floats([])]))
+    }
+
+    /// The curated checks load, and releases without a file of their own use the newest's.
+    @Test func everyReleaseHasTheCuratedChecks() throws {
+        for version in Engine.knowledge.versions(of: ONNXRuntimePack.target) {
+            let runtime = try #require(try Engine.knowledge.knowledge(ONNXRuntimeKnowledge.self, target: ONNXRuntimePack.target, version: version))
+            let gru = try #require(runtime.attributeChecks["ai.onnx.GRU"]?.first)
+            #expect(gru.requirement == .positive && gru.attributes == ["hidden_size"] && gru.source.hasSuffix("deep_cpu_gru.h:28"))
+            for (key, checks) in runtime.attributeChecks {
+                let parts = key.split(separator: ".").map(String.init)
+                let schemas = checks.flatMap(\.versions).map { runtime.schemas.schema(domain: parts.dropLast().joined(separator: "."), name: parts.last!, opset: $0) }
+                #expect(!schemas.contains { $0 == nil }, "\(key): a version with no schema")
+            }
+        }
+    }
+}

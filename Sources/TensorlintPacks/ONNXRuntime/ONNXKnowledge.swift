@@ -33,6 +33,8 @@ public struct ONNXSchemas: Sendable {
         public var functions: [FunctionBody]
         /// Attribute name → type (`int`, `float`, `tensor` …).
         public var attributes: [String: String]
+        /// The attributes with a default value, which a node that leaves them out gets.
+        public var defaults: Set<String>
 
         /// The formal parameter at an input or output position (variadic last parameters repeat).
         func formal(_ parameters: [FormalParameter], at position: Int) -> FormalParameter? {
@@ -224,12 +226,13 @@ public struct ONNXSchemas: Sendable {
             let constraints: [String: [String]]
             let attributes: [String: String]
             let deprecated: Bool?
+            let defaults: [String]?
             let functions: [Function]?
 
             func schema(domain: String, name: String) -> OperatorSchema {
                 OperatorSchema(domain: domain, name: name, since: since, inputs: inputs.map(\.parameter), outputs: outputs.map(\.parameter),
                                constraints: constraints.mapValues(Set.init), deprecated: deprecated ?? false,
-                               functions: (functions ?? []).map(\.body), attributes: attributes)
+                               functions: (functions ?? []).map(\.body), attributes: attributes, defaults: Set(defaults ?? []))
             }
         }
 
@@ -283,6 +286,53 @@ public struct ONNXRuntimeKnowledge: Sendable {
     public let registeredDomains: Set<String>
     /// Domain → op → kernels; decoded on first use.
     let kernels: OperatorTable<[Kernel]>
+    /// `domain.op` → what the CPU kernel's constructor demands of the node's attributes (curated from
+    /// onnxruntime's sources: `kernel-attribute-checks.yml`).
+    public let attributeChecks: [String: [AttributeCheck]]
+
+    /// A constructor check on attributes that the schema leaves optional: the session fails when it is not met.
+    public struct AttributeCheck: Sendable {
+        public enum Requirement: String, Sendable {
+            /// The attribute is set.
+            case present
+            /// Set, and a positive integer.
+            case positive
+            /// Set, with at least one element.
+            case nonEmpty = "non_empty"
+            /// Exactly one of the attributes is set with at least one element.
+            case oneOf = "one_of"
+            /// At least one of them is set with at least one element.
+            case anyOf = "any_of"
+        }
+
+        public var versions: Set<Int>
+        public var requirement: Requirement
+        public var attributes: [String]
+        /// Where the check is in onnxruntime's sources, and what it prints when it fails.
+        public var source: String
+        public var message: String
+
+        /// Whether a node with these attributes passes the check.
+        public func accepts(_ attributes: [String: Argument]) -> Bool {
+            func isSet(_ name: String) -> Bool {
+                switch attributes[name] {
+                case nil: return false
+                case .ints(let values)?: return !values.isEmpty
+                case .floats(let values)?: return !values.isEmpty
+                case .other(let text)?: return text != "strings []"
+                default: return true
+                }
+            }
+            switch requirement {
+            case .present: return self.attributes.allSatisfy { attributes[$0] != nil }
+            case .nonEmpty: return self.attributes.allSatisfy(isSet)
+            case .positive:
+                return self.attributes.allSatisfy { if case .int(let value)? = attributes[$0] { return value > 0 } else { return false } }
+            case .oneOf: return self.attributes.filter(isSet).count == 1
+            case .anyOf: return self.attributes.contains(where: isSet)
+            }
+        }
+    }
 
     public struct Kernel: Sendable {
         /// Since-versions of the op schema the kernel serves.
@@ -330,6 +380,37 @@ public struct ONNXRuntimeKnowledge: Sendable {
         newestSupportedOpset = header.newest_supported_opset
         registeredDomains = Set(header.registered_domains)
         kernels = table
+        attributeChecks = try Self.attributeChecks(folder: folder, folders: folders)
+    }
+
+    /// The curated checks of the folder, or of the nearest release its kernel table builds on that has them.
+    static func attributeChecks(folder: String, folders: [String: KnowledgeFolder]) throws -> [String: [AttributeCheck]] {
+        let name = "kernel-attribute-checks.yml"
+        var current: String? = folder
+        var seen: Set<String> = []
+        while let folder = current, seen.insert(folder).inserted {
+            if let text = folders[folder]?[name] {
+                let file = "\(folder)/\(name)"
+                var checks: [String: [AttributeCheck]] = [:]
+                for (index, entry) in ((try knowledgeTable(text, file: file))["refusals"] as? [[String: Any]] ?? []).enumerated() {
+                    guard let domain = entry["domain"] as? String, let op = entry["op"] as? String,
+                          let versions = entry["versions"] as? [Int], let check = entry["check"] as? String,
+                          let requirement = AttributeCheck.Requirement(rawValue: check), let attributes = entry["attributes"] as? [String],
+                          let source = entry["source"] as? String, let line = entry["line"] as? Int, let message = entry["message"] as? String
+                    else { throw KnowledgeError(file: file, reason: "refusal \(index + 1) lacks domain, op, versions, check, attributes, source, line or message") }
+                    checks["\(domain).\(op)", default: []].append(AttributeCheck(
+                        versions: Set(versions), requirement: requirement, attributes: attributes, source: "\(source):\(line)", message: message))
+                }
+                return checks
+            }
+            let header = folders[folder]?["cpu-kernels.jsonl"].flatMap { $0.split(separator: "\n", maxSplits: 1).first }
+            current = header.flatMap { try? JSONDecoder().decode(BaseName.self, from: Data($0.utf8)) }?.base
+        }
+        return [:]
+    }
+
+    private struct BaseName: Decodable {
+        let base: String?
     }
 
     /// The first line of `cpu-kernels.jsonl`, as `scripts/generate_onnx_knowledge.py` writes it.

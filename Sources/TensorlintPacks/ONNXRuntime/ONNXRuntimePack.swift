@@ -66,6 +66,10 @@ public enum ONNXRuntimePack: ConverterPack {
         issuePredicate("onnxruntime-constant-without-value", .constantWithoutValue, keys: schemaKeys.merging([
             "value_attributes": "the attributes that can hold a Constant's value at this opset",
         ]) { a, _ in a }),
+        issuePredicate("onnxruntime-kernel-refuses-attributes", .kernelRefusesAttributes, keys: schemaKeys.merging([
+            "requirement": "what the kernel's constructor demands of the attributes", "kernel_source": "where in onnxruntime's sources it checks",
+            "check": "what the check prints when it fails",
+        ]) { a, _ in a }),
         issuePredicate("onnxruntime-unregistered-domain", .unregisteredDomain, keys: scope.merging([
             "domain": "the op's domain", "schema_op": "the op's name", "registered": "the domains onnxruntime registers",
         ]) { a, _ in a }),

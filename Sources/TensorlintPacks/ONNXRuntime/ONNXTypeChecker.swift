@@ -13,7 +13,7 @@ public struct ONNXAnalysis: Sendable {
     public enum IssueKind: String, Sendable {
         case typeParameterMismatch, disallowedInputType, declaredTypeMismatch, missingKernel
         case unknownOp, deprecatedOp, branchTypeMismatch, subgraphInputMismatch, invalidTypeAttribute
-        case unregisteredDomain, invalidInsertedCast, constantWithoutValue
+        case unregisteredDomain, invalidInsertedCast, constantWithoutValue, kernelRefusesAttributes
     }
 
     public struct Issue: Sendable {
@@ -456,7 +456,7 @@ struct ONNXTypeChecker {
         // Constant nodes become initializers when the graph is built (`Graph::Graph`): they need no kernel.
         guard runtime.implements(domain: schema.domain), !(schema.domain == "ai.onnx" && schema.name == "Constant") else { return [] }
         let kernels = runtime.kernels(for: schema) ?? []
-        if Self.matches(kernels, binding) { return [] }
+        if Self.matches(kernels, binding) { return kernelConstruction(node, schema: schema, common: common) }
         // onnx's GetFunction is asked at the model's standard opset, whatever the op's domain.
         let standardOpset = opsets["ai.onnx"] ?? opset
         let present = (node.inputs.lastIndex { $0.argument.tensorNames.first != nil } ?? -1) + 1
@@ -481,7 +481,9 @@ struct ONNXTypeChecker {
             if let cast = schemas.schema(domain: "ai.onnx", name: "Cast", opset: standardOpset), cast.attributes["to"] == "string" {
                 return [.init(kind: .invalidInsertedCast, bindings: common.merging(["cast_since": String(cast.since)]) { a, _ in a })]
             }
-            if Self.matches(kernels, binding.mapValues { $0 == .float16 ? DType.float32 : $0 }) { return [] }
+            if Self.matches(kernels, binding.mapValues { $0 == .float16 ? DType.float32 : $0 }) {
+                return kernelConstruction(node, schema: schema, common: common)
+            }
         }
         let described = binding.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value.rawValue)" }.joined(separator: ", ")
         let offered = Set(kernels.flatMap { $0.types.values.flatMap { $0 } }).sorted().joined(separator: ", ")
@@ -490,6 +492,24 @@ struct ONNXTypeChecker {
                              "kernel_types": kernels.isEmpty ? "none at this version" : offered]
         return [.init(kind: .missingKernel, bindings: common.merging(gap) { a, _ in a },
                       edits: castAround(node, schema: schema, binding: binding, at: key, inputTypes: inputTypes, outputs: outputs, opsets: opsets))]
+    }
+
+    /// The CPU kernel chosen is constructed when the session is created, and its constructor may refuse the
+    /// node's attributes (the curated checks of `kernel-attribute-checks.yml`).
+    func kernelConstruction(_ node: Node, schema: ONNXSchemas.OperatorSchema, common: Bindings) -> [ONNXAnalysis.Issue] {
+        guard let check = runtime.attributeChecks["\(schema.domain).\(schema.name)"]?
+            .first(where: { $0.versions.contains(schema.since) && !$0.accepts(node.attributes) }) else { return [] }
+        let names = check.attributes.map { "`\($0)`" }
+        let requirement: String
+        switch check.requirement {
+        case .present: requirement = "\(names.joined(separator: " and ")) set"
+        case .positive: requirement = "\(names.joined(separator: " and ")) set to a positive number"
+        case .nonEmpty: requirement = "\(names.joined(separator: " and ")) set and not empty"
+        case .oneOf: requirement = "exactly one of \(names.joined(separator: ", ")) set"
+        case .anyOf: requirement = "one of \(names.joined(separator: ", ")) set"
+        }
+        return [.init(kind: .kernelRefusesAttributes, bindings: common.merging([
+            "requirement": requirement, "kernel_source": check.source, "check": check.message]) { a, _ in a })]
     }
 
     /// A schema's function body as a graph the checker walks like a local function's, with the calling node's
@@ -501,7 +521,8 @@ struct ONNXTypeChecker {
             for (name, attribute) in bodyNode.attributes {
                 switch attribute {
                 case .reference(let source):
-                    guard let value = caller.attributes[source] else { continue }
+                    // An attribute the caller leaves out reads its schema default, if it has one.
+                    guard let value = caller.attributes[source] ?? (schema.defaults.contains(source) ? .other("default") : nil) else { continue }
                     attributes[name] = value
                     read.append("\(source)=\(value)")
                 case .int(let number): attributes[name] = .int(number)
