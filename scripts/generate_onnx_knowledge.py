@@ -192,7 +192,8 @@ def cpu_kernels(onnxruntime, onnx):
         for rows in ops.values():
             rows.sort(key=lambda row: (row[0], json.dumps(row[2], sort_keys=True)))
     newest = {}
-    for schema in state.get_all_operator_schema():
+    registry = state.get_all_operator_schema()
+    for schema in registry:
         domain = schema.domain or "ai.onnx"
         newest[domain] = max(newest.get(domain, 0), schema.since_version)
     return {
@@ -202,6 +203,8 @@ def cpu_kernels(onnxruntime, onnx):
         "onnx_knowledge": "onnx-%s" % onnx.__version__ if onnx else None,
         "execution_provider": "CPUExecutionProvider",
         "newest_supported_opset": dict(sorted(newest.items())),
+        # A node of any other domain is "not a registered function/op".
+        "registered_domains": sorted({schema.domain or "ai.onnx" for schema in registry}),
         "kernels": {domain: dict(sorted(ops.items())) for domain, ops in sorted(kernels.items())},
     }
 
@@ -245,8 +248,7 @@ def dump(path, package):
         import onnxruntime
         import onnxruntime.capi.onnxruntime_pybind11_state as state
         registry = state.get_all_operator_schema()
-        data = {"kernels": cpu_kernels(onnxruntime, None), "signature": registry_signature(registry),
-                "registered_domains": sorted({schema.domain or "ai.onnx" for schema in registry})}
+        data = {"kernels": cpu_kernels(onnxruntime, None), "signature": registry_signature(registry)}
     with open(path, "w", encoding="utf-8") as handle:
         json.dump(data, handle)
 

@@ -159,7 +159,6 @@ def knowledge(args):
     for version, data in runtimes.items():
         table = data["kernels"]
         table["onnx_knowledge"] = "onnx-%s" % pairing[version]
-        table["registered_domains"] = data["registered_domains"]
         kernels[version] = {key: table[key] for key in ["generator", "onnxruntime_version", "onnx_knowledge", "execution_provider",
                                                           "newest_supported_opset", "registered_domains", "kernels"]}
     write_chain("onnxruntime", kernels, "kernels", "kernels", "cpu-kernels.jsonl")
