@@ -97,9 +97,15 @@ def install(args):
             print("installed", target)
 
 
-def run_in(root, package, version, argv, **kwargs):
+def python_of(root, package, version):
+    """The command and environment that run Python with one installed release importable."""
     env = dict(os.environ, PYTHONPATH=os.path.join(root, "%s-%s" % (package, version)), OMP_NUM_THREADS="1")
-    return subprocess.run([os.path.join(root, "venv", "bin", "python")] + argv, env=env, **kwargs)
+    return [os.path.join(root, "venv", "bin", "python")], env
+
+
+def run_in(root, package, version, argv, **kwargs):
+    command, env = python_of(root, package, version)
+    return subprocess.run(command + argv, env=env, **kwargs)
 
 
 def dumps(root, package):
@@ -249,8 +255,8 @@ def label_release(root, version, corpus, cases, timeout):
     results = {}
     pending = list(cases)
     while pending:
-        env = dict(os.environ, PYTHONPATH=os.path.join(root, "onnxruntime-%s" % version), OMP_NUM_THREADS="1")
-        worker = subprocess.Popen([os.path.join(root, "venv", "bin", "python"), "-c", WORKER], env=env, cwd=corpus,
+        command, env = python_of(root, "onnxruntime", version)
+        worker = subprocess.Popen(command + ["-c", WORKER], env=env, cwd=corpus,
                                   stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
         while pending:
             case = pending.pop(0)
