@@ -307,6 +307,7 @@ import TensorlintIR
         #expect(table.row(domain: "e", op: "C") == nil)
         #expect(table.row(domain: "f", op: "D") == [4])
         #expect(table.domains == ["d", "f"])
+        #expect(table.chain == ["t-1", "t-2"], "its own folder, then the base")
         try table.validate()
         #expect(try Self.load(Self.folders(""), "t-2").1.row(domain: "d", op: "A") == [1], "the base itself is untouched")
     }

@@ -380,15 +380,13 @@ public struct ONNXRuntimeKnowledge: Sendable {
         newestSupportedOpset = header.newest_supported_opset
         registeredDomains = Set(header.registered_domains)
         kernels = table
-        attributeChecks = try Self.attributeChecks(folder: folder, folders: folders)
+        attributeChecks = try Self.attributeChecks(chain: table.chain, folders: folders)
     }
 
     /// The curated checks of the folder, or of the nearest release its kernel table builds on that has them.
-    static func attributeChecks(folder: String, folders: [String: KnowledgeFolder]) throws -> [String: [AttributeCheck]] {
+    static func attributeChecks(chain: [String], folders: [String: KnowledgeFolder]) throws -> [String: [AttributeCheck]] {
         let name = "kernel-attribute-checks.yml"
-        var current: String? = folder
-        var seen: Set<String> = []
-        while let folder = current, seen.insert(folder).inserted {
+        for folder in chain {
             if let text = folders[folder]?[name] {
                 let file = "\(folder)/\(name)"
                 var checks: [String: [AttributeCheck]] = [:]
@@ -403,14 +401,8 @@ public struct ONNXRuntimeKnowledge: Sendable {
                 }
                 return checks
             }
-            let header = folders[folder]?["cpu-kernels.jsonl"].flatMap { $0.split(separator: "\n", maxSplits: 1).first }
-            current = header.flatMap { try? JSONDecoder().decode(BaseName.self, from: Data($0.utf8)) }?.base
         }
         return [:]
-    }
-
-    private struct BaseName: Decodable {
-        let base: String?
     }
 
     /// The first line of `cpu-kernels.jsonl`, as `scripts/generate_onnx_knowledge.py` writes it.
@@ -461,6 +453,8 @@ final class OperatorTable<Row: Sendable>: @unchecked Sendable {
     private var decoded: [String: Row?] = [:]
 
     let domains: Set<String>
+    /// The folders the table was read from: its own, then each base it builds on.
+    let chain: [String]
 
     /// An operator's line and the file it comes from.
     private struct Line {
@@ -468,8 +462,9 @@ final class OperatorTable<Row: Sendable>: @unchecked Sendable {
         var file: String
     }
 
-    private init(lines: [String: [String: Line]], decode: @escaping Decode) {
+    private init(lines: [String: [String: Line]], chain: [String], decode: @escaping Decode) {
         self.lines = lines
+        self.chain = chain
         self.decode = decode
         domains = Set(lines.keys)
     }
@@ -523,7 +518,7 @@ final class OperatorTable<Row: Sendable>: @unchecked Sendable {
             return decodedHeader
         }
         let header = try overlay(folder)
-        return (header, OperatorTable(lines: lines.filter { !$0.value.isEmpty }, decode: decode))
+        return (header, OperatorTable(lines: lines.filter { !$0.value.isEmpty }, chain: chain, decode: decode))
     }
 
     /// `{"domain":"ai.onnx","op":"Add",` → ("ai.onnx", "Add"); the generator writes these keys first, unescaped.
