@@ -178,6 +178,36 @@ def operator_schemas(onnx):
     }
 
 
+def released_opset(onnxruntime, domain, newest):
+    """The newest opset of the domain that onnxruntime loads: its schemas may already hold an opset that was
+    still being developed in the onnx it embeds, and ValidateOpsetForDomain refuses that ("Opset 27 is under
+    development"). Found by loading an empty model importing each opset from the newest down (the check is in
+    the C++ model loader, and the released-version map it reads is not exposed to Python)."""
+    def field(number, payload):
+        return varint((number << 3) | 2) + varint(len(payload)) + payload
+
+    def varint(value):
+        out = b""
+        while True:
+            byte = value & 0x7F
+            value >>= 7
+            out += bytes([byte | (0x80 if value else 0)])
+            if not value:
+                return out
+
+    onnxruntime.set_default_logger_severity(4)  # the probes' own failures are not news
+    for opset in range(newest, 0, -1):
+        opset_import = (b"" if domain == "ai.onnx" else field(1, domain.encode())) + varint(2 << 3) + varint(opset)
+        model = varint(1 << 3) + varint(8) + field(7, field(2, b"probe")) + field(8, opset_import)
+        try:
+            onnxruntime.InferenceSession(model, providers=["CPUExecutionProvider"])
+        except Exception as error:  # an empty graph may fail later, for reasons of its own
+            if "is under development" in str(error):
+                continue
+        return opset
+    return newest
+
+
 def cpu_kernels(onnxruntime, onnx):
     import onnxruntime.capi.onnxruntime_pybind11_state as state
     kernels = {}
@@ -196,6 +226,7 @@ def cpu_kernels(onnxruntime, onnx):
     for schema in registry:
         domain = schema.domain or "ai.onnx"
         newest[domain] = max(newest.get(domain, 0), schema.since_version)
+    newest = {domain: released_opset(onnxruntime, domain, opset) for domain, opset in newest.items()}
     return {
         "generator": "scripts/generate_onnx_knowledge.py",
         "onnxruntime_version": onnxruntime.__version__,

@@ -239,8 +239,9 @@ import TensorlintIR
             newest = opset
             let newestSchema = runtime.schemas.schemas.keys.filter { $0.domain == "ai.onnx" }
                 .compactMap { runtime.schemas.schemas.row(domain: $0.domain, op: $0.op)?.last?.since }.max()
-            #expect(newestSchema == opset,
-                    "onnxruntime \(version)'s newest opset is that of the onnx release it was built with (\(runtime.schemas.onnxVersion))")
+            // The onnx a release embeds may already hold the next opset in development, which it does not load.
+            #expect(newestSchema.map { [$0, $0 - 1].contains(opset) } == true,
+                    "onnxruntime \(version)'s newest opset is that of the onnx it was built with (\(runtime.schemas.onnxVersion)) or the one before")
             #expect(runtime.registeredDomains.isSuperset(of: ["ai.onnx", "ai.onnx.ml", "com.microsoft"]))
         }
     }
