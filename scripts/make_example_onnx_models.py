@@ -50,13 +50,13 @@ def float_field(field, value):
 
 # ---- ONNX messages -----------------------------------------------------------------------------------
 def tensor(name, data_type, dims, external=None, values=None):
-    """values: the float32 or float16 elements (zeros when omitted)."""
+    """values: the float32, float16 or int64 elements (zeros when omitted)."""
     count = 1
     for size in dims:
         count *= size
     out = b"".join(int_field(1, size) for size in dims) + int_field(2, data_type) + bytes_field(8, name)
     if values is not None:
-        out += bytes_field(9, struct.pack("<%d%s" % (len(values), "f" if data_type == FLOAT else "e"), *values))
+        out += bytes_field(9, struct.pack("<%d%s" % (len(values), {FLOAT: "f", FLOAT16: "e", INT64: "q"}[data_type]), *values))
     elif external is None:
         out += bytes_field(9, bytes(count * ELEMENT_SIZE[data_type]))
     else:
@@ -68,8 +68,10 @@ def tensor(name, data_type, dims, external=None, values=None):
 
 
 def value_info(name, data_type, dims):
-    shape = b"".join(bytes_field(1, int_field(1, size)) for size in dims)
-    tensor_type = int_field(1, data_type) + bytes_field(2, shape)
+    """dims None: a tensor of unknown rank."""
+    tensor_type = int_field(1, data_type)
+    if dims is not None:
+        tensor_type += bytes_field(2, b"".join(bytes_field(1, int_field(1, size)) for size in dims))
     return bytes_field(1, name) + bytes_field(2, bytes_field(1, tensor_type))
 
 
@@ -78,6 +80,8 @@ def attribute(name, value):
         return bytes_field(1, name) + int_field(20, 2) + int_field(3, int(value))
     if isinstance(value, float):
         return bytes_field(1, name) + int_field(20, 1) + float_field(2, value)
+    if isinstance(value, list) and all(isinstance(item, int) for item in value):
+        return bytes_field(1, name) + int_field(20, 7) + b"".join(int_field(8, item) for item in value)
     if isinstance(value, tuple) and value[0] == "graph":
         return bytes_field(1, name) + int_field(20, 5) + bytes_field(6, value[1])
     if isinstance(value, tuple) and value[0] == "tensor":
@@ -250,6 +254,21 @@ MODELS = {
                                                 [("x", FLOAT, [2, 1, 4]), ("w", FLOAT, [1, 9, 4]), ("r", FLOAT, [1, 9, 3])], [("y", FLOAT, [2, 1, 1, 3])]), opset=14),
     "gru_with_hidden_size.onnx": model(graph([node("GRU", ["x", "w", "r"], ["y"], name="gru_0", hidden_size=3)],
                                              [("x", FLOAT, [2, 1, 4]), ("w", FLOAT, [1, 9, 4]), ("r", FLOAT, [1, 9, 3])], [("y", FLOAT, [2, 1, 1, 3])]), opset=14),
+    # Resize-13 makes roi, scales and sizes optional, but the kernel reads a `scales` attribute from a one-input
+    # node. (With x's rank known, shape inference refuses the node first.)
+    "resize_without_sizes.onnx": model(graph([node("Resize", ["x"], ["y"], name="resize_0")],
+                                             [("x", FLOAT, None)], [("y", FLOAT, None)]), opset=13),
+    "resize_with_sizes.onnx": model(graph([node("Resize", ["x", "", "", "sizes"], ["y"], name="resize_0")],
+                                          [("x", FLOAT, [1, 1, 2, 2])], [("y", FLOAT, [1, 1, 4, 4])],
+                                          [tensor("sizes", INT64, [4], values=[1, 1, 4, 4])]), opset=13),
+    # OneHotEncoder declares both category lists optional; its inference function needs exactly one of them.
+    "one_hot_encoder_without_categories.onnx": model(graph([node("OneHotEncoder", ["x"], ["y"], name="one_hot_0", domain="ai.onnx.ml")],
+                                                           [("x", INT64, [3])], [("y", FLOAT, [3, 3])]),
+                                                     extra_opsets=[("ai.onnx.ml", 1)]),
+    "one_hot_encoder_with_categories.onnx": model(graph([node("OneHotEncoder", ["x"], ["y"], name="one_hot_0", domain="ai.onnx.ml",
+                                                              cats_int64s=[1, 2, 3])],
+                                                        [("x", INT64, [3])], [("y", FLOAT, [3, 3])]),
+                                                  extra_opsets=[("ai.onnx.ml", 1)]),
     "constant_without_value.onnx": model(graph([node("Constant", [], ["c"], name="constant_0"), node("Add", ["x", "c"], ["y"], name="add_0")],
                                                [("x", FLOAT, [4])], [("y", FLOAT, [4])]), opset=17),
     "adagrad_preview_training.onnx": model(graph(

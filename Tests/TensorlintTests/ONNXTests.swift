@@ -386,24 +386,37 @@ import TensorlintIR
 }
 
 @Suite struct KernelAttributeCheckTests {
-    static func check(_ requirement: ONNXRuntimeKnowledge.AttributeCheck.Requirement, _ attributes: [String]) -> ONNXRuntimeKnowledge.AttributeCheck {
+    static func check(_ requirement: AttributeCheck.Requirement, _ attributes: [String]) -> AttributeCheck {
         .init(versions: [1], requirement: requirement, attributes: attributes, source: "f.h:1", message: "m")
     }
 
     @Test func eachRequirementAcceptsWhatTheConstructorAccepts() {
-        #expect(Self.check(.present, ["a"]).accepts(["a": .ints([])]))
-        #expect(!Self.check(.present, ["a"]).accepts(["b": .int(1)]))
-        #expect(Self.check(.positive, ["n"]).accepts(["n": .int(3)]))
-        #expect(!Self.check(.positive, ["n"]).accepts(["n": .int(0)]))
-        #expect(!Self.check(.positive, ["n"]).accepts([:]))
-        #expect(Self.check(.nonEmpty, ["s"]).accepts(["s": .floats([1])]))
-        #expect(!Self.check(.nonEmpty, ["s"]).accepts(["s": .floats([])]))
-        #expect(!Self.check(.nonEmpty, ["s"]).accepts(["s": .other("strings []")]))
-        #expect(Self.check(.oneOf, ["f", "i"]).accepts(["f": .floats([1])]))
-        #expect(!Self.check(.oneOf, ["f", "i"]).accepts(["f": .floats([1]), "i": .ints([2])]), "both set")
-        #expect(!Self.check(.oneOf, ["f", "i"]).accepts([:]))
-        #expect(Self.check(.anyOf, ["f", "i"]).accepts(["f": .floats([1]), "i": .ints([2])]))
-        #expect(!Self.check(.anyOf, ["f", "i"]).accepts(["f": .floats([])]))
+        func accepts(_ requirement: AttributeCheck.Requirement, _ names: [String],
+                     _ attributes: [String: Argument]) -> Bool {
+            Self.check(requirement, names).accepts(attributes, inputCount: 1)
+        }
+        #expect(accepts(.present, ["a"], ["a": .ints([])]))
+        #expect(!accepts(.present, ["a"], ["b": .int(1)]))
+        #expect(accepts(.positive, ["n"], ["n": .int(3)]))
+        #expect(!accepts(.positive, ["n"], ["n": .int(0)]))
+        #expect(!accepts(.positive, ["n"], [:]))
+        #expect(accepts(.nonEmpty, ["s"], ["s": .floats([1])]))
+        #expect(!accepts(.nonEmpty, ["s"], ["s": .floats([])]))
+        #expect(!accepts(.nonEmpty, ["s"], ["s": .other("strings []")]))
+        #expect(accepts(.oneOf, ["f", "i"], ["f": .floats([1])]))
+        #expect(!accepts(.oneOf, ["f", "i"], ["f": .floats([1]), "i": .ints([2])]), "both set")
+        #expect(!accepts(.oneOf, ["f", "i"], [:]))
+        #expect(accepts(.anyOf, ["f", "i"], ["f": .floats([1]), "i": .ints([2])]))
+        #expect(!accepts(.anyOf, ["f", "i"], ["f": .floats([])]))
+    }
+
+    /// UpsampleBase reads the `scales` attribute only from a node with a single input (Upsample-7's form).
+    @Test func aCheckConditionedOnTheInputCountSkipsOtherNodes() {
+        var scales = Self.check(.present, ["scales"])
+        scales.inputCount = 1
+        #expect(!scales.accepts([:], inputCount: 1), "Resize-13 with X alone")
+        #expect(scales.accepts([:], inputCount: 4), "with its scales or sizes input the constructor reads no attribute")
+        #expect(scales.accepts(["scales": .floats([1, 2])], inputCount: 1))
     }
 
     /// The curated checks load, and releases without a file of their own use the newest's.
@@ -417,6 +430,17 @@ import TensorlintIR
                 let schemas = checks.flatMap(\.versions).map { runtime.schemas.schema(domain: parts.dropLast().joined(separator: "."), name: parts.last!, opset: $0) }
                 #expect(!schemas.contains { $0 == nil }, "\(key): a version with no schema")
             }
+            for (key, checks) in runtime.schemas.inferenceChecks {
+                let parts = key.split(separator: ".").map(String.init)
+                let schemas = checks.flatMap(\.versions).map { runtime.schemas.schema(domain: parts.dropLast().joined(separator: "."), name: parts.last!, opset: $0) }
+                #expect(!schemas.contains { $0 == nil }, "\(key): a version with no schema")
+            }
+            // onnxruntime 1.21 to 1.24 build a TreeEnsembleClassifier without class labels (`releases` of the entries).
+            let refusesUnlabelledTrees = runtime.attributeChecks["ai.onnx.ml.TreeEnsembleClassifier"] != nil
+            #expect(refusesUnlabelledTrees == !(Version("1.21")! <= version && version < Version("1.25")!), "\(version)")
+            // onnx 1.18 (carried from onnxruntime 1.23) added CategoryMapper's inference checks.
+            #expect((runtime.schemas.inferenceChecks["ai.onnx.ml.CategoryMapper"] != nil) == (version >= Version("1.23")!), "\(version)")
+            #expect(runtime.schemas.inferenceChecks["ai.onnx.ml.OneHotEncoder"] != nil)
         }
     }
 }

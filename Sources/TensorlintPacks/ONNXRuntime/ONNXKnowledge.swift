@@ -10,6 +10,9 @@ public struct ONNXSchemas: Sendable {
     let schemas: OperatorTable<[OperatorSchema]>
     /// Op → how its outputs' types follow from attributes.
     public let attributeTypes: [String: AttributeTyping]
+    /// `domain.op` → what onnx's type-and-shape inference demands of the node's attributes (curated from onnx's
+    /// sources: `inference-attribute-checks.yml`).
+    public let inferenceChecks: [String: [AttributeCheck]]
 
     public struct FormalParameter: Sendable {
         public enum Option: String, Sendable { case single, optional, variadic }
@@ -205,6 +208,8 @@ public struct ONNXSchemas: Sendable {
                 defaultType: (body["default"] as? String).flatMap(DType.init(name:)))
         }
         self.attributeTypes = attributeTypes
+        inferenceChecks = try AttributeCheck.load("inference-attribute-checks.yml", chain: table.chain, folders: folders,
+                                                  release: Version(header.onnx_version) ?? Version("0")!)
     }
 
     /// The first line of `operator-schemas.jsonl`, as `scripts/generate_onnx_knowledge.py` writes it.
@@ -275,6 +280,121 @@ public struct ONNXSchemas: Sendable {
     }
 }
 
+/// A check on a node's attributes that a schema leaves optional, curated from the sources that make it: onnx's
+/// type-and-shape inference functions (the model does not load) or onnxruntime's CPU kernel constructors (the
+/// session fails when it creates the kernel).
+public struct AttributeCheck: Sendable {
+    public enum Requirement: String, Sendable {
+        /// The attributes are set.
+        case present
+        /// Set, and a positive integer.
+        case positive
+        /// Set, with at least one element.
+        case nonEmpty = "non_empty"
+        /// Exactly one of the attributes is set with at least one element.
+        case oneOf = "one_of"
+        /// At least one of them is set with at least one element.
+        case anyOf = "any_of"
+        /// Exactly one of the attributes is set, empty or not.
+        case exactlyOnePresent = "exactly_one_present"
+        /// At least one of them is set, empty or not.
+        case anyPresent = "any_present"
+        /// No more than one of them is set.
+        case atMostOnePresent = "at_most_one_present"
+    }
+
+    public var versions: Set<Int>
+    public var requirement: Requirement
+    public var attributes: [String]
+    /// The check runs only on nodes that list exactly this many inputs (empty names counted, as
+    /// `OpKernelInfo::GetInputCount` and `InferenceContext::getNumInputs` count them); `nil`: on every node.
+    public var inputCount: Int?
+    /// What to change when setting the attributes named is not the way (Resize: give it its sizes input).
+    public var fix: String?
+    /// Where the check is in the sources (`file:line`), and what it prints when it fails.
+    public var source: String
+    public var message: String
+
+    /// Whether a node with these attributes and this many inputs passes the check.
+    public func accepts(_ attributes: [String: Argument], inputCount: Int) -> Bool {
+        if let checked = self.inputCount, checked != inputCount { return true }
+        func isSet(_ name: String) -> Bool {
+            switch attributes[name] {
+            case nil: return false
+            case .ints(let values)?: return !values.isEmpty
+            case .floats(let values)?: return !values.isEmpty
+            case .other(let text)?: return text != "strings []"
+            default: return true
+            }
+        }
+        let present = self.attributes.filter { attributes[$0] != nil }.count
+        switch requirement {
+        case .present: return present == self.attributes.count
+        case .nonEmpty: return self.attributes.allSatisfy(isSet)
+        case .positive:
+            return self.attributes.allSatisfy { if case .int(let value)? = attributes[$0] { return value > 0 } else { return false } }
+        case .oneOf: return self.attributes.filter(isSet).count == 1
+        case .anyOf: return self.attributes.contains(where: isSet)
+        case .exactlyOnePresent: return present == 1
+        case .anyPresent: return present >= 1
+        case .atMostOnePresent: return present <= 1
+        }
+    }
+
+    /// What the check demands, for messages: "exactly one of `a`, `b` set on a node with a single input".
+    public var requirementDescription: String {
+        let names = attributes.map { "`\($0)`" }
+        var text: String
+        switch requirement {
+        case .present: text = "\(names.joined(separator: " and ")) set"
+        case .positive: text = "\(names.joined(separator: " and ")) set to a positive number"
+        case .nonEmpty: text = "\(names.joined(separator: " and ")) set and not empty"
+        case .oneOf: text = "exactly one of \(names.joined(separator: ", ")) set and not empty"
+        case .anyOf: text = "one of \(names.joined(separator: ", ")) set and not empty"
+        case .exactlyOnePresent: text = "exactly one of \(names.joined(separator: ", ")) set"
+        case .anyPresent: text = "one of \(names.joined(separator: ", ")) set"
+        case .atMostOnePresent: text = "no more than one of \(names.joined(separator: ", ")) set"
+        }
+        if let inputCount {
+            text += " on a node with " + (inputCount == 0 ? "no inputs" : inputCount == 1 ? "a single input" : "\(inputCount) inputs")
+        }
+        return text
+    }
+
+    /// What to change on a node that fails the check.
+    public var fixDescription: String { fix ?? "have \(requirementDescription), as the exporter that made the model should have" }
+
+    /// The checks of the file in the first folder of the chain that has it (a release without a file of its
+    /// own uses the one of the nearest release its tables build on) that hold for `release` (an entry's
+    /// `releases`, `">=1.25"`, limits it to the releases whose sources have that check), by `domain.op`.
+    static func load(_ name: String, chain: [String], folders: [String: KnowledgeFolder], release: Version) throws -> [String: [AttributeCheck]] {
+        guard let folder = chain.first(where: { folders[$0]?[name] != nil }), let text = folders[folder]?[name] else { return [:] }
+        let file = "\(folder)/\(name)"
+        var checks: [String: [AttributeCheck]] = [:]
+        for (index, entry) in ((try knowledgeTable(text, file: file))["refusals"] as? [[String: Any]] ?? []).enumerated() {
+            guard let domain = entry["domain"] as? String, let op = entry["op"] as? String,
+                  let versions = entry["versions"] as? [Int], let check = entry["check"] as? String,
+                  let requirement = Requirement(rawValue: check), let attributes = entry["attributes"] as? [String],
+                  let source = entry["source"] as? String, let line = entry["line"] as? Int, let message = entry["message"] as? String
+            else { throw KnowledgeError(file: file, reason: "refusal \(index + 1) lacks domain, op, versions, check, attributes, source, line or message") }
+            if let releases = entry["releases"] {
+                guard let text = releases as? String, let range = VersionRange(parsing: text) else {
+                    throw KnowledgeError(file: file, reason: "refusal \(index + 1) has `releases` that is no version range (\">=1.25, <1.30\")")
+                }
+                if !range.contains(release) { continue }
+            }
+            let inputCount = entry["when_inputs"] as? Int
+            if entry["when_inputs"] != nil && inputCount == nil {
+                throw KnowledgeError(file: file, reason: "refusal \(index + 1) has a `when_inputs` that is not a number")
+            }
+            checks["\(domain).\(op)", default: []].append(AttributeCheck(
+                versions: Set(versions), requirement: requirement, attributes: attributes, inputCount: inputCount,
+                fix: entry["fix"] as? String, source: "\(source):\(line)", message: message))
+        }
+        return checks
+    }
+}
+
 /// onnxruntime's CPU kernel registry for one onnxruntime release, and the schemas it checks models against.
 public struct ONNXRuntimeKnowledge: Sendable {
     public let version: Version
@@ -289,50 +409,6 @@ public struct ONNXRuntimeKnowledge: Sendable {
     /// `domain.op` → what the CPU kernel's constructor demands of the node's attributes (curated from
     /// onnxruntime's sources: `kernel-attribute-checks.yml`).
     public let attributeChecks: [String: [AttributeCheck]]
-
-    /// A constructor check on attributes that the schema leaves optional: the session fails when it is not met.
-    public struct AttributeCheck: Sendable {
-        public enum Requirement: String, Sendable {
-            /// The attribute is set.
-            case present
-            /// Set, and a positive integer.
-            case positive
-            /// Set, with at least one element.
-            case nonEmpty = "non_empty"
-            /// Exactly one of the attributes is set with at least one element.
-            case oneOf = "one_of"
-            /// At least one of them is set with at least one element.
-            case anyOf = "any_of"
-        }
-
-        public var versions: Set<Int>
-        public var requirement: Requirement
-        public var attributes: [String]
-        /// Where the check is in onnxruntime's sources, and what it prints when it fails.
-        public var source: String
-        public var message: String
-
-        /// Whether a node with these attributes passes the check.
-        public func accepts(_ attributes: [String: Argument]) -> Bool {
-            func isSet(_ name: String) -> Bool {
-                switch attributes[name] {
-                case nil: return false
-                case .ints(let values)?: return !values.isEmpty
-                case .floats(let values)?: return !values.isEmpty
-                case .other(let text)?: return text != "strings []"
-                default: return true
-                }
-            }
-            switch requirement {
-            case .present: return self.attributes.allSatisfy { attributes[$0] != nil }
-            case .nonEmpty: return self.attributes.allSatisfy(isSet)
-            case .positive:
-                return self.attributes.allSatisfy { if case .int(let value)? = attributes[$0] { return value > 0 } else { return false } }
-            case .oneOf: return self.attributes.filter(isSet).count == 1
-            case .anyOf: return self.attributes.contains(where: isSet)
-            }
-        }
-    }
 
     public struct Kernel: Sendable {
         /// Since-versions of the op schema the kernel serves.
@@ -380,29 +456,7 @@ public struct ONNXRuntimeKnowledge: Sendable {
         newestSupportedOpset = header.newest_supported_opset
         registeredDomains = Set(header.registered_domains)
         kernels = table
-        attributeChecks = try Self.attributeChecks(chain: table.chain, folders: folders)
-    }
-
-    /// The curated checks of the folder, or of the nearest release its kernel table builds on that has them.
-    static func attributeChecks(chain: [String], folders: [String: KnowledgeFolder]) throws -> [String: [AttributeCheck]] {
-        let name = "kernel-attribute-checks.yml"
-        for folder in chain {
-            if let text = folders[folder]?[name] {
-                let file = "\(folder)/\(name)"
-                var checks: [String: [AttributeCheck]] = [:]
-                for (index, entry) in ((try knowledgeTable(text, file: file))["refusals"] as? [[String: Any]] ?? []).enumerated() {
-                    guard let domain = entry["domain"] as? String, let op = entry["op"] as? String,
-                          let versions = entry["versions"] as? [Int], let check = entry["check"] as? String,
-                          let requirement = AttributeCheck.Requirement(rawValue: check), let attributes = entry["attributes"] as? [String],
-                          let source = entry["source"] as? String, let line = entry["line"] as? Int, let message = entry["message"] as? String
-                    else { throw KnowledgeError(file: file, reason: "refusal \(index + 1) lacks domain, op, versions, check, attributes, source, line or message") }
-                    checks["\(domain).\(op)", default: []].append(AttributeCheck(
-                        versions: Set(versions), requirement: requirement, attributes: attributes, source: "\(source):\(line)", message: message))
-                }
-                return checks
-            }
-        }
-        return [:]
+        attributeChecks = try AttributeCheck.load("kernel-attribute-checks.yml", chain: table.chain, folders: folders, release: version)
     }
 
     /// The first line of `cpu-kernels.jsonl`, as `scripts/generate_onnx_knowledge.py` writes it.

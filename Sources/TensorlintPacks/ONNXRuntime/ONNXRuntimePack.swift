@@ -68,7 +68,13 @@ public enum ONNXRuntimePack: ConverterPack {
         ]) { a, _ in a }),
         issuePredicate("onnxruntime-kernel-refuses-attributes", .kernelRefusesAttributes, keys: schemaKeys.merging([
             "requirement": "what the kernel's constructor demands of the attributes", "kernel_source": "where in onnxruntime's sources it checks",
+            "attribute_fix": "what to change on the node so that the constructor accepts it",
             "check": "what the check prints when it fails",
+        ]) { a, _ in a }),
+        issuePredicate("onnxruntime-inference-refuses-attributes", .inferenceRefusesAttributes, keys: schemaKeys.merging([
+            "requirement": "what onnx's inference function demands of the attributes", "onnx_source": "where in onnx's sources it checks",
+            "onnx_version": "the onnx release whose schemas onnxruntime carries", "check": "what the check prints when it fails",
+            "attribute_fix": "what to change on the node so that inference accepts it",
         ]) { a, _ in a }),
         issuePredicate("onnxruntime-unregistered-domain", .unregisteredDomain, keys: scope.merging([
             "domain": "the op's domain", "schema_op": "the op's name", "registered": "the domains onnxruntime registers",

@@ -13,7 +13,7 @@ public struct ONNXAnalysis: Sendable {
     public enum IssueKind: String, Sendable {
         case typeParameterMismatch, disallowedInputType, declaredTypeMismatch, missingKernel
         case unknownOp, deprecatedOp, branchTypeMismatch, subgraphInputMismatch, invalidTypeAttribute
-        case unregisteredDomain, invalidInsertedCast, constantWithoutValue, kernelRefusesAttributes
+        case unregisteredDomain, invalidInsertedCast, constantWithoutValue, kernelRefusesAttributes, inferenceRefusesAttributes
     }
 
     public struct Issue: Sendable {
@@ -262,6 +262,11 @@ struct ONNXTypeChecker {
         }
         let bound = bindInputs(node, schema: schema, inputTypes: inputTypes, graph: graph, at: key, opsets: opsets, common: common,
                                issues: &issues)
+        // The inference function runs after the inputs' types have been matched to the schema's constraints.
+        if issues.isEmpty, let refusal = inferenceRefusal(node, schema: schema, common: common) {
+            issues.append(refusal)
+            return []
+        }
         var outputs: [DType?] = []
         for slot in node.outputs.indices {
             guard let formal = schema.formal(schema.outputs, at: slot) else { outputs.append(nil); continue }
@@ -497,19 +502,28 @@ struct ONNXTypeChecker {
     /// The CPU kernel chosen is constructed when the session is created, and its constructor may refuse the
     /// node's attributes (the curated checks of `kernel-attribute-checks.yml`).
     func kernelConstruction(_ node: Node, schema: ONNXSchemas.OperatorSchema, common: Bindings) -> [ONNXAnalysis.Issue] {
-        guard let check = runtime.attributeChecks["\(schema.domain).\(schema.name)"]?
-            .first(where: { $0.versions.contains(schema.since) && !$0.accepts(node.attributes) }) else { return [] }
-        let names = check.attributes.map { "`\($0)`" }
-        let requirement: String
-        switch check.requirement {
-        case .present: requirement = "\(names.joined(separator: " and ")) set"
-        case .positive: requirement = "\(names.joined(separator: " and ")) set to a positive number"
-        case .nonEmpty: requirement = "\(names.joined(separator: " and ")) set and not empty"
-        case .oneOf: requirement = "exactly one of \(names.joined(separator: ", ")) set"
-        case .anyOf: requirement = "one of \(names.joined(separator: ", ")) set"
-        }
+        guard let check = Self.failedCheck(runtime.attributeChecks, node, schema) else { return [] }
         return [.init(kind: .kernelRefusesAttributes, bindings: common.merging([
-            "requirement": requirement, "kernel_source": check.source, "check": check.message]) { a, _ in a })]
+            "requirement": check.requirementDescription, "kernel_source": check.source, "check": check.message,
+            "attribute_fix": check.fixDescription,
+        ]) { a, _ in a })]
+    }
+
+    /// onnx's type-and-shape inference, which onnxruntime runs on every node while it loads the model, refuses
+    /// some attribute sets that the schema's declarations allow (`inference-attribute-checks.yml`).
+    func inferenceRefusal(_ node: Node, schema: ONNXSchemas.OperatorSchema, common: Bindings) -> ONNXAnalysis.Issue? {
+        guard let check = Self.failedCheck(schemas.inferenceChecks, node, schema) else { return nil }
+        return .init(kind: .inferenceRefusesAttributes, bindings: common.merging([
+            "requirement": check.requirementDescription, "onnx_source": check.source, "check": check.message,
+            "onnx_version": schemas.onnxVersion, "attribute_fix": check.fixDescription,
+        ]) { a, _ in a })
+    }
+
+    /// The first check of the schema's version that the node fails.
+    static func failedCheck(_ checks: [String: [AttributeCheck]], _ node: Node, _ schema: ONNXSchemas.OperatorSchema) -> AttributeCheck? {
+        checks["\(schema.domain).\(schema.name)"]?.first { check in
+            check.versions.contains(schema.since) && !check.accepts(node.attributes, inputCount: node.inputs.count)
+        }
     }
 
     /// A schema's function body as a graph the checker walks like a local function's, with the calling node's
