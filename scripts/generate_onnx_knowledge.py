@@ -141,6 +141,28 @@ def functions(schema, onnx):
     return sorted(bodies, key=lambda entry: (entry["opset"], entry["context"]))
 
 
+def allows_unchecked_attributes(schema, onnx):
+    """Whether OpSchema::Verify lets a node carry attributes the schema does not declare (AllowUncheckedAttributes,
+    which Python does not expose): found by checking a node with the fewest inputs and outputs the schema takes
+    and one undeclared attribute, which Verify examines before anything else it could refuse there. A deprecated
+    schema is refused before Verify runs."""
+    if schema.deprecated:
+        return False
+    import onnx.checker
+    import onnx.helper
+    node = onnx.helper.make_node(schema.name, ["x%d" % index for index in range(schema.min_input)],
+                                 ["y%d" % index for index in range(schema.min_output)], domain=schema.domain,
+                                 tensorlint_probe=1)
+    context = onnx.checker.C.CheckerContext()
+    context.ir_version = onnx.IR_VERSION
+    context.opset_imports = {schema.domain: schema.since_version, "": 21} if schema.domain else {"": schema.since_version}
+    try:
+        onnx.checker.check_node(node, context)
+    except onnx.checker.ValidationError as error:
+        return "Unrecognized attribute: tensorlint_probe" not in str(error)
+    return True
+
+
 def operator_schemas(onnx):
     import onnx.defs
     schemas = {}
@@ -157,6 +179,11 @@ def operator_schemas(onnx):
         defaults = sorted(name for name, attribute in schema.attributes.items() if attribute.default_value.type)
         if defaults:  # a node that leaves these out gets the default (what a function body's references then read)
             entry["defaults"] = defaults
+        required = sorted(name for name, attribute in schema.attributes.items() if attribute.required)
+        if required:  # OpSchema::Verify: "Required attribute 'X' is missing."
+            entry["required"] = required
+        if allows_unchecked_attributes(schema, onnx):
+            entry["unchecked_attributes"] = True
         if schema.deprecated:
             entry["deprecated"] = True
         if schema.has_function or schema.has_context_dependent_function:

@@ -269,6 +269,13 @@ MODELS = {
                                                               cats_int64s=[1, 2, 3])],
                                                         [("x", INT64, [3])], [("y", FLOAT, [3, 3])]),
                                                   extra_opsets=[("ai.onnx.ml", 1)]),
+    # ReduceMean-18 takes axes as its second input; the attribute of ReduceMean-13 is unknown to it.
+    "reduce_mean_axes_attribute_opset18.onnx": model(graph([node("ReduceMean", ["x"], ["y"], name="reduce_mean_0", axes=[1])],
+                                                           [("x", FLOAT, [2, 3])], [("y", FLOAT, [2, 1])]), opset=18),
+    "reduce_mean_axes_attribute_opset13.onnx": model(graph([node("ReduceMean", ["x"], ["y"], name="reduce_mean_0", axes=[1])],
+                                                           [("x", FLOAT, [2, 3])], [("y", FLOAT, [2, 1])]), opset=13),
+    # Cast's `to` is required.
+    "cast_without_to.onnx": model(graph([node("Cast", ["x"], ["y"], name="cast_0")], [("x", FLOAT, [4])], [("y", FLOAT16, [4])]), opset=17),
     "constant_without_value.onnx": model(graph([node("Constant", [], ["c"], name="constant_0"), node("Add", ["x", "c"], ["y"], name="add_0")],
                                                [("x", FLOAT, [4])], [("y", FLOAT, [4])]), opset=17),
     "adagrad_preview_training.onnx": model(graph(

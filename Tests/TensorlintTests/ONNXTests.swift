@@ -246,6 +246,18 @@ import TensorlintIR
         }
     }
 
+    /// What `OpSchema::Verify` checks of attributes is in every release's schemas: the required ones, and the
+    /// rare schema that accepts attributes it does not declare.
+    @Test func schemasRecordWhatVerifyChecksOfAttributes() throws {
+        for version in Engine.knowledge.versions(of: ONNXRuntimePack.target) {
+            let schemas = try #require(try Engine.knowledge.knowledge(ONNXRuntimeKnowledge.self, target: ONNXRuntimePack.target, version: version)).schemas
+            let cast = try #require(schemas.schema(domain: "ai.onnx", name: "Cast", opset: 19))
+            #expect(cast.required == ["to"] && !cast.allowsUncheckedAttributes)
+            #expect(try #require(schemas.schema(domain: "ai.onnx", name: "LayerNormalization", opset: 17)).allowsUncheckedAttributes)
+            #expect(try #require(schemas.schema(domain: "ai.onnx", name: "Relu", opset: 14)).required.isEmpty)
+        }
+    }
+
     /// A request names a release series; the knowledge used is that series' release, and messages name it.
     @Test func aVersionResolvesWithinItsSeries() throws {
         let knowledge = Engine.knowledge, target = ONNXRuntimePack.target

@@ -38,6 +38,11 @@ public struct ONNXSchemas: Sendable {
         public var attributes: [String: String]
         /// The attributes with a default value, which a node that leaves them out gets.
         public var defaults: Set<String>
+        /// The attributes a node must set (`OpSchema::Verify`: "Required attribute 'X' is missing.").
+        public var required: Set<String>
+        /// Whether a node may set attributes the schema does not declare (`AllowUncheckedAttributes`); anything
+        /// else is an "Unrecognized attribute".
+        public var allowsUncheckedAttributes: Bool
 
         /// The formal parameter at an input or output position (variadic last parameters repeat).
         func formal(_ parameters: [FormalParameter], at position: Int) -> FormalParameter? {
@@ -232,12 +237,15 @@ public struct ONNXSchemas: Sendable {
             let attributes: [String: String]
             let deprecated: Bool?
             let defaults: [String]?
+            let required: [String]?
+            let unchecked_attributes: Bool?
             let functions: [Function]?
 
             func schema(domain: String, name: String) -> OperatorSchema {
                 OperatorSchema(domain: domain, name: name, since: since, inputs: inputs.map(\.parameter), outputs: outputs.map(\.parameter),
                                constraints: constraints.mapValues(Set.init), deprecated: deprecated ?? false,
-                               functions: (functions ?? []).map(\.body), attributes: attributes, defaults: Set(defaults ?? []))
+                               functions: (functions ?? []).map(\.body), attributes: attributes, defaults: Set(defaults ?? []),
+                               required: Set(required ?? []), allowsUncheckedAttributes: unchecked_attributes ?? false)
             }
         }
 

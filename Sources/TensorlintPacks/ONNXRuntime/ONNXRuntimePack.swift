@@ -76,6 +76,13 @@ public enum ONNXRuntimePack: ConverterPack {
             "onnx_version": "the onnx release whose schemas onnxruntime carries", "check": "what the check prints when it fails",
             "attribute_fix": "what to change on the node so that inference accepts it",
         ]) { a, _ in a }),
+        issuePredicate("onnxruntime-unrecognized-attribute", .unrecognizedAttribute, keys: schemaKeys.merging([
+            "attribute": "the attribute the schema does not declare", "declared_in": "which versions of the op declare it",
+            "declared": "the attributes the schema declares",
+        ]) { a, _ in a }),
+        issuePredicate("onnxruntime-missing-required-attribute", .missingRequiredAttribute, keys: schemaKeys.merging([
+            "attribute": "the required attribute left out", "attribute_type": "its type (`int`, `ints`, `string` …)",
+        ]) { a, _ in a }),
         issuePredicate("onnxruntime-unregistered-domain", .unregisteredDomain, keys: scope.merging([
             "domain": "the op's domain", "schema_op": "the op's name", "registered": "the domains onnxruntime registers",
         ]) { a, _ in a }),

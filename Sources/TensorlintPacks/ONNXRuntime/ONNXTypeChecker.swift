@@ -14,6 +14,7 @@ public struct ONNXAnalysis: Sendable {
         case typeParameterMismatch, disallowedInputType, declaredTypeMismatch, missingKernel
         case unknownOp, deprecatedOp, branchTypeMismatch, subgraphInputMismatch, invalidTypeAttribute
         case unregisteredDomain, invalidInsertedCast, constantWithoutValue, kernelRefusesAttributes, inferenceRefusesAttributes
+        case unrecognizedAttribute, missingRequiredAttribute
     }
 
     public struct Issue: Sendable {
@@ -254,6 +255,10 @@ struct ONNXTypeChecker {
                 "value_attributes": schema.attributes.keys.sorted().joined(separator: ", ")]) { a, _ in a }))
             return []
         }
+        if let issue = schemaAttributeIssue(node, schema: schema, common: common) {
+            issues.append(issue)
+            return []
+        }
         // An attribute that names the output's data type must name one (onnx's type inference refuses the rest).
         if domain == "ai.onnx", let attribute = schemas.attributeTypes[node.op.name]?.dataTypeAttribute,
            case .int(let number)? = node.attributes[attribute], !schemas.dataTypeNumbers.contains(number) {
@@ -278,6 +283,28 @@ struct ONNXTypeChecker {
                                    opsets: opsets, depth: depth, common: common)
         }
         return outputs
+    }
+
+    /// `OpSchema::Verify`, which onnxruntime's graph resolution runs on every node: an attribute the schema does
+    /// not declare (a name starting with "__" is an implementation detail it skips), then a required one left out.
+    func schemaAttributeIssue(_ node: Node, schema: ONNXSchemas.OperatorSchema, common: Bindings) -> ONNXAnalysis.Issue? {
+        if !schema.allowsUncheckedAttributes,
+           let attribute = node.attributes.keys.sorted().first(where: { schema.attributes[$0] == nil && !$0.hasPrefix("__") }) {
+            let declaring = (schemas.schemas.row(domain: schema.domain, op: schema.name) ?? [])
+                .filter { $0.attributes[attribute] != nil }.map { "\(schema.name)-\($0.since)" }
+            return .init(kind: .unrecognizedAttribute, bindings: common.merging([
+                "attribute": attribute,
+                "declared_in": declaring.isEmpty ? "no version of \(schema.name) declares it"
+                    : "\(declaring.joined(separator: ", ")) declare\(declaring.count == 1 ? "s" : "") it",
+                "declared": schema.attributes.keys.sorted().map { "`\($0)`" }.joined(separator: ", "),
+            ]) { a, _ in a })
+        }
+        if let attribute = schema.required.subtracting(node.attributes.keys).sorted().first {
+            return .init(kind: .missingRequiredAttribute, bindings: common.merging([
+                "attribute": attribute, "attribute_type": schema.attributes[attribute] ?? "",
+            ]) { a, _ in a })
+        }
+        return nil
     }
 
     /// Binds the node's inputs to the schema's type parameters, as `InferAndVerifyTypeMatch` does: an input of
