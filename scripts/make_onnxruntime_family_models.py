@@ -16,6 +16,10 @@ Families (the file name starts with the family):
             for that (domain, op, since-version, binding), or a function body whose ops have theirs.
   newest    the same at the newest opset the onnx release defines, where the newest schema version is in force.
   domain    an op of each domain that onnx defines and onnxruntime does not register, and of a custom domain.
+  attributes  ops whose attributes the schema leaves optional while onnx's inference function or onnxruntime's
+            CPU kernel constructor needs some of them, each with attribute sets that leave out what is needed, set
+            too much, and set what is needed; and nodes with attributes their schema does not declare or leaving
+            out required ones (ATTRIBUTE_CASES).
 
 Ops whose schema needs what a generic builder cannot give are left out: required attributes, or inputs or
 outputs that are not tensors (sequences, optionals, maps). Labels come from running onnxruntime on the
@@ -92,6 +96,70 @@ def build(schema, opset, constraints, chosen):
     return helper.make_model(graph, opset_imports=opsets, ir_version=IR_VERSION, producer_name="tensorlint-families")
 
 
+F, I64, S = onnx.TensorProto.FLOAT, onnx.TensorProto.INT64, onnx.TensorProto.STRING
+# (domain, op, opset, inputs, outputs, {case: attributes}). An input is an element type (a graph input), None
+# (an empty name: an optional input left out) or (element type, values) (an initializer).
+ATTRIBUTE_CASES = [
+    ("", "Optional", 15, [], 1, {"none": {}, "type": {"type": helper.make_tensor_type_proto(F, None)}}),
+    ("", "Optional", 15, [F], 1, {"input": {}}),
+    ("", "Resize", 13, [F], 1, {"x_only": {}, "x_only_linear": {"mode": "linear"}}),
+    ("", "Resize", 13, [F, None, None, (I64, [1, 1, 4, 4])], 1, {"sizes": {}}),
+    ("", "Resize", 13, [F, None, (F, [1.0, 1.0, 2.0, 2.0])], 1, {"scales": {}}),
+    ("", "Resize", 19, [F], 1, {"x_only": {}}),
+    ("", "Resize", 19, [F, None, None, (I64, [1, 1, 4, 4])], 1, {"sizes": {}}),
+    ("", "GRU", 14, [F, (F, [0.5] * 36), (F, [0.5] * 27)], 1, {"none": {}, "hidden_size": {"hidden_size": 3},
+                                                             "hidden_size_0": {"hidden_size": 0}}),
+    # OpSchema::Verify: attributes the schema does not declare, and required ones left out.
+    ("", "ReduceMean", 13, [F], 1, {"axes": {"axes": [0]}}),
+    ("", "ReduceMean", 18, [F], 1, {"axes": {"axes": [0]}, "none": {}}),
+    ("", "Relu", 14, [F], 1, {"undeclared": {"alpha": 0.5}, "internal": {"__tensorlint": 1}}),
+    ("", "LayerNormalization", 17, [F, F], 1, {"undeclared": {"tensorlint": 1}}),
+    ("", "Cast", 19, [F], 1, {"none": {}, "to": {"to": onnx.TensorProto.FLOAT16}}),
+    ("ai.onnx.ml", "LabelEncoder", 2, [I64], 1, {
+        "none": {}, "keys_int64s": {"keys_int64s": [1, 2], "values_int64s": [3, 4]},
+        "keys_int64s_keys_floats": {"keys_int64s": [1], "keys_floats": [1.0], "values_int64s": [2]}}),
+    ("ai.onnx.ml", "LabelEncoder", 4, [I64], 1, {
+        "none": {}, "keys_int64s": {"keys_int64s": [1, 2], "values_int64s": [3, 4]},
+        "keys_int64s_keys_strings": {"keys_int64s": [1], "keys_strings": ["a"], "values_int64s": [2]}}),
+    ("ai.onnx.ml", "CategoryMapper", 1, [I64], 1, {
+        "none": {}, "cats_strings": {"cats_strings": ["a", "b"]},
+        "both": {"cats_int64s": [1, 2], "cats_strings": ["a", "b"]}}),
+    ("ai.onnx.ml", "OneHotEncoder", 1, [I64], 1, {
+        "none": {}, "cats_int64s": {"cats_int64s": [1, 2, 3]},
+        "both": {"cats_int64s": [1, 2], "cats_strings": ["a", "b"]}}),
+    ("ai.onnx.ml", "Scaler", 1, [F], 1, {"none": {}, "scale": {"scale": [2.0]}, "scale_offset": {"scale": [2.0], "offset": [1.0]}}),
+    ("ai.onnx.ml", "Imputer", 1, [F], 1, {
+        "none": {}, "floats": {"imputed_value_floats": [0.0], "replaced_value_float": 1.0},
+        "both": {"imputed_value_floats": [0.0], "imputed_value_int64s": [0]}}),
+    ("ai.onnx.ml", "LinearRegressor", 1, [F], 1, {"none": {}, "coefficients": {"coefficients": [1.0, 2.0]}}),
+    ("ai.onnx.ml", "FeatureVectorizer", 1, [F], 1, {"none": {}, "inputdimensions": {"inputdimensions": [2]}}),
+    ("ai.onnx.ml", "TreeEnsembleClassifier", 3, [F], 2, {"base_values_twice": {
+        "classlabels_int64s": [0, 1], "base_values": [0.0], "base_values_as_tensor": helper.make_tensor("b", F, [1], [0.0])}}),
+    ("ai.onnx.ml", "TreeEnsembleRegressor", 3, [F], 1, {"base_values_twice": {
+        "n_targets": 1, "base_values": [0.0], "base_values_as_tensor": helper.make_tensor("b", F, [1], [0.0])}}),
+]
+
+
+def attribute_model(domain, op, opset, inputs, outputs, attributes):
+    names, values, initializers = [], [], []
+    for index, spec in enumerate(inputs):
+        name = "x%d" % index
+        if spec is None:
+            names.append("")
+        elif isinstance(spec, tuple):
+            element, data = spec
+            names.append(name)
+            initializers.append(helper.make_tensor(name, element, [len(data)], data))
+        else:
+            names.append(name)
+            values.append(helper.make_tensor_value_info(name, spec, None))
+    node = helper.make_node(op, names, ["y%d" % index for index in range(outputs)], name="node_0", domain=domain, **attributes)
+    graph = helper.make_graph([node], "main", values, [helper.make_empty_tensor_value_info("y%d" % index) for index in range(outputs)],
+                              initializer=initializers)
+    opsets = [helper.make_opsetid(domain, opset)] + ([helper.make_opsetid("", 21)] if domain else [])
+    return helper.make_model(graph, opset_imports=opsets, ir_version=IR_VERSION, producer_name="tensorlint-families")
+
+
 def main():
     if onnx.__version__ != ONNX_RELEASE:
         sys.exit("make_onnxruntime_family_models.py: needs onnx %s (the labels are of its models), not %s" % (ONNX_RELEASE, onnx.__version__))
@@ -138,6 +206,11 @@ def main():
           helper.make_model(graph, opset_imports=[helper.make_opsetid("", 21), helper.make_opsetid("com.example.custom", 1)],
                             ir_version=IR_VERSION, producer_name="tensorlint-families"),
           "Gelu in a custom domain no op library registers", "float32")
+    for domain, op, opset, inputs, outputs, variants in ATTRIBUTE_CASES:
+        for variant, attributes in variants.items():
+            write("attributes__%s__%s_%d__%s.onnx" % (domain or "ai.onnx", op, opset, variant),
+                  attribute_model(domain, op, opset, inputs, outputs, attributes),
+                  "%s-%d with %s" % (op, opset, ", ".join(sorted(attributes)) or "no attributes"), "float32")
     with open(os.path.join(os.path.dirname(os.path.normpath(folder)), "cases.jsonl"), "w", encoding="utf-8") as handle:
         for case in cases:
             handle.write(json.dumps(case) + "\n")
