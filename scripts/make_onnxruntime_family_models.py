@@ -21,8 +21,9 @@ Families (the file name starts with the family):
             too much, and set what is needed; and nodes with attributes their schema does not declare or leaving
             out required ones (ATTRIBUTE_CASES).
 
-Ops whose schema needs what a generic builder cannot give are left out: required attributes, or inputs or
-outputs that are not tensors (sequences, optionals, maps). Labels come from running onnxruntime on the
+In the kernel and newest families, ops whose schema needs what a generic builder cannot give are left out:
+required attributes, or inputs or outputs that are not tensors (sequences, optionals, maps); the attributes
+family sets them by hand. Labels come from running onnxruntime on the
 files (scripts/onnxruntime_versions.py label --corpus <folder>), never from this script.
 """
 import json
@@ -116,11 +117,12 @@ ATTRIBUTE_CASES = [
     ("", "LayerNormalization", 17, [F, F], 1, {"undeclared": {"tensorlint": 1}}),
     ("", "Cast", 19, [F], 1, {"none": {}, "to": {"to": onnx.TensorProto.FLOAT16}}),
     ("ai.onnx.ml", "LabelEncoder", 2, [I64], 1, {
-        "none": {}, "keys_int64s": {"keys_int64s": [1, 2], "values_int64s": [3, 4]},
+        "none": {}, "keys_int64s": {"keys_int64s": [1, 2], "values_int64s": [3, 4]}, "keys_only": {"keys_int64s": [1, 2]},
         "keys_int64s_keys_floats": {"keys_int64s": [1], "keys_floats": [1.0], "values_int64s": [2]}}),
     ("ai.onnx.ml", "LabelEncoder", 4, [I64], 1, {
-        "none": {}, "keys_int64s": {"keys_int64s": [1, 2], "values_int64s": [3, 4]},
-        "keys_int64s_keys_strings": {"keys_int64s": [1], "keys_strings": ["a"], "values_int64s": [2]}}),
+        "none": {}, "keys_int64s": {"keys_int64s": [1, 2], "values_int64s": [3, 4]}, "keys_only": {"keys_int64s": [1, 2]},
+        "keys_int64s_keys_strings": {"keys_int64s": [1], "keys_strings": ["a"], "values_int64s": [2]},
+        "two_values": {"keys_int64s": [1], "values_int64s": [2], "values_floats": [2.0]}}),
     ("ai.onnx.ml", "CategoryMapper", 1, [I64], 1, {
         "none": {}, "cats_strings": {"cats_strings": ["a", "b"]},
         "both": {"cats_int64s": [1, 2], "cats_strings": ["a", "b"]}}),

@@ -437,15 +437,14 @@ import TensorlintIR
             let runtime = try #require(try Engine.knowledge.knowledge(ONNXRuntimeKnowledge.self, target: ONNXRuntimePack.target, version: version))
             let gru = try #require(runtime.attributeChecks["ai.onnx.GRU"]?.first)
             #expect(gru.requirement == .positive && gru.attributes == ["hidden_size"] && gru.source.hasSuffix("deep_cpu_gru.h:28"))
-            for (key, checks) in runtime.attributeChecks {
+            // Each version a check names is a since-version of the op, unless it is newer than any this release knows.
+            for (key, checks) in runtime.attributeChecks.merging(runtime.schemas.inferenceChecks, uniquingKeysWith: +) {
                 let parts = key.split(separator: ".").map(String.init)
-                let schemas = checks.flatMap(\.versions).map { runtime.schemas.schema(domain: parts.dropLast().joined(separator: "."), name: parts.last!, opset: $0) }
-                #expect(!schemas.contains { $0 == nil }, "\(key): a version with no schema")
-            }
-            for (key, checks) in runtime.schemas.inferenceChecks {
-                let parts = key.split(separator: ".").map(String.init)
-                let schemas = checks.flatMap(\.versions).map { runtime.schemas.schema(domain: parts.dropLast().joined(separator: "."), name: parts.last!, opset: $0) }
-                #expect(!schemas.contains { $0 == nil }, "\(key): a version with no schema")
+                let known = (runtime.schemas.schemas.row(domain: parts.dropLast().joined(separator: "."), op: parts.last!) ?? []).map(\.since)
+                for since in checks.flatMap(\.versions) where since <= known.max() ?? 0 {
+                    #expect(known.contains(since), "\(key): \(since) is no since-version of the op in onnxruntime \(version)")
+                }
+                #expect(!known.isEmpty, "\(key) has no schema in onnxruntime \(version)")
             }
             // onnxruntime 1.21 to 1.24 build a TreeEnsembleClassifier without class labels (`releases` of the entries).
             let refusesUnlabelledTrees = runtime.attributeChecks["ai.onnx.ml.TreeEnsembleClassifier"] != nil

@@ -317,7 +317,9 @@ public struct AttributeCheck: Sendable {
     /// The check runs only on nodes that list exactly this many inputs (empty names counted, as
     /// `OpKernelInfo::GetInputCount` and `InferenceContext::getNumInputs` count them); `nil`: on every node.
     public var inputCount: Int?
-    /// What to change when setting the attributes named is not the way (Resize: give it its sizes input).
+    /// What the node needs and what to change, where it is not setting the attributes named (Resize with X
+    /// alone needs its scales or sizes input, not the attribute its kernel reads from Upsample-7's form).
+    public var needs: String?
     public var fix: String?
     /// Where the check is in the sources (`file:line`), and what it prints when it fails.
     public var source: String
@@ -351,6 +353,7 @@ public struct AttributeCheck: Sendable {
 
     /// What the check demands, for messages: "exactly one of `a`, `b` set on a node with a single input".
     public var requirementDescription: String {
+        if let needs { return needs }
         let names = attributes.map { "`\($0)`" }
         var text: String
         switch requirement {
@@ -385,6 +388,11 @@ public struct AttributeCheck: Sendable {
                   let requirement = Requirement(rawValue: check), let attributes = entry["attributes"] as? [String],
                   let source = entry["source"] as? String, let line = entry["line"] as? Int, let message = entry["message"] as? String
             else { throw KnowledgeError(file: file, reason: "refusal \(index + 1) lacks domain, op, versions, check, attributes, source, line or message") }
+            let counting: Set<Requirement> = [.oneOf, .anyOf, .exactlyOnePresent, .anyPresent, .atMostOnePresent]
+            guard attributes.count >= (counting.contains(requirement) ? 2 : 1),
+                  ["needs", "fix"].allSatisfy({ entry[$0] == nil || entry[$0] is String }) else {
+                throw KnowledgeError(file: file, reason: "refusal \(index + 1): \(check) needs \(counting.contains(requirement) ? "two attributes or more" : "an attribute"), and `needs` and `fix` are text")
+            }
             if let releases = entry["releases"] {
                 guard let text = releases as? String, let range = VersionRange(parsing: text) else {
                     throw KnowledgeError(file: file, reason: "refusal \(index + 1) has `releases` that is no version range (\">=1.25, <1.30\")")
@@ -397,7 +405,7 @@ public struct AttributeCheck: Sendable {
             }
             checks["\(domain).\(op)", default: []].append(AttributeCheck(
                 versions: Set(versions), requirement: requirement, attributes: attributes, inputCount: inputCount,
-                fix: entry["fix"] as? String, source: "\(source):\(line)", message: message))
+                needs: entry["needs"] as? String, fix: entry["fix"] as? String, source: "\(source):\(line)", message: message))
         }
         return checks
     }

@@ -285,21 +285,24 @@ struct ONNXTypeChecker {
         return outputs
     }
 
-    /// `OpSchema::Verify`, which onnxruntime's graph resolution runs on every node: an attribute the schema does
-    /// not declare (a name starting with "__" is an implementation detail it skips), then a required one left out.
+    /// `OpSchema::Verify`, which onnxruntime's graph resolution runs on every node but the Constants it has
+    /// already made initializers: an attribute the schema does not declare (a name starting with "__" is an
+    /// implementation detail it skips; of several, the alphabetically first is named, where Verify names the
+    /// first in the node), then a required one left out.
     func schemaAttributeIssue(_ node: Node, schema: ONNXSchemas.OperatorSchema, common: Bindings) -> ONNXAnalysis.Issue? {
+        if schema.domain == "ai.onnx", schema.name == "Constant" { return nil }
         if !schema.allowsUncheckedAttributes,
-           let attribute = node.attributes.keys.sorted().first(where: { schema.attributes[$0] == nil && !$0.hasPrefix("__") }) {
+           let attribute = node.attributes.keys.filter({ schema.attributes[$0] == nil && !$0.hasPrefix("__") }).min() {
             let declaring = (schemas.schemas.row(domain: schema.domain, op: schema.name) ?? [])
                 .filter { $0.attributes[attribute] != nil }.map { "\(schema.name)-\($0.since)" }
             return .init(kind: .unrecognizedAttribute, bindings: common.merging([
                 "attribute": attribute,
                 "declared_in": declaring.isEmpty ? "no version of \(schema.name) declares it"
                     : "\(declaring.joined(separator: ", ")) declare\(declaring.count == 1 ? "s" : "") it",
-                "declared": schema.attributes.keys.sorted().map { "`\($0)`" }.joined(separator: ", "),
+                "declared": schema.attributes.isEmpty ? "no attributes" : schema.attributes.keys.sorted().map { "`\($0)`" }.joined(separator: ", "),
             ]) { a, _ in a })
         }
-        if let attribute = schema.required.subtracting(node.attributes.keys).sorted().first {
+        if let attribute = schema.required.filter({ node.attributes[$0] == nil }).min() {
             return .init(kind: .missingRequiredAttribute, bindings: common.merging([
                 "attribute": attribute, "attribute_type": schema.attributes[attribute] ?? "",
             ]) { a, _ in a })
