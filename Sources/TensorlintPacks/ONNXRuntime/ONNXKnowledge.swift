@@ -305,8 +305,6 @@ public struct AttributeCheck: Sendable {
         case anyOf = "any_of"
         /// Exactly one of the attributes is set, empty or not.
         case exactlyOnePresent = "exactly_one_present"
-        /// At least one of them is set, empty or not.
-        case anyPresent = "any_present"
         /// No more than one of them is set.
         case atMostOnePresent = "at_most_one_present"
     }
@@ -346,7 +344,6 @@ public struct AttributeCheck: Sendable {
         case .oneOf: return self.attributes.filter(isSet).count == 1
         case .anyOf: return self.attributes.contains(where: isSet)
         case .exactlyOnePresent: return present == 1
-        case .anyPresent: return present >= 1
         case .atMostOnePresent: return present <= 1
         }
     }
@@ -363,7 +360,6 @@ public struct AttributeCheck: Sendable {
         case .oneOf: text = "exactly one of \(names.joined(separator: ", ")) set and not empty"
         case .anyOf: text = "one of \(names.joined(separator: ", ")) set and not empty"
         case .exactlyOnePresent: text = "exactly one of \(names.joined(separator: ", ")) set"
-        case .anyPresent: text = "one of \(names.joined(separator: ", ")) set"
         case .atMostOnePresent: text = "no more than one of \(names.joined(separator: ", ")) set"
         }
         if let inputCount {
@@ -388,7 +384,7 @@ public struct AttributeCheck: Sendable {
                   let requirement = Requirement(rawValue: check), let attributes = entry["attributes"] as? [String],
                   let source = entry["source"] as? String, let line = entry["line"] as? Int, let message = entry["message"] as? String
             else { throw KnowledgeError(file: file, reason: "refusal \(index + 1) lacks domain, op, versions, check, attributes, source, line or message") }
-            let counting: Set<Requirement> = [.oneOf, .anyOf, .exactlyOnePresent, .anyPresent, .atMostOnePresent]
+            let counting: Set<Requirement> = [.oneOf, .anyOf, .exactlyOnePresent, .atMostOnePresent]
             guard attributes.count >= (counting.contains(requirement) ? 2 : 1),
                   ["needs", "fix"].allSatisfy({ entry[$0] == nil || entry[$0] is String }) else {
                 throw KnowledgeError(file: file, reason: "refusal \(index + 1): \(check) needs \(counting.contains(requirement) ? "two attributes or more" : "an attribute"), and `needs` and `fix` are text")
