@@ -22,9 +22,11 @@ public struct CoreMLKnowledge: Sendable {
     public let lowerings: [String: Lowering]
     /// Unregistered torch op → what converts instead.
     public let alternatives: [String: String]
-    /// Torch op with overload → its exact rewrite into ops that convert (torch's decompositions): read when a fix first
-    /// needs one, since most lints have none to rewrite and reading them was a tenth of a start.
-    public var rewrites: [String: TorchRewrite] { rewriteTable.rewrites }
+    /// The exact rewrite of a torch op with overload (`aten.celu.default`) into ops that convert (torch's
+    /// decompositions), read when a fix first needs it.
+    public func rewrite(for op: String) -> TorchRewrite? { rewriteTable.rewrite(for: op) }
+    /// Every rewrite of the table, read now; none if any does not read.
+    public var rewrites: [String: TorchRewrite] { rewriteTable.all }
     private let rewriteTable: LazyRewrites
 
     public struct Lowering: Sendable {
@@ -84,16 +86,25 @@ public struct CoreMLKnowledge: Sendable {
         try json("mil-type-domains.json") { (reader: inout JSONReader, key: String) throws(JSONError) in
             guard key == "opsets" else { return try reader.skipValue() }
             try reader.readObject { (reader: inout JSONReader, opset: String) throws(JSONError) in
+                // Each level is built whole and stored once, rather than updated in place through three lookups.
+                var opsetDomains: [String: [String: String]] = [:], opsetMembers: [String: [[String]]] = [:]
                 try reader.readObject { (reader: inout JSONReader, op: String) throws(JSONError) in
                     try reader.readObject { (reader: inout JSONReader, field: String) throws(JSONError) in
                         guard field == "domains" else { return try reader.skipValue() }
                         let opDomains = try reader.readDictionary { (reader: inout JSONReader) throws(JSONError) in try reader.readList(JSONReader.string) }
+                        var domainOf: [String: String] = [:], order: [[String]] = []
                         for (domain, inputs) in opDomains.sorted(by: { $0.key < $1.key }) {
-                            for input in inputs { domains[opset, default: [:]][op, default: [:]][input] = domain }
-                            members[opset, default: [:]][op, default: []].append(inputs)
+                            for input in inputs { domainOf[input] = domain }
+                            order.append(inputs)
                         }
+                        guard !order.isEmpty else { return }
+                        opsetDomains[op] = domainOf
+                        opsetMembers[op] = order
                     }
                 }
+                guard !opsetDomains.isEmpty else { return }
+                domains[opset] = opsetDomains
+                members[opset] = opsetMembers
             }
         }
         typeDomains = domains
@@ -183,25 +194,41 @@ public struct CoreMLKnowledge: Sendable {
     }
 }
 
-/// The rewrite table, read once, on first use, by whichever thread needs it first. A table that does not
-/// read (a defect of the build, which the tests catch) holds no rewrites.
+/// The rewrite table: its entries are found on first use, and each is read the first time a fix asks for it,
+/// by whichever thread asks first. A table or an entry that does not read (a defect of the build, which the
+/// tests catch) holds no rewrite.
 private final class LazyRewrites: @unchecked Sendable {
     private let text: String?
     private let file: String
     private let lock = NSLock()
-    private var loaded: [String: TorchRewrite]?
+    private var entries: [String: Any]?
+    private var loaded: [String: TorchRewrite?] = [:]
 
     init(text: String?, file: String) {
         self.text = text
         self.file = file
     }
 
-    var rewrites: [String: TorchRewrite] {
-        lock.withLock {
-            if let loaded { return loaded }
-            let table = (try? text.map { try TorchRewrite.load($0, file: file) }) ?? [:]
-            loaded = table
-            return table
-        }
+    func rewrite(for op: String) -> TorchRewrite? {
+        lock.withLock { locked(op) }
+    }
+
+    /// The whole table, or none of it if any entry does not read.
+    var all: [String: TorchRewrite] {
+        (try? text.map { try TorchRewrite.load($0, file: file) }) ?? [:]
+    }
+
+    private func locked(_ op: String) -> TorchRewrite? {
+        if let known = loaded[op] { return known }
+        let rewrite = tableEntries()[op].flatMap { try? TorchRewrite.load(op: op, entry: $0, file: file) }
+        loaded[op] = rewrite
+        return rewrite
+    }
+
+    private func tableEntries() -> [String: Any] {
+        if let entries { return entries }
+        let read = (try? text.map { try TorchRewrite.entries($0, file: file) }) ?? [:]
+        entries = read
+        return read
     }
 }

@@ -131,7 +131,7 @@ public enum CoreMLToolsPack: ConverterPack {
         Fixer("rewrite-op", state: CoreMLAnalysis.self) { context, analysis in
             let knowledge = analysis.knowledge
             guard context.graphIndex == 0, let node = context.node, let nodeIndex = context.nodeIndex,
-                  let rewrite = knowledge.rewrites[rewriteKey(node.op)] else { return [] }
+                  let rewrite = knowledge.rewrite(for: rewriteKey(node.op)) else { return [] }
             // A TorchScript graph's dtypes are those the frontend computes.
             let graph = analysis.torchScript?.typedGraph ?? context.graph
             if let output = node.outputs.first ?? nil, let dtype = graph.dtype(of: output), narrowFloats.contains(dtype) {
