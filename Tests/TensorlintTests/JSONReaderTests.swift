@@ -27,6 +27,31 @@ import TensorlintJSON
         }
     }
 
+    /// Strings are scanned eight bytes at a time: a quote, an escape, a control character, a byte past ASCII or
+    /// bad UTF-8 at any offset of a long run, read or skipped, gives what a byte-by-byte reading gives.
+    @Test func everyByteOfALongStringIsSeenAtEveryOffset() throws {
+        let skipped = { (reader: inout JSONReader) throws(JSONError) -> String in
+            try reader.readList { (reader: inout JSONReader) throws(JSONError) in try reader.skipValue() }
+            return "skipped"
+        }
+        for length in 0..<20 {
+            for offset in 0...length {
+                func text(_ middle: String) -> String { String(repeating: "a", count: offset) + middle + String(repeating: "b", count: length - offset) }
+                func json(_ middle: String) -> [UInt8] { Array("\"\(text(middle))\"".utf8) }
+                #expect(try JSONReader.read(json(#"\""#), JSONReader.string) == text("\""))
+                #expect(try JSONReader.read(json("é😀"), JSONReader.string) == text("é😀"))
+                #expect(try JSONReader.read(json(#"é\n"#), JSONReader.string) == text("é\n"))
+                #expect(try JSONReader.read(json(""), JSONReader.string) == text(""))
+                #expect(try JSONReader.read(Array("[\"\(text("é"))\", 1]".utf8), skipped) == "skipped")
+                for bad in [json("\u{01}"), json("\u{1F}"), Array(json("").dropLast()), Array("\"\(text(""))".utf8) + [0xFF, 0x22],
+                            Array("\"\(String(repeating: "a", count: offset))".utf8) + [0xC3, 0x28] + Array("\(String(repeating: "b", count: length - offset))\"".utf8)] {
+                    #expect(throws: JSONError.self) { try JSONReader.read(bad, JSONReader.string) }
+                    #expect(throws: JSONError.self) { try JSONReader.read(Array("[".utf8) + bad + Array("]".utf8), skipped) }
+                }
+            }
+        }
+    }
+
     /// Every departure from the grammar is refused, never read as something else.
     @Test(arguments: [#""open"#, #""\x""#, "01x", "-", "1.", "1e", "[1,]", "{\"a\" 1}", "{1: 2}", "tru", "\"\u{01}\"",
                       #""\ud800""#, "[1] 2", ""])

@@ -270,18 +270,46 @@ public struct JSONReader {
     private mutating func scanString() throws(JSONError) -> String {
         position += 1
         let start = position
-        while position < bytes.count {
-            let byte = bytes[position]
-            if byte == UInt8(ascii: "\"") {
+        var ascii = true
+        while true {
+            position = plainRunEnd(from: position)
+            guard position < bytes.count else { throw syntax("a string is not closed") }
+            switch bytes[position] {
+            case UInt8(ascii: "\""):
                 let raw = UnsafeRawBufferPointer(rebasing: bytes[start..<position])
                 position += 1
-                return try utf8(raw)
+                return ascii ? String(decoding: raw, as: UTF8.self) : try utf8(raw)
+            case UInt8(ascii: "\\"): return try scanEscapedString(from: start)
+            case 0x80...:
+                ascii = false
+                position += 1
+            default: throw syntax("a control character inside a string")
             }
-            if byte == UInt8(ascii: "\\") { return try scanEscapedString(from: start) }
-            guard byte >= 0x20 else { throw syntax("a control character inside a string") }
-            position += 1
         }
-        throw syntax("a string is not closed")
+    }
+
+    /// Where the run of plain ASCII string bytes starting at `start` ends: at a quote, a backslash, a control
+    /// character, a byte past ASCII, or the end. Eight bytes are tested at a time, since strings (stack traces,
+    /// names) are most of a program's bytes.
+    private func plainRunEnd(from start: Int) -> Int {
+        guard let base = bytes.baseAddress else { return start }
+        let ones: UInt64 = 0x0101_0101_0101_0101, highBits: UInt64 = 0x8080_8080_8080_8080
+        /// A high bit set in some byte where `word` has a zero byte (exact as a whole, which is all that is asked).
+        func zeroByte(_ word: UInt64) -> UInt64 { (word &- ones) & ~word & highBits }
+        var index = start
+        while index + 8 <= bytes.count {
+            let word = UInt64(littleEndian: base.loadUnaligned(fromByteOffset: index, as: UInt64.self))
+            let special = zeroByte(word ^ (ones &* 0x22)) | zeroByte(word ^ (ones &* 0x5C))
+                | ((word &- ones &* 0x20) & ~word & highBits) | (word & highBits)
+            if special != 0 { break }
+            index += 8
+        }
+        while index < bytes.count {
+            let byte = bytes[index]
+            if byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\") || byte < 0x20 || byte >= 0x80 { break }
+            index += 1
+        }
+        return index
     }
 
     private mutating func scanEscapedString(from start: Int) throws(JSONError) -> String {
@@ -317,10 +345,12 @@ public struct JSONReader {
                 }
             default:
                 guard byte >= 0x20 else { throw syntax("a control character inside a string") }
-                // The run of plain bytes up to the next quote, escape or control character goes in at once.
+                // The run of plain bytes up to the next quote, escape or control character goes in at once
+                // (bytes past ASCII are plain here: the whole string's UTF-8 is checked at its end).
                 let runStart = position - 1
-                while position < bytes.count, bytes[position] >= 0x20, bytes[position] != UInt8(ascii: "\""),
-                      bytes[position] != UInt8(ascii: "\\") {
+                while true {
+                    position = plainRunEnd(from: position)
+                    guard position < bytes.count, bytes[position] >= 0x80 else { break }
                     position += 1
                 }
                 decoded.append(contentsOf: UnsafeRawBufferPointer(rebasing: bytes[runStart..<position]))
@@ -334,9 +364,10 @@ public struct JSONReader {
         position += 1
         let start = position
         var ascii = true
-        while position < bytes.count {
-            let byte = bytes[position]
-            switch byte {
+        while true {
+            position = plainRunEnd(from: position)
+            guard position < bytes.count else { throw syntax("a string is not closed") }
+            switch bytes[position] {
             case UInt8(ascii: "\""):
                 // Bytes past ASCII are rare in what is skipped; only then is the string's UTF-8 checked.
                 if !ascii { _ = try utf8(UnsafeRawBufferPointer(rebasing: bytes[start..<position])) }
@@ -346,13 +377,12 @@ public struct JSONReader {
                 position = start - 1
                 _ = try scanString()
                 return
-            case ..<0x20: throw syntax("a control character inside a string")
-            case 0x80...: ascii = false
-            default: break
+            case 0x80...:
+                ascii = false
+                position += 1
+            default: throw syntax("a control character inside a string")
             }
-            position += 1
         }
-        throw syntax("a string is not closed")
     }
 
     private mutating func hex4() throws(JSONError) -> UInt32 {
@@ -373,8 +403,6 @@ public struct JSONReader {
     }
 
     private func utf8(_ units: some Collection<UInt8>) throws(JSONError) -> String {
-        // ASCII (nearly every key and name) needs no validation.
-        if units.allSatisfy({ $0 < 0x80 }) { return String(decoding: units, as: UTF8.self) }
         guard let text = String(validating: units, as: UTF8.self) else { throw syntax("a string is not UTF-8") }
         return text
     }
