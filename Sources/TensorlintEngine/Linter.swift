@@ -110,6 +110,7 @@ public struct Linter: Sendable {
     static func cause(_ templates: [String], _ bindings: Bindings, nameKeys: Set<String>) -> String {
         templates.map { template in
             MessageTemplate.render(template) { key in
+                // Compared, not hashed: this runs for every placeholder of every finding.
                 if maskedNodeKeys.contains(key) { return "·" }
                 guard let value = bindings[key] else { return nil }
                 return nameKeys.contains(key) ? maskingQuotedNames(value) : value
@@ -119,9 +120,23 @@ public struct Linter: Sendable {
 
     /// `·` for a bare name; each `quoted` part of a longer text.
     static func maskingQuotedNames(_ text: String) -> String {
-        let parts = text.utf8.split(separator: UInt8(ascii: "`"), omittingEmptySubsequences: false)
-        guard parts.count > 1 else { return "·" }
-        return parts.enumerated().map { index, part in index % 2 == 1 ? "·" : String(Substring(part)) }.joined(separator: "`")
+        var text = text
+        return text.withUTF8 { units in
+            guard units.contains(UInt8(ascii: "`")) else { return "·" }
+            var masked: [UInt8] = []
+            masked.reserveCapacity(units.count)
+            var quoted = false
+            for unit in units {
+                if unit == UInt8(ascii: "`") {
+                    quoted.toggle()
+                    masked.append(unit)
+                    if quoted { masked.append(contentsOf: "·".utf8) }
+                } else if !quoted {
+                    masked.append(unit)
+                }
+            }
+            return String(decoding: masked, as: UTF8.self)
+        }
     }
 }
 
@@ -130,7 +145,7 @@ extension Linter {
     static let modelKeys = ["converter_version": "the converter version whose knowledge was used",
                             "dialect": "the program's IR dialect"]
     /// The node bindings a finding's cause leaves out: which node, not what failed.
-    static let maskedNodeKeys: Set<String> = ["node", "module", "module_type", "source"]
+    static let maskedNodeKeys = ["node", "module", "module_type", "source"]
     /// Bindings every finding on a node has.
     static let nodeKeys = ["op": "the node's op", "node": "the node's name", "module": "the module it belongs to",
                            "module_type": "that module's class", "source": "`, file:line` of the Python source, when known"]

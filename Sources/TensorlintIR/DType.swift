@@ -43,8 +43,10 @@ public enum DType: String, Sendable, CaseIterable, Codable, Comparable {
     /// value, fp16 and bf16 do not hold each other's). Only widening among the floating types, and no change,
     /// count; anything else may round.
     public func holdsEveryValue(of other: DType) -> Bool {
-        let holds: [DType: Set<DType>] = [.float32: [.float16, .bfloat16], .float64: [.float16, .bfloat16, .float32]]
-        return self == other || holds[self]?.contains(other) == true
+        switch (self, other) {
+        case (.float32, .float16), (.float32, .bfloat16), (.float64, .float16), (.float64, .bfloat16), (.float64, .float32): return true
+        default: return self == other
+        }
     }
 
     public static func < (lhs: DType, rhs: DType) -> Bool { lhs.rawValue < rhs.rawValue }
