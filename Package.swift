@@ -30,9 +30,11 @@ let package = Package(
         // A rule or configuration file as a tree of text with lines, from YAML or from the compiled form the
         // build gives the built-in rules (so that no YAML is parsed at start).
         .target(name: "RuleDocument", dependencies: [.product(name: "Yams", package: "Yams")], path: "Sources/Support/RuleDocument"),
+        // The system's zlib: deflated zip entries are inflated straight from the memory map.
+        .systemLibrary(name: "SystemZlib", path: "Sources/Support/SystemZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
         // torch's zip container and its pickles read at the opcode level: shared by every torch format.
         .target(name: "TorchArchive", dependencies: [
-            "TensorlintIR",
+            "TensorlintIR", "SystemZlib",
             .product(name: "ZIPFoundation", package: "ZIPFoundation"),
         ], path: "Sources/Formats/TorchArchive"),
         // torch.export archives (.pt2), both the legacy flat zip and the PT2 archive layout: reader and writer.

@@ -55,6 +55,43 @@ import ZIPFoundation
         }
     }
 
+    /// Deflated entries (which torch never writes, but another zip tool may) are inflated from the mapped file,
+    /// never past the limit whatever the directory declares, and a stream cut short is refused.
+    @Test func deflatedEntriesAreInflatedWithinTheirLimits() throws {
+        let zeros = Data(count: 100_000)
+        let archive = try Archive(accessMode: .create)
+        try archive.addEntry(with: "m/zeros", type: .file, uncompressedSize: Int64(zeros.count), compressionMethod: .deflate) { position, size in
+            zeros.subdata(in: Int(position)..<Int(position) + size)
+        }
+        let bytes = [UInt8](try #require(archive.data))
+        let local = 0, central = try #require(bytes.indices.first { bytes[$0...].starts(with: [0x50, 0x4B, 0x01, 0x02]) })
+        func entries(_ patches: [(Int, UInt32)]) throws -> ZipEntries {
+            var copy = bytes
+            for (offset, value) in patches { copy.replaceSubrange(offset..<offset + 4, with: withUnsafeBytes(of: value.littleEndian, Array.init)) }
+            let path = temporaryDirectory().appendingPathComponent("deflated.zip").path
+            try Data(copy).write(to: URL(fileURLWithPath: path))
+            return try ZipEntries(path: path)
+        }
+        func reason(_ patches: [(Int, UInt32)], limit: UInt64 = ZipEntries.maximumJSONBytes) throws -> String? {
+            let read = try entries(patches)
+            do { _ = try read.data("m/zeros", limit: limit) } catch { return error.reason }
+            return nil
+        }
+        #expect(try entries([]).data("m/zeros") == zeros)
+        #expect(try reason([], limit: 1_000)?.contains("declares 100000 bytes (limit 1000)") == true)
+        // A directory that understates the size: inflation stops at the limit all the same.
+        let understated = [(local + 22, UInt32(10)), (central + 24, UInt32(10))]
+        #expect(try reason(understated, limit: 1_000)?.contains("inflates past 1000 bytes") == true)
+        #expect(try reason(understated)?.contains("inflates to 100000 bytes where the directory says 10") == true)
+        // Compressed bytes cut short: zlib asks for more than the entry holds.
+        let compressed = Int(bytes[central + 20]) | Int(bytes[central + 21]) << 8
+        let truncated = [(local + 18, UInt32(compressed / 2)), (central + 20, UInt32(compressed / 2))]
+        #expect(try reason(truncated)?.contains("deflated stream is truncated") == true)
+        // A block of the reserved type.
+        let dataStart = 30 + Int(bytes[26]) + Int(bytes[27]) << 8 + Int(bytes[28]) + Int(bytes[29]) << 8
+        #expect(try reason([(dataStart, UInt32.max)])?.contains("cannot be inflated (corrupted)") == true)
+    }
+
     @Test func moreThan65535EntriesGetZIP64EndRecords() throws {
         let data = try archive((0..<70_000).map { ("e/\($0)", []) })
         let directory = try ZipCentralDirectory(ByteSource(data: data))

@@ -1,14 +1,18 @@
 import Foundation
+import SystemZlib
 import TensorlintIR
 
 /// Bytes read by offset from a file, or from a range of one (a `torch.save` archive stored inside another).
 public struct ByteSource {
     public let size: UInt64
     private let readAt: (UInt64, Int) throws(ReadError) -> Data
+    /// The source's bytes in memory, when it is a memory map (or a range of one): read in place, never copied.
+    private let mapped: UnsafeRawBufferPointer?
 
     /// Reads through `handle`, which the caller keeps open while the source is used.
     public init(handle: FileHandle, size: UInt64) {
         self.size = size
+        mapped = nil
         readAt = { offset, count throws(ReadError) in
             do {
                 try handle.seek(toOffset: offset)
@@ -22,6 +26,8 @@ public struct ByteSource {
     /// Reads the file `mapped` holds, kept mapped while the source is used.
     public init(mapped file: MappedFile) {
         size = UInt64(file.bytes.count)
+        // `readAt` holds the file, and with it the memory `mapped` points to, as long as the source lives.
+        mapped = file.bytes
         readAt = { offset, count in
             let from = Int(offset), to = min(file.bytes.count, from + count)
             return from < to ? Data(UnsafeRawBufferPointer(rebasing: file.bytes[from..<to])) : Data()
@@ -30,31 +36,53 @@ public struct ByteSource {
 
     public init(data: Data) {
         size = UInt64(data.count)
+        mapped = nil
         readAt = { offset, count in
             let from = data.startIndex + Int(offset), to = min(data.endIndex, from + count)
             return from < to ? data.subdata(in: from..<to) : Data()
         }
     }
 
-    private init(size: UInt64, readAt: @escaping (UInt64, Int) throws(ReadError) -> Data) {
+    private init(size: UInt64, mapped: UnsafeRawBufferPointer?, readAt: @escaping (UInt64, Int) throws(ReadError) -> Data) {
         self.size = size
+        self.mapped = mapped
         self.readAt = readAt
     }
 
     /// `count` bytes at `offset`, all of them: fewer is a truncated file.
     public func read(_ offset: UInt64, _ count: Int) throws(ReadError) -> Data {
-        guard count >= 0, offset <= size, UInt64(count) <= size - offset else {
-            throw .malformed("zip archive: \(count) bytes at offset \(offset) lie outside its \(size) bytes")
-        }
+        try checkBounds(offset, count)
         let data = try readAt(offset, count)
         guard data.count == count else { throw .malformed("zip archive: truncated at offset \(offset + UInt64(data.count))") }
         return data
     }
 
+    /// `count` bytes at `offset` handed to `body`: in place when the source is a memory map (a 300 MB program
+    /// is not copied next to its map), else read first.
+    public func withBytes<Result>(_ offset: UInt64, _ count: Int,
+                                  _ body: (UnsafeRawBufferPointer) throws(ReadError) -> Result) throws(ReadError) -> Result {
+        try checkBounds(offset, count)
+        if let mapped { return try body(UnsafeRawBufferPointer(rebasing: mapped[Int(offset)..<Int(offset) + count])) }
+        return try Self.withBytes(of: try read(offset, count), body)
+    }
+
+    /// `data`'s bytes handed to `body` (`Data.withUnsafeBytes` rethrows untyped errors: the outcome is carried out
+    /// of it as a typed result).
+    public static func withBytes<Result>(of data: Data, _ body: (UnsafeRawBufferPointer) throws(ReadError) -> Result) throws(ReadError) -> Result {
+        try data.withUnsafeBytes { bytes in Swift.Result { () throws(ReadError) -> Result in try body(bytes) } }.get()
+    }
+
+    private func checkBounds(_ offset: UInt64, _ count: Int) throws(ReadError) {
+        guard count >= 0, offset <= size, UInt64(count) <= size - offset else {
+            throw .malformed("zip archive: \(count) bytes at offset \(offset) lie outside its \(size) bytes")
+        }
+    }
+
     /// The bytes `range` of this source, as a source of their own.
     public func slice(_ range: Range<UInt64>) -> ByteSource {
         let base = range.lowerBound
-        return ByteSource(size: UInt64(range.count)) { offset, count throws(ReadError) in try self.readAt(base + offset, count) }
+        let view = mapped.map { UnsafeRawBufferPointer(rebasing: $0[Int(base)..<Int(range.upperBound)]) }
+        return ByteSource(size: UInt64(range.count), mapped: view) { offset, count throws(ReadError) in try self.readAt(base + offset, count) }
     }
 }
 
@@ -184,11 +212,61 @@ public struct ZipCentralDirectory {
         return source.slice(try dataRange(of: record))
     }
 
-    /// A stored entry's bytes, at most `limit` of them.
-    public func storedBytes(_ record: ZipRecord, limit: UInt64) throws(ReadError) -> Data? {
-        guard record.method == 0 else { return nil }
+    /// A stored entry's bytes, at most `limit` of them, handed to `body` (in place when the archive is mapped).
+    public func withStoredBytes<Result>(_ record: ZipRecord, limit: UInt64,
+                                        _ body: (UnsafeRawBufferPointer) throws(ReadError) -> Result) throws(ReadError) -> Result {
         guard record.compressedSize <= limit else { throw .tooLarge("archive entry \(record.name) holds \(record.compressedSize) bytes (limit \(limit))") }
         let range = try dataRange(of: record)
-        return try source.read(range.lowerBound, Int(range.count))
+        return try source.withBytes(range.lowerBound, Int(range.count), body)
+    }
+
+    /// A deflated entry's bytes, inflated from the file a chunk at a time: inflation stops as soon as they pass
+    /// `limit`, whatever the record declares, and a stream that needs more bytes than the entry holds, or
+    /// inflates to another size than the directory records, is refused.
+    public func inflatedBytes(_ record: ZipRecord, limit: UInt64) throws(ReadError) -> Data {
+        let range = try dataRange(of: record)
+        var stream = z_stream()
+        // Raw deflate, as zip stores it (no zlib header).
+        guard inflateInit2_(&stream, -MAX_WBITS, ZLIB_VERSION, Int32(MemoryLayout<z_stream>.size)) == Z_OK else {
+            throw .unreadable("zlib cannot start inflating")
+        }
+        defer { inflateEnd(&stream) }
+        let chunkSize = 1 << 16
+        var inflated = Data()
+        inflated.reserveCapacity(Int(min(record.uncompressedSize, limit)))
+        var output = [UInt8](repeating: 0, count: chunkSize)
+        var input: [UInt8] = [], used = 0, offset = range.lowerBound
+        while true {
+            if used == input.count {
+                guard offset < range.upperBound else { throw .malformed("archive entry \(record.name): its deflated stream is truncated") }
+                let count = Int(min(UInt64(chunkSize), range.upperBound - offset))
+                input = [UInt8](try source.read(offset, count))
+                offset += UInt64(count)
+                used = 0
+            }
+            let result = input.withUnsafeBufferPointer { input in
+                output.withUnsafeMutableBufferPointer { output in
+                    stream.next_in = UnsafeMutablePointer(mutating: input.baseAddress! + used)
+                    stream.avail_in = UInt32(input.count - used)
+                    stream.next_out = output.baseAddress
+                    stream.avail_out = UInt32(output.count)
+                    let result = inflate(&stream, Z_NO_FLUSH)
+                    used = input.count - Int(stream.avail_in)
+                    return result
+                }
+            }
+            let produced = chunkSize - Int(stream.avail_out)
+            guard UInt64(inflated.count + produced) <= limit else { throw .tooLarge("archive entry \(record.name) inflates past \(limit) bytes") }
+            inflated.append(contentsOf: output[..<produced])
+            if result == Z_STREAM_END { break }
+            // No progress without more input (Z_BUF_ERROR) is read as the next chunk, or the stream's truncation.
+            guard result == Z_OK || (result == Z_BUF_ERROR && used == input.count) else {
+                throw .malformed("archive entry \(record.name) cannot be inflated (corrupted)")
+            }
+        }
+        guard UInt64(inflated.count) == record.uncompressedSize else {
+            throw .malformed("archive entry \(record.name) inflates to \(inflated.count) bytes where the directory says \(record.uncompressedSize)")
+        }
+        return inflated
     }
 }

@@ -1,84 +1,53 @@
 import Foundation
 import TensorlintIR
-import ZIPFoundation
 
-/// The zip container torch writes (`torch.export.save`, `torch.jit.save`, `torch.save`).
-/// Bounded reads of its entries: a hostile archive cannot make us allocate more than `limit`.
+/// The zip container torch writes (`torch.export.save`, `torch.jit.save`, `torch.save`), read through a memory
+/// map of the file. Bounded reads of its entries: a hostile archive cannot make us allocate more than `limit`.
 public struct ZipEntries {
-    public let archive: Archive
     public let path: String
-    public let entriesByName: [String: Entry]
+    /// Each entry's directory record, by name.
+    public let entriesByName: [String: ZipRecord]
     /// Entry names in the archive's order.
     public let names: [String]
 
     public static let maximumJSONBytes: UInt64 = 1 << 30
 
-    /// CRC-32 of each entry, as the central directory records it.
-    private let checksums: [String: UInt32]
     /// The directory as tensorlint reads it, over the mapped file: where each entry's bytes lie.
     public let directory: ZipCentralDirectory
 
-    /// The archive's directory, read and checked by tensorlint (`ZipCentralDirectory.verifyLayout`) before
-    /// ZIPFoundation opens it, which must then list the same entries: it stops silently at a bad record.
+    /// The archive's directory, read and checked (`ZipCentralDirectory.verifyLayout`): names are unique.
     public init(path: String) throws(ReadError) {
-        let url = URL(fileURLWithPath: path)
         let directory = try ZipCentralDirectory(ByteSource(mapped: MappedFile(path: path)))
         try directory.verifyLayout()
-        let archive: Archive
-        do {
-            archive = try Archive(url: url, accessMode: .read)
-        } catch {
-            throw .malformed("unreadable zip archive (truncated or corrupted)")
-        }
-        var byName: [String: Entry] = [:]
-        var names: [String] = []
-        for entry in archive {
-            let name = Self.name(of: entry)
-            names.append(name)
-            byName[name] = entry
-        }
-        guard names.count == directory.records.count else {
-            throw .malformed("zip archive: \(names.count) of its \(directory.records.count) entries can be read")
-        }
-        self.archive = archive
         self.path = path
-        self.entriesByName = byName
-        self.names = names
-        // In directory order, as both list them (ZIPFoundation decodes names that are not UTF-8 its own way).
-        checksums = Dictionary(zip(names, directory.records.map(\.crc32))) { first, _ in first }
         self.directory = directory
-    }
-
-    /// The entry's name. Names of ASCII bytes (what torch writes) read the same in UTF-8 and in code page
-    /// 437, the encoding zip assumes without the UTF-8 flag: they are decoded at once, where ZIPFoundation's
-    /// `path` maps code page 437 byte by byte.
-    static func name(of entry: Entry) -> String {
-        let name = entry.path(using: .utf8)
-        return !name.isEmpty && name.utf8.allSatisfy({ $0 < 0x80 }) ? name : entry.path
+        names = directory.records.map(\.name)
+        entriesByName = Dictionary(directory.records.map { ($0.name, $0) }) { first, _ in first }
     }
 
     public func data(_ name: String, limit: UInt64 = maximumJSONBytes) throws(ReadError) -> Data {
-        guard let entry = entriesByName[name] else { throw .malformed("missing archive entry \(name)") }
-        guard entry.uncompressedSize <= limit else {
-            throw .tooLarge("archive entry \(name) declares \(entry.uncompressedSize) bytes (limit \(limit))")
+        try withData(name, limit: limit) { Data($0) }
+    }
+
+    /// The entry's bytes, checked against the CRC-32 the directory records, handed to `body`: a stored entry's in
+    /// place in the memory map, a deflated one's inflated first.
+    public func withData<Result>(_ name: String, limit: UInt64 = maximumJSONBytes,
+                                 _ body: (UnsafeRawBufferPointer) throws(ReadError) -> Result) throws(ReadError) -> Result {
+        guard let record = entriesByName[name] else { throw .malformed("missing archive entry \(name)") }
+        guard record.uncompressedSize <= limit else {
+            throw .tooLarge("archive entry \(name) declares \(record.uncompressedSize) bytes (limit \(limit))")
         }
-        var data = Data()
-        data.reserveCapacity(Int(entry.uncompressedSize))
-        do {
-            // The CRC-32 is checked once, below, against the central directory.
-            _ = try archive.extract(entry, bufferSize: 1 << 16, skipCRC32: true) { chunk in
-                guard UInt64(data.count + chunk.count) <= limit else { throw ReadError.tooLarge("archive entry \(name)") }
-                data.append(chunk)
+        func checked(_ bytes: UnsafeRawBufferPointer) throws(ReadError) -> Result {
+            guard ZipChecksum.of(bytes) == record.crc32 else {
+                throw .malformed("archive entry \(name): its bytes do not match the CRC-32 the directory records")
             }
-        } catch let error as ReadError {
-            throw error
-        } catch {
-            throw .malformed("archive entry \(name) cannot be extracted (truncated or corrupted)")
+            return try body(bytes)
         }
-        guard ZipChecksum.of(data) == checksums[name] else {
-            throw .malformed("archive entry \(name): its bytes do not match the CRC-32 the directory records")
+        switch record.method {
+        case 0: return try directory.withStoredBytes(record, limit: limit, checked)
+        case 8: return try ByteSource.withBytes(of: try directory.inflatedBytes(record, limit: limit), checked)
+        default: throw .malformed("archive entry \(name) is compressed with method \(record.method), which torch never writes")
         }
-        return data
     }
 
     /// A new stored archive at `destination` with this archive's entries in their order, each as `contents`

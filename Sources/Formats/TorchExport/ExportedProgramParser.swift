@@ -23,7 +23,7 @@ struct ExportedProgramParser {
         var schemaVersion: String?
     }
 
-    mutating func parse(_ data: Data) throws(ReadError) -> Program {
+    mutating func parse(_ data: some ContiguousBytes) throws(ReadError) -> Program {
         let program: ExportedProgramSchema.Program
         // The main graph's nodes become IR nodes as they are read.
         var nodes: [Node] = []
