@@ -22,29 +22,57 @@ public enum FileCollector {
                 items.append(Item(path: path, foundInFolder: false))
                 continue
             }
-            let base = URL(fileURLWithPath: path, isDirectory: true)
-            // The URL enumerator: the path one is built on it and rewrites each path it yields (most of a walk's cost).
-            let enumerator = FileManager.default.enumerator(at: base, includingPropertiesForKeys: nil)
+            // Paths under the folder are spelled as Foundation spells the folder's own (absolute, from the working folder).
             var found: [Item] = []
-            while let url = enumerator?.nextObject() as? URL {
-                // Hidden files and folders are passed by, as are links (never followed): only regular files are read.
-                let file = url.path
-                var status = stat()
-                guard lstat(file, &status) == 0 else { continue }
-                if status.st_mode & S_IFMT == S_IFLNK || url.lastPathComponent.hasPrefix(".") {
-                    passedBy[status.st_mode & S_IFMT == S_IFLNK ? "symbolic links (not followed)" : "hidden", default: 0] += 1
-                    enumerator?.skipDescendants()
+            try walk(URL(fileURLWithPath: path, isDirectory: true).path, into: &found, passedBy: &passedBy, isIncluded: isIncluded)
+            items += found.sorted { $0.path < $1.path }
+        }
+        return (items, passedBy)
+    }
+
+    /// The regular files under `folder`, read with `readdir`, whose entry types save a `stat` per file (a URL
+    /// enumerator built, resolved and stat'ed a URL per file, in the serial part of a folder's lint). Hidden
+    /// entries and links (never followed) are passed by and counted, as are folders that cannot be listed.
+    private static func walk(_ folder: String, into found: inout [Item], passedBy: inout [String: Int],
+                             isIncluded: (String) throws -> Bool) rethrows {
+        var pending = [folder]
+        while let current = pending.popLast() {
+            guard let directory = opendir(current) else {
+                passedBy["folders that cannot be listed", default: 0] += 1
+                continue
+            }
+            defer { closedir(directory) }
+            while let entry = readdir(directory) {
+                let name = withUnsafeBytes(of: entry.pointee.d_name) { String(cString: $0.bindMemory(to: CChar.self).baseAddress!) }
+                guard name != ".", name != ".." else { continue }
+                let file = current.hasSuffix("/") ? current + name : current + "/" + name
+                var kind = Int(entry.pointee.d_type)
+                if kind == DT_UNKNOWN {
+                    // File systems that do not fill in the type: it is asked for.
+                    var status = stat()
+                    guard lstat(file, &status) == 0 else { continue }
+                    kind = switch status.st_mode & S_IFMT {
+                    case S_IFLNK: DT_LNK
+                    case S_IFDIR: DT_DIR
+                    case S_IFREG: DT_REG
+                    default: DT_UNKNOWN
+                    }
+                }
+                if kind == DT_LNK || name.hasPrefix(".") {
+                    passedBy[kind == DT_LNK ? "symbolic links (not followed)" : "hidden", default: 0] += 1
                     continue
                 }
-                guard status.st_mode & S_IFMT == S_IFREG else { continue }
+                if kind == DT_DIR {
+                    pending.append(file)
+                    continue
+                }
+                guard kind == DT_REG else { continue }
                 guard try isIncluded(file) else {
                     passedBy["excluded by the configuration", default: 0] += 1
                     continue
                 }
                 found.append(Item(path: file, foundInFolder: true))
             }
-            items += found.sorted { $0.path < $1.path }
         }
-        return (items, passedBy)
     }
 }
