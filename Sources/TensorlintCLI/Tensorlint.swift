@@ -71,10 +71,34 @@ func usageMessage(_ message: String) -> String {
 
 /// Runs the command line and returns the exit status: usage errors are 2, not ArgumentParser's 64.
 public func runTensorlint(_ arguments: [String]) -> Int32 {
-    do {
+    exitStatus {
         if let failure = unknownCommand(arguments) { throw failure }
         var command = try Tensorlint.parseAsRoot(arguments)
         try command.run()
+    }
+}
+
+/// A command line parsed once and run many times: the fuzzing harnesses run the same `fix` on every input,
+/// where parsing (which reflects on every option) took most of each run.
+public struct ParsedCommandLine {
+    private let command: any ParsableCommand
+
+    public init(_ arguments: [String]) throws {
+        command = try Tensorlint.parseAsRoot(arguments)
+    }
+
+    /// The exit status of one run, as `runTensorlint` gives it.
+    public func run() -> Int32 {
+        exitStatus {
+            var command = command
+            try command.run()
+        }
+    }
+}
+
+private func exitStatus(_ body: () throws -> Void) -> Int32 {
+    do {
+        try body()
         return ExitStatus.clean
     } catch let exit as ExitCode {
         return exit.rawValue

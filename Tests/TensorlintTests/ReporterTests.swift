@@ -245,6 +245,19 @@ enum GitHubSARIFRequirements {
         #expect(TextReporter().render(report).contains("\u{1B}[1;31merror\u{1B}[0m"))
     }
 
+    /// A command line parsed once (as the fuzzing harnesses run `fix`) runs as often as asked, each run with the
+    /// status a fresh parse gives.
+    @Test func aParsedCommandLineRunsAgainAndAgain() throws {
+        for (model, status) in [(Repo.example("add_fp16_fp32_initializer.onnx"), ExitStatus.findings), (Repo.example("add_fp32.onnx"), ExitStatus.clean)] {
+            let arguments = ["lint", "--target", "onnxruntime", "--quiet", model]
+            let parsed = try ParsedCommandLine(arguments)
+            var statuses: [Int32] = []
+            _ = try captureStandardError { statuses = [parsed.run(), parsed.run(), runTensorlint(arguments)] }
+            #expect(statuses == [status, status, status], "\(model)")
+        }
+        #expect(throws: (any Error).self) { try ParsedCommandLine(["lint", "--no-such-flag"]) }
+    }
+
     /// A mistyped command is not taken for a model path; a mistyped flag is never answered with one that
     /// rewrites models; `rules` speaks JSON and filters by target; `--quiet` leaves the findings alone.
     @Test func commandLineEdges() throws {

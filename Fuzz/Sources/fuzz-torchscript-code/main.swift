@@ -9,7 +9,10 @@ import TorchScript
 let template: [(name: String, bytes: Data)] = {
     guard let path = ProcessInfo.processInfo.environment["TENSORLINT_FUZZ_TEMPLATE"], let data = FileManager.default.contents(atPath: path),
           let directory = try? ZipCentralDirectory(ByteSource(data: data)) else { fatalError("TENSORLINT_FUZZ_TEMPLATE must name a TorchScript archive") }
-    return directory.records.compactMap { record in (try? directory.storedBytes(record, limit: 1 << 26)).flatMap { $0 }.map { (record.name, $0) } }
+    return directory.records.compactMap { record in
+        guard record.method == 0 else { return nil }
+        return (try? directory.withStoredBytes(record, limit: 1 << 26) { Data($0) }).map { (record.name, $0) }
+    }
 }()
 
 runFuzzer { input, size in
