@@ -41,6 +41,18 @@ import TensorlintIR
         }
     }
 
+    /// Type-domain entries are read when first asked for: every one of them must read, most with domains.
+    @Test func everyTypeDomainEntryReads() throws {
+        let table = coreml.typeDomainTable
+        #expect(table.opsets.map(\.opsetName) == ["iOS15", "iOS16", "iOS17", "iOS18"])
+        var withDomains = 0
+        for (opset, op) in table.allOps {
+            if try table.entry(opset: opset, op: op) != nil { withDomains += 1 }
+        }
+        #expect(withDomains > table.allOps.count / 2, "\(withDomains) of \(table.allOps.count) entries have type domains")
+        #expect(table.entry(of: "no_such_op", at: DeploymentTarget("iOS18")!) == nil)
+    }
+
     @Test func iOS17SeparatesActivationAlphaButNotClip() {
         let ios16 = DeploymentTarget("iOS16")!, ios17 = DeploymentTarget("iOS17")!
         #expect(coreml.typeDomains(of: "leaky_relu", at: ios16)?["alpha"] == coreml.typeDomains(of: "leaky_relu", at: ios16)?["x"])

@@ -15,6 +15,9 @@ public struct JSONReader {
     private var depth = 0
     public static let maximumDepth = 512
 
+    /// Where the reader is in the document, in bytes: the span of a value read over, to read it later on its own.
+    public var offset: Int { position }
+
     /// Reads `bytes`, which must stay valid while the reader is used (inside `withUnsafeBytes`).
     public init(_ bytes: UnsafeRawBufferPointer) {
         self.bytes = bytes
@@ -68,21 +71,36 @@ public struct JSONReader {
     /// Calls `member` with each key of the object that comes next; `member` must read (or skip) the value.
     /// An error below names the key it happened under.
     public mutating func readObject(_ member: (inout JSONReader, String) throws(JSONError) -> Void) throws(JSONError) {
+        try members(decodingKeys: true) { (reader: inout JSONReader, key: String?) throws(JSONError) in try member(&reader, key!) }
+    }
+
+    /// The members of the object that comes next, each key decoded only when asked (an object read over has no
+    /// use for its keys but in an error).
+    private mutating func members(decodingKeys: Bool, _ member: (inout JSONReader, String?) throws(JSONError) -> Void) throws(JSONError) {
         try open(UInt8(ascii: "{"), as: .object)
         skipWhitespace()
         if consume(UInt8(ascii: "}")) { return close() }
         while true {
             skipWhitespace()
             guard position < bytes.count, bytes[position] == UInt8(ascii: "\"") else { throw syntax("an object key must be a string") }
-            let key = try scanString()
+            let keyStart = position
+            let key: String?
+            if decodingKeys { key = try scanString() } else { key = nil; try skipString() }
             skipWhitespace()
-            guard consume(UInt8(ascii: ":")) else { throw syntax("`:` expected after the key \"\(key)\"") }
-            do { try member(&self, key) } catch { throw error.under(.key(key)) }
+            guard consume(UInt8(ascii: ":")) else { throw syntax("`:` expected after the key \"\(key ?? self.key(at: keyStart))\"") }
+            do { try member(&self, key) } catch { throw error.under(.key(key ?? self.key(at: keyStart))) }
             skipWhitespace()
             if consume(UInt8(ascii: ",")) { continue }
             guard consume(UInt8(ascii: "}")) else { throw syntax("`,` or `}` expected in an object") }
             return close()
         }
+    }
+
+    /// The key whose string starts at `start` (already read over, so it reads), decoded for an error.
+    private func key(at start: Int) -> String {
+        var reader = self
+        reader.position = start
+        return (try? reader.scanString()) ?? ""
     }
 
     /// Calls `element` with the index of each element of the array that comes next; `element` must read
@@ -195,7 +213,7 @@ public struct JSONReader {
     /// Reads over the next value, whatever it is.
     public mutating func skipValue() throws(JSONError) {
         switch try peek() {
-        case .object: try readObject { (reader: inout JSONReader, _: String) throws(JSONError) in try reader.skipValue() }
+        case .object: try members(decodingKeys: false) { (reader: inout JSONReader, _: String?) throws(JSONError) in try reader.skipValue() }
         case .array: try readArray { (reader: inout JSONReader, _: Int) throws(JSONError) in try reader.skipValue() }
         case .string: try skipString()
         case .number: _ = try numberText()

@@ -12,12 +12,10 @@ public struct CoreMLKnowledge: Sendable {
     public let promotingConverters: Set<String>
     /// Registered kind → converter function.
     public let converterOf: [String: String]
-    /// Opset name (`iOS15`) → MIL op → input → type-domain id.
-    public let typeDomains: [String: [String: [String: String]]]
-    /// Opset name → MIL op → each type domain's inputs, in the op's input order.
-    public let typeDomainMembers: [String: [String: [[String]]]]
+    /// MIL's type domains per opset and op.
+    let typeDomainTable: TypeDomainTable
     /// The opsets the type-domain table covers, oldest first.
-    public let opsets: [DeploymentTarget]
+    public var opsets: [DeploymentTarget] { typeDomainTable.opsets }
     /// Torch op (qualified, or with overload) → lowering.
     public let lowerings: [String: Lowering]
     /// Unregistered torch op → what converts instead.
@@ -81,35 +79,9 @@ public struct CoreMLKnowledge: Sendable {
         registeredKinds = Set(registered)
         promotingConverters = Set(promoting)
         self.converterOf = converterOf
-        var domains: [String: [String: [String: String]]] = [:]
-        var members: [String: [String: [[String]]]] = [:]
-        try json("mil-type-domains.json") { (reader: inout JSONReader, key: String) throws(JSONError) in
-            guard key == "opsets" else { return try reader.skipValue() }
-            try reader.readObject { (reader: inout JSONReader, opset: String) throws(JSONError) in
-                // Each level is built whole and stored once, rather than updated in place through three lookups.
-                var opsetDomains: [String: [String: String]] = [:], opsetMembers: [String: [[String]]] = [:]
-                try reader.readObject { (reader: inout JSONReader, op: String) throws(JSONError) in
-                    try reader.readObject { (reader: inout JSONReader, field: String) throws(JSONError) in
-                        guard field == "domains" else { return try reader.skipValue() }
-                        let opDomains = try reader.readDictionary { (reader: inout JSONReader) throws(JSONError) in try reader.readList(JSONReader.string) }
-                        var domainOf: [String: String] = [:], order: [[String]] = []
-                        for (domain, inputs) in opDomains.sorted(by: { $0.key < $1.key }) {
-                            for input in inputs { domainOf[input] = domain }
-                            order.append(inputs)
-                        }
-                        guard !order.isEmpty else { return }
-                        opsetDomains[op] = domainOf
-                        opsetMembers[op] = order
-                    }
-                }
-                guard !opsetDomains.isEmpty else { return }
-                domains[opset] = opsetDomains
-                members[opset] = opsetMembers
-            }
-        }
-        typeDomains = domains
-        typeDomainMembers = members
-        opsets = domains.keys.compactMap(DeploymentTarget.init).sorted()
+        let typeDomainFile = "coremltools-\(version)/mil-type-domains.json"
+        guard let typeDomainText = files["mil-type-domains.json"] else { throw KnowledgeError(file: typeDomainFile, reason: "missing") }
+        typeDomainTable = try TypeDomainTable(typeDomainText, file: typeDomainFile)
         let loweringFile = "coremltools-\(version)/torch-lowering.yml"
         let root = try knowledgeTable(files["torch-lowering.yml"], file: loweringFile)
         var lowerings: [String: Lowering] = [:]
@@ -156,18 +128,12 @@ public struct CoreMLKnowledge: Sendable {
 
     /// The type-domain table of the newest opset at or below the deployment target.
     public func typeDomains(of milOp: String, at target: DeploymentTarget) -> [String: String]? {
-        for opset in opsets.reversed() where opset <= target {
-            if let domains = typeDomains[opset.name]?[milOp] { return domains }
-        }
-        return nil
+        typeDomainTable.entry(of: milOp, at: target)?.domainOf
     }
 
     /// Each type domain's inputs (in the op's input order) at the newest opset at or below the deployment target.
     public func typeDomainOrder(of milOp: String, at target: DeploymentTarget) -> [[String]]? {
-        for opset in opsets.reversed() where opset <= target {
-            if let members = typeDomainMembers[opset.name]?[milOp] { return members }
-        }
-        return nil
+        typeDomainTable.entry(of: milOp, at: target)?.members
     }
 
     /// The lowering for a node's op: with its overload first (`aten.where.ScalarSelf`), then without.
