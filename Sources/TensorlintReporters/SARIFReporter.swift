@@ -107,7 +107,8 @@ public struct SARIFReporter: Reporter {
 
     /// At most GitHub's limit: whole sentences when they fit, else cut at a word with an ellipsis.
     static func fitted(_ text: String) -> String {
-        guard text.count > descriptionLimit else { return text }
+        // No more bytes than the limit is no more characters either: most texts are not counted by character.
+        guard text.utf8.count > descriptionLimit, text.count > descriptionLimit else { return text }
         let head = text.prefix(descriptionLimit - 1)
         if let end = head.range(of: ". ", options: .backwards) { return String(head[..<end.lowerBound]) + "." }
         let cut = head.lastIndex(of: " ") ?? head.endIndex

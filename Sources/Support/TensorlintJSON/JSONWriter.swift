@@ -108,7 +108,10 @@ public enum JSONWriter {
             bytes.append(UInt8(ascii: open.unicodeScalars.first!))
             bytes.append(UInt8(ascii: "\n"))
             for index in 0..<count {
-                if index > 0 { bytes += [UInt8(ascii: ","), UInt8(ascii: "\n")] }
+                if index > 0 {
+                    bytes.append(UInt8(ascii: ","))
+                    bytes.append(UInt8(ascii: "\n"))
+                }
                 indent(depth + 1)
                 member(&self, index)
             }
