@@ -101,9 +101,7 @@ public struct LintReport: Sendable {
     /// `path` relative to the source root when it lies below it (else absolute), links resolved on both sides:
     /// a model reached through a symbolic link into the repository is still the repository's file.
     func repositoryRelative(_ path: String) -> String {
-        let absolute = URL(fileURLWithPath: path, relativeTo: URL(fileURLWithPath: workingDirectory)).standardizedFileURL
-        return Self.relativePath(absolute.resolvingSymlinksInPath().path,
-                                 toStandardized: sourceRoot)
+        Self.relativePath(resolvingLinks(standardizedPath(path, relativeTo: workingDirectory)), toStandardized: sourceRoot)
     }
 
     /// `path` (absolute, or relative to `base`) relative to the folder `base` when it lies below it, else absolute.

@@ -20,4 +20,21 @@ import TensorlintIR
             }
         }
     }
+
+    /// Reports resolve each model's links without URLs: what Foundation's `resolvingSymlinksInPath` gives, for
+    /// files reached through links to folders and files, relative links, and paths whose tail does not exist.
+    @Test func resolvedLinksAreFoundations() throws {
+        let root = FileManager.default.temporaryDirectory.appendingPathComponent("tensorlint-links-\(UUID().uuidString)").path
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        try FileManager.default.createDirectory(atPath: root + "/real/deeper", withIntermediateDirectories: true)
+        FileManager.default.createFile(atPath: root + "/real/model.pt2", contents: Data())
+        try FileManager.default.createSymbolicLink(atPath: root + "/folder-link", withDestinationPath: root + "/real")
+        try FileManager.default.createSymbolicLink(atPath: root + "/relative-link", withDestinationPath: "real/deeper")
+        try FileManager.default.createSymbolicLink(atPath: root + "/real/file-link.pt2", withDestinationPath: "model.pt2")
+        let paths = ["/real/model.pt2", "/folder-link/model.pt2", "/folder-link/file-link.pt2", "/relative-link", "/relative-link/../model.pt2",
+                     "/folder-link/missing.pt2", "/folder-link/missing/deeper.pt2", "/missing/model.pt2", "/real", ""]
+        for path in paths.map({ root + $0 }) + ["/", "/nonexistent-root-folder/x"] {
+            #expect(resolvingLinks(path) == URL(fileURLWithPath: path).resolvingSymlinksInPath().path, "\(path)")
+        }
+    }
 }

@@ -185,12 +185,16 @@ public struct ZipCentralDirectory {
 
     /// Where the record's bytes lie, from its local header, which must name the same entry.
     public func dataRange(of record: ZipRecord) throws(ReadError) -> Range<UInt64> {
-        let header = [UInt8](try source.read(record.localHeaderOffset, 30))
+        // Read in place (every entry of a large archive passes here).
+        let header = try source.withBytes(record.localHeaderOffset, 30) { bytes throws(ReadError) in [UInt8](bytes) }
         func uint(_ at: Int, _ width: Int) -> Int { Int(ZipDirectoryCheck.littleEndian(header, at: at, width: width)) }
         guard uint(0, 4) == 0x0403_4B50 else { throw .malformed("zip archive: entry \(record.name) has no local header where the directory points") }
         let nameLength = uint(26, 2), extraLength = uint(28, 2)
-        let localName = try source.read(record.localHeaderOffset + 30, nameLength)
-        guard localName.elementsEqual(record.name.utf8) else {
+        var name = record.name
+        let localName = try source.withBytes(record.localHeaderOffset + 30, nameLength) { bytes throws(ReadError) in
+            name.withUTF8 { $0.elementsEqual(bytes) } ? nil : [UInt8](bytes)
+        }
+        if let localName {
             throw .malformed("zip archive: entry \(record.name) is named `\(String(decoding: localName, as: UTF8.self))` in its local header")
         }
         // Sizes in the local header must be the directory's (zero with a data descriptor, all ones with ZIP64):
