@@ -30,7 +30,7 @@ let package = Package(
         // A rule or configuration file as a tree of text with lines, from YAML or from the compiled form the
         // build gives the built-in rules (so that no YAML is parsed at start).
         .target(name: "RuleDocument", dependencies: [.product(name: "Yams", package: "Yams")], path: "Sources/Support/RuleDocument"),
-        // The system's zlib: deflated zip entries are inflated straight from the memory map.
+        // The system's zlib, for the deflated zip entries another zip tool may write (torch stores every entry).
         .systemLibrary(name: "SystemZlib", path: "Sources/Support/SystemZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
         // torch's zip container and its pickles read at the opcode level: shared by every torch format.
         .target(name: "TorchArchive", dependencies: [

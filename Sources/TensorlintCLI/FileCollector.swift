@@ -12,7 +12,7 @@ public enum FileCollector {
 
     /// The files named and those under the folders named (that `isIncluded` takes, given the path), in order:
     /// each folder's files sorted by path, and what the walk passed by (hidden entries, links, files the
-    /// configuration excludes), counted by reason. Recognising files by content is left to whoever reads them.
+    /// configuration excludes, folders that cannot be listed), counted by reason. Recognising files by content is left to whoever reads them.
     public static func collect(_ paths: [String], isIncluded: (String) throws -> Bool) rethrows -> (items: [Item], passedBy: [String: Int]) {
         var items: [Item] = []
         var passedBy: [String: Int] = [:]

@@ -84,6 +84,7 @@ public struct ParsedCommandLine {
     private let command: any ParsableCommand
 
     public init(_ arguments: [String]) throws {
+        if let failure = unknownCommand(arguments) { throw failure }
         command = try Tensorlint.parseAsRoot(arguments)
     }
 

@@ -33,8 +33,9 @@ public final class MappedFile: @unchecked Sendable {
                 let count = read(descriptor, buffer.baseAddress! + filled, size - filled)
                 if count < 0, errno == EINTR { continue }
                 guard count > 0 else {
+                    let reason = count < 0 ? String(cString: strerror(errno)) : "the file shrank while it was read"
                     buffer.deallocate()
-                    throw .unreadable(count < 0 ? String(cString: strerror(errno)) : "the file shrank while it was read")
+                    throw .unreadable(reason)
                 }
                 filled += count
             }

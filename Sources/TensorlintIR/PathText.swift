@@ -38,9 +38,10 @@ public func standardizedPath(_ path: String, relativeTo base: String? = nil) -> 
     return result.isEmpty ? "/" : String(decoding: result, as: UTF8.self)
 }
 
-/// An absolute, standardized `path` with its symbolic links resolved, as `URL.resolvingSymlinksInPath()` gives
-/// it: `realpath`'s answer, or the path as it is when it does not exist. A report resolves every model's path,
-/// where building and resolving URLs cost 60 k instructions a file.
+/// An absolute, standardized `path` with its symbolic links resolved: `realpath`'s answer, or the path as it is
+/// when it does not exist (what `URL.resolvingSymlinksInPath()` gives on Linux; on macOS that also drops
+/// `/private`). A report resolves every model's path, where building and resolving URLs cost 60 k
+/// instructions a file.
 public func resolvingLinks(_ path: String) -> String {
     guard let resolved = realpath(path, nil) else { return path }
     defer { free(resolved) }

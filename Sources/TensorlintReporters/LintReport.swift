@@ -63,7 +63,8 @@ public struct LintReport: Sendable {
         self.knowledgeVersion = knowledgeVersion
         self.toolVersion = toolVersion
         self.workingDirectory = workingDirectory
-        self.sourceRoot = URL(fileURLWithPath: sourceRoot ?? workingDirectory).standardizedFileURL.resolvingSymlinksInPath().path
+        // Resolved as each model's path is (`repositoryRelative`), so that the two compare.
+        self.sourceRoot = resolvingLinks(standardizedPath(sourceRoot ?? workingDirectory))
         self.category = category
     }
 

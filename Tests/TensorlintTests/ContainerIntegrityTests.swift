@@ -58,12 +58,21 @@ import ZIPFoundation
     /// Deflated entries (which torch never writes, but another zip tool may) are inflated from the mapped file,
     /// never past the limit whatever the directory declares, and a stream cut short is refused.
     @Test func deflatedEntriesAreInflatedWithinTheirLimits() throws {
-        let zeros = Data(count: 100_000)
-        let archive = try Archive(accessMode: .create)
-        try archive.addEntry(with: "m/zeros", type: .file, uncompressedSize: Int64(zeros.count), compressionMethod: .deflate) { position, size in
-            zeros.subdata(in: Int(position)..<Int(position) + size)
+        func deflated(_ contents: Data) throws -> [UInt8] {
+            let archive = try Archive(accessMode: .create)
+            try archive.addEntry(with: "m/zeros", type: .file, uncompressedSize: Int64(contents.count), compressionMethod: .deflate) { position, size in
+                contents.subdata(in: Int(position)..<Int(position) + size)
+            }
+            return [UInt8](try #require(archive.data))
         }
-        let bytes = [UInt8](try #require(archive.data))
+        // Sizes around the 64 KB output buffer's edge (zlib may still hold output when its input is used up).
+        for size in [0, 1, 65_535, 65_536, 131_072, 200_000] {
+            let path = temporaryDirectory().appendingPathComponent("edge.zip").path
+            try Data(try deflated(Data(count: size))).write(to: URL(fileURLWithPath: path))
+            #expect(try ZipEntries(path: path).data("m/zeros") == Data(count: size), "\(size) bytes")
+        }
+        let zeros = Data(count: 100_000)
+        let bytes = try deflated(zeros)
         let local = 0, central = try #require(bytes.indices.first { bytes[$0...].starts(with: [0x50, 0x4B, 0x01, 0x02]) })
         func entries(_ patches: [(Int, UInt32)]) throws -> ZipEntries {
             var copy = bytes
@@ -79,10 +88,14 @@ import ZIPFoundation
         }
         #expect(try entries([]).data("m/zeros") == zeros)
         #expect(try reason([], limit: 1_000)?.contains("declares 100000 bytes (limit 1000)") == true)
-        // A directory that understates the size: inflation stops at the limit all the same.
-        let understated = [(local + 22, UInt32(10)), (central + 24, UInt32(10))]
-        #expect(try reason(understated, limit: 1_000)?.contains("inflates past 1000 bytes") == true)
-        #expect(try reason(understated)?.contains("inflates to 100000 bytes where the directory says 10") == true)
+        // A directory that understates the size: inflation stops there. Asked directly for less, it stops at the limit.
+        #expect(try reason([(local + 22, 10), (central + 24, 10)])?.contains("inflates past the 10 bytes the directory records") == true)
+        let record = try #require(try entries([]).entriesByName["m/zeros"])
+        #expect(throws: ReadError.tooLarge("archive entry m/zeros inflates past 1000 bytes")) {
+            try entries([]).directory.inflatedBytes(record, limit: 1_000)
+        }
+        // One that overstates it.
+        #expect(try reason([(local + 22, 200_000), (central + 24, 200_000)])?.contains("inflates to 100000 bytes where the directory says 200000") == true)
         // Compressed bytes cut short: zlib asks for more than the entry holds.
         let compressed = Int(bytes[central + 20]) | Int(bytes[central + 21]) << 8
         let truncated = [(local + 18, UInt32(compressed / 2)), (central + 20, UInt32(compressed / 2))]

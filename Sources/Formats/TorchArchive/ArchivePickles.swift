@@ -44,8 +44,8 @@ public enum ArchivePickles {
             let isPickle = record.name.hasSuffix(".pkl")
             guard isPickle || (!nested && [".pt", ".pth"].contains(where: record.name.hasSuffix)) else { continue }
             guard record.method == 0, let source = try directory.storedSource(record) else {
-                // torch writes every record stored; a compressed one would hide its pickle from a reader that does not inflate.
-                found.append(PickleGlobal(pickle: path, qualifiedName: "?", offset: 0, loader: "a compressed record, which torch never writes and tensorlint does not inflate"))
+                // torch writes every record stored; a compressed one would hide its pickle from a scan that does not inflate.
+                found.append(PickleGlobal(pickle: path, qualifiedName: "?", offset: 0, loader: "a compressed record, which torch never writes and the pickle scan does not inflate"))
                 continue
             }
             let head = source.size >= 4 ? [UInt8](try source.read(0, 4)) : []

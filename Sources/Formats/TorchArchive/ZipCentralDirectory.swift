@@ -81,7 +81,7 @@ public struct ByteSource {
     /// The bytes `range` of this source, as a source of their own.
     public func slice(_ range: Range<UInt64>) -> ByteSource {
         let base = range.lowerBound
-        let view = mapped.map { UnsafeRawBufferPointer(rebasing: $0[Int(base)..<Int(range.upperBound)]) }
+        let view = range.upperBound <= size ? mapped.map { UnsafeRawBufferPointer(rebasing: $0[Int(base)..<Int(range.upperBound)]) } : nil
         return ByteSource(size: UInt64(range.count), mapped: view) { offset, count throws(ReadError) in try self.readAt(base + offset, count) }
     }
 }
@@ -97,9 +97,9 @@ public struct ZipRecord: Sendable {
     public var localHeaderOffset: UInt64
 }
 
-/// A zip's central directory read by tensorlint itself, for what ZIPFoundation does not expose: where an
-/// entry's bytes lie, so that an archive stored inside another is read in place, never copied to memory.
-/// Every record's fields are checked against the archive's size; its local header must name the same entry.
+/// A zip's central directory read by tensorlint itself: where each entry's bytes lie, so that entries (and an
+/// archive stored inside another) are read in place, never copied to memory. Every record's fields are
+/// checked against the archive's size; its local header must name the same entry.
 public struct ZipCentralDirectory {
     public let records: [ZipRecord]
     private let source: ByteSource
@@ -219,58 +219,69 @@ public struct ZipCentralDirectory {
     /// A stored entry's bytes, at most `limit` of them, handed to `body` (in place when the archive is mapped).
     public func withStoredBytes<Result>(_ record: ZipRecord, limit: UInt64,
                                         _ body: (UnsafeRawBufferPointer) throws(ReadError) -> Result) throws(ReadError) -> Result {
+        guard record.method == 0 else { throw .malformed("archive entry \(record.name) is not stored but compressed (method \(record.method))") }
         guard record.compressedSize <= limit else { throw .tooLarge("archive entry \(record.name) holds \(record.compressedSize) bytes (limit \(limit))") }
         let range = try dataRange(of: record)
         return try source.withBytes(range.lowerBound, Int(range.count), body)
     }
 
-    /// A deflated entry's bytes, inflated from the file a chunk at a time: inflation stops as soon as they pass
-    /// `limit`, whatever the record declares, and a stream that needs more bytes than the entry holds, or
-    /// inflates to another size than the directory records, is refused.
+    /// A deflated entry's bytes, inflated from the file a chunk at a time. Inflation stops as soon as the bytes
+    /// pass what the directory records or `limit`, and a stream that needs more bytes than the entry holds, or
+    /// inflates to fewer than the directory records, is refused.
     public func inflatedBytes(_ record: ZipRecord, limit: UInt64) throws(ReadError) -> Data {
         let range = try dataRange(of: record)
-        var stream = z_stream()
+        // zlib keeps the stream's address (and checks it): it must not move between calls.
+        let stream = UnsafeMutablePointer<z_stream>.allocate(capacity: 1)
+        stream.initialize(to: z_stream())
+        defer { stream.deinitialize(count: 1).deallocate() }
         // Raw deflate, as zip stores it (no zlib header).
-        guard inflateInit2_(&stream, -MAX_WBITS, ZLIB_VERSION, Int32(MemoryLayout<z_stream>.size)) == Z_OK else {
+        guard inflateInit2_(stream, -MAX_WBITS, ZLIB_VERSION, Int32(MemoryLayout<z_stream>.size)) == Z_OK else {
             throw .unreadable("zlib cannot start inflating")
         }
-        defer { inflateEnd(&stream) }
+        defer { inflateEnd(stream) }
         let chunkSize = 1 << 16
         var inflated = Data()
         inflated.reserveCapacity(Int(min(record.uncompressedSize, limit)))
         var output = [UInt8](repeating: 0, count: chunkSize)
         var input: [UInt8] = [], used = 0, offset = range.lowerBound
         while true {
-            if used == input.count {
-                guard offset < range.upperBound else { throw .malformed("archive entry \(record.name): its deflated stream is truncated") }
+            if used == input.count, offset < range.upperBound {
                 let count = Int(min(UInt64(chunkSize), range.upperBound - offset))
                 input = [UInt8](try source.read(offset, count))
                 offset += UInt64(count)
                 used = 0
             }
+            // Called again with no input left: zlib may still hold output for a full buffer.
             let result = input.withUnsafeBufferPointer { input in
                 output.withUnsafeMutableBufferPointer { output in
-                    stream.next_in = UnsafeMutablePointer(mutating: input.baseAddress! + used)
-                    stream.avail_in = UInt32(input.count - used)
-                    stream.next_out = output.baseAddress
-                    stream.avail_out = UInt32(output.count)
-                    let result = inflate(&stream, Z_NO_FLUSH)
-                    used = input.count - Int(stream.avail_in)
+                    stream.pointee.next_in = input.baseAddress.map { UnsafeMutablePointer(mutating: $0 + used) }
+                    stream.pointee.avail_in = UInt32(input.count - used)
+                    stream.pointee.next_out = output.baseAddress
+                    stream.pointee.avail_out = UInt32(output.count)
+                    let result = inflate(stream, Z_NO_FLUSH)
+                    used = input.count - Int(stream.pointee.avail_in)
                     return result
                 }
             }
-            let produced = chunkSize - Int(stream.avail_out)
-            guard UInt64(inflated.count + produced) <= limit else { throw .tooLarge("archive entry \(record.name) inflates past \(limit) bytes") }
+            let produced = chunkSize - Int(stream.pointee.avail_out)
+            let total = UInt64(inflated.count + produced)
+            guard total <= record.uncompressedSize else {
+                throw .malformed("archive entry \(record.name) inflates past the \(record.uncompressedSize) bytes the directory records")
+            }
+            guard total <= limit else { throw .tooLarge("archive entry \(record.name) inflates past \(limit) bytes") }
             inflated.append(contentsOf: output[..<produced])
-            if result == Z_STREAM_END { break }
-            // No progress without more input (Z_BUF_ERROR) is read as the next chunk, or the stream's truncation.
-            guard result == Z_OK || (result == Z_BUF_ERROR && used == input.count) else {
-                throw .malformed("archive entry \(record.name) cannot be inflated (corrupted)")
+            switch result {
+            case Z_STREAM_END:
+                guard total == record.uncompressedSize else {
+                    throw .malformed("archive entry \(record.name) inflates to \(total) bytes where the directory says \(record.uncompressedSize)")
+                }
+                return inflated
+            case Z_OK: continue
+            // No progress: without input left, the stream wants more bytes than the entry holds.
+            case Z_BUF_ERROR where used == input.count && offset == range.upperBound:
+                throw .malformed("archive entry \(record.name): its deflated stream is truncated")
+            default: throw .malformed("archive entry \(record.name) cannot be inflated (corrupted)")
             }
         }
-        guard UInt64(inflated.count) == record.uncompressedSize else {
-            throw .malformed("archive entry \(record.name) inflates to \(inflated.count) bytes where the directory says \(record.uncompressedSize)")
-        }
-        return inflated
     }
 }
