@@ -286,6 +286,14 @@ public struct JSONReader {
 
     /// The string that starts at the current `"`, unescaped; its bytes must be UTF-8.
     private mutating func scanString() throws(JSONError) -> String {
+        let start = position + 1
+        guard let (raw, ascii) = try unescapedString() else { return try scanEscapedString(from: start) }
+        return ascii ? String(decoding: raw, as: UTF8.self) : try utf8(raw)
+    }
+
+    /// Reads the string that starts at the current `"` to its closing quote when it holds no escape: its bytes
+    /// (not yet checked as UTF-8) and whether they are all ASCII. `nil`, left at the backslash, when it has one.
+    private mutating func unescapedString() throws(JSONError) -> (raw: UnsafeRawBufferPointer, ascii: Bool)? {
         position += 1
         let start = position
         var ascii = true
@@ -296,8 +304,8 @@ public struct JSONReader {
             case UInt8(ascii: "\""):
                 let raw = UnsafeRawBufferPointer(rebasing: bytes[start..<position])
                 position += 1
-                return ascii ? String(decoding: raw, as: UTF8.self) : try utf8(raw)
-            case UInt8(ascii: "\\"): return try scanEscapedString(from: start)
+                return (raw, ascii)
+            case UInt8(ascii: "\\"): return nil
             case 0x80...:
                 ascii = false
                 position += 1
@@ -379,28 +387,14 @@ public struct JSONReader {
 
     /// Reads over a string, checking it as `scanString` does, without making it.
     private mutating func skipString() throws(JSONError) {
-        position += 1
-        let start = position
-        var ascii = true
-        while true {
-            position = plainRunEnd(from: position)
-            guard position < bytes.count else { throw syntax("a string is not closed") }
-            switch bytes[position] {
-            case UInt8(ascii: "\""):
-                // Bytes past ASCII are rare in what is skipped; only then is the string's UTF-8 checked.
-                if !ascii { _ = try utf8(UnsafeRawBufferPointer(rebasing: bytes[start..<position])) }
-                position += 1
-                return
-            case UInt8(ascii: "\\"):
-                position = start - 1
-                _ = try scanString()
-                return
-            case 0x80...:
-                ascii = false
-                position += 1
-            default: throw syntax("a control character inside a string")
-            }
+        let open = position
+        guard let (raw, ascii) = try unescapedString() else {
+            position = open
+            _ = try scanString()
+            return
         }
+        // Bytes past ASCII are rare in what is skipped; only then is the string's UTF-8 checked.
+        if !ascii { _ = try utf8(raw) }
     }
 
     private mutating func hex4() throws(JSONError) -> UInt32 {
