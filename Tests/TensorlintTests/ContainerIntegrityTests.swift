@@ -196,3 +196,50 @@ import ZIPFoundation
         #expect(ModelParser.externalFile("fifo.bin", folder: inside) == (nil, "it is not a regular file"))
     }
 }
+
+/// A reading from front to back gives back the pages of a mapped file it has passed (a 200 MB program is not
+/// kept resident beside the graph made of it), and a page touched again is read back from the file.
+@Suite struct PassedPagesTests {
+    #if os(Linux)
+    /// Resident bytes of the mapping that starts at `bytes`, from the kernel's own account.
+    func residentBytes(of bytes: UnsafeRawBufferPointer) throws -> Int {
+        let start = String(UInt(bitPattern: bytes.baseAddress!), radix: 16)
+        // Read to the end: the file's size says 0.
+        let handle = try #require(FileHandle(forReadingAtPath: "/proc/self/smaps"))
+        let smaps = String(decoding: try handle.readToEnd() ?? Data(), as: UTF8.self).split(separator: "\n")
+        let header = try #require(smaps.firstIndex { $0.hasPrefix(start + "-") }, "no mapping at \(start)")
+        let rss = try #require(smaps[(header + 1)...].first { $0.hasPrefix("Rss:") })
+        return Int(rss.split(separator: " ")[1])! * 1024
+    }
+
+    @Test func passedPagesOfAMappedFileAreGivenBackAndReadAgain() throws {
+        let size = 3 * PassedPages.step + 12_345
+        let contents = Data((0..<size).map { UInt8(truncatingIfNeeded: $0 &* 7 &+ $0 >> 12) })
+        let path = temporaryDirectory().appendingPathComponent("pages.bin").path
+        try contents.write(to: URL(fileURLWithPath: path))
+        let file = try MappedFile(path: path)
+        #expect(file.isMapped)
+        #expect(Data(file.bytes) == contents)  // every page touched
+        let before = try residentBytes(of: file.bytes)
+        var pages = file.passedPages(of: file.bytes)
+        pages.passed(PassedPages.step - 1)  // less than a step: nothing yet
+        #expect(try residentBytes(of: file.bytes) == before)
+        pages.passed(2 * PassedPages.step + 100)
+        let after = try residentBytes(of: file.bytes)
+        #expect(before - after >= 2 * PassedPages.step - 4096, "\(before) → \(after)")
+        #expect(Data(file.bytes) == contents)
+    }
+
+    /// Bytes read into memory are never given back: anonymous pages given back would read as zeros.
+    @Test func bytesReadIntoMemoryAreKept() throws {
+        let contents = Data((0..<100_000).map { UInt8(truncatingIfNeeded: $0 | 1) })
+        let path = temporaryDirectory().appendingPathComponent("small.bin").path
+        try contents.write(to: URL(fileURLWithPath: path))
+        let file = try MappedFile(path: path)
+        #expect(!file.isMapped)
+        var pages = file.passedPages(of: file.bytes)
+        pages.passed(contents.count)
+        #expect(Data(file.bytes) == contents)
+    }
+    #endif
+}

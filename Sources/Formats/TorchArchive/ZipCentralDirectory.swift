@@ -8,11 +8,14 @@ public struct ByteSource {
     private let readAt: (UInt64, Int) throws(ReadError) -> Data
     /// The source's bytes in memory, when it is a memory map (or a range of one): read in place, never copied.
     private let mapped: UnsafeRawBufferPointer?
+    /// The file `mapped` lies in, which can give back pages a reading has passed.
+    private let file: MappedFile?
 
     /// Reads through `handle`, which the caller keeps open while the source is used.
     public init(handle: FileHandle, size: UInt64) {
         self.size = size
         mapped = nil
+        file = nil
         readAt = { offset, count throws(ReadError) in
             do {
                 try handle.seek(toOffset: offset)
@@ -28,6 +31,7 @@ public struct ByteSource {
         size = UInt64(file.bytes.count)
         // `readAt` holds the file, and with it the memory `mapped` points to, as long as the source lives.
         mapped = file.bytes
+        self.file = file
         readAt = { offset, count in
             let from = Int(offset), to = min(file.bytes.count, from + count)
             return from < to ? Data(UnsafeRawBufferPointer(rebasing: file.bytes[from..<to])) : Data()
@@ -37,15 +41,17 @@ public struct ByteSource {
     public init(data: Data) {
         size = UInt64(data.count)
         mapped = nil
+        file = nil
         readAt = { offset, count in
             let from = data.startIndex + Int(offset), to = min(data.endIndex, from + count)
             return from < to ? data.subdata(in: from..<to) : Data()
         }
     }
 
-    private init(size: UInt64, mapped: UnsafeRawBufferPointer?, readAt: @escaping (UInt64, Int) throws(ReadError) -> Data) {
+    private init(size: UInt64, mapped: UnsafeRawBufferPointer?, file: MappedFile?, readAt: @escaping (UInt64, Int) throws(ReadError) -> Data) {
         self.size = size
         self.mapped = mapped
+        self.file = file
         self.readAt = readAt
     }
 
@@ -66,6 +72,11 @@ public struct ByteSource {
         return try Self.withBytes(of: try read(offset, count), body)
     }
 
+    /// Pages of `bytes` (handed out by `withBytes`) that a reading from front to back may give back.
+    public func passedPages(of bytes: UnsafeRawBufferPointer) -> PassedPages {
+        file?.passedPages(of: bytes) ?? .kept
+    }
+
     /// `data`'s bytes handed to `body` (`Data.withUnsafeBytes` rethrows untyped errors: the outcome is carried out
     /// of it as a typed result).
     public static func withBytes<Result>(of data: Data, _ body: (UnsafeRawBufferPointer) throws(ReadError) -> Result) throws(ReadError) -> Result {
@@ -82,7 +93,7 @@ public struct ByteSource {
     public func slice(_ range: Range<UInt64>) -> ByteSource {
         let base = range.lowerBound
         let view = range.upperBound <= size ? mapped.map { UnsafeRawBufferPointer(rebasing: $0[Int(base)..<Int(range.upperBound)]) } : nil
-        return ByteSource(size: UInt64(range.count), mapped: view) { offset, count throws(ReadError) in try self.readAt(base + offset, count) }
+        return ByteSource(size: UInt64(range.count), mapped: view, file: view == nil ? nil : file) { offset, count throws(ReadError) in try self.readAt(base + offset, count) }
     }
 }
 
@@ -216,13 +227,16 @@ public struct ZipCentralDirectory {
         return source.slice(try dataRange(of: record))
     }
 
-    /// A stored entry's bytes, at most `limit` of them, handed to `body` (in place when the archive is mapped).
+    /// A stored entry's bytes, at most `limit` of them, handed to `body` (in place when the archive is mapped)
+    /// with the pages that a reading of them from front to back may give back.
     public func withStoredBytes<Result>(_ record: ZipRecord, limit: UInt64,
-                                        _ body: (UnsafeRawBufferPointer) throws(ReadError) -> Result) throws(ReadError) -> Result {
+                                        _ body: (UnsafeRawBufferPointer, PassedPages) throws(ReadError) -> Result) throws(ReadError) -> Result {
         guard record.method == 0 else { throw .malformed("archive entry \(record.name) is not stored but compressed (method \(record.method))") }
         guard record.compressedSize <= limit else { throw .tooLarge("archive entry \(record.name) holds \(record.compressedSize) bytes (limit \(limit))") }
         let range = try dataRange(of: record)
-        return try source.withBytes(range.lowerBound, Int(range.count), body)
+        return try source.withBytes(range.lowerBound, Int(range.count)) { bytes throws(ReadError) in
+            try body(bytes, source.passedPages(of: bytes))
+        }
     }
 
     /// A deflated entry's bytes, inflated from the file a chunk at a time. Inflation stops as soon as the bytes

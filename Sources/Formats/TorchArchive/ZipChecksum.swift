@@ -1,4 +1,5 @@
 import Foundation
+import TensorlintIR
 
 /// Zip's CRC-32 (IEEE 802.3, reflected), eight bytes a step ("slice-by-8"): ZIPFoundation's table takes a
 /// byte a step, and every entry tensorlint reads or writes is checked.
@@ -25,8 +26,26 @@ public enum ZipChecksum {
     }
 
     public static func of(_ bytes: UnsafeRawBufferPointer) -> UInt32 {
+        var pages = PassedPages.kept
+        return of(bytes, passing: &pages)
+    }
+
+    /// The checksum of `bytes`, giving back their pages as it passes them.
+    public static func of(_ bytes: UnsafeRawBufferPointer, passing pages: inout PassedPages) -> UInt32 {
+        var crc: UInt32 = 0xFFFF_FFFF
+        var done = 0
+        while done < bytes.count {
+            let end = min(bytes.count, done + PassedPages.step)
+            crc = update(crc, UnsafeRawBufferPointer(rebasing: bytes[done..<end]))
+            pages.passed(end)
+            done = end
+        }
+        return crc ^ 0xFFFF_FFFF
+    }
+
+    private static func update(_ crc: UInt32, _ bytes: UnsafeRawBufferPointer) -> UInt32 {
         tables.withUnsafeBufferPointer { table in
-            var crc: UInt32 = 0xFFFF_FFFF
+            var crc = crc
             var index = 0
             while index + 8 <= bytes.count {
                 let low = crc ^ bytes.loadUnaligned(fromByteOffset: index, as: UInt32.self).littleEndian
@@ -41,7 +60,7 @@ public enum ZipChecksum {
                 crc = (crc >> 8) ^ table[Int((crc ^ UInt32(bytes[index])) & 0xFF)]
                 index += 1
             }
-            return crc ^ 0xFFFF_FFFF
+            return crc
         }
     }
 }

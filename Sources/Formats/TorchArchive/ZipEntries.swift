@@ -26,26 +26,29 @@ public struct ZipEntries {
     }
 
     public func data(_ name: String, limit: UInt64 = maximumJSONBytes) throws(ReadError) -> Data {
-        try withData(name, limit: limit) { Data($0) }
+        try withData(name, limit: limit) { bytes, _ in Data(bytes) }
     }
 
     /// The entry's bytes, checked against the CRC-32 the directory records, handed to `body`: a stored entry's in
-    /// place in the memory map, a deflated one's inflated first.
+    /// place in the memory map, a deflated one's inflated first. With them, the pages that `body`, reading them
+    /// once from front to back, may give back (the checksum gives them back as it goes, too).
     public func withData<Result>(_ name: String, limit: UInt64 = maximumJSONBytes,
-                                 _ body: (UnsafeRawBufferPointer) throws(ReadError) -> Result) throws(ReadError) -> Result {
+                                 _ body: (UnsafeRawBufferPointer, inout PassedPages) throws(ReadError) -> Result) throws(ReadError) -> Result {
         guard let record = entriesByName[name] else { throw .malformed("missing archive entry \(name)") }
         guard record.uncompressedSize <= limit else {
             throw .tooLarge("archive entry \(name) declares \(record.uncompressedSize) bytes (limit \(limit))")
         }
-        func checked(_ bytes: UnsafeRawBufferPointer) throws(ReadError) -> Result {
-            guard ZipChecksum.of(bytes) == record.crc32 else {
+        func checked(_ bytes: UnsafeRawBufferPointer, _ pages: PassedPages) throws(ReadError) -> Result {
+            var checksumPages = pages
+            guard ZipChecksum.of(bytes, passing: &checksumPages) == record.crc32 else {
                 throw .malformed("archive entry \(name): its bytes do not match the CRC-32 the directory records")
             }
-            return try body(bytes)
+            var pages = pages
+            return try body(bytes, &pages)
         }
         switch record.method {
         case 0: return try directory.withStoredBytes(record, limit: limit, checked)
-        case 8: return try ByteSource.withBytes(of: try directory.inflatedBytes(record, limit: limit), checked)
+        case 8: return try ByteSource.withBytes(of: try directory.inflatedBytes(record, limit: limit)) { bytes throws(ReadError) in try checked(bytes, .kept) }
         default: throw .malformed("archive entry \(name) is compressed with method \(record.method), which torch never writes")
         }
     }

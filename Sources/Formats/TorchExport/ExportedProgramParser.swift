@@ -23,13 +23,14 @@ struct ExportedProgramParser {
         var schemaVersion: String?
     }
 
-    mutating func parse(_ data: some ContiguousBytes) throws(ReadError) -> Program {
+    /// The program `data` holds, read once from front to back, giving back `pages` as it passes them.
+    mutating func parse(_ data: some ContiguousBytes, passing pages: inout PassedPages) throws(ReadError) -> Program {
         let program: ExportedProgramSchema.Program
         // The main graph's nodes become IR nodes as they are read.
         var nodes: [Node] = []
         do {
             program = try JSONReader.read(data) { (reader: inout JSONReader) throws(JSONError) in
-                try ExportedProgramSchema.Program(&reader) { nodes.append(parseNode($0, graph: 0)) }
+                try ExportedProgramSchema.Program(&reader, passed: { pages.passed($0) }) { nodes.append(parseNode($0, graph: 0)) }
             }
         } catch {
             throw .malformed(error.isSyntax ? "\(entryName) is \(error)" : "\(entryName): \(error)")

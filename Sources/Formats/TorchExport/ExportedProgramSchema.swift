@@ -15,12 +15,13 @@ enum ExportedProgramSchema {
         var schema_version: SchemaVersion?
         var torch_version: String?
 
-        init(_ reader: inout JSONReader, mainGraphNode: (Node) -> Void) throws(JSONError) {
+        /// `passed` is told the reader's offset after each of the main graph's nodes and values.
+        init(_ reader: inout JSONReader, passed: (Int) -> Void, mainGraphNode: (Node) -> Void) throws(JSONError) {
             var graphModule: GraphModule?
             var verifiers: [String]?, dialect: String?, schemaVersion: SchemaVersion?, torchVersion: String?
             try reader.readObject { (reader: inout JSONReader, key: String) throws(JSONError) in
                 switch key {
-                case "graph_module": graphModule = try GraphModule(&reader, node: mainGraphNode)
+                case "graph_module": graphModule = try GraphModule(&reader, passed: passed, node: mainGraphNode)
                 case "verifiers": verifiers = try reader.optional { (reader: inout JSONReader) throws(JSONError) in try reader.readList(JSONReader.string) }
                 case "dialect": dialect = try reader.optional(JSONReader.string)
                 case "schema_version": schemaVersion = try reader.optional(SchemaVersion.init)
@@ -58,11 +59,11 @@ enum ExportedProgramSchema {
         var graph: Graph
         var signature: Signature?
 
-        init(_ reader: inout JSONReader, node: (Node) -> Void) throws(JSONError) {
+        init(_ reader: inout JSONReader, passed: (Int) -> Void, node: (Node) -> Void) throws(JSONError) {
             var graph: Graph?, signature: Signature?
             try reader.readObject { (reader: inout JSONReader, key: String) throws(JSONError) in
                 switch key {
-                case "graph": graph = try Graph(&reader, node: node)
+                case "graph": graph = try Graph(&reader, passed: passed, node: node)
                 case "signature": signature = try reader.optional(Signature.init)
                 default: try reader.skipValue()
                 }
@@ -72,26 +73,31 @@ enum ExportedProgramSchema {
         }
     }
 
-    /// A graph without its nodes, which go to `node` as they are read.
+    /// A graph without its nodes, which go to `node` as they are read; `passed` is told the reader's offset
+    /// after each node and value (a graph is most of a program's bytes).
     struct Graph {
         var inputs: [Argument]
         var outputs: [Argument]
         /// In the document's order.
         var tensor_values: [(name: String, meta: TensorMeta)]
 
-        init(_ reader: inout JSONReader, node: (Node) -> Void) throws(JSONError) {
+        init(_ reader: inout JSONReader, passed: (Int) -> Void = { _ in }, node: (Node) -> Void) throws(JSONError) {
             var inputs: [Argument]?, outputs: [Argument]?, hasNodes = false, values: [(String, TensorMeta)]?
             try reader.readObject { (reader: inout JSONReader, key: String) throws(JSONError) in
                 switch key {
                 case "inputs": inputs = try reader.readList(Argument.init)
                 case "outputs": outputs = try reader.readList(Argument.init)
                 case "nodes":
-                    try reader.readArray { (reader: inout JSONReader, _: Int) throws(JSONError) in node(try Node(&reader)) }
+                    try reader.readArray { (reader: inout JSONReader, _: Int) throws(JSONError) in
+                        node(try Node(&reader))
+                        passed(reader.offset)
+                    }
                     hasNodes = true
                 case "tensor_values":
                     var list: [(String, TensorMeta)] = []
                     try reader.readObject { (reader: inout JSONReader, name: String) throws(JSONError) in
                         list.append((name, try TensorMeta(&reader)))
+                        passed(reader.offset)
                     }
                     values = list
                 default: try reader.skipValue()

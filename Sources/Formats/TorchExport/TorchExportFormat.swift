@@ -55,7 +55,7 @@ public enum TorchExportFormat: ModelFormat {
         case .pt2Archive: layoutName = "pt2 archive"
         }
         var parser = ExportedProgramParser(entryName: programEntry)
-        let program = try entries.withData(programEntry) { bytes throws(ReadError) in try parser.parse(bytes) }
+        let program = try entries.withData(programEntry) { bytes, pages throws(ReadError) in try parser.parse(bytes, passing: &pages) }
         let schema = program.schemaVersion.map { ", schema \($0)" } ?? ""
         var model = Model(path: file.path, format: .torchExport, layout: layoutName + schema,
                           producerVersion: program.torchVersion, dialect: program.dialect,
