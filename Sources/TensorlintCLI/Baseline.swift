@@ -41,7 +41,7 @@ final class Baseline: @unchecked Sendable {
 
     static func entry(_ finding: Finding, path: String) -> Entry {
         Entry(rule: finding.ruleId, path: path, node: finding.nodePath, module: finding.source?.modulePath,
-              cause: finding.cause.map { Fingerprint.of([$0]) })
+              cause: finding.cause.map(Fingerprint.text))
     }
 
     private static func causeKey(_ entry: Entry) -> Entry { Entry(rule: entry.rule, path: entry.path, module: entry.module, cause: entry.cause) }

@@ -20,10 +20,10 @@ public struct Finding: Sendable {
     public var node: String?
     public var op: String?
     public var source: SourceInfo?
-    /// What failed, with nothing of the node it failed on: the message with the node, its module, its source
-    /// line and the graph's value names masked. Findings of one rule with one cause are one problem, fixed
-    /// once (`nil` for findings on the model as a whole).
-    public var cause: String?
+    /// What failed, with nothing of the node it failed on: the fingerprint of the message and fix with the
+    /// node, its module, its source line and the graph's value names masked (`Linter.cause`). Findings of one
+    /// rule with one cause are one problem, fixed once (`nil` for findings on the model as a whole).
+    public var cause: UInt64?
     /// The other nodes where the same rule found the same cause, in node order, when findings are grouped.
     public var others: [Finding] = []
     /// Why the finding is not counted: a configured ignore or a baseline entry. It is still reported as such.
@@ -35,6 +35,22 @@ public struct Finding: Sendable {
 
     /// This finding and the others of its cause.
     public var occurrences: [Finding] { [self] + others }
+}
+
+/// Stable identities for findings (FNV-1a, 64 bits): the same across runs and machines, so that code scanning,
+/// GitLab and baselines track a finding from one commit to the next.
+public enum Fingerprint {
+    public static func of(_ parts: [String]) -> String { text(hash(parts.joined(separator: "|").utf8)) }
+
+    /// Rule, model file and node.
+    public static func of(_ finding: Finding, model: String) -> String { of([finding.ruleId, model, finding.nodePath ?? ""]) }
+
+    public static func hash(_ bytes: some Sequence<UInt8>) -> UInt64 {
+        bytes.reduce(0xcbf2_9ce4_8422_2325) { hash, byte in (hash ^ UInt64(byte)) &* 0x100_0000_01b3 }
+    }
+
+    /// How reports and baselines write a fingerprint.
+    public static func text(_ hash: UInt64) -> String { String(hash, radix: 16) }
 }
 
 /// Why a finding is set aside: it is still reported (SARIF `suppressions`, the summary's count), never lost.
@@ -65,11 +81,17 @@ enum MessageTemplate {
 
     /// The same, with each placeholder's text from `lookup`.
     static func render(_ template: String, _ lookup: (String) -> String?) -> String {
+        // Built as bytes and made a string once: a finding renders several templates per node.
+        var result: [UInt8] = []
+        render(template, into: &result, lookup)
+        return String(decoding: result, as: UTF8.self)
+    }
+
+    /// The same, appended to `result`.
+    static func render(_ template: String, into result: inout [UInt8], _ lookup: (String) -> String?) {
         var template = template
-        return template.withUTF8 { units in
-            // Built as bytes and made a string once: a finding renders several templates per node.
-            var result: [UInt8] = []
-            result.reserveCapacity(units.count * 2)
+        template.withUTF8 { units in
+            result.reserveCapacity(result.count + units.count * 2)
             var rest = 0
             while let open = units[rest...].firstIndex(of: UInt8(ascii: "{")) {
                 result.append(contentsOf: UnsafeBufferPointer(rebasing: units[rest..<open]))
@@ -86,7 +108,6 @@ enum MessageTemplate {
                 rest = close + 1
             }
             result.append(contentsOf: UnsafeBufferPointer(rebasing: units[rest...]))
-            return String(decoding: result, as: UTF8.self)
         }
     }
 

@@ -98,8 +98,10 @@ public struct Linter: Sendable {
                               automaticFix: fixed ? fix.names.joined(separator: ", ") : nil, edits: fix.edits, file: model.path, graph: graph?.name, node: node?.name,
                               op: node?.op.description, source: node?.source)
         if node != nil, let pack = knowledge.vocabulary.pack(rule.targets.first ?? "") {
-            finding.cause = Self.cause([rule.message, rule.fix.suggestion], all, nameKeys: pack.nameKeys)
-                + "\u{0}\(applicability.rawValue)\u{0}\(finding.automaticFix ?? "")"
+            // Hashed as it is rendered: the text itself, a kilobyte a node, is never kept.
+            var cause = Self.cause([rule.message, rule.fix.suggestion], all, nameKeys: pack.nameKeys)
+            cause += "\u{0}\(applicability.rawValue)\u{0}\(finding.automaticFix ?? "")".utf8
+            finding.cause = Fingerprint.hash(cause)
         }
         return finding
     }
@@ -107,15 +109,18 @@ public struct Linter: Sendable {
     /// The message and fix with what names the node masked: the node, its module and source line, and the
     /// model's value names in the bindings that hold them (`bias` = tensor `·`). Rule words (MIL ops,
     /// converters) are never masked, whatever a value happens to be called.
-    static func cause(_ templates: [String], _ bindings: Bindings, nameKeys: Set<String>) -> String {
-        templates.map { template in
-            MessageTemplate.render(template) { key in
+    static func cause(_ templates: [String], _ bindings: Bindings, nameKeys: Set<String>) -> [UInt8] {
+        var text: [UInt8] = []
+        for (index, template) in templates.enumerated() {
+            if index > 0 { text.append(0) }
+            MessageTemplate.render(template, into: &text) { key in
                 // Compared, not hashed: this runs for every placeholder of every finding.
                 if maskedNodeKeys.contains(key) { return "·" }
                 guard let value = bindings[key] else { return nil }
                 return nameKeys.contains(key) ? maskingQuotedNames(value) : value
             }
-        }.joined(separator: "\u{0}")
+        }
+        return text
     }
 
     /// `·` for a bare name; each `quoted` part of a longer text.

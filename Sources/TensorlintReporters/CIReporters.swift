@@ -166,21 +166,6 @@ public struct JUnitReporter: Reporter {
     }
 }
 
-/// Stable identities for findings (FNV-1a, 64 bits): the same across runs and machines, so that code scanning
-/// and GitLab track a finding from one commit to the next.
-public enum Fingerprint {
-    public static func of(_ parts: [String]) -> String {
-        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
-        for byte in parts.joined(separator: "|").utf8 {
-            hash = (hash ^ UInt64(byte)) &* 0x100_0000_01b3
-        }
-        return String(hash, radix: 16)
-    }
-
-    /// Rule, model file and node.
-    public static func of(_ finding: Finding, model: String) -> String { of([finding.ruleId, model, finding.nodePath ?? ""]) }
-}
-
 /// Hands out each finding's fingerprint once per report: a model may repeat a node name (ONNX does not
 /// require them unique), and the second finding of a rule on such a name is told apart by its rank.
 struct FingerprintIssuer {

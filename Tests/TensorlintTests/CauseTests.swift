@@ -12,7 +12,7 @@ import Testing
     @Test func nodeKeysAndNamesAreMaskedAndRuleWordsAreNot() {
         let bindings = ["op": "aten.add.Tensor", "node": "add_1", "module": "block.0", "source": ", model.py:3",
                         "input": "`x` and `y`", "mil_op": "add"]
-        let cause = Linter.cause(["{op} in {module} at {node}{source}: {input} reach {mil_op} {unknown}", "{mil_op}"], bindings, nameKeys: ["input"])
+        let cause = String(decoding: Linter.cause(["{op} in {module} at {node}{source}: {input} reach {mil_op} {unknown}", "{mil_op}"], bindings, nameKeys: ["input"]), as: UTF8.self)
         #expect(cause == "aten.add.Tensor in · at ··: `·` and `·` reach add {unknown}\u{0}add")
     }
 }

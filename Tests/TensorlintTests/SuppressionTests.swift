@@ -129,6 +129,27 @@ import TensorlintEngine
         #expect(runTensorlint(["lint", "--write-baseline", baseline, "--select", "coreml-fp16", one]) == 2, "a baseline records every rule")
     }
 
+    /// Baselines already written keep working: a cause is recorded as its fingerprint, which must not change
+    /// with how it is computed (this entry was written by tensorlint 0.1.0; a change of the rule's message or
+    /// fix text changes it, and then needs saying in the changelog).
+    @Test func aCauseWrittenByAnEarlierVersionStillMatches() throws {
+        let folder = temporaryDirectory()
+        let model = folder.appendingPathComponent("m.pt2").path
+        try FileManager.default.copyItem(atPath: Repo.example("leaky_relu.fp16.aten.pt2"), toPath: model)
+        let baseline = folder.appendingPathComponent("baseline.json").path
+        // The node was renamed since: only the rule, module and cause can match it.
+        try """
+        {"tensorlint_baseline": 1, "findings": [
+          {"rule": "coreml-scalar-fp32-constant", "path": "m.pt2", "node": "main/renamed", "module": "act", "cause": "c6cce2ae2cd4a1e2"}]}
+        """.write(toFile: baseline, atomically: true, encoding: .utf8)
+        let out = folder.appendingPathComponent("report.json").path
+        _ = try captureStandardError {
+            _ = runTensorlint(["lint", "--baseline", baseline, "--select", "coreml-scalar-fp32-constant", "--format", "json", model, "-o", out])
+        }
+        let report = try String(contentsOfFile: out, encoding: .utf8)
+        #expect(report.contains("\"kind\" : \"baseline\""), "\(report)")
+    }
+
     @Test func acceptedFindingsAreNotFixed() throws {
         let folder = temporaryDirectory()
         let model = folder.appendingPathComponent("m.onnx").path
