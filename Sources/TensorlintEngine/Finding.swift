@@ -136,20 +136,35 @@ extension Array where Element == Finding {
     /// Findings of one rule with one cause as one finding, the first of them, holding the others: one
     /// problem, one fix, however many nodes have it. Order is the first occurrences' order.
     public func groupedByCause() -> [Finding] {
-        var grouped: [Finding] = []
+        // Two passes, so that each group's list of others is allocated once at its size: a model with 100,000
+        // findings would otherwise hold its findings three times over while they are grouped.
+        var groupOf: [Int] = []
+        groupOf.reserveCapacity(count)
+        var heads: [Int] = []
+        var sizes: [Int] = []
         var groupIndex: [BytewiseKey: Int] = [:]
-        for finding in self {
+        for (index, finding) in enumerated() {
             guard let cause = finding.cause else {
-                grouped.append(finding)
+                groupOf.append(heads.count)
+                heads.append(index)
+                sizes.append(1)
                 continue
             }
             let key = BytewiseKey("\(finding.ruleId)\u{0}\(finding.suppression?.justification ?? "")\u{0}\(cause)")
-            if let index = groupIndex[key] {
-                grouped[index].others.append(finding)
+            if let group = groupIndex[key] {
+                groupOf.append(group)
+                sizes[group] += 1
             } else {
-                groupIndex[key] = grouped.count
-                grouped.append(finding)
+                groupIndex[key] = heads.count
+                groupOf.append(heads.count)
+                heads.append(index)
+                sizes.append(1)
             }
+        }
+        var grouped = heads.map { self[$0] }
+        for group in grouped.indices { grouped[group].others.reserveCapacity(sizes[group] - 1) }
+        for (index, group) in groupOf.enumerated() where heads[group] != index {
+            grouped[group].others.append(self[index])
         }
         return grouped
     }

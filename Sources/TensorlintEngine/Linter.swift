@@ -30,9 +30,13 @@ public struct Linter: Sendable {
         func context(graph: Int, node: Int?) -> MatchContext {
             MatchContext(model: model, valueTypes: valueTypes, graph: graph, node: node, settings: settings, packState: packState)
         }
+        // A rule's fix text is most often the same on every node: kept once, not a copy a node.
+        var lastFixText: [String: String] = [:]
         func finding(_ rule: Rule, graph: Graph?, node: Node?, bindings: Bindings, context: MatchContext) -> Finding {
-            self.finding(rule, model: model, graph: graph, node: node, bindings: bindings.merging(generic) { own, _ in own },
-                         fix: automaticFix(rule, context))
+            var found = self.finding(rule, model: model, graph: graph, node: node, bindings: bindings.merging(generic) { own, _ in own },
+                                     fix: automaticFix(rule, context))
+            if let last = lastFixText[rule.id], last == found.fix { found.fix = last } else { lastFixText[rule.id] = found.fix }
+            return found
         }
         let settingsContext = context(graph: 0, node: nil)
         var nodeRules: [Rule] = []
@@ -58,7 +62,8 @@ public struct Linter: Sendable {
             }
         }
         // A stable sort: a rule's findings stay in the order of their nodes.
-        return findings.sorted { ($0.severity, $1.ruleId) > ($1.severity, $0.ruleId) }
+        findings.sort { ($0.severity, $1.ruleId) > ($1.severity, $0.ruleId) }
+        return findings
     }
 
     /// The rule's automatic fixes that have something to do here, and their edits.

@@ -152,9 +152,20 @@ public struct Value: Sendable {
     /// Sizes; `nil` entries are symbolic.
     public var shape: [Int?]?
     public var role: Role
-    public var external: ExternalData?
+    /// Where the weight's bytes live, when outside the model file.
+    public var external: ExternalData? {
+        get { externalBox?.data }
+        set { externalBox = newValue.map(ExternalDataBox.init) }
+    }
     /// Stored as a sparse tensor (indices and values) rather than dense elements.
     public var isSparse = false
+    /// Boxed: few values have it, and inline it would double every value's size (a graph holds one value a node).
+    private var externalBox: ExternalDataBox?
+
+    private final class ExternalDataBox: Sendable {
+        let data: ExternalData
+        init(_ data: ExternalData) { self.data = data }
+    }
 
     public init(name: String, dtype: DType?, declaredDType: DType? = nil, shape: [Int?]?, role: Role, external: ExternalData? = nil) {
         self.name = name
