@@ -64,7 +64,7 @@ struct LintCommand: ParsableCommand {
     @Flag(name: .customLong("unsafe-fixes"), help: "With --fix, also apply unsafe fixes.")
     var unsafeFixes = false
 
-    @Option(name: [.short, .customLong("jobs")], help: "Files linted at once (default: the number of cores).")
+    @Option(name: [.short, .customLong("jobs")], help: "Files linted at once, or threads for one large model (default: the number of cores).")
     var jobs: Int?
 
     @OptionGroup var linterOptions: LinterOptions
@@ -89,6 +89,8 @@ struct LintCommand: ParsableCommand {
         let attachReplacements: Bool
         let group: Bool
         let baseline: Baseline?
+        /// Threads a file's nodes are checked on: the jobs that files leave idle (one large model, all of them).
+        let nodeJobs: Int
     }
 
     func run() throws {
@@ -121,7 +123,8 @@ struct LintCommand: ParsableCommand {
         }
         let baselineFile = try writeBaseline == nil ? setup.baselinePath(baseline).map(Baseline.read) : nil
         let options = Options(fix: fix, unsafeFixes: unsafeFixes, attachReplacements: reporterType.showsByteReplacements,
-                              group: !noGroup && writeBaseline == nil, baseline: baselineFile)
+                              group: !noGroup && writeBaseline == nil, baseline: baselineFile,
+                              nodeJobs: max(1, jobs / max(1, items.count)))
         let outcomes = Array(zip(items, configurations)).parallelMap(jobs: jobs) { item, configuration in
             Self.lint(item, configuration: configuration, setup: setup, options: options)
         }
@@ -262,7 +265,7 @@ struct LintCommand: ParsableCommand {
                     outcome.lines.append("tensorlint: not fixed: \(error)")
                 }
             }
-            var findings = checker.linter.lint(model, settings: checker.settings)
+            var findings = checker.linter.lint(model, settings: checker.settings, jobs: options.nodeJobs)
             for index in findings.indices {
                 findings[index].suppression = setup.suppression(of: findings[index], configuration: configuration, file: item.path)
             }

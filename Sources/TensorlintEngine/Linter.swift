@@ -16,27 +16,27 @@ public struct Linter: Sendable {
         knowledge.resolvedVersion(target: settings.target, version: settings.converterVersion)
     }
 
+    /// Nodes a thread checks at a time: enough that a run's overhead is nothing beside its checks.
+    static let nodesPerRun = 2048
+
     /// The findings; none when the target has no knowledge, or its knowledge does not load (which the command
-    /// line reports before it lints, from `Knowledge.resolve`).
-    public func lint(_ model: Model, settings: Settings) -> [Finding] {
+    /// line reports before it lints, from `Knowledge.resolve`). A large graph's nodes are checked on up to
+    /// `jobs` threads, a run of nodes each; the findings are the same, in the same order.
+    public func lint(_ model: Model, settings: Settings, jobs: Int = 1) -> [Finding] {
         guard let pack = knowledge.vocabulary.pack(settings.target),
               let (usedVersion, packKnowledge) = (try? knowledge.resolve(target: settings.target, version: settings.converterVersion)) ?? nil
         else { return [] }
         var findings: [Finding] = []
         let packState = pack.prepare(model, knowledge: packKnowledge, settings: settings)
-        var generic = pack.settingBindings(settings).merging(pack.modelBindings(model, settings: settings)) { own, _ in own }
-        generic["converter_version"] = usedVersion.description
+        let generic = pack.settingBindings(settings).merging(pack.modelBindings(model, settings: settings)) { own, _ in own }
+            .merging(["converter_version": usedVersion.description]) { _, version in version }
         let valueTypes = Set(model.graphs.flatMap { $0.values.values.compactMap(\.dtype) })
-        func context(graph: Int, node: Int?) -> MatchContext {
+        @Sendable func context(graph: Int, node: Int?) -> MatchContext {
             MatchContext(model: model, valueTypes: valueTypes, graph: graph, node: node, settings: settings, packState: packState)
         }
-        // A rule's fix text is most often the same on every node: kept once, not a copy a node.
-        var lastFixText: [String: String] = [:]
-        func finding(_ rule: Rule, graph: Graph?, node: Node?, bindings: Bindings, context: MatchContext) -> Finding {
-            var found = self.finding(rule, model: model, graph: graph, node: node, bindings: bindings.merging(generic) { own, _ in own },
-                                     fix: automaticFix(rule, context))
-            if let last = lastFixText[rule.id], last == found.fix { found.fix = last } else { lastFixText[rule.id] = found.fix }
-            return found
+        @Sendable func finding(_ rule: Rule, graph: Graph?, node: Node?, bindings: Bindings, context: MatchContext) -> Finding {
+            self.finding(rule, model: model, graph: graph, node: node, bindings: bindings.merging(generic) { own, _ in own },
+                         fix: automaticFix(rule, context))
         }
         let settingsContext = context(graph: 0, node: nil)
         var nodeRules: [Rule] = []
@@ -50,17 +50,29 @@ public struct Linter: Sendable {
             case .node: nodeRules.append(rule)
             }
         }
-        // One context a node, for every rule: a node's context is most of what a rule's check costs.
-        for (graphIndex, graph) in model.graphs.enumerated() {
-            for (nodeIndex, node) in graph.nodes.enumerated() {
-                let nodeContext = context(graph: graphIndex, node: nodeIndex)
-                for rule in nodeRules {
-                    if let bindings = rule.match.evaluate(nodeContext) {
-                        findings.append(finding(rule, graph: graph, node: node, bindings: bindings, context: nodeContext))
-                    }
-                }
+        let runs = model.graphs.indices.flatMap { graph in
+            stride(from: 0, to: model.graphs[graph].nodes.count, by: Self.nodesPerRun).map { start in
+                (graph: graph, nodes: start..<min(start + Self.nodesPerRun, model.graphs[graph].nodes.count))
             }
         }
+        let nodeRuleList = nodeRules
+        findings += runs.parallelMap(jobs: jobs) { run in
+            var found: [Finding] = []
+            // A rule's fix text is most often the same on every node: kept once, not a copy a node.
+            var lastFixText: [String: String] = [:]
+            let graph = model.graphs[run.graph]
+            for nodeIndex in run.nodes {
+                // One context a node, for every rule: a node's context is most of what a rule's check costs.
+                let nodeContext = context(graph: run.graph, node: nodeIndex)
+                for rule in nodeRuleList {
+                    guard let bindings = rule.match.evaluate(nodeContext) else { continue }
+                    var new = finding(rule, graph: graph, node: graph.nodes[nodeIndex], bindings: bindings, context: nodeContext)
+                    if let last = lastFixText[rule.id], last == new.fix { new.fix = last } else { lastFixText[rule.id] = new.fix }
+                    found.append(new)
+                }
+            }
+            return found
+        }.joined()
         // A stable sort: a rule's findings stay in the order of their nodes.
         findings.sort { ($0.severity, $1.ruleId) > ($1.severity, $0.ruleId) }
         return findings

@@ -220,6 +220,29 @@ import Yams
         #expect(throws: ReadError.notThisFormat("pt2 archive has no models/*.json program")) { try ModelLoader.load(path: path) }
     }
 
+    /// A large graph's nodes are checked on several threads, a run of nodes each: the findings are the ones
+    /// one thread finds, in the same order, and a run's edge does not lose or repeat a node.
+    @Test func nodesCheckedOnSeveralThreadsGiveTheSameFindingsInOrder() throws {
+        var model = try ModelLoader.load(path: Repo.example("add_leaky_relu_two_inputs.fp16.aten.pt2"))
+        let nodes = model.graphs[0].nodes
+        let copies = 2 * Linter.nodesPerRun / nodes.count + 3
+        model.graphs[0].nodes = (0..<copies).flatMap { copy in
+            nodes.map { node in
+                var node = node
+                node.name += "_\(copy)"
+                return node
+            }
+        }
+        let settings = Settings(pack: CoreMLToolsPack.self, deploymentTarget: DeploymentTarget("iOS16")!)
+        let linter = Linter(rules: Engine.rules, knowledge: Engine.knowledge)
+        let one = linter.lint(model, settings: settings, jobs: 1).map { "\($0.ruleId) \($0.node ?? "-") \($0.message) \($0.cause ?? 0)" }
+        let nodeFindings = one.filter { !$0.contains(" - ") }
+        #expect(nodeFindings.count >= copies && nodeFindings.count % copies == 0, "every copy of a node has its findings")
+        for jobs in [2, 3] {
+            #expect(linter.lint(model, settings: settings, jobs: jobs).map { "\($0.ruleId) \($0.node ?? "-") \($0.message) \($0.cause ?? 0)" } == one)
+        }
+    }
+
     @Test func messagesNameTheVersionWhoseKnowledgeWasUsed() throws {
         let model = try ModelLoader.load(path: Repo.example("leaky_relu.fp16.aten.pt2"))
         let settings = Settings(pack: CoreMLToolsPack.self, converterVersion: Version("8.0")!, deploymentTarget: DeploymentTarget("iOS16")!)

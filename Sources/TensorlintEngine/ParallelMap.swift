@@ -4,7 +4,7 @@ import Foundation
 extension Array where Element: Sendable {
     /// `transform` applied to every element on up to `jobs` threads, the results in the elements' order.
     /// Threads take the next element as they finish one, so a large file does not hold up a thread's share.
-    func parallelMap<Result: Sendable>(jobs: Int, _ transform: @Sendable (Element) -> Result) -> [Result] {
+    public func parallelMap<Result: Sendable>(jobs: Int, _ transform: @Sendable (Element) -> Result) -> [Result] {
         guard jobs > 1, count > 1 else { return map(transform) }
         let results = UnsafeMutableBufferPointer<Result?>.allocate(capacity: count)
         results.initialize(repeating: nil)
