@@ -11,7 +11,7 @@ let template: [(name: String, bytes: Data)] = {
           let directory = try? ZipCentralDirectory(ByteSource(data: data)) else { fatalError("TENSORLINT_FUZZ_TEMPLATE must name a TorchScript archive") }
     return directory.records.compactMap { record in
         guard record.method == 0 else { return nil }
-        return (try? directory.withStoredBytes(record, limit: 1 << 26) { Data($0) }).map { (record.name, $0) }
+        return (try? directory.withStoredBytes(record, limit: 1 << 26) { bytes, _ in Data(bytes) }).map { (record.name, $0) }
     }
 }()
 
