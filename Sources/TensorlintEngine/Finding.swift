@@ -21,8 +21,10 @@ public struct Finding: Sendable {
     public var op: String?
     public var source: SourceInfo?
     /// What failed, with nothing of the node it failed on: the fingerprint of the message and fix with the
-    /// node, its module, its source line and the graph's value names masked (`Linter.cause`). Findings of one
-    /// rule with one cause are one problem, fixed once (`nil` for findings on the model as a whole).
+    /// node, its module, its source line and the graph's value names masked (`Linter.cause`), with the fix's
+    /// applicability and automatic fixes. Findings of one rule with one cause are one problem, fixed once
+    /// (`nil` for findings on the model as a whole). Two causes whose 64-bit fingerprints collide would be
+    /// grouped as one (every node is still listed), as baselines have always matched them.
     public var cause: UInt64?
     /// The other nodes where the same rule found the same cause, in node order, when findings are grouped.
     public var others: [Finding] = []

@@ -3,7 +3,7 @@ import Foundation
 
 extension Array where Element: Sendable {
     /// `transform` applied to every element on up to `jobs` threads, the results in the elements' order.
-    /// Threads take the next element as they finish one, so a large file does not hold up a thread's share.
+    /// Threads take the next element as they finish one, so that a slow element does not hold up a thread's share.
     public func parallelMap<Result: Sendable>(jobs: Int, _ transform: @Sendable (Element) -> Result) -> [Result] {
         guard jobs > 1, count > 1 else { return map(transform) }
         let results = UnsafeMutableBufferPointer<Result?>.allocate(capacity: count)
@@ -23,6 +23,7 @@ extension Array where Element: Sendable {
                 slots[index] = transform(self[index])
             }
         }
-        return results.map { $0! }
+        // Moved out, so that the buffer holds nothing when it is freed.
+        return results.indices.map { (results.baseAddress! + $0).move()! }
     }
 }

@@ -56,7 +56,7 @@ public final class MappedFile: @unchecked Sendable {
     public func passedPages(of part: UnsafeRawBufferPointer) -> PassedPages {
         guard isMapped, let start = part.baseAddress, let base = bytes.baseAddress,
               start >= base, start + part.count <= base + bytes.count else { return .kept }
-        return PassedPages(start: start, count: part.count)
+        return PassedPages(file: self, start: start, count: part.count)
     }
 
     deinit {
@@ -67,8 +67,11 @@ public final class MappedFile: @unchecked Sendable {
 
 /// The pages of a mapped file that one reading from front to back has passed, given back to the kernel a few
 /// megabytes at a time: a 200 MB program would otherwise stay resident beside the graph built from it. A page
-/// given back and touched again is read back from the file (from the page cache, most often).
+/// given back and touched again is read back from the file (from the page cache, most often). Linux drops the
+/// pages at once; Darwin takes `MADV_DONTNEED` as a hint only.
 public struct PassedPages {
+    /// Held, so that the map outlives every use of its pages.
+    private let file: MappedFile?
     private let start: UnsafeRawPointer?
     private let count: Int
     /// Offset (from `start`) up to which pages were given back.
@@ -78,12 +81,16 @@ public struct PassedPages {
     private static let pageSize = Int(sysconf(Int32(_SC_PAGESIZE)))
 
     /// Nothing is given back.
-    public static var kept: PassedPages { PassedPages(start: nil, count: 0) }
+    public static var kept: PassedPages { PassedPages(file: nil, start: nil, count: 0) }
 
-    init(start: UnsafeRawPointer?, count: Int) {
+    init(file: MappedFile?, start: UnsafeRawPointer?, count: Int) {
+        self.file = file
         self.start = start
         self.count = count
     }
+
+    /// Whether nothing is ever given back (bytes that are not a file's map).
+    var isKept: Bool { start == nil }
 
     /// The reading has passed every byte before `offset`: the whole pages before it are given back. Giving back
     /// a page that also holds other bytes is harmless: the map is read-only, so a page touched again is read

@@ -1,7 +1,7 @@
 import Foundation
 import Testing
 import TensorlintCLI
-import TensorlintIR
+@testable import TensorlintIR
 import ZIPFoundation
 @testable import ONNX
 @testable import TorchArchive
@@ -15,7 +15,8 @@ import ZIPFoundation
         #expect(ZipChecksum.of(Data("123456789".utf8)) == 0xCBF4_3926)
         #expect(ZipChecksum.of(Data()) == 0)
         var generator = SystemRandomNumberGenerator()
-        for length in Array(0...40) + [1_000, 65_537] {
+        // And across the steps in which a mapped entry's pages are given back.
+        for length in Array(0...40) + [1_000, 65_537, PassedPages.step + 13, 2 * PassedPages.step + 7] {
             let data = Data((0..<length).map { _ in UInt8.random(in: 0...255, using: &generator) })
             #expect(ZipChecksum.of(data) == data.crc32(checksum: 0), "\(length) bytes")
         }
@@ -87,6 +88,7 @@ import ZIPFoundation
             return nil
         }
         #expect(try entries([]).data("m/zeros") == zeros)
+        try entries([]).withData("m/zeros") { _, pages throws(ReadError) in #expect(pages.isKept, "inflated bytes are on the heap") }
         #expect(try reason([], limit: 1_000)?.contains("declares 100000 bytes (limit 1000)") == true)
         // A directory that understates the size: inflation stops there. Asked directly for less, it stops at the limit.
         #expect(try reason([(local + 22, 10), (central + 24, 10)])?.contains("inflates past the 10 bytes the directory records") == true)
@@ -230,16 +232,23 @@ import ZIPFoundation
         #expect(Data(file.bytes) == contents)
     }
 
-    /// Bytes read into memory are never given back: anonymous pages given back would read as zeros.
-    @Test func bytesReadIntoMemoryAreKept() throws {
-        let contents = Data((0..<100_000).map { UInt8(truncatingIfNeeded: $0 | 1) })
-        let path = temporaryDirectory().appendingPathComponent("small.bin").path
-        try contents.write(to: URL(fileURLWithPath: path))
-        let file = try MappedFile(path: path)
-        #expect(!file.isMapped)
-        var pages = file.passedPages(of: file.bytes)
-        pages.passed(contents.count)
-        #expect(Data(file.bytes) == contents)
+    /// Bytes that are not a file's map are never given back: anonymous pages given back would read as zeros.
+    @Test func bytesInMemoryAreKept() throws {
+        let folder = temporaryDirectory()
+        let small = folder.appendingPathComponent("small.bin").path
+        try Data(count: 100_000).write(to: URL(fileURLWithPath: small))
+        let read = try MappedFile(path: small)
+        #expect(!read.isMapped && read.passedPages(of: read.bytes).isKept)
+        let large = folder.appendingPathComponent("large.bin").path
+        try Data(count: 2 << 20).write(to: URL(fileURLWithPath: large))
+        let mapped = try MappedFile(path: large)
+        #expect(!mapped.passedPages(of: mapped.bytes).isKept)
+        // Memory that is not the map's, handed to the map's file.
+        let heap = UnsafeMutableRawBufferPointer.allocate(byteCount: 4096, alignment: 16)
+        defer { heap.deallocate() }
+        #expect(mapped.passedPages(of: UnsafeRawBufferPointer(heap)).isKept)
+        let source = ByteSource(data: Data(count: 10))
+        try source.withBytes(0, 10) { bytes throws(ReadError) in #expect(source.passedPages(of: bytes).isKept) }
     }
     #endif
 }

@@ -130,8 +130,9 @@ import TensorlintEngine
     }
 
     /// Baselines already written keep working: a cause is recorded as its fingerprint, which must not change
-    /// with how it is computed (this entry was written by tensorlint 0.1.0; a change of the rule's message or
-    /// fix text changes it, and then needs saying in the changelog).
+    /// with how it is computed (this entry was written by tensorlint 0.1.0 at c64e34c, which kept the cause's
+    /// text). A change of the rule's message or fix text, or of the default converter version they name,
+    /// changes it, and then needs saying in the changelog.
     @Test func aCauseWrittenByAnEarlierVersionStillMatches() throws {
         let folder = temporaryDirectory()
         let model = folder.appendingPathComponent("m.pt2").path
