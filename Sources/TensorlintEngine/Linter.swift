@@ -115,7 +115,7 @@ public struct Linter: Sendable {
                               automaticFix: fixed ? fix.names.joined(separator: ", ") : nil, edits: fix.edits, file: model.path, graph: graph?.name, node: node?.name,
                               op: node?.op.description, source: node?.source)
         if node != nil, let pack = knowledge.vocabulary.pack(rule.targets.first ?? "") {
-            // Hashed as it is rendered: the text itself, a kilobyte a node, is never kept.
+            // Rendered as bytes and hashed: the text, a kilobyte a node, is never made a string nor kept.
             var cause = Self.cause([rule.message, rule.fix.suggestion], all, nameKeys: pack.nameKeys)
             cause += "\u{0}\(applicability.rawValue)\u{0}\(finding.automaticFix ?? "")".utf8
             finding.cause = Fingerprint.hash(cause)
