@@ -27,7 +27,8 @@ final class LintSetup: @unchecked Sendable {
     private let selectionOptions: SelectionOptions
     private let explicit: Configuration?
     private let lock = NSLock()
-    private var configurationPathByFolder: [String: String?] = [:]
+    /// Each folder's configuration (its nearest file's, else the defaults): a folder's files ask for it in turn.
+    private var configurationByFolder: [String: Configuration] = [:]
     private var configurationByPath: [String: Configuration] = [:]
     private var rulesByConfiguration: [String: [Rule]] = [:]
     /// Configuration keys in the order they were first read: the report lists their rules in that order.
@@ -53,22 +54,19 @@ final class LintSetup: @unchecked Sendable {
     /// Not for concurrent callers (two could read one file and warn twice): `lint` resolves every file's
     /// configuration in order before it lints in parallel.
     private func configuration(inFolder folder: String) throws -> Configuration {
-        let found = try lock.withLock { () throws -> String? in
-            if let known = configurationPathByFolder[folder] { return known }
-            let discovered = Configuration.discover(from: folder)
-            configurationPathByFolder[folder] = .some(discovered)
-            return discovered
+        if let known = lock.withLock({ configurationByFolder[folder] }) { return known }
+        let configuration: Configuration
+        if let found = Configuration.discover(from: folder) {
+            if let known = lock.withLock({ configurationByPath[found] }) {
+                configuration = known
+            } else {
+                configuration = try ConfigOptions.load(found)
+            }
+        } else {
+            configuration = Configuration()
         }
-        guard let found else { return try defaults() }
-        if let known = lock.withLock({ configurationByPath[found] }) { return known }
-        let configuration = try ConfigOptions.load(found)
         try register(configuration)
-        return configuration
-    }
-
-    private func defaults() throws -> Configuration {
-        let configuration = Configuration()
-        try register(configuration)
+        lock.withLock { configurationByFolder[folder] = configuration }
         return configuration
     }
 
@@ -99,6 +97,8 @@ final class LintSetup: @unchecked Sendable {
     /// to the configuration's folder.
     func includes(_ path: String) throws -> Bool {
         let configuration = try configuration(forFile: path)
+        // No glob, no path to work out: a folder's walk asks this of every file.
+        guard !configuration.included.isEmpty || !configuration.excluded.isEmpty else { return true }
         return configuration.includes(relativePath: commandLinePath(path, relativeTo: configuration.folder))
     }
 
@@ -111,6 +111,7 @@ final class LintSetup: @unchecked Sendable {
     /// Whether `--force-exclude` drops a file named on the command line: its configuration's `excluded:`.
     func excludes(_ path: String) throws -> Bool {
         let configuration = try configuration(forFile: path)
+        guard !configuration.excluded.isEmpty else { return false }
         return configuration.excludes(relativePath: commandLinePath(path, relativeTo: configuration.folder))
     }
 
