@@ -171,6 +171,7 @@ struct LintCommand: ParsableCommand {
         report.warnings = nothingLinted.map { [$0] } ?? []
         report.sourceRootMap = try sourceRootMapping(setup.sourceRoots())
         report.quiet = quiet
+        report.jobs = jobs
         report.color = output == nil && !noColor && ProcessInfo.processInfo.environment["NO_COLOR"].map(\.isEmpty) != false
             && isatty(STDOUT_FILENO) == 1
         let text = statistics ? Statistics.render(report) : reporterType.init().render(report)

@@ -54,6 +54,8 @@ public struct LintReport: Sendable {
     /// Path prefixes of the exporting machine and where those files are here (`source_roots:`,
     /// `--source-root-map`): `/home/ci/project` → the checkout, as an absolute path.
     public var sourceRootMap: [(from: String, to: String)] = []
+    /// Threads a large report may be rendered on (`--jobs`).
+    public var jobs = 1
 
     public init(files: [FileResult], rules: [Rule], settings: Settings, knowledgeVersion: Version?,
                 toolVersion: String, workingDirectory: String, sourceRoot: String? = nil, category: String? = nil) {

@@ -18,12 +18,10 @@ public struct SARIFReporter: Reporter {
 
     public func render(_ report: LintReport) -> String {
         let ruleIndex = Dictionary(report.rules.enumerated().map { ($1.id, $0) }, uniquingKeysWith: { first, _ in first })
-        var results: [JSONValue] = []
-        var notifications: [JSONValue] = []
-        // Python source files are looked up once each, not per finding.
-        var locations = FindingLocations(report: report)
+        var notifications: [JSONValue] = report.warnings.map { ["level": "warning", "message": ["text": .string($0)]] }
+        // Fingerprints are issued in the files' order: a model named twice numbers its second findings.
         var fingerprints = FingerprintIssuer()
-        notifications += report.warnings.map { ["level": "warning", "message": ["text": .string($0)]] }
+        var files: [FileResults] = []
         for file in report.files {
             let model = ModelLocation(path: report.repositoryRelative(file.path))
             if let error = file.error {
@@ -33,11 +31,22 @@ public struct SARIFReporter: Reporter {
                     "locations": [["physicalLocation": model.physicalLocation]],
                 ])
             }
-            for finding in file.findings + file.suppressed {
-                results.append(result(finding, in: model, locations: &locations, fingerprint: fingerprints.next(finding, model: model.path),
-                                      ruleIndex: ruleIndex[finding.ruleId]))
-            }
+            let findings = file.findings + file.suppressed
+            files.append(FileResults(model: model, findings: findings, fingerprints: findings.map { fingerprints.next($0, model: model.path) }))
         }
+        // The results are most of a folder's report: written on the run's threads, a run of files each, in order.
+        // Python source files are looked up once per run of files, not per finding.
+        let runLength = max(1, files.count / (4 * report.jobs))
+        let runs = stride(from: 0, to: files.count, by: runLength).map { files[$0..<min($0 + runLength, files.count)] }
+        let results = runs.parallelMap(jobs: report.jobs) { run in
+            var locations = FindingLocations(report: report)
+            let results = run.flatMap { file in
+                zip(file.findings, file.fingerprints).map { finding, fingerprint in
+                    result(finding, in: file.model, locations: &locations, fingerprint: fingerprint, ruleIndex: ruleIndex[finding.ruleId])
+                }
+            }
+            return JSONWriter.rendered(results, depth: Self.resultDepth)
+        }.flatMap { $0 }
         let run: JSONValue = [
             "tool": ["driver": [
                 "name": "tensorlint",
@@ -114,6 +123,16 @@ public struct SARIFReporter: Reporter {
         let cut = head.lastIndex(of: " ") ?? head.endIndex
         return String(head[..<cut]) + "…"
     }
+
+    /// A model's findings with the fingerprints issued to them.
+    private struct FileResults {
+        let model: ModelLocation
+        let findings: [Finding]
+        let fingerprints: [String]
+    }
+
+    /// Where a result is in the document: in the run's `results`, in the run, in `runs`, in the top object.
+    private static let resultDepth = 4
 
     /// GitHub reads at most this many locations of a result.
     static let locationLimit = 1000

@@ -19,6 +19,7 @@ import TensorlintJSON
         case .int(let number): return number
         case .bool(let flag): return flag
         case .null: return NSNull()
+        case .rendered: preconditionFailure("JSONSerialization has no written parts to compare")
         }
     }
 
@@ -35,5 +36,17 @@ import TensorlintJSON
         object["optional"] = [JSONValue(nil as String?), JSONValue("x"), JSONValue(nil as Int?), JSONValue(7)]
         #expect(JSONWriter.pretty(.object(object)) == (try Self.foundation(.object(object))))
         #expect(JSONWriter.pretty([]) == (try Self.foundation([])))
+    }
+
+    /// A report's elements written on threads of their own come out as the whole written at once: indented for
+    /// where they go, their keys in the document's order, an empty run leaving no trace.
+    @Test func renderedElementsAreWrittenAsInTheWhole() {
+        let result: JSONValue = ["ruleId": "r", "message": ["text": "a\nb"], "locations": [["region": ["startLine": 1]]], "empty": [:],
+                                 "Zeta": [], "a10": 1, "a9": 2]
+        let other: JSONValue = ["ruleId": "s", "level": "note"]
+        let whole: JSONValue = ["runs": [["tool": "t", "results": [result, other, result]]]]
+        let parts = JSONWriter.rendered([result, other], depth: 4) + JSONWriter.rendered([], depth: 4) + JSONWriter.rendered([result], depth: 4)
+        #expect(parts.count == 2)
+        #expect(JSONWriter.pretty(["runs": [["tool": "t", "results": .array(parts)]]]) == JSONWriter.pretty(whole))
     }
 }

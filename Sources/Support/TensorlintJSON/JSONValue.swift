@@ -8,6 +8,8 @@ public enum JSONValue: Sendable, Equatable {
     case int(Int)
     case bool(Bool)
     case null
+    /// Written already, by `JSONWriter.rendered`: a report's parts rendered on several threads.
+    case rendered(RenderedJSON)
 
     /// The text, or `null` when there is none.
     public init(_ text: String?) { self = text.map(JSONValue.string) ?? .null }
@@ -27,4 +29,10 @@ extension JSONValue: ExpressibleByStringInterpolation, ExpressibleByIntegerLiter
     public init(dictionaryLiteral members: (String, JSONValue)...) {
         self = .object(Dictionary(members, uniquingKeysWith: { _, last in last }))
     }
+}
+
+/// A value's pretty text, indented for the depth it goes in at.
+public struct RenderedJSON: Sendable, Equatable {
+    let bytes: [UInt8]
+    let depth: Int
 }

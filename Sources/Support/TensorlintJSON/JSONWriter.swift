@@ -5,16 +5,25 @@ import Foundation
 /// rest of a lint together on a large report: it compares keys with a locale-aware compare at every
 /// object and escapes character by character.
 public enum JSONWriter {
+    /// Consecutive elements of an array at `depth` of a document (the top level is 0, its members 1), written
+    /// as they will be there, as one part for `pretty` to put in as it is: a large report's elements rendered on
+    /// threads of their own. No part for no elements.
+    public static func rendered(_ elements: [JSONValue], depth: Int) -> [JSONValue] {
+        guard !elements.isEmpty else { return [] }
+        var keys: Set<String> = []
+        for element in elements { collectKeys(element, into: &keys) }
+        var writer = Writer(keys: keys)
+        for (index, element) in elements.enumerated() {
+            if index > 0 { writer.separate(depth: depth) }
+            writer.write(element, depth: depth)
+        }
+        return [.rendered(RenderedJSON(bytes: writer.bytes, depth: depth))]
+    }
+
     public static func pretty(_ value: JSONValue) -> String {
         var keys: Set<String> = []
         collectKeys(value, into: &keys)
-        // Foundation's key order (numeric, case-insensitive, forced, in the system locale), decided once per
-        // distinct key rather than at every object.
-        let order = keys.sorted { a, b in
-            plainKeyOrder(a, b) ?? (a.compare(b, options: [.numeric, .caseInsensitive, .forcedOrdering], range: a.startIndex..<a.endIndex,
-                                              locale: NSLocale.system) == .orderedAscending)
-        }
-        var writer = Writer(ranks: Dictionary(uniqueKeysWithValues: order.enumerated().map { ($1, $0) }))
+        var writer = Writer(keys: keys)
         writer.write(value, depth: 0)
         return String(decoding: writer.bytes, as: UTF8.self)
     }
@@ -22,7 +31,7 @@ public enum JSONWriter {
     /// One JSON string literal, escaped as the reports' strings are: for writers that put JSON text together
     /// themselves (a program node spliced into an archive, the build tool's embedded tables).
     public static func quoted(_ text: String) -> String {
-        var writer = Writer(ranks: [:])
+        var writer = Writer(keys: [])
         writer.string(text)
         return String(decoding: writer.bytes, as: UTF8.self)
     }
@@ -74,13 +83,24 @@ public enum JSONWriter {
             }
         case .array(let array):
             for element in array { collectKeys(element, into: &keys) }
-        case .string, .int, .bool, .null: break
+        case .string, .int, .bool, .null, .rendered: break
         }
     }
 
     private struct Writer {
         let ranks: [String: Int]
         var bytes: [UInt8] = []
+
+        /// Foundation's key order (numeric, case-insensitive, forced, in the system locale), decided once per
+        /// distinct key rather than at every object. It is an order of two keys alone, so that parts written
+        /// apart agree.
+        init(keys: Set<String>) {
+            let order = keys.sorted { a, b in
+                plainKeyOrder(a, b) ?? (a.compare(b, options: [.numeric, .caseInsensitive, .forcedOrdering], range: a.startIndex..<a.endIndex,
+                                                  locale: NSLocale.system) == .orderedAscending)
+            }
+            ranks = Dictionary(uniqueKeysWithValues: order.enumerated().map { ($1, $0) })
+        }
 
         mutating func write(_ value: JSONValue, depth: Int) {
             switch value {
@@ -99,6 +119,10 @@ public enum JSONWriter {
             case .int(let number): bytes.append(contentsOf: String(number).utf8)
             case .bool(let flag): bytes.append(contentsOf: (flag ? "true" : "false").utf8)
             case .null: bytes.append(contentsOf: "null".utf8)
+            case .rendered(let text):
+                // Its indentation is fixed: in at another depth, the document's layout would be wrong.
+                precondition(text.depth == depth, "a value rendered for depth \(text.depth) written at \(depth)")
+                bytes.append(contentsOf: text.bytes)
             }
         }
 
@@ -108,16 +132,19 @@ public enum JSONWriter {
             bytes.append(UInt8(ascii: open.unicodeScalars.first!))
             bytes.append(UInt8(ascii: "\n"))
             for index in 0..<count {
-                if index > 0 {
-                    bytes.append(UInt8(ascii: ","))
-                    bytes.append(UInt8(ascii: "\n"))
-                }
-                indent(depth + 1)
+                if index == 0 { indent(depth + 1) } else { separate(depth: depth + 1) }
                 member(&self, index)
             }
             bytes.append(UInt8(ascii: "\n"))
             indent(depth)
             bytes.append(UInt8(ascii: close.unicodeScalars.first!))
+        }
+
+        /// Between two members at `depth`: each on a line of its own.
+        mutating func separate(depth: Int) {
+            bytes.append(UInt8(ascii: ","))
+            bytes.append(UInt8(ascii: "\n"))
+            indent(depth)
         }
 
         private mutating func indent(_ depth: Int) {
