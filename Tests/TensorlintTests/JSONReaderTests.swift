@@ -97,11 +97,44 @@ import TensorlintJSON
     @Test func aUnionHasExactlyOneKey() throws {
         #expect(throws: JSONError.self) {
             try JSONReader.read(#"{"as_int": 1, "as_float": 2.0}"#) { (reader: inout JSONReader) throws(JSONError) in
-                try reader.readUnion { (reader: inout JSONReader, _: String) throws(JSONError) in try reader.readInt() }
+                try reader.readUnion { (reader: inout JSONReader, _: JSONKey) throws(JSONError) in try reader.readInt() }
             }
         }
         #expect(try JSONReader.read(#"{"as_int": 1}"#) { (reader: inout JSONReader) throws(JSONError) in
-            try reader.readUnion { (reader: inout JSONReader, kind: String) throws(JSONError) in "\(kind)=\(try reader.readInt())" }
+            try reader.readUnion { (reader: inout JSONReader, kind: JSONKey) throws(JSONError) in "\(kind)=\(try reader.readInt())" }
         } == "as_int=1")
+    }
+
+    /// A field's key matches a name as its text does, escapes and all; it is checked as UTF-8 as a string is,
+    /// and an error under it names it.
+    @Test func fieldKeysMatchNamesAsTheirText() throws {
+        let matched = try JSONReader.read(#"{"na\u006De": 1, "nam": 2, "names": 3, "name": 4, "\u00e9": 5}"#) { (reader: inout JSONReader) throws(JSONError) -> [String] in
+            var matched: [String] = []
+            try reader.readFields { (reader: inout JSONReader, key: JSONKey) throws(JSONError) in
+                let value = try reader.readInt()
+                switch key {
+                case "name": matched.append("name=\(value)")
+                case "é": matched.append("é=\(value)")
+                default: matched.append("other \(key.text)")
+                }
+            }
+            return matched
+        }
+        #expect(matched == ["name=1", "other nam", "other names", "name=4", "é=5"])
+        #expect(throws: JSONError.self) {
+            try JSONReader.read([UInt8]("{\"".utf8) + [0xC3, 0x28] + [UInt8]("\": 1}".utf8)) { (reader: inout JSONReader) throws(JSONError) in
+                try reader.readFields { (reader: inout JSONReader, _: JSONKey) throws(JSONError) in try reader.skipValue() }
+            }
+        }
+        do {
+            try JSONReader.read(#"{"graph": {"target": 3}}"#) { (reader: inout JSONReader) throws(JSONError) in
+                try reader.readFields { (reader: inout JSONReader, _: JSONKey) throws(JSONError) in
+                    try reader.readFields { (reader: inout JSONReader, _: JSONKey) throws(JSONError) in _ = try reader.readString() }
+                }
+            }
+            Issue.record("a number read as a string")
+        } catch {
+            #expect(error.description == "graph.target is not a string")
+        }
     }
 }

@@ -19,7 +19,7 @@ enum ExportedProgramSchema {
         init(_ reader: inout JSONReader, passed: (Int) -> Void, mainGraphNode: (Node) -> Void) throws(JSONError) {
             var graphModule: GraphModule?
             var verifiers: [String]?, dialect: String?, schemaVersion: SchemaVersion?, torchVersion: String?
-            try reader.readObject { (reader: inout JSONReader, key: String) throws(JSONError) in
+            try reader.readFields { (reader: inout JSONReader, key: JSONKey) throws(JSONError) in
                 switch key {
                 case "graph_module": graphModule = try GraphModule(&reader, passed: passed, node: mainGraphNode)
                 case "verifiers": verifiers = try reader.optional { (reader: inout JSONReader) throws(JSONError) in try reader.readList(JSONReader.string) }
@@ -43,7 +43,7 @@ enum ExportedProgramSchema {
 
         init(_ reader: inout JSONReader) throws(JSONError) {
             var major: Int64?, minor: Int64?
-            try reader.readObject { (reader: inout JSONReader, key: String) throws(JSONError) in
+            try reader.readFields { (reader: inout JSONReader, key: JSONKey) throws(JSONError) in
                 switch key {
                 case "major": major = try reader.readInt()
                 case "minor": minor = try reader.optional(JSONReader.int)
@@ -61,7 +61,7 @@ enum ExportedProgramSchema {
 
         init(_ reader: inout JSONReader, passed: (Int) -> Void, node: (Node) -> Void) throws(JSONError) {
             var graph: Graph?, signature: Signature?
-            try reader.readObject { (reader: inout JSONReader, key: String) throws(JSONError) in
+            try reader.readFields { (reader: inout JSONReader, key: JSONKey) throws(JSONError) in
                 switch key {
                 case "graph": graph = try Graph(&reader, passed: passed, node: node)
                 case "signature": signature = try reader.optional(Signature.init)
@@ -83,7 +83,7 @@ enum ExportedProgramSchema {
 
         init(_ reader: inout JSONReader, passed: (Int) -> Void = { _ in }, node: (Node) -> Void) throws(JSONError) {
             var inputs: [Argument]?, outputs: [Argument]?, hasNodes = false, values: [(String, TensorMeta)]?
-            try reader.readObject { (reader: inout JSONReader, key: String) throws(JSONError) in
+            try reader.readFields { (reader: inout JSONReader, key: JSONKey) throws(JSONError) in
                 switch key {
                 case "inputs": inputs = try reader.readList(Argument.init)
                 case "outputs": outputs = try reader.readList(Argument.init)
@@ -117,7 +117,7 @@ enum ExportedProgramSchema {
 
         init(_ reader: inout JSONReader) throws(JSONError) {
             var code: Int64?, sizes: [SymInt]?
-            try reader.readObject { (reader: inout JSONReader, key: String) throws(JSONError) in
+            try reader.readFields { (reader: inout JSONReader, key: JSONKey) throws(JSONError) in
                 switch key {
                 case "dtype":
                     code = try reader.readInt()
@@ -145,7 +145,7 @@ enum ExportedProgramSchema {
         var value: Int?
 
         init(_ reader: inout JSONReader) throws(JSONError) {
-            value = try reader.readUnion { (reader: inout JSONReader, kind: String) throws(JSONError) -> Int? in
+            value = try reader.readUnion { (reader: inout JSONReader, kind: JSONKey) throws(JSONError) -> Int? in
                 guard kind == "as_int" else {
                     try reader.skipValue()
                     return nil
@@ -168,7 +168,7 @@ enum ExportedProgramSchema {
         init(_ reader: inout JSONReader) throws(JSONError) {
             var target: String?, inputs: [NamedArgument]?, outputs: [Argument]?, name: String?
             var stackTrace: String?, moduleStack: String?
-            try reader.readObject { (reader: inout JSONReader, key: String) throws(JSONError) in
+            try reader.readFields { (reader: inout JSONReader, key: JSONKey) throws(JSONError) in
                 switch key {
                 case "target": target = try reader.readString()
                 case "inputs": inputs = try reader.readList(NamedArgument.init)
@@ -176,7 +176,7 @@ enum ExportedProgramSchema {
                 case "name": name = try reader.optional(JSONReader.string)
                 case "metadata":
                     guard try !reader.readNull() else { return }
-                    try reader.readObject { (reader: inout JSONReader, entry: String) throws(JSONError) in
+                    try reader.readFields { (reader: inout JSONReader, entry: JSONKey) throws(JSONError) in
                         switch entry {
                         case "stack_trace": stackTrace = try reader.readString()
                         case "nn_module_stack": moduleStack = try reader.readString()
@@ -201,7 +201,7 @@ enum ExportedProgramSchema {
 
         init(_ reader: inout JSONReader) throws(JSONError) {
             var name: String?, arg: Argument?
-            try reader.readObject { (reader: inout JSONReader, key: String) throws(JSONError) in
+            try reader.readFields { (reader: inout JSONReader, key: JSONKey) throws(JSONError) in
                 switch key {
                 case "name": name = try reader.optional(JSONReader.string)
                 case "arg": arg = try Argument(&reader)
@@ -216,7 +216,7 @@ enum ExportedProgramSchema {
     /// `{"name": …}`: a tensor argument's name.
     static func tensorName(_ reader: inout JSONReader) throws(JSONError) -> String {
         var name: String?
-        try reader.readObject { (reader: inout JSONReader, key: String) throws(JSONError) in
+        try reader.readFields { (reader: inout JSONReader, key: JSONKey) throws(JSONError) in
             if key == "name" { name = try reader.readString() } else { try reader.skipValue() }
         }
         return try required(name, "name")
@@ -228,7 +228,7 @@ enum ExportedProgramSchema {
         case graph(name: String?, Graph, nodes: [Node])
 
         init(_ reader: inout JSONReader) throws(JSONError) {
-            self = try reader.readUnion { (reader: inout JSONReader, kind: String) throws(JSONError) -> Argument in
+            self = try reader.readUnion { (reader: inout JSONReader, kind: JSONKey) throws(JSONError) -> Argument in
                 switch kind {
                 case "as_none":
                     try reader.skipValue()
@@ -248,7 +248,7 @@ enum ExportedProgramSchema {
                 case "as_sym_int", "as_sym_float", "as_sym_bool": return .plain(try Argument.symScalar(&reader))
                 case "as_graph":
                     var name: String?, graph: Graph?, nodes: [Node] = []
-                    try reader.readObject { (reader: inout JSONReader, key: String) throws(JSONError) in
+                    try reader.readFields { (reader: inout JSONReader, key: JSONKey) throws(JSONError) in
                         switch key {
                         case "name": name = try reader.optional(JSONReader.string)
                         case "graph": graph = try Graph(&reader) { nodes.append($0) }
@@ -259,14 +259,14 @@ enum ExportedProgramSchema {
                 // Devices, layouts, memory formats, custom objects …: known by their kind only.
                 default:
                     try reader.skipValue()
-                    return .plain(.other(kind))
+                    return .plain(.other(kind.text))
                 }
             }
         }
 
         /// `as_optional_tensor(s)`: a tensor or none.
         private static func optionalTensor(_ reader: inout JSONReader) throws(JSONError) -> String? {
-            try reader.readUnion { (reader: inout JSONReader, kind: String) throws(JSONError) -> String? in
+            try reader.readUnion { (reader: inout JSONReader, kind: JSONKey) throws(JSONError) -> String? in
                 guard kind == "as_tensor" else {
                     try reader.skipValue()
                     return nil
@@ -277,7 +277,7 @@ enum ExportedProgramSchema {
 
         /// `as_sym_int`, `as_sym_float`, `as_sym_bool`: a symbol's name or a number.
         private static func symScalar(_ reader: inout JSONReader) throws(JSONError) -> TensorlintIR.Argument {
-            try reader.readUnion { (reader: inout JSONReader, kind: String) throws(JSONError) -> TensorlintIR.Argument in
+            try reader.readUnion { (reader: inout JSONReader, kind: JSONKey) throws(JSONError) -> TensorlintIR.Argument in
                 switch kind {
                 case "as_name": return .symbol(try reader.readString())
                 case "as_int": return .int(try reader.readInt())
@@ -285,7 +285,7 @@ enum ExportedProgramSchema {
                 case "as_bool": return .bool(try reader.readBool())
                 default:
                     try reader.skipValue()
-                    return .other(kind)
+                    return .other(kind.text)
                 }
             }
         }
@@ -318,7 +318,7 @@ enum ExportedProgramSchema {
 
         init(_ reader: inout JSONReader) throws(JSONError) {
             var roles: [String: Value.Role] = [:]
-            try reader.readObject { (reader: inout JSONReader, key: String) throws(JSONError) in
+            try reader.readFields { (reader: inout JSONReader, key: JSONKey) throws(JSONError) in
                 guard key == "input_specs", try !reader.readNull() else { return try reader.skipValue() }
                 try reader.readArray { (reader: inout JSONReader, _: Int) throws(JSONError) in
                     if let (placeholder, role) = try Signature.inputSpec(&reader) { roles[placeholder] = role }
@@ -330,9 +330,9 @@ enum ExportedProgramSchema {
         /// One input spec's placeholder and role; `nil` for kinds without a tensor (tokens, custom objects,
         /// constants).
         private static func inputSpec(_ reader: inout JSONReader) throws(JSONError) -> (String, Value.Role)? {
-            try reader.readUnion { (reader: inout JSONReader, kind: String) throws(JSONError) -> (String, Value.Role)? in
+            try reader.readUnion { (reader: inout JSONReader, kind: JSONKey) throws(JSONError) -> (String, Value.Role)? in
                 var placeholder: String?, parameter: String?, buffer: String?, constant: String?
-                try reader.readObject { (reader: inout JSONReader, key: String) throws(JSONError) in
+                try reader.readFields { (reader: inout JSONReader, key: JSONKey) throws(JSONError) in
                     switch key {
                     case "arg": placeholder = try reader.optional(Self.placeholder) ?? nil
                     case "parameter_name": parameter = try reader.optional(JSONReader.string)
@@ -356,7 +356,7 @@ enum ExportedProgramSchema {
         /// `{"name": …}`, or an argument union `{"as_tensor": {"name": …}}`.
         private static func placeholder(_ reader: inout JSONReader) throws(JSONError) -> String? {
             var name: String?
-            try reader.readObject { (reader: inout JSONReader, key: String) throws(JSONError) in
+            try reader.readFields { (reader: inout JSONReader, key: JSONKey) throws(JSONError) in
                 switch key {
                 case "name": name = try reader.optional(JSONReader.string)
                 case "as_tensor": name = try reader.optional(ExportedProgramSchema.tensorName)

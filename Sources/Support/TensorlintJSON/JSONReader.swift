@@ -71,12 +71,19 @@ public struct JSONReader {
     /// Calls `member` with each key of the object that comes next; `member` must read (or skip) the value.
     /// An error below names the key it happened under.
     public mutating func readObject(_ member: (inout JSONReader, String) throws(JSONError) -> Void) throws(JSONError) {
-        try members(decodingKeys: true) { (reader: inout JSONReader, key: String?) throws(JSONError) in try member(&reader, key!) }
+        try members(key: { (reader: inout JSONReader) throws(JSONError) in try reader.scanString() }, member)
     }
 
-    /// The members of the object that comes next, each key decoded only when asked (an object read over has no
-    /// use for its keys but in an error).
-    private mutating func members(decodingKeys: Bool, _ member: (inout JSONReader, String?) throws(JSONError) -> Void) throws(JSONError) {
+    /// `readObject` for a schema's fields, whose keys are matched against names and never kept: each key is
+    /// its bytes in the document, made into no string (a program's keys are most of the strings it has).
+    public mutating func readFields(_ member: (inout JSONReader, JSONKey) throws(JSONError) -> Void) throws(JSONError) {
+        try members(key: { (reader: inout JSONReader) throws(JSONError) in try reader.scanKey() }, member)
+    }
+
+    /// The members of the object that comes next, each key read by `key` (an object read over has no use for
+    /// its keys but in an error).
+    private mutating func members<Key>(key readKey: (inout JSONReader) throws(JSONError) -> Key,
+                                       _ member: (inout JSONReader, Key) throws(JSONError) -> Void) throws(JSONError) {
         try open(UInt8(ascii: "{"), as: .object)
         skipWhitespace()
         if consume(UInt8(ascii: "}")) { return close() }
@@ -84,11 +91,10 @@ public struct JSONReader {
             skipWhitespace()
             guard position < bytes.count, bytes[position] == UInt8(ascii: "\"") else { throw syntax("an object key must be a string") }
             let keyStart = position
-            let key: String?
-            if decodingKeys { key = try scanString() } else { key = nil; try skipString() }
+            let key = try readKey(&self)
             skipWhitespace()
-            guard consume(UInt8(ascii: ":")) else { throw syntax("`:` expected after the key \"\(key ?? self.key(at: keyStart))\"") }
-            do { try member(&self, key) } catch { throw error.under(.key(key ?? self.key(at: keyStart))) }
+            guard consume(UInt8(ascii: ":")) else { throw syntax("`:` expected after the key \"\(self.key(at: keyStart))\"") }
+            do { try member(&self, key) } catch { throw error.under(.key(self.key(at: keyStart))) }
             skipWhitespace()
             if consume(UInt8(ascii: ",")) { continue }
             guard consume(UInt8(ascii: "}")) else { throw syntax("`,` or `}` expected in an object") }
@@ -135,10 +141,10 @@ public struct JSONReader {
     }
 
     /// The one key of a union object (`{"as_int": 3}`), with its value read by `body`.
-    public mutating func readUnion<Result>(_ body: (inout JSONReader, String) throws(JSONError) -> Result) throws(JSONError) -> Result {
+    public mutating func readUnion<Result>(_ body: (inout JSONReader, JSONKey) throws(JSONError) -> Result) throws(JSONError) -> Result {
         var result: Result?
         var keys = 0
-        try readObject { (reader: inout JSONReader, key: String) throws(JSONError) in
+        try readFields { (reader: inout JSONReader, key: JSONKey) throws(JSONError) in
             keys += 1
             if keys == 1 { result = try body(&reader, key) } else { try reader.skipValue() }
         }
@@ -213,7 +219,9 @@ public struct JSONReader {
     /// Reads over the next value, whatever it is.
     public mutating func skipValue() throws(JSONError) {
         switch try peek() {
-        case .object: try members(decodingKeys: false) { (reader: inout JSONReader, _: String?) throws(JSONError) in try reader.skipValue() }
+        case .object:
+            try members(key: { (reader: inout JSONReader) throws(JSONError) in try reader.skipString() },
+                        { (reader: inout JSONReader, _: Void) throws(JSONError) in try reader.skipValue() })
         case .array: try readArray { (reader: inout JSONReader, _: Int) throws(JSONError) in try reader.skipValue() }
         case .string: try skipString()
         case .number: _ = try numberText()
@@ -282,6 +290,14 @@ public struct JSONReader {
             guard digits() > 0 else { throw syntax("a number without an exponent") }
         }
         return String(decoding: UnsafeRawBufferPointer(rebasing: bytes[start..<position]), as: UTF8.self)
+    }
+
+    /// The key that starts at the current `"`: its bytes where it has no escape, which must be UTF-8.
+    private mutating func scanKey() throws(JSONError) -> JSONKey {
+        let start = position + 1
+        guard let (raw, ascii) = try unescapedString() else { return JSONKey(decoded: try scanEscapedString(from: start)) }
+        if !ascii { _ = try utf8(raw) }
+        return JSONKey(raw)
     }
 
     /// The string that starts at the current `"`, unescaped; its bytes must be UTF-8.
@@ -421,6 +437,43 @@ public struct JSONReader {
 
     private func syntax(_ reason: String) -> JSONError {
         JSONError(syntax: "\(reason) (byte \(position))")
+    }
+}
+
+/// An object's key as the document has it, compared with names without making a string of it. Its bytes are
+/// the document's: it is valid only while its member is read.
+public struct JSONKey: Equatable, ExpressibleByStringLiteral, CustomStringConvertible {
+    @usableFromInline let bytes: UnsafeRawBufferPointer
+    /// A key written with escapes, decoded.
+    @usableFromInline let decoded: String?
+
+    init(_ bytes: UnsafeRawBufferPointer) {
+        self.bytes = bytes
+        decoded = nil
+    }
+
+    init(decoded: String) {
+        bytes = UnsafeRawBufferPointer(start: nil, count: 0)
+        self.decoded = decoded
+    }
+
+    public init(stringLiteral name: StaticString) {
+        self.init(UnsafeRawBufferPointer(start: name.utf8Start, count: name.utf8CodeUnitCount))
+    }
+
+    public var text: String { decoded ?? String(decoding: bytes, as: UTF8.self) }
+
+    public var description: String { text }
+
+    /// Inlined where a schema matches its fields: most keys differ from a name in length alone.
+    @inlinable public static func == (a: JSONKey, b: JSONKey) -> Bool {
+        if a.decoded == nil, b.decoded == nil, a.bytes.count != b.bytes.count { return false }
+        return sameText(a, b)
+    }
+
+    @usableFromInline static func sameText(_ a: JSONKey, _ b: JSONKey) -> Bool {
+        guard a.decoded == nil, b.decoded == nil else { return a.text == b.text }
+        return a.bytes.isEmpty || memcmp(a.bytes.baseAddress!, b.bytes.baseAddress!, a.bytes.count) == 0
     }
 }
 
