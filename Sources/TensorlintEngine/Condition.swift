@@ -197,20 +197,37 @@ extension Condition {
     private static let valueKeys = ["tensors": "the first matching tensors, with their dtypes", "count": "how many match",
                                     "dtype": "the first one's dtype"]
 
+    private static let shownValueCount = 3
+
     /// Binds `{<key>}` to the first few matching values (`x (float16), p_weight (float16), … 3 more`) and `{count}`.
     private static func describeValues(_ model: Model, dtypes: Set<DType>, bindingKey: String,
                                        where include: (Value) -> Bool) -> Bindings? {
-        var matching: [Value] = []
+        // Each graph's inputs in their order, then its other values by name: only the first few are shown, so
+        // only they are put in order (a large model's model-wide rules ran a sort of every value).
+        var shownValues: [Value] = []
+        var count = 0
         for graph in model.graphs {
             let inputs = Set(graph.inputs)
-            let ordered = graph.inputs.compactMap { graph.values[$0] }
-                + graph.values.values.filter { !inputs.contains($0.name) }.sorted { $0.name < $1.name }
-            matching += ordered.filter { value in value.dtype.map(dtypes.contains) == true && include(value) }
+            func matches(_ value: Value) -> Bool { value.dtype.map(dtypes.contains) == true && include(value) }
+            for value in graph.inputs.compactMap({ graph.values[$0] }) where matches(value) {
+                count += 1
+                if shownValues.count < shownValueCount { shownValues.append(value) }
+            }
+            // The graph's other matching values with the first names, in order (names are unique in a graph).
+            var firstByName: [Value] = []
+            for value in graph.values.values where matches(value) && !inputs.contains(value.name) {
+                count += 1
+                let position = firstByName.firstIndex { value.name < $0.name } ?? firstByName.count
+                guard position < shownValueCount else { continue }
+                firstByName.insert(value, at: position)
+                if firstByName.count > shownValueCount { firstByName.removeLast() }
+            }
+            shownValues += firstByName.prefix(shownValueCount - shownValues.count)
         }
-        guard let first = matching.first else { return nil }
-        let shown = matching.prefix(3).map { "\($0.name) (\($0.dtype!.rawValue))" }.joined(separator: ", ")
-        let more = matching.count > 3 ? ", … \(matching.count - 3) more" : ""
-        var bindings = ["tensors": shown + more, "count": String(matching.count), "dtype": first.dtype!.rawValue]
+        guard let firstValue = shownValues.first else { return nil }
+        let shown = shownValues.map { "\($0.name) (\($0.dtype!.rawValue))" }.joined(separator: ", ")
+        let more = count > shownValueCount ? ", … \(count - shownValueCount) more" : ""
+        var bindings = ["tensors": shown + more, "count": String(count), "dtype": firstValue.dtype!.rawValue]
         bindings[bindingKey] = shown + more
         return bindings
     }

@@ -213,3 +213,41 @@ import TensorlintIR
         _ = try Configuration.load(path: path, targets: Engine.vocabulary.targets)
     }
 }
+
+@Suite struct ValueConditionTests {
+    /// A model-wide dtype condition names the first matching values as a sort of all of them would: each graph's
+    /// inputs in their order, then its other values by name; and counts them all.
+    @Test func namesTheFirstMatchingValuesInOrder() throws {
+        var generator = SystemRandomNumberGenerator()
+        for _ in 0..<20 {
+            var graphs: [Graph] = []
+            for index in 0..<Int.random(in: 1...3, using: &generator) {
+                var values: [String: Value] = [:]
+                for _ in 0..<Int.random(in: 0...12, using: &generator) {
+                    let name = "v\(index)_\(Int.random(in: 0...999, using: &generator))"
+                    let dtype: DType = Bool.random(using: &generator) ? .float16 : .float32
+                    let role: Value.Role = Bool.random(using: &generator) ? .userInput : .intermediate
+                    values[name] = Value(name: name, dtype: dtype, shape: [2], role: role)
+                }
+                let inputs = Array(values.keys.shuffled(using: &generator).prefix(Int.random(in: 0...3, using: &generator)))
+                graphs.append(Graph(name: "g\(index)", nodes: [], values: values, inputs: inputs, outputs: []))
+            }
+            let model = Model(path: "m", format: "test", layout: "test", graphs: graphs)
+            let context = MatchContext(model: model, valueTypes: [], graph: 0, node: nil,
+                                       settings: Settings(target: "coremltools", converterVersion: Version("9.0")!), packState: 0)
+            var matching: [Value] = []
+            for graph in graphs {
+                let others = graph.values.values.filter { !graph.inputs.contains($0.name) }.sorted { $0.name < $1.name }
+                matching += (graph.inputs.compactMap { graph.values[$0] } + others).filter { $0.dtype == .float16 }
+            }
+            let bindings = Condition.anyTensorDType([.float16]).evaluate(context)
+            guard let first = matching.first else {
+                #expect(bindings == nil)
+                continue
+            }
+            let more = matching.count > 3 ? ", … \(matching.count - 3) more" : ""
+            let shown = matching.prefix(3).map { "\($0.name) (float16)" }.joined(separator: ", ") + more
+            #expect(bindings == ["tensors": shown, "count": String(matching.count), "dtype": first.dtype!.rawValue])
+        }
+    }
+}
