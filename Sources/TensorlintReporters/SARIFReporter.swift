@@ -21,7 +21,7 @@ public struct SARIFReporter: Reporter {
         var notifications: [JSONValue] = report.warnings.map { ["level": "warning", "message": ["text": .string($0)]] }
         // Fingerprints are issued in the files' order: a model named twice numbers its second findings.
         var fingerprints = FingerprintIssuer()
-        var files: [FileResults] = []
+        var findings: [ModelFinding] = []
         for file in report.files {
             let model = ModelLocation(path: report.repositoryRelative(file.path))
             if let error = file.error {
@@ -31,21 +31,19 @@ public struct SARIFReporter: Reporter {
                     "locations": [["physicalLocation": model.physicalLocation]],
                 ])
             }
-            let findings = file.findings + file.suppressed
-            files.append(FileResults(model: model, findings: findings, fingerprints: findings.map { fingerprints.next($0, model: model.path) }))
+            for finding in file.findings + file.suppressed {
+                findings.append(ModelFinding(model: model, finding: finding, fingerprint: fingerprints.next(finding, model: model.path)))
+            }
         }
-        // The results are most of a folder's report: written on the run's threads, a run of files each, in order.
-        // Python source files are looked up once per run of files, not per finding.
-        let runLength = max(1, files.count / (4 * report.jobs))
-        let runs = stride(from: 0, to: files.count, by: runLength).map { files[$0..<min($0 + runLength, files.count)] }
+        // The results are most of a large report: written on the run's threads, a run of findings each, in order
+        // (a folder's files or one large model's nodes alike). Python source files are looked up once a run.
+        let runLength = max(1, findings.count / (4 * report.jobs))
+        let runs = stride(from: 0, to: findings.count, by: runLength).map { findings[$0..<min($0 + runLength, findings.count)] }
         let results = runs.parallelMap(jobs: report.jobs) { run in
             var locations = FindingLocations(report: report)
-            let results = run.flatMap { file in
-                zip(file.findings, file.fingerprints).map { finding, fingerprint in
-                    result(finding, in: file.model, locations: &locations, fingerprint: fingerprint, ruleIndex: ruleIndex[finding.ruleId])
-                }
-            }
-            return JSONWriter.rendered(results, depth: Self.resultDepth)
+            return JSONWriter.rendered(run.map { item in
+                result(item.finding, in: item.model, locations: &locations, fingerprint: item.fingerprint, ruleIndex: ruleIndex[item.finding.ruleId])
+            }, depth: Self.resultDepth)
         }.flatMap { $0 }
         let run: JSONValue = [
             "tool": ["driver": [
@@ -124,11 +122,11 @@ public struct SARIFReporter: Reporter {
         return String(head[..<cut]) + "…"
     }
 
-    /// A model's findings with the fingerprints issued to them.
-    private struct FileResults {
+    /// A finding, the model it is in, and the fingerprint issued to it.
+    private struct ModelFinding {
         let model: ModelLocation
-        let findings: [Finding]
-        let fingerprints: [String]
+        let finding: Finding
+        let fingerprint: String
     }
 
     /// Where a result is in the document: in the run's `results`, in the run, in `runs`, in the top object.
