@@ -21,7 +21,7 @@ public struct Finding: Sendable {
     public var op: String?
     public var source: SourceInfo?
     /// What failed, with nothing of the node it failed on: the fingerprint of the message and fix with the
-    /// node, its module, its source line and the graph's value names masked (`Linter.cause`), with the fix's
+    /// node, its module, its source line and the graph's value names masked (`Linter.rendered`), with the fix's
     /// applicability and automatic fixes. Findings of one rule with one cause are one problem, fixed once
     /// (`nil` for findings on the model as a whole). Two causes whose 64-bit fingerprints collide would be
     /// grouped as one (every node is still listed), as baselines have always matched them.
@@ -91,25 +91,30 @@ enum MessageTemplate {
 
     /// The same, appended to `result`.
     static func render(_ template: String, into result: inout [UInt8], _ lookup: (String) -> String?) {
+        result.reserveCapacity(result.count + template.utf8.count * 2)
+        walk(template) { result.append(contentsOf: $0) } placeholder: { key, unfilled in
+            if var value = lookup(key) { value.withUTF8 { result.append(contentsOf: $0) } } else { result.append(contentsOf: unfilled) }
+        }
+    }
+
+    /// A template's parts in order: `literal` is given each run of text, `placeholder` each `{key}`'s key and
+    /// its text as written (what stays when nothing fills it).
+    static func walk(_ template: String, literal: (UnsafeBufferPointer<UInt8>) -> Void,
+                     placeholder: (String, UnsafeBufferPointer<UInt8>) -> Void) {
         var template = template
         template.withUTF8 { units in
-            result.reserveCapacity(result.count + units.count * 2)
             var rest = 0
             while let open = units[rest...].firstIndex(of: UInt8(ascii: "{")) {
-                result.append(contentsOf: UnsafeBufferPointer(rebasing: units[rest..<open]))
+                literal(UnsafeBufferPointer(rebasing: units[rest..<open]))
                 guard let close = units[open...].firstIndex(of: UInt8(ascii: "}")) else {
                     rest = open
                     break
                 }
-                let key = String(decoding: UnsafeBufferPointer(rebasing: units[(open + 1)..<close]), as: UTF8.self)
-                if var value = lookup(key) {
-                    value.withUTF8 { result.append(contentsOf: $0) }
-                } else {
-                    result.append(contentsOf: UnsafeBufferPointer(rebasing: units[open...close]))
-                }
+                placeholder(String(decoding: UnsafeBufferPointer(rebasing: units[(open + 1)..<close]), as: UTF8.self),
+                            UnsafeBufferPointer(rebasing: units[open...close]))
                 rest = close + 1
             }
-            result.append(contentsOf: UnsafeBufferPointer(rebasing: units[rest...]))
+            literal(UnsafeBufferPointer(rebasing: units[rest...]))
         }
     }
 

@@ -35,8 +35,7 @@ public struct Linter: Sendable {
             MatchContext(model: model, valueTypes: valueTypes, graph: graph, node: node, settings: settings, packState: packState)
         }
         @Sendable func finding(_ rule: Rule, graph: Graph?, node: Node?, bindings: Bindings, context: MatchContext) -> Finding {
-            self.finding(rule, model: model, graph: graph, node: node, bindings: bindings.merging(generic) { own, _ in own },
-                         fix: automaticFix(rule, context))
+            self.finding(rule, model: model, graph: graph, node: node, bindings: bindings, generic: generic, fix: automaticFix(rule, context))
         }
         let settingsContext = context(graph: 0, node: nil)
         var nodeRules: [Rule] = []
@@ -91,53 +90,74 @@ public struct Linter: Sendable {
         return (names, edits)
     }
 
-    private func finding(_ rule: Rule, model: Model, graph: Graph?, node: Node?, bindings: Bindings,
+    /// `bindings`, the rule's match, before `generic`, the settings' and model's; a node's own keys before both.
+    private func finding(_ rule: Rule, model: Model, graph: Graph?, node: Node?, bindings: Bindings, generic: Bindings,
                          fix: (names: [String], edits: [ModelEdit])) -> Finding {
-        var all = bindings
-        all["dialect"] = all["dialect"] ?? model.dialect ?? "unknown"
-        if let node {
-            all["op"] = node.op.description
-            all["node"] = node.name
-            all["module"] = node.source.modulePath ?? "root"
-            all["module_type"] = node.source.moduleType ?? "unknown"
-            all["source"] = node.source.userFrame.map { ", \($0.file):\($0.line)" } ?? ""
+        // Looked up as the templates name them, rather than merged into one dictionary a finding.
+        let lookup = { (key: String) -> String? in
+            if let node {
+                switch key {
+                case "op": return node.op.description
+                case "node": return node.name
+                case "module": return node.source.modulePath ?? "root"
+                case "module_type": return node.source.moduleType ?? "unknown"
+                case "source": return node.source.userFrame.map { ", \($0.file):\($0.line)" } ?? ""
+                default: break
+                }
+            }
+            return bindings[key] ?? generic[key] ?? (key == "dialect" ? model.dialect ?? "unknown" : nil)
         }
         // A rule's automatic fix that has nothing to do here (lstm has no rewrite) leaves only advice.
         let fixed = !fix.edits.isEmpty
         // As in Ruff, the edit decides for this occurrence: a fix that rounds the model's values is unsafe.
         var applicability = fixed ? rule.fix.applicability : .displayOnly
         if applicability == .safe, fix.edits.contains(where: { $0.rounds(in: model) }) { applicability = .unsafe }
-        let message = MessageTemplate.render(rule.message, all)
-        var finding = Finding(ruleId: rule.id, severity: rule.severity, headline: rule.headline.map { MessageTemplate.render($0, all) } ?? message,
+        let nameKeys = node == nil ? nil : knowledge.vocabulary.pack(rule.targets.first ?? "")?.nameKeys
+        let (texts, cause) = Self.rendered([rule.message, rule.fix.suggestion], lookup, causeMasking: nameKeys)
+        let message = texts[0]
+        var finding = Finding(ruleId: rule.id, severity: rule.severity, headline: rule.headline.map { MessageTemplate.render($0, lookup) } ?? message,
                               message: message,
-                              fix: MessageTemplate.render(rule.fix.suggestion, all),
+                              fix: texts[1],
                               fixApplicability: applicability,
                               automaticFix: fixed ? fix.names.joined(separator: ", ") : nil, edits: fix.edits, file: model.path, graph: graph?.name, node: node?.name,
                               op: node?.op.description, source: node?.source)
-        if node != nil, let pack = knowledge.vocabulary.pack(rule.targets.first ?? "") {
+        if var cause {
             // Rendered as bytes and hashed: the text, a kilobyte a node, is never made a string nor kept.
-            var cause = Self.cause([rule.message, rule.fix.suggestion], all, nameKeys: pack.nameKeys)
             cause += "\u{0}\(applicability.rawValue)\u{0}\(finding.automaticFix ?? "")".utf8
             finding.cause = Fingerprint.hash(cause)
         }
         return finding
     }
 
-    /// The message and fix with what names the node masked: the node, its module and source line, and the
+    /// Each template rendered with what `lookup` fills and, given the pack's name keys, the cause: the same texts,
+    /// a 0 byte between them, with what names the node masked: the node, its module and source line, and the
     /// model's value names in the bindings that hold them (`bias` = tensor `·`). Rule words (MIL ops,
-    /// converters) are never masked, whatever a value happens to be called.
-    static func cause(_ templates: [String], _ bindings: Bindings, nameKeys: Set<String>) -> [UInt8] {
-        var text: [UInt8] = []
-        for (index, template) in templates.enumerated() {
-            if index > 0 { text.append(0) }
-            MessageTemplate.render(template, into: &text) { key in
+    /// converters) are never masked, whatever a value happens to be called. One pass over each template makes both.
+    static func rendered(_ templates: [String], _ lookup: (String) -> String?, causeMasking nameKeys: Set<String>?) -> (texts: [String], cause: [UInt8]?) {
+        var cause: [UInt8] = []
+        let texts = templates.enumerated().map { index, template in
+            var text: [UInt8] = []
+            if index > 0 { cause.append(0) }
+            MessageTemplate.walk(template) { literal in
+                text.append(contentsOf: literal)
+                if nameKeys != nil { cause.append(contentsOf: literal) }
+            } placeholder: { key, unfilled in
+                let value = lookup(key)
+                if var value { value.withUTF8 { text.append(contentsOf: $0) } } else { text.append(contentsOf: unfilled) }
+                guard let nameKeys else { return }
                 // Compared, not hashed: this runs for every placeholder of every finding.
-                if maskedNodeKeys.contains(key) { return "·" }
-                guard let value = bindings[key] else { return nil }
-                return nameKeys.contains(key) ? maskingQuotedNames(value) : value
+                if maskedNodeKeys.contains(key) {
+                    cause.append(contentsOf: "·".utf8)
+                } else if let value {
+                    var masked = nameKeys.contains(key) ? maskingQuotedNames(value) : value
+                    masked.withUTF8 { cause.append(contentsOf: $0) }
+                } else {
+                    cause.append(contentsOf: unfilled)
+                }
             }
+            return String(decoding: text, as: UTF8.self)
         }
-        return text
+        return (texts, nameKeys == nil ? nil : cause)
     }
 
     /// `·` for a bare name; each `quoted` part of a longer text.
