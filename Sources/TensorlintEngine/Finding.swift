@@ -85,16 +85,11 @@ enum MessageTemplate {
     static func render(_ template: String, _ lookup: (String) -> String?) -> String {
         // Built as bytes and made a string once: a finding renders several templates per node.
         var result: [UInt8] = []
-        render(template, into: &result, lookup)
-        return String(decoding: result, as: UTF8.self)
-    }
-
-    /// The same, appended to `result`.
-    static func render(_ template: String, into result: inout [UInt8], _ lookup: (String) -> String?) {
-        result.reserveCapacity(result.count + template.utf8.count * 2)
+        result.reserveCapacity(template.utf8.count * 2)
         walk(template) { result.append(contentsOf: $0) } placeholder: { key, unfilled in
             if var value = lookup(key) { value.withUTF8 { result.append(contentsOf: $0) } } else { result.append(contentsOf: unfilled) }
         }
+        return String(decoding: result, as: UTF8.self)
     }
 
     /// A template's parts in order: `literal` is given each run of text, `placeholder` each `{key}`'s key and

@@ -37,9 +37,10 @@ public struct SARIFReporter: Reporter {
         }
         // The results are most of a large report: written on the run's threads, a run of findings each, in order
         // (a folder's files or one large model's nodes alike). Python source files are looked up once a run.
-        let runLength = max(1, findings.count / (4 * report.jobs))
+        let jobs = max(1, report.jobs)
+        let runLength = jobs == 1 ? max(1, findings.count) : max(1, findings.count / (4 * jobs))
         let runs = stride(from: 0, to: findings.count, by: runLength).map { findings[$0..<min($0 + runLength, findings.count)] }
-        let results = runs.parallelMap(jobs: report.jobs) { run in
+        let results = runs.parallelMap(jobs: jobs) { run in
             var locations = FindingLocations(report: report)
             return JSONWriter.rendered(run.map { item in
                 result(item.finding, in: item.model, locations: &locations, fingerprint: item.fingerprint, ruleIndex: ruleIndex[item.finding.ruleId])

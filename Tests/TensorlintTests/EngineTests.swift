@@ -215,39 +215,58 @@ import TensorlintIR
 }
 
 @Suite struct ValueConditionTests {
-    /// A model-wide dtype condition names the first matching values as a sort of all of them would: each graph's
-    /// inputs in their order, then its other values by name; and counts them all.
-    @Test func namesTheFirstMatchingValuesInOrder() throws {
-        var generator = SystemRandomNumberGenerator()
-        for _ in 0..<20 {
-            var graphs: [Graph] = []
-            for index in 0..<Int.random(in: 1...3, using: &generator) {
-                var values: [String: Value] = [:]
-                for _ in 0..<Int.random(in: 0...12, using: &generator) {
-                    let name = "v\(index)_\(Int.random(in: 0...999, using: &generator))"
-                    let dtype: DType = Bool.random(using: &generator) ? .float16 : .float32
-                    let role: Value.Role = Bool.random(using: &generator) ? .userInput : .intermediate
-                    values[name] = Value(name: name, dtype: dtype, shape: [2], role: role)
-                }
-                let inputs = Array(values.keys.shuffled(using: &generator).prefix(Int.random(in: 0...3, using: &generator)))
-                graphs.append(Graph(name: "g\(index)", nodes: [], values: values, inputs: inputs, outputs: []))
+    /// SplitMix64: random graphs that a failure's seed gives again.
+    struct SeededGenerator: RandomNumberGenerator {
+        var state: UInt64
+        mutating func next() -> UInt64 {
+            state &+= 0x9E37_79B9_7F4A_7C15
+            var z = state
+            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+            return z ^ (z >> 31)
+        }
+    }
+
+    /// The model-wide dtype conditions name the first matching values as a sort of all of them would: each
+    /// graph's inputs in their order, then its other values by name; and count them all. Random graphs with
+    /// values of no dtype, weights, repeated inputs and inputs that are no value.
+    @Test(arguments: 0..<40) func nameTheFirstMatchingValuesInOrder(seed: UInt64) throws {
+        var generator = SeededGenerator(state: seed)
+        var graphs: [Graph] = []
+        for index in 0..<Int.random(in: 1...3, using: &generator) {
+            var values: [String: Value] = [:]
+            for _ in 0..<Int.random(in: 0...12, using: &generator) {
+                let name = "v\(index)_\(Int.random(in: 0...99, using: &generator))"
+                let dtype = [DType.float16, .float32, nil].randomElement(using: &generator)!
+                let role = [Value.Role.userInput, .intermediate, .parameter(name), .constant(name)].randomElement(using: &generator)!
+                values[name] = Value(name: name, dtype: dtype, shape: [2], role: role)
             }
-            let model = Model(path: "m", format: "test", layout: "test", graphs: graphs)
-            let context = MatchContext(model: model, valueTypes: [], graph: 0, node: nil,
-                                       settings: Settings(target: "coremltools", converterVersion: Version("9.0")!), packState: 0)
+            var inputs = Array(values.keys.shuffled(using: &generator).prefix(Int.random(in: 0...3, using: &generator)))
+            if Bool.random(using: &generator) { inputs += inputs.prefix(1) + ["missing\(index)"] }
+            graphs.append(Graph(name: "g\(index)", nodes: [], values: values, inputs: inputs, outputs: []))
+        }
+        let model = Model(path: "m", format: "test", layout: "test", graphs: graphs)
+        let context = MatchContext(model: model, valueTypes: [], graph: 0, node: nil,
+                                   settings: Settings(target: "coremltools", converterVersion: Version("9.0")!), packState: 0)
+        let conditions: [(Condition, String, (Value) -> Bool)] = [(.anyTensorDType([.float16]), "tensors", { _ in true }),
+                                                                 (.weightDType([.float16]), "weights", { $0.role.isWeight }),
+                                                                 (.userInputDType([.float16]), "inputs", { $0.role == .userInput })]
+        for (condition, key, include) in conditions {
             var matching: [Value] = []
             for graph in graphs {
                 let others = graph.values.values.filter { !graph.inputs.contains($0.name) }.sorted { $0.name < $1.name }
-                matching += (graph.inputs.compactMap { graph.values[$0] } + others).filter { $0.dtype == .float16 }
+                matching += (graph.inputs.compactMap { graph.values[$0] } + others).filter { $0.dtype == .float16 && include($0) }
             }
-            let bindings = Condition.anyTensorDType([.float16]).evaluate(context)
+            let bindings = condition.evaluate(context)
             guard let first = matching.first else {
-                #expect(bindings == nil)
+                #expect(bindings == nil, "seed \(seed), \(key)")
                 continue
             }
             let more = matching.count > 3 ? ", … \(matching.count - 3) more" : ""
             let shown = matching.prefix(3).map { "\($0.name) (float16)" }.joined(separator: ", ") + more
-            #expect(bindings == ["tensors": shown, "count": String(matching.count), "dtype": first.dtype!.rawValue])
+            var expected = ["tensors": shown, "count": String(matching.count), "dtype": first.dtype!.rawValue]
+            expected[key] = shown
+            #expect(bindings == expected, "seed \(seed)")
         }
     }
 }

@@ -235,6 +235,26 @@ enum GitHubSARIFRequirements {
         #expect(runTensorlint(["lint", "--exit-zero", directory.path, "-o", out]) == 0)
     }
 
+    /// One configuration above several folders is read and warned about once, and its globs still apply in
+    /// each folder of the walk.
+    @Test func aConfigurationSharedByFoldersIsReadOnce() throws {
+        let directory = temporaryDirectory()
+        for folder in ["a", "b", "c"] {
+            let url = directory.appendingPathComponent(folder)
+            try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
+            try FileManager.default.copyItem(atPath: Repo.example("leaky_relu.fp32.aten.pt2"), toPath: url.appendingPathComponent("m.pt2").path)
+        }
+        try "disabled_rules: [no-such-rule]\nexcluded: ['b/*']\n".write(to: directory.appendingPathComponent(".tensorlint.yml"), atomically: true, encoding: .utf8)
+        let out = directory.appendingPathComponent("report.json").path
+        let warnings = try captureStandardError {
+            #expect(runTensorlint(["lint", "--format", "json", directory.path, "-o", out]) == 0)
+        }
+        #expect(warnings.components(separatedBy: "no rule has the id 'no-such-rule'").count == 2, "\(warnings)")
+        let document = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: out))) as? [String: Any]
+        let linted = (document?["files"] as? [[String: Any]] ?? []).compactMap { $0["path"] as? String }
+        #expect(linted.map { URL(fileURLWithPath: $0).deletingLastPathComponent().lastPathComponent } == ["a", "c"])
+    }
+
     @Test func coloursOnlyWhenAsked() throws {
         var report = LintReport(files: [.init(path: Repo.example("celu.fp32.aten.pt2"), format: .torchExport, layout: nil,
                                               findings: try Engine.lint(Repo.example("celu.fp32.aten.pt2")), error: nil)],

@@ -440,8 +440,9 @@ public struct JSONReader {
     }
 }
 
-/// An object's key as the document has it, compared with names without making a string of it. Its bytes are
-/// the document's: it is valid only while its member is read.
+/// An object's key as the document has it, compared with names without making a string of it: as bytes (a
+/// key written with escapes, as text), so not by Unicode canonical equivalence, which no schema's ASCII names
+/// need. Its bytes are the document's: it is valid only while its member is read.
 public struct JSONKey: Equatable, ExpressibleByStringLiteral, CustomStringConvertible {
     @usableFromInline let bytes: UnsafeRawBufferPointer
     /// A key written with escapes, decoded.
@@ -458,6 +459,11 @@ public struct JSONKey: Equatable, ExpressibleByStringLiteral, CustomStringConver
     }
 
     public init(stringLiteral name: StaticString) {
+        // A literal always has its bytes; a StaticString made of one scalar does not.
+        guard name.hasPointerRepresentation else {
+            self.init(decoded: name.description)
+            return
+        }
         self.init(UnsafeRawBufferPointer(start: name.utf8Start, count: name.utf8CodeUnitCount))
     }
 
@@ -473,7 +479,7 @@ public struct JSONKey: Equatable, ExpressibleByStringLiteral, CustomStringConver
 
     @usableFromInline static func sameText(_ a: JSONKey, _ b: JSONKey) -> Bool {
         guard a.decoded == nil, b.decoded == nil else { return a.text == b.text }
-        return a.bytes.isEmpty || memcmp(a.bytes.baseAddress!, b.bytes.baseAddress!, a.bytes.count) == 0
+        return a.bytes.count == b.bytes.count && (a.bytes.isEmpty || memcmp(a.bytes.baseAddress!, b.bytes.baseAddress!, a.bytes.count) == 0)
     }
 }
 
