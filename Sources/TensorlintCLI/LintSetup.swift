@@ -217,6 +217,11 @@ final class BuiltinRules: @unchecked Sendable {
         }
     }
 
+    /// Starts reading the rules on another thread; `rules()` waits for it (an error is left for it to say).
+    func readInTheBackground() {
+        DispatchQueue.global(qos: .userInitiated).async { _ = try? self.rules() }
+    }
+
     func knowledge(_ target: String) -> Knowledge {
         lock.withLock {
             if let known = knowledgeByTarget[target] { return known }

@@ -73,6 +73,9 @@ func usageMessage(_ message: String) -> String {
 public func runTensorlint(_ arguments: [String]) -> Int32 {
     exitStatus {
         if let failure = unknownCommand(arguments) { throw failure }
+        // Every command reads the built-in rules: they are read on another core while the command line is parsed,
+        // which takes as long (`--version` and `--help` read none).
+        if !arguments.contains(where: { ["--version", "--help", "-h"].contains($0) }) { BuiltinRules.shared.readInTheBackground() }
         var command = try Tensorlint.parseAsRoot(arguments)
         try command.run()
     }
