@@ -448,17 +448,18 @@ public struct JSONKey: Equatable, ExpressibleByStringLiteral, CustomStringConver
     /// A key written with escapes, decoded.
     @usableFromInline let decoded: String?
 
-    init(_ bytes: UnsafeRawBufferPointer) {
+    @usableFromInline init(_ bytes: UnsafeRawBufferPointer) {
         self.bytes = bytes
         decoded = nil
     }
 
-    init(decoded: String) {
+    @usableFromInline init(decoded: String) {
         bytes = UnsafeRawBufferPointer(start: nil, count: 0)
         self.decoded = decoded
     }
 
-    public init(stringLiteral name: StaticString) {
+    /// Inlined, so that a schema's names are made where they are matched, at no cost.
+    @inlinable public init(stringLiteral name: StaticString) {
         // A literal always has its bytes; a StaticString made of one scalar does not.
         guard name.hasPointerRepresentation else {
             self.init(decoded: name.description)
