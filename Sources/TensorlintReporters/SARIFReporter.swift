@@ -193,8 +193,15 @@ public struct SARIFReporter: Reporter {
     /// result; a model is binary, so the region is its first line: the file as a whole.
     private struct ModelLocation {
         let path: String
-        var artifact: JSONValue { Self.artifact(path) }
-        var physicalLocation: JSONValue { ["artifactLocation": artifact, "region": ["startLine": 1]] }
+        /// Made once a model: every result, and every node of one, names it (its URI is percent-encoded).
+        let artifact: JSONValue
+        let physicalLocation: JSONValue
+
+        init(path: String) {
+            self.path = path
+            artifact = Self.artifact(path)
+            physicalLocation = ["artifactLocation": artifact, "region": ["startLine": 1]]
+        }
 
         static func artifact(_ path: String) -> JSONValue {
             if path.hasPrefix("/") { return ["uri": .string(URL(fileURLWithPath: path).absoluteString)] }
