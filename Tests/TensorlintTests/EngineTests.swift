@@ -215,23 +215,11 @@ import TensorlintIR
 }
 
 @Suite struct ValueConditionTests {
-    /// SplitMix64: random graphs that a failure's seed gives again.
-    struct SeededGenerator: RandomNumberGenerator {
-        var state: UInt64
-        mutating func next() -> UInt64 {
-            state &+= 0x9E37_79B9_7F4A_7C15
-            var z = state
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            return z ^ (z >> 31)
-        }
-    }
-
     /// The model-wide dtype conditions name the first matching values as a sort of all of them would: each
     /// graph's inputs in their order, then its other values by name; and count them all. Random graphs with
     /// values of no dtype, weights, repeated inputs and inputs that are no value.
     @Test(arguments: 0..<40) func nameTheFirstMatchingValuesInOrder(seed: UInt64) throws {
-        var generator = SeededGenerator(state: seed)
+        var generator = SplitMix64(seed: seed)
         var graphs: [Graph] = []
         for index in 0..<Int.random(in: 1...3, using: &generator) {
             var values: [String: Value] = [:]

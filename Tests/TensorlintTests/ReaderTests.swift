@@ -117,7 +117,8 @@ import TensorlintIR
     }
 }
 
-struct SplitMix64 {
+/// A seeded generator: random inputs that a failure's seed gives again.
+struct SplitMix64: RandomNumberGenerator {
     var state: UInt64
     init(seed: UInt64) { state = seed }
     mutating func next() -> UInt64 {
