@@ -10,22 +10,23 @@ public enum JSONWriter {
     /// threads of their own. No part for no elements.
     public static func rendered(_ elements: [JSONValue], depth: Int) -> [JSONValue] {
         guard !elements.isEmpty else { return [] }
-        var keys: Set<String> = []
-        for element in elements { collectKeys(element, into: &keys) }
-        var writer = Writer(keys: keys)
-        for (index, element) in elements.enumerated() {
-            if index > 0 { writer.separate(depth: depth) }
-            writer.write(element, depth: depth)
-        }
-        return [.rendered(RenderedJSON(bytes: writer.bytes, depth: depth))]
+        return [.rendered(RenderedJSON(bytes: written(elements, depth: depth), depth: depth))]
     }
 
     public static func pretty(_ value: JSONValue) -> String {
+        String(decoding: written([value], depth: 0), as: UTF8.self)
+    }
+
+    /// Consecutive values at `depth`, each on a line of its own.
+    private static func written(_ values: [JSONValue], depth: Int) -> [UInt8] {
         var keys: Set<String> = []
-        collectKeys(value, into: &keys)
+        for value in values { collectKeys(value, into: &keys) }
         var writer = Writer(keys: keys)
-        writer.write(value, depth: 0)
-        return String(decoding: writer.bytes, as: UTF8.self)
+        for (index, value) in values.enumerated() {
+            if index > 0 { writer.separate(depth: depth) }
+            writer.write(value, depth: depth)
+        }
+        return writer.bytes
     }
 
     /// One JSON string literal, escaped as the reports' strings are: for writers that put JSON text together
