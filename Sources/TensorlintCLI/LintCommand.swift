@@ -89,7 +89,7 @@ struct LintCommand: ParsableCommand {
         let attachReplacements: Bool
         let group: Bool
         let baseline: Baseline?
-        /// Threads a file's nodes are checked on: the jobs that files leave idle (one large model, all of them).
+        /// Threads a file is read and its nodes checked on: the jobs that files leave idle (one large model, all of them).
         let nodeJobs: Int
     }
 
@@ -232,7 +232,7 @@ struct LintCommand: ParsableCommand {
         var outcome = Outcome()
         do throws(ReadError) {
             var model: Model
-            switch try ModelLoader.load(item) {
+            switch try ModelLoader.load(item, threads: options.nodeJobs) {
             case .model(let read): model = read
             case .skipped(let reason):
                 outcome.skipped = reason
@@ -258,7 +258,7 @@ struct LintCommand: ParsableCommand {
                     if let fixed = try ModelFixer.fixInPlace(model, linter: checker.linter, settings: checker.settings,
                                                              allowUnsafe: options.unsafeFixes, isAccepted: accepted) {
                         outcome.lines.append("\(item.path): fixed (\(fixed.joined(separator: "; ")))")
-                        model = try ModelLoader.load(path: item.path)
+                        model = try ModelLoader.load(path: item.path, threads: options.nodeJobs)
                     }
                 } catch let error as ReadError {
                     throw error

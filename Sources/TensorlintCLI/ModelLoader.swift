@@ -3,9 +3,10 @@ import TensorlintIR
 
 /// Picks the format of a file by its content, never by its extension.
 public enum ModelLoader {
-    /// Reads a file the user named: a file no format recognises is an error.
-    public static func load(path: String, formats: [any ModelFormat.Type] = Registry.formats) throws(ReadError) -> Model {
+    /// Reads a file the user named, on up to `threads` threads: a file no format recognises is an error.
+    public static func load(path: String, formats: [any ModelFormat.Type] = Registry.formats, threads: Int = 1) throws(ReadError) -> Model {
         let file = try ModelFile(path: path)
+        file.threads = threads
         return try format(ofNamed: file, formats: formats).read(file)
     }
 
@@ -48,10 +49,11 @@ public enum ModelLoader {
     /// Reads a file named on the command line, or one met in a folder walk if a format recognises it. A Git
     /// LFS pointer named as a model is an error: the model it stands for was never checked out (other LFS
     /// files, images or datasets, are passed by).
-    static func load(_ item: FileCollector.Item) throws(ReadError) -> Loaded {
-        guard item.foundInFolder else { return .model(try load(path: item.path)) }
+    static func load(_ item: FileCollector.Item, threads: Int) throws(ReadError) -> Loaded {
+        guard item.foundInFolder else { return .model(try load(path: item.path, threads: threads)) }
         let file: ModelFile
         do { file = try ModelFile(path: item.path) } catch { return .skipped("unreadable") }
+        file.threads = threads
         if let format = recognizedFormat(file) { return .model(try format.read(file)) }
         if let pointer = GitLFSPointer(file.prefix) {
             let suffix = URL(fileURLWithPath: item.path).pathExtension.lowercased()

@@ -103,6 +103,13 @@ public struct PassedPages {
         givenBack = to - start
     }
 
+    /// The same bytes, read on another thread from `offset`: it gives back what it passes from there on.
+    public func resumed(at offset: Int) -> PassedPages {
+        var pages = self
+        pages.givenBack = max(givenBack, offset)
+        return pages
+    }
+
     private static func roundedDown(_ address: UnsafeRawPointer) -> UnsafeRawPointer {
         UnsafeRawPointer(bitPattern: UInt(bitPattern: address) & ~UInt(pageSize - 1))!
     }

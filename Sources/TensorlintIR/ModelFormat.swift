@@ -59,6 +59,8 @@ extension ModelFormat {
 public final class ModelFile {
     public let path: String
     public let prefix: [UInt8]
+    /// Threads its reader may use (one, unless the caller has cores to spare for one large file).
+    public var threads = 1
     /// View type → what opening the file as it gave (the view, or the error).
     private var views: [ObjectIdentifier: Any] = [:]
 

@@ -8,12 +8,22 @@ import TensorlintJSON
 /// default value.
 struct ExportedProgramParser {
     let entryName: String
+    /// Threads the program may be read on: with two or more, the later nodes and the values are read ahead on a
+    /// second thread (`ReadAhead`), when the program is large.
+    let threads: Int
+    /// How much of the document must follow the first node for a second thread to be worth it.
+    let smallestReadAheadPart: Int
+    /// Whether the reading waits at the first node for the second thread to find where it starts (for tests).
+    let waitsForReadAhead: Bool
     private var extraGraphs: [Graph] = []
     /// Op names, module stacks and stack traces repeat from node to node: each is decoded once and shared.
     private var strings = SharedStrings()
 
-    init(entryName: String) {
+    init(entryName: String, threads: Int = 1, smallestReadAheadPart: Int = ReadAhead.smallestDocumentPart, waitsForReadAhead: Bool = false) {
         self.entryName = entryName
+        self.threads = threads
+        self.smallestReadAheadPart = smallestReadAheadPart
+        self.waitsForReadAhead = waitsForReadAhead
     }
 
     struct Program {
@@ -21,6 +31,9 @@ struct ExportedProgramParser {
         var dialect: String?
         var torchVersion: String?
         var schemaVersion: String?
+        /// How many of the main graph's nodes, and whether its values, were read on a second thread.
+        var nodesReadAhead = 0
+        var valuesReadAhead = false
     }
 
     /// The program `data` holds, read once from front to back, giving back `pages` as it passes them.
@@ -28,9 +41,27 @@ struct ExportedProgramParser {
         let program: ExportedProgramSchema.Program
         // The main graph's nodes become IR nodes as they are read.
         var nodes: [Node] = []
+        var readAhead: ReadAhead?, askedAhead = threads < 2
+        var nodesReadAhead = 0, valuesReadAhead = false
+        // Its thread reads the document's bytes, which are only valid in here.
+        defer { readAhead?.stop() }
         do {
             program = try JSONReader.read(data) { (reader: inout JSONReader) throws(JSONError) in
-                try ExportedProgramSchema.Program(&reader, passed: { pages.passed($0) }) { nodes.append(parseNode($0, graph: 0)) }
+                try ExportedProgramSchema.Program(&reader, passed: { pages.passed($0) }, readElsewhere: { node in
+                    if !askedAhead {
+                        askedAhead = true
+                        readAhead = ReadAhead.start(ahead: node, entryName: entryName, pages: pages, smallestPart: smallestReadAheadPart)
+                        if waitsForReadAhead { readAhead?.waitForNodesStart() }
+                    }
+                    guard let (read, resumeAt) = readAhead?.nodes(at: node) else { return nil }
+                    nodes += read
+                    nodesReadAhead += read.count
+                    return (resumeAt, read.count)
+                }, valuesReadElsewhere: { reader in
+                    let values = readAhead?.values(at: reader)
+                    valuesReadAhead = values != nil
+                    return values
+                }) { nodes.append(mainGraphNode($0)) }
             }
         } catch {
             throw .malformed(error.isSyntax ? "\(entryName) is \(error)" : "\(entryName): \(error)")
@@ -38,7 +69,8 @@ struct ExportedProgramParser {
         let main = graph(program.graph_module.graph, nodes: nodes, name: "main", owner: .model, signature: program.graph_module.signature)
         return Program(graphs: [main] + extraGraphs, dialect: program.verifiers?.first ?? program.dialect,
                        torchVersion: program.torch_version,
-                       schemaVersion: program.schema_version.map { "\($0.major).\($0.minor ?? 0)" })
+                       schemaVersion: program.schema_version.map { "\($0.major).\($0.minor ?? 0)" },
+                       nodesReadAhead: nodesReadAhead, valuesReadAhead: valuesReadAhead)
     }
 
     // MARK: graphs
@@ -70,6 +102,11 @@ struct ExportedProgramParser {
     }
 
     // MARK: nodes
+
+    /// A node of the main graph as the IR has it.
+    mutating func mainGraphNode(_ node: ExportedProgramSchema.Node) -> Node {
+        parseNode(node, graph: 0)
+    }
 
     private mutating func parseNode(_ node: ExportedProgramSchema.Node, graph: Int) -> Node {
         var outputs: [String?] = []

@@ -8,6 +8,13 @@ import TensorlintJSON
 /// one key. The main graph's nodes are handed to the caller one by one as they are read, so that a large
 /// program is never held twice (as these structures and as the IR).
 enum ExportedProgramSchema {
+    /// Given a reader at one of the main graph's nodes: `nil` to read it here, or where to go on from and how
+    /// many nodes that passes, when they were read on another thread.
+    typealias ReadElsewhere = (JSONReader) -> (resumeAt: Int, elements: Int)?
+    /// Given a reader at the main graph's `tensor_values`: `nil` to read them here, or the values and where they
+    /// end, when they were read on another thread.
+    typealias ValuesReadElsewhere = (JSONReader) -> (values: [(name: String, meta: TensorMeta)], end: Int)?
+
     struct Program {
         var graph_module: GraphModule
         var verifiers: [String]?
@@ -15,13 +22,16 @@ enum ExportedProgramSchema {
         var schema_version: SchemaVersion?
         var torch_version: String?
 
-        /// `passed` is told the reader's offset after each of the main graph's nodes and values.
-        init(_ reader: inout JSONReader, passed: (Int) -> Void, mainGraphNode: (Node) -> Void) throws(JSONError) {
+        /// `passed` is told the reader's offset after each of the main graph's nodes and values; the main graph's
+        /// nodes that `readElsewhere` says were read elsewhere are not read here (`JSONReader.readArray`).
+        init(_ reader: inout JSONReader, passed: (Int) -> Void, readElsewhere: ReadElsewhere = { _ in nil },
+             valuesReadElsewhere: ValuesReadElsewhere = { _ in nil }, mainGraphNode: (Node) -> Void) throws(JSONError) {
             var graphModule: GraphModule?
             var verifiers: [String]?, dialect: String?, schemaVersion: SchemaVersion?, torchVersion: String?
             try reader.readFields { (reader: inout JSONReader, key: JSONKey) throws(JSONError) in
                 switch key {
-                case "graph_module": graphModule = try GraphModule(&reader, passed: passed, node: mainGraphNode)
+                case "graph_module": graphModule = try GraphModule(&reader, passed: passed, readElsewhere: readElsewhere,
+                                                                   valuesReadElsewhere: valuesReadElsewhere, node: mainGraphNode)
                 case "verifiers": verifiers = try reader.optional { (reader: inout JSONReader) throws(JSONError) in try reader.readList(JSONReader.string) }
                 case "dialect": dialect = try reader.optional(JSONReader.string)
                 case "schema_version": schemaVersion = try reader.optional(SchemaVersion.init)
@@ -59,11 +69,12 @@ enum ExportedProgramSchema {
         var graph: Graph
         var signature: Signature?
 
-        init(_ reader: inout JSONReader, passed: (Int) -> Void, node: (Node) -> Void) throws(JSONError) {
+        init(_ reader: inout JSONReader, passed: (Int) -> Void, readElsewhere: ReadElsewhere, valuesReadElsewhere: ValuesReadElsewhere,
+             node: (Node) -> Void) throws(JSONError) {
             var graph: Graph?, signature: Signature?
             try reader.readFields { (reader: inout JSONReader, key: JSONKey) throws(JSONError) in
                 switch key {
-                case "graph": graph = try Graph(&reader, passed: passed, node: node)
+                case "graph": graph = try Graph(&reader, passed: passed, readElsewhere: readElsewhere, valuesReadElsewhere: valuesReadElsewhere, node: node)
                 case "signature": signature = try reader.optional(Signature.init)
                 default: try reader.skipValue()
                 }
@@ -81,25 +92,26 @@ enum ExportedProgramSchema {
         /// In the document's order.
         var tensor_values: [(name: String, meta: TensorMeta)]
 
-        init(_ reader: inout JSONReader, passed: (Int) -> Void = { _ in }, node: (Node) -> Void) throws(JSONError) {
+        init(_ reader: inout JSONReader, passed: (Int) -> Void = { _ in }, readElsewhere: ReadElsewhere = { _ in nil },
+             valuesReadElsewhere: ValuesReadElsewhere = { _ in nil }, node: (Node) -> Void) throws(JSONError) {
             var inputs: [Argument]?, outputs: [Argument]?, hasNodes = false, values: [(String, TensorMeta)]?
             try reader.readFields { (reader: inout JSONReader, key: JSONKey) throws(JSONError) in
                 switch key {
                 case "inputs": inputs = try reader.readList(Argument.init)
                 case "outputs": outputs = try reader.readList(Argument.init)
                 case "nodes":
-                    try reader.readArray { (reader: inout JSONReader, _: Int) throws(JSONError) in
+                    try reader.readArray({ (reader: inout JSONReader, _: Int) throws(JSONError) in
                         node(try Node(&reader))
                         passed(reader.offset)
-                    }
+                    }, readElsewhere: readElsewhere)
                     hasNodes = true
                 case "tensor_values":
-                    var list: [(String, TensorMeta)] = []
-                    try reader.readObject { (reader: inout JSONReader, name: String) throws(JSONError) in
-                        list.append((name, try TensorMeta(&reader)))
-                        passed(reader.offset)
+                    if let (list, end) = valuesReadElsewhere(reader) {
+                        values = list
+                        reader = reader.reader(at: end)
+                    } else {
+                        values = try Graph.values(&reader, passed: passed)
                     }
-                    values = list
                 default: try reader.skipValue()
                 }
             }
@@ -107,6 +119,16 @@ enum ExportedProgramSchema {
             self.outputs = try required(outputs, "outputs")
             guard hasNodes else { throw JSONError.missing("nodes") }
             tensor_values = try required(values, "tensor_values")
+        }
+
+        /// The `tensor_values` object, in the document's order; `passed` is told the offset after each value.
+        static func values(_ reader: inout JSONReader, passed: (Int) throws(JSONError) -> Void) throws(JSONError) -> [(name: String, meta: TensorMeta)] {
+            var values: [(name: String, meta: TensorMeta)] = []
+            try reader.readObject { (reader: inout JSONReader, name: String) throws(JSONError) in
+                values.append((name, try TensorMeta(&reader)))
+                try passed(reader.offset)
+            }
+            return values
         }
     }
 

@@ -112,19 +112,65 @@ public struct JSONReader {
     /// Calls `element` with the index of each element of the array that comes next; `element` must read
     /// (or skip) it.
     public mutating func readArray(_ element: (inout JSONReader, Int) throws(JSONError) -> Void) throws(JSONError) {
+        try elements(element) { _ in nil }
+    }
+
+    /// `readArray`, where a run of the array's elements may have been read elsewhere (on another thread, by a
+    /// reader from `reader(at:)`): before each element, `readElsewhere` is given a reader at it, and answers
+    /// `nil` to have it read here, or where to go on, an element's start or the array's `]`, and how many
+    /// elements that passes.
+    public mutating func readArray(_ element: (inout JSONReader, Int) throws(JSONError) -> Void,
+                                   readElsewhere: (JSONReader) -> (resumeAt: Int, elements: Int)?) throws(JSONError) {
+        try elements(element, readElsewhere: readElsewhere)
+    }
+
+    private mutating func elements(_ element: (inout JSONReader, Int) throws(JSONError) -> Void,
+                                   readElsewhere: (JSONReader) -> (resumeAt: Int, elements: Int)?) throws(JSONError) {
         try open(UInt8(ascii: "["), as: .array)
         skipWhitespace()
         if consume(UInt8(ascii: "]")) { return close() }
         var index = 0
         while true {
+            skipWhitespace()
+            if let (resumeAt, elements) = readElsewhere(self) {
+                position = resumeAt
+                index += elements
+                if consume(UInt8(ascii: "]")) { return close() }
+            }
             do { try element(&self, index) } catch { throw error.under(.index(index)) }
             index += 1
-            skipWhitespace()
-            if consume(UInt8(ascii: ",")) { continue }
-            guard consume(UInt8(ascii: "]")) else { throw syntax("`,` or `]` expected in an array") }
-            return close()
+            guard try nextElement() else {
+                position += 1
+                return close()
+            }
         }
     }
+
+    /// After an array's element: `true`, past the `,`, when another follows; `false`, at the `]`, when it was the last.
+    public mutating func nextElement() throws(JSONError) -> Bool {
+        skipWhitespace()
+        if consume(UInt8(ascii: ",")) { return true }
+        guard position < bytes.count, bytes[position] == UInt8(ascii: "]") else { throw syntax("`,` or `]` expected in an array") }
+        return false
+    }
+
+    /// A reader of the same document at `position`, as deeply nested as this one: to read ahead, elsewhere,
+    /// what this one reaches later. What it reads there is only the document's if this reader, arriving,
+    /// is at that very position (a position inside a string reads as something else).
+    public func reader(at position: Int) -> JSONReader {
+        var reader = self
+        reader.position = position
+        return reader
+    }
+
+    /// Where the next value starts, past whitespace.
+    public mutating func valueStart() -> Int {
+        skipWhitespace()
+        return position
+    }
+
+    /// The document's bytes, to look ahead in.
+    public var document: UnsafeRawBufferPointer { bytes }
 
     /// The array that comes next, each element read by `element`.
     public mutating func readList<Element>(_ element: (inout JSONReader) throws(JSONError) -> Element) throws(JSONError) -> [Element] {
