@@ -19,6 +19,12 @@ public struct Linter: Sendable {
     /// Nodes a thread checks at a time: enough that a run's overhead is nothing beside its checks.
     static let nodesPerRun = 2048
 
+    /// What a thread checks at a time: the model-wide rules, or a run of a graph's nodes.
+    private enum Run: Sendable {
+        case model
+        case nodes(graph: Int, Range<Int>)
+    }
+
     /// The findings; none when the target has no knowledge, or its knowledge does not load (which the command
     /// line reports before it lints, from `Knowledge.resolve`). A large graph's nodes are checked on up to
     /// `jobs` threads, a run of nodes each; the findings are the same, in the same order.
@@ -26,7 +32,6 @@ public struct Linter: Sendable {
         guard let pack = knowledge.vocabulary.pack(settings.target),
               let (usedVersion, packKnowledge) = (try? knowledge.resolve(target: settings.target, version: settings.converterVersion)) ?? nil
         else { return [] }
-        var findings: [Finding] = []
         let packState = pack.prepare(model, knowledge: packKnowledge, settings: settings)
         let generic = pack.settingBindings(settings).merging(pack.modelBindings(model, settings: settings)) { own, _ in own }
             .merging(["converter_version": usedVersion.description]) { _, version in version }
@@ -38,31 +43,37 @@ public struct Linter: Sendable {
             self.finding(rule, model: model, graph: graph, node: node, bindings: bindings, generic: generic, fix: automaticFix(rule, context))
         }
         let settingsContext = context(graph: 0, node: nil)
-        var nodeRules: [Rule] = []
+        var modelRules: [Rule] = [], nodeRules: [Rule] = []
         for rule in rules.map({ $0.variant(for: model.format) }) where rule.applies(to: model, settings: settings) {
             if let when = rule.when, when.evaluate(settingsContext) == nil { continue }
             switch rule.scope {
-            case .model:
-                if let bindings = rule.match.evaluate(settingsContext) {
-                    findings.append(finding(rule, graph: nil, node: nil, bindings: bindings, context: settingsContext))
-                }
+            case .model: modelRules.append(rule)
             case .node: nodeRules.append(rule)
             }
         }
-        let runs = model.graphs.indices.flatMap { graph in
+        // The model-wide rules are a run of their own, checked beside the nodes' (a large model's dtype conditions
+        // go over all its values); their findings come first.
+        let runs = [Run.model] + model.graphs.indices.flatMap { graph in
             stride(from: 0, to: model.graphs[graph].nodes.count, by: Self.nodesPerRun).map { start in
-                (graph: graph, nodes: start..<min(start + Self.nodesPerRun, model.graphs[graph].nodes.count))
+                Run.nodes(graph: graph, start..<min(start + Self.nodesPerRun, model.graphs[graph].nodes.count))
             }
         }
-        let nodeRuleList = nodeRules
-        findings += runs.parallelMap(jobs: jobs) { run in
+        let (modelRuleList, nodeRuleList) = (modelRules, nodeRules)
+        // One run of nodes is not worth a second thread beside the model-wide rules.
+        var findings = Array(runs.parallelMap(jobs: runs.count > 2 ? jobs : 1) { run in
+            guard case .nodes(let graphIndex, let nodes) = run else {
+                let modelContext = context(graph: 0, node: nil)
+                return modelRuleList.compactMap { rule in
+                    rule.match.evaluate(modelContext).map { finding(rule, graph: nil, node: nil, bindings: $0, context: modelContext) }
+                }
+            }
             var found: [Finding] = []
             // A rule's fix text is most often the same on every node: kept once, not a copy a node.
             var lastFixText: [String: String] = [:]
-            let graph = model.graphs[run.graph]
-            for nodeIndex in run.nodes {
+            let graph = model.graphs[graphIndex]
+            for nodeIndex in nodes {
                 // One context a node, for every rule: a node's context is most of what a rule's check costs.
-                let nodeContext = context(graph: run.graph, node: nodeIndex)
+                let nodeContext = context(graph: graphIndex, node: nodeIndex)
                 for rule in nodeRuleList {
                     guard let bindings = rule.match.evaluate(nodeContext) else { continue }
                     var new = finding(rule, graph: graph, node: graph.nodes[nodeIndex], bindings: bindings, context: nodeContext)
@@ -71,7 +82,7 @@ public struct Linter: Sendable {
                 }
             }
             return found
-        }.joined()
+        }.joined())
         // A stable sort: a rule's findings stay in the order of their nodes.
         findings.sort { ($0.severity, $1.ruleId) > ($1.severity, $0.ruleId) }
         return findings
