@@ -50,6 +50,8 @@ import TensorlintIR
         #expect(one.hasPrefix("main"))
         #expect(two == one)
         let read = try #require(program)
+        // The parser waited for the runs, so it takes every one, each where the one after it ended.
+        #expect(read.nodeRunsRead > 3 && read.nodeRunsReadAhead == read.nodeRunsRead)
         #expect(read.nodesReadAhead > 100 && read.nodesReadAhead < 600)
         #expect(read.valuesReadAhead)
         #expect(read.graphs[0].nodes.map(\.name) == (1...600).map { "x\($0)" })

@@ -13,7 +13,7 @@ struct ExportedProgramParser {
     let threads: Int
     /// How much of the document must follow the first node for a second thread to be worth it.
     let smallestReadAheadPart: Int
-    /// Whether the reading waits at the first node for the second thread to find where it starts (for tests).
+    /// Whether the reading waits at the first node for the second thread to read its runs of nodes (for tests).
     let waitsForReadAhead: Bool
     private var extraGraphs: [Graph] = []
     /// Op names, module stacks and stack traces repeat from node to node: each is decoded once and shared.
@@ -31,7 +31,10 @@ struct ExportedProgramParser {
         var dialect: String?
         var torchVersion: String?
         var schemaVersion: String?
-        /// How many of the main graph's nodes, and whether its values, were read on a second thread.
+        /// How many runs of the main graph's nodes were read on a second thread, how many of them and of their nodes
+        /// were taken, and whether its values were.
+        var nodeRunsRead = 0
+        var nodeRunsReadAhead = 0
         var nodesReadAhead = 0
         var valuesReadAhead = false
     }
@@ -42,7 +45,9 @@ struct ExportedProgramParser {
         // The main graph's nodes become IR nodes as they are read.
         var nodes: [Node] = []
         var readAhead: ReadAhead?, askedAhead = threads < 2
-        var nodesReadAhead = 0, valuesReadAhead = false
+        var nodeRunsReadAhead = 0, nodesReadAhead = 0
+        // The main graph's values as the IR has them, when they were read ahead.
+        var valueTable: [String: Value]?, valuesReadAhead = false
         // Its thread reads the document's bytes, which are only valid in here.
         defer { readAhead?.stop() }
         do {
@@ -51,37 +56,38 @@ struct ExportedProgramParser {
                     if !askedAhead {
                         askedAhead = true
                         readAhead = ReadAhead.start(ahead: node, entryName: entryName, pages: pages, smallestPart: smallestReadAheadPart)
-                        if waitsForReadAhead { readAhead?.waitForNodesStart() }
+                        if waitsForReadAhead { readAhead?.waitForRuns() }
                     }
                     guard let (read, resumeAt) = readAhead?.nodes(at: node) else { return nil }
                     nodes += read
+                    nodeRunsReadAhead += 1
                     nodesReadAhead += read.count
                     return (resumeAt, read.count)
                 }, valuesReadElsewhere: { reader in
-                    let values = readAhead?.values(at: reader)
-                    valuesReadAhead = values != nil
-                    return values
+                    guard let (values, table, end) = readAhead?.values(at: reader) else { return nil }
+                    valueTable = table
+                    valuesReadAhead = true
+                    return (values, end)
                 }) { nodes.append(mainGraphNode($0)) }
             }
         } catch {
             throw .malformed(error.isSyntax ? "\(entryName) is \(error)" : "\(entryName): \(error)")
         }
-        let main = graph(program.graph_module.graph, nodes: nodes, name: "main", owner: .model, signature: program.graph_module.signature)
+        let main = graph(program.graph_module.graph, nodes: nodes, name: "main", owner: .model, signature: program.graph_module.signature,
+                         valueTable: valueTable.take())
         return Program(graphs: [main] + extraGraphs, dialect: program.verifiers?.first ?? program.dialect,
                        torchVersion: program.torch_version,
                        schemaVersion: program.schema_version.map { "\($0.major).\($0.minor ?? 0)" },
-                       nodesReadAhead: nodesReadAhead, valuesReadAhead: valuesReadAhead)
+                       nodeRunsRead: readAhead?.runCount ?? 0, nodeRunsReadAhead: nodeRunsReadAhead, nodesReadAhead: nodesReadAhead, valuesReadAhead: valuesReadAhead)
     }
 
     // MARK: graphs
 
+    /// `valueTable`: the graph's values made already (`valueTable(_:)` of its `tensor_values`).
     private func graph(_ graph: ExportedProgramSchema.Graph, nodes: [Node], name: String, owner: Graph.Owner,
-                       signature: ExportedProgramSchema.Signature?) -> Graph {
-        var values: [String: Value] = [:]
-        values.reserveCapacity(graph.tensor_values.count)
-        for (valueName, meta) in graph.tensor_values {
-            values[valueName] = Value(name: valueName, dtype: meta.dtype, shape: meta.sizes.map(\.value), role: .intermediate)
-        }
+                       signature: ExportedProgramSchema.Signature?, valueTable: consuming [String: Value]? = nil) -> Graph {
+        // Moved, not copied: the roles below are set in place.
+        var values = valueTable.take() ?? Self.valueTable(graph.tensor_values)
         let roles = signature?.roles ?? [:]
         var inputs: [String] = []
         for input in graph.inputs {
@@ -99,6 +105,16 @@ struct ExportedProgramParser {
             outputs += output.ir.tensorNames
         }
         return Graph(name: name, nodes: nodes, values: values, inputs: inputs, outputs: outputs, owner: owner)
+    }
+
+    /// The values by name, each an intermediate value until the graph's inputs say otherwise.
+    static func valueTable(_ tensorValues: [(name: String, meta: ExportedProgramSchema.TensorMeta)]) -> [String: Value] {
+        var values: [String: Value] = [:]
+        values.reserveCapacity(tensorValues.count)
+        for (valueName, meta) in tensorValues {
+            values[valueName] = Value(name: valueName, dtype: meta.dtype, shape: meta.sizes.map(\.value), role: .intermediate)
+        }
+        return values
     }
 
     // MARK: nodes

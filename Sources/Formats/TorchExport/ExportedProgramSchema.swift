@@ -94,7 +94,7 @@ enum ExportedProgramSchema {
 
         init(_ reader: inout JSONReader, passed: (Int) -> Void = { _ in }, readElsewhere: ReadElsewhere = { _ in nil },
              valuesReadElsewhere: ValuesReadElsewhere = { _ in nil }, node: (Node) -> Void) throws(JSONError) {
-            var inputs: [Argument]?, outputs: [Argument]?, hasNodes = false, values: [(String, TensorMeta)]?
+            var inputs: [Argument]?, outputs: [Argument]?, hasNodes = false, values: [(name: String, meta: TensorMeta)]?
             try reader.readFields { (reader: inout JSONReader, key: JSONKey) throws(JSONError) in
                 switch key {
                 case "inputs": inputs = try reader.readList(Argument.init)

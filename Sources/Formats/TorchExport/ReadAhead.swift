@@ -4,49 +4,225 @@ import Synchronization
 import TensorlintIR
 import TensorlintJSON
 
-/// The later part of the main graph's nodes, and its `tensor_values`, read on a second thread while the parser
-/// reads the earlier nodes: a program's JSON is most of a large model's reading, and these two most of its JSON.
+/// The main graph's `tensor_values` and runs of its later nodes, read on a second thread while the parser reads
+/// the earlier nodes: a program's JSON is most of a large model's reading, and these two most of its JSON.
 ///
-/// Where the second thread starts is a guess: an element of the form `}, {` well into the node array, from
-/// which a node reads; the last `"tensor_values"` key in the document. What it read is taken only when the
-/// parser, reading on, arrives at an element (or at the main graph's `tensor_values`) at that very offset:
-/// then the guess was that element, not bytes inside a string or another array, and reading from there gives
-/// what the parser would have read. The thread stops before a node it cannot read, or one that holds a graph
-/// (nested graphs are numbered in document order): the parser reads on from there itself, so an error, its
-/// path and the graphs' numbering are those of a reading on one thread. It reads values all or nothing.
+/// Where the second thread reads is a guess: the object of the last `"tensor_values"` key in the document; a
+/// `{` after `},` well into the node array, from which a node reads. What it read is taken only when the parser,
+/// reading on, arrives at that very offset, at a node or at the main graph's `tensor_values`: then the guess
+/// was that node or those values, not bytes inside a string or another array, and reading from there gives what
+/// the parser would have read. A run of nodes stops before a node it cannot read, or one that holds a graph
+/// (nested graphs are numbered in document order): the parser reads on from there itself, so an error, its path
+/// and the graphs' numbering are those of a reading on one thread. Values are read all or nothing.
+///
+/// The values are read first, and then runs of nodes, each ending where the one before starts, each a third of
+/// what lies between the parser and the run before: so both threads finish the array about together, whichever
+/// is faster.
 final class ReadAhead: @unchecked Sendable {
     /// Not enough of the document past the first node to be worth a thread.
     static let smallestDocumentPart = 1 << 20
 
+    /// Nodes from `start` to `resumeAt` (a node's start, or the array's `]`), where the parser goes on.
+    final class Run: @unchecked Sendable {
+        let start: Int
+        // Written by the thread before it signals `read`.
+        fileprivate var nodes: [Node] = []
+        fileprivate var resumeAt = 0
+        fileprivate let read = DispatchSemaphore(value: 0)
+
+        init(start: Int) {
+            self.start = start
+        }
+    }
+
     private static let unknown = -1, nowhere = -2
-    /// The offset of the node the thread's run starts at, once it has read that node; `nowhere` when it found none.
-    private let nodesStart = Atomic<Int>(unknown)
+    /// Runs are not shorter than this many bytes (less for tests).
+    private let smallestRun: Int
+    /// The runs begun, in the order begun: each starts before the one before it.
+    private let runs = Mutex<[Run]>([])
+    private let runsBegun = Atomic<Int>(0)
     /// The offset of the `tensor_values` object the thread read, once it has: `nowhere` when it did not.
     private let valuesStart = Atomic<Int>(unknown)
-    /// Set when the parser has passed the nodes' run by, or needs it no more.
+    /// Set when the parser has passed a run by, or the node array: no more runs.
     private let nodesCancelled = Atomic<Bool>(false)
     /// Set when the parser is done: nothing more is read.
     private let stopped = Atomic<Bool>(false)
     /// Where the parser is in the node array: it is told at every node.
     private let parserAt = Atomic<Int>(0)
-    private let nodesStarted = DispatchSemaphore(value: 0), nodesRead = DispatchSemaphore(value: 0), valuesRead = DispatchSemaphore(value: 0), finished = DispatchSemaphore(value: 0)
-    // Written by the thread before it signals the semaphore after them.
-    private var nodes: [Node] = []
-    private var nodesEnd = 0
+    private let valuesRead = DispatchSemaphore(value: 0), runsRead = DispatchSemaphore(value: 0), finished = DispatchSemaphore(value: 0)
+    // Written by the thread before it signals `valuesRead`.
     private var values: [(name: String, meta: ExportedProgramSchema.TensorMeta)] = []
+    private var valueTable: [String: Value] = [:]
     private var valuesEnd = 0
-    // The parser's: whether it is done with each part (took it, or passed it by).
-    private var nodesSettled = false, valuesSettled = false
+    // The parser's: the runs it has been told of, and those it has yet to reach, lowest start first.
+    private var runsKnown = 0
+    private var runsAhead: [Run] = []
+    private var valuesSettled = false
 
-    /// Starts reading ahead of `reader`, which is at the main graph's first node, if enough of the document
-    /// follows; `pages` is how the parser gives back the pages it has passed.
+    private init(smallestRun: Int) {
+        self.smallestRun = smallestRun
+    }
+
+    /// Starts reading ahead of `reader`, which is at the main graph's first node, if at least `smallestPart`
+    /// bytes of the document follow; `pages` is how the parser gives back the pages it has passed.
     static func start(ahead reader: JSONReader, entryName: String, pages: PassedPages,
                       smallestPart: Int = smallestDocumentPart) -> ReadAhead? {
         guard reader.document.count - reader.offset >= smallestPart else { return nil }
-        let readAhead = ReadAhead()
+        let readAhead = ReadAhead(smallestRun: smallestPart / 4)
         let work = Work { readAhead.read(ahead: reader, entryName: entryName, pages: pages) }
         // A thread that cannot be made (a process at its limit) is no thread: the parser reads everything itself.
         return work.started() ? readAhead : nil
+    }
+
+    /// At the parser's next node (`reader` at it): the nodes read ahead from there and where to go on, if a run
+    /// starts there.
+    func nodes(at reader: JSONReader) -> (nodes: [Node], resumeAt: Int)? {
+        let offset = reader.offset
+        parserAt.store(offset, ordering: .relaxed)
+        if runsBegun.load(ordering: .acquiring) > runsKnown {
+            let new = runs.withLock { Array($0[runsKnown...]) }
+            runsKnown += new.count
+            runsAhead = (runsAhead + new).sorted { $0.start < $1.start }
+        }
+        if let first = runsAhead.first, first.start < offset {
+            // Passed by: not a node of this array after all, so neither is what the thread would read next.
+            nodesCancelled.store(true, ordering: .relaxed)
+            runsAhead.removeAll { $0.start < offset }
+        }
+        guard let run = runsAhead.first, run.start == offset else { return nil }
+        runsAhead.removeFirst()
+        run.read.wait()
+        defer { run.nodes = [] }
+        return (run.nodes, run.resumeAt)
+    }
+
+    /// At the main graph's `tensor_values` (`reader` at its value): the values read ahead, as the IR has them too
+    /// (`ExportedProgramParser.valueTable`), and where they end, if they were read from there.
+    func values(at reader: JSONReader) -> (values: [(name: String, meta: ExportedProgramSchema.TensorMeta)], table: [String: Value], end: Int)? {
+        guard !valuesSettled else { return nil }
+        valuesSettled = true
+        // Past the node array: no run is of use any more.
+        nodesCancelled.store(true, ordering: .relaxed)
+        valuesRead.wait()
+        var reader = reader
+        guard valuesStart.load(ordering: .acquiring) == reader.valueStart() else { return nil }
+        defer { (values, valueTable) = ([], [:]) }
+        return (values, valueTable, valuesEnd)
+    }
+
+    /// How many runs of nodes the thread has begun to read.
+    var runCount: Int { runsBegun.load(ordering: .acquiring) }
+
+    /// Waits until the thread has read all its runs of nodes: so that tests do not depend on which thread is faster.
+    func waitForRuns() {
+        runsRead.wait()
+    }
+
+    /// Stops the thread and waits for it: the document's bytes must outlive it.
+    func stop() {
+        stopped.store(true, ordering: .relaxed)
+        nodesCancelled.store(true, ordering: .relaxed)
+        finished.wait()
+    }
+
+    // MARK: the second thread
+
+    private func read(ahead first: JSONReader, entryName: String, pages: PassedPages) {
+        defer { finished.signal() }
+        let document = first.document
+        let values = Self.lastValues(in: document, after: first.offset)
+        if let values {
+            readValues(ahead: first, at: values, pages: pages)
+        } else {
+            valuesStart.store(Self.nowhere, ordering: .releasing)
+        }
+        valuesRead.signal()
+        readRuns(ahead: first, nodesEnd: values ?? document.count, entryName: entryName, pages: pages)
+        runsRead.signal()
+    }
+
+    /// Reads runs of nodes, each ending where the one before starts, while one is worth reading.
+    private func readRuns(ahead first: JSONReader, nodesEnd: Int, entryName: String, pages: PassedPages) {
+        var parser = ExportedProgramParser(entryName: entryName)
+        var runBefore: Int?
+        while !nodesCancelled.load(ordering: .relaxed) {
+            let at = max(first.offset, parserAt.load(ordering: .relaxed))
+            // A third of what lies between the parser and the run before: if this thread is the faster, more runs
+            // follow and fill the rest; if it is the slower, the parser waits at most for this one.
+            let length = ((runBefore ?? nodesEnd) - at) / 3
+            guard length >= max(1, smallestRun),
+                  let (start, node, reader) = firstNode(ahead: first, from: (runBefore ?? nodesEnd) - length) else { return }
+            guard runBefore.map({ start < $0 }) ?? true else { return }
+            let run = Run(start: start)
+            runs.withLock { $0.append(run) }
+            runsBegun.add(1, ordering: .releasing)
+            var pages = pages.resumed(at: start)
+            read(run, first: node, reader: reader, endingAt: runBefore, parser: &parser, pages: &pages)
+            run.read.signal()
+            runBefore = start
+        }
+    }
+
+    /// The first node at or after `offset`, where a node reads from (and does not hold a graph).
+    private func firstNode(ahead first: JSONReader, from offset: Int) -> (Int, ExportedProgramSchema.Node, JSONReader)? {
+        var candidate = offset
+        // Each try that fails fails on its first bytes: `{` inside a string is followed by an escaped quote.
+        for _ in 0..<64 {
+            guard let start = Self.elementStart(in: first.document, from: candidate) else { return nil }
+            candidate = start + 1
+            var reader = first.reader(at: start)
+            if let node = try? ExportedProgramSchema.Node(&reader), !node.holdsGraph { return (start, node, reader) }
+        }
+        return nil
+    }
+
+    /// Reads on from the run's first node to the array's end, to `runAfter` (the start of the run read before),
+    /// or to the start of a node this thread leaves to the parser.
+    private func read(_ run: Run, first: ExportedProgramSchema.Node, reader: JSONReader, endingAt runAfter: Int?,
+                      parser: inout ExportedProgramParser, pages: inout PassedPages) {
+        var (elementStart, node, reader) = (run.start, first, reader)
+        while true {
+            run.nodes.append(parser.mainGraphNode(node))
+            pages.passed(reader.offset)
+            guard let more = try? reader.nextElement() else {
+                // What follows the node is not `,` or `]`: the parser reads it again and says so.
+                run.nodes.removeLast()
+                run.resumeAt = elementStart
+                return
+            }
+            guard more else {
+                run.resumeAt = reader.offset
+                return
+            }
+            elementStart = reader.valueStart()
+            var next = reader
+            guard elementStart != runAfter, !nodesCancelled.load(ordering: .relaxed),
+                  let read = try? ExportedProgramSchema.Node(&next), !read.holdsGraph else {
+                run.resumeAt = elementStart
+                return
+            }
+            (node, reader) = (read, next)
+        }
+    }
+
+    /// Reads the object at `start` as the graph's values, all of it or nothing.
+    private func readValues(ahead first: JSONReader, at start: Int, pages: PassedPages) {
+        guard !stopped.load(ordering: .relaxed) else { return valuesStart.store(Self.nowhere, ordering: .releasing) }
+        var reader = first.reader(at: start)
+        var pages = pages.resumed(at: start)
+        do {
+            values = try ExportedProgramSchema.Graph.values(&reader) { (offset: Int) throws(JSONError) in
+                pages.passed(offset)
+                // The parser is done (an error before the values): no use reading on.
+                if stopped.load(ordering: .relaxed) { throw JSONError(schema: "stopped") }
+            }
+            valuesEnd = reader.offset
+            valueTable = ExportedProgramParser.valueTable(values)
+            valuesStart.store(start, ordering: .releasing)
+        } catch {
+            values = []
+            valuesStart.store(Self.nowhere, ordering: .releasing)
+        }
     }
 
     /// What the second thread runs, handed to it through `pthread_create`.
@@ -75,144 +251,6 @@ final class ReadAhead: @unchecked Sendable {
             }
             pthread_detach(thread)
             return true
-        }
-    }
-
-    /// At the parser's next node (`reader` at it): the nodes read ahead from there and where to go on (a node's
-    /// start or the array's `]`), if the run starts there.
-    func nodes(at reader: JSONReader) -> (nodes: [Node], resumeAt: Int)? {
-        guard !nodesSettled else { return nil }
-        parserAt.store(reader.offset, ordering: .relaxed)
-        let start = nodesStart.load(ordering: .acquiring)
-        guard start != Self.unknown, reader.offset >= start else { return nil }
-        nodesSettled = true
-        guard reader.offset == start else {
-            nodesCancelled.store(true, ordering: .relaxed)
-            return nil
-        }
-        nodesRead.wait()
-        defer { nodes = [] }
-        return (nodes, nodesEnd)
-    }
-
-    /// At the main graph's `tensor_values` (`reader` at its value): the values read ahead and where they end, if
-    /// they were read from there.
-    func values(at reader: JSONReader) -> (values: [(name: String, meta: ExportedProgramSchema.TensorMeta)], end: Int)? {
-        guard !valuesSettled else { return nil }
-        valuesSettled = true
-        // Past the node array: nodes not taken by now were not the document's.
-        nodesSettled = true
-        nodesCancelled.store(true, ordering: .relaxed)
-        valuesRead.wait()
-        var reader = reader
-        guard valuesStart.load(ordering: .acquiring) == reader.valueStart() else { return nil }
-        defer { values = [] }
-        return (values, valuesEnd)
-    }
-
-    /// Waits until the thread has found where its run of nodes starts, or that it has none: so that tests do
-    /// not depend on which thread is faster.
-    func waitForNodesStart() {
-        nodesStarted.wait()
-    }
-
-    /// Stops the thread and waits for it: the document's bytes must outlive it.
-    func stop() {
-        stopped.store(true, ordering: .relaxed)
-        nodesCancelled.store(true, ordering: .relaxed)
-        finished.wait()
-    }
-
-    // MARK: the second thread
-
-    private func read(ahead first: JSONReader, entryName: String, pages: PassedPages) {
-        defer { finished.signal() }
-        let document = first.document
-        // The values first: then how much follows them is known, and the parser has gone some way.
-        let values = Self.lastValues(in: document, after: first.offset)
-        if let values {
-            readValues(ahead: first, at: values, pages: pages)
-        } else {
-            valuesStart.store(Self.nowhere, ordering: .releasing)
-        }
-        valuesRead.signal()
-        // Both threads about as busy from here: the parser reads the nodes up to the guess and what follows the
-        // values; this thread, the nodes after the guess (up to about where the values start).
-        let nodesEnd = values ?? document.count
-        let rest = document.count - (valuesStart.load(ordering: .relaxed) >= 0 ? valuesEnd : nodesEnd)
-        let parser = max(first.offset, parserAt.load(ordering: .relaxed))
-        readNodes(ahead: first, from: parser + max(0, nodesEnd - parser - rest) / 2, entryName: entryName, pages: pages)
-        nodesRead.signal()
-    }
-
-    private func readNodes(ahead first: JSONReader, from guess: Int, entryName: String, pages: PassedPages) {
-        guard !nodesCancelled.load(ordering: .relaxed) else { return publishNodesStart(Self.nowhere) }
-        var parser = ExportedProgramParser(entryName: entryName)
-        var candidate = guess
-        // Each try that fails fails on its first bytes: `{` inside a string is followed by an escaped quote.
-        for _ in 0..<64 {
-            guard let start = Self.elementStart(in: first.document, from: candidate) else { break }
-            candidate = start + 1
-            var reader = first.reader(at: start)
-            guard let node = try? ExportedProgramSchema.Node(&reader), !node.holdsGraph else { continue }
-            publishNodesStart(start)
-            var pages = pages.resumed(at: start)
-            readNodes(from: start, first: node, reader: reader, parser: &parser, pages: &pages)
-            return
-        }
-        publishNodesStart(Self.nowhere)
-    }
-
-    private func publishNodesStart(_ start: Int) {
-        nodesStart.store(start, ordering: .releasing)
-        nodesStarted.signal()
-    }
-
-    /// Reads on from the node read at `start` to the array's end, or to the start of a node this thread leaves
-    /// to the parser.
-    private func readNodes(from start: Int, first: ExportedProgramSchema.Node, reader: JSONReader,
-                           parser: inout ExportedProgramParser, pages: inout PassedPages) {
-        var (elementStart, node, reader) = (start, first, reader)
-        while true {
-            nodes.append(parser.mainGraphNode(node))
-            pages.passed(reader.offset)
-            guard let more = try? reader.nextElement() else {
-                // What follows the node is not `,` or `]`: the parser reads it again and says so.
-                nodes.removeLast()
-                nodesEnd = elementStart
-                return
-            }
-            guard more else {
-                nodesEnd = reader.offset
-                return
-            }
-            guard !nodesCancelled.load(ordering: .relaxed) else { return }
-            elementStart = reader.valueStart()
-            var next = reader
-            guard let read = try? ExportedProgramSchema.Node(&next), !read.holdsGraph else {
-                nodesEnd = elementStart
-                return
-            }
-            (node, reader) = (read, next)
-        }
-    }
-
-    /// Reads the object at `start` as the graph's values, all of it or nothing.
-    private func readValues(ahead first: JSONReader, at start: Int, pages: PassedPages) {
-        guard !stopped.load(ordering: .relaxed) else { return valuesStart.store(Self.nowhere, ordering: .releasing) }
-        var reader = first.reader(at: start)
-        var pages = pages.resumed(at: start)
-        do {
-            values = try ExportedProgramSchema.Graph.values(&reader) { (offset: Int) throws(JSONError) in
-                pages.passed(offset)
-                // The parser is done (an error before the values): no use reading on.
-                if stopped.load(ordering: .relaxed) { throw JSONError(schema: "stopped") }
-            }
-            valuesEnd = reader.offset
-            valuesStart.store(start, ordering: .releasing)
-        } catch {
-            values = []
-            valuesStart.store(Self.nowhere, ordering: .releasing)
         }
     }
 

@@ -132,7 +132,8 @@ public struct JSONReader {
         var index = 0
         while true {
             skipWhitespace()
-            if let (resumeAt, elements) = readElsewhere(self) {
+            // Runs read elsewhere may follow one another.
+            while let (resumeAt, elements) = readElsewhere(self) {
                 position = resumeAt
                 index += elements
                 if consume(UInt8(ascii: "]")) { return close() }
