@@ -64,7 +64,7 @@ struct LintCommand: ParsableCommand {
     @Flag(name: .customLong("unsafe-fixes"), help: "With --fix, also apply unsafe fixes.")
     var unsafeFixes = false
 
-    @Option(name: [.short, .customLong("jobs")], help: "Threads: files linted at once, one large model's nodes, a SARIF report's results (default: the number of cores).")
+    @Option(name: [.short, .customLong("jobs")], help: "Threads: files linted at once, one large model's reading and nodes, a SARIF report's results (default: the number of cores).")
     var jobs: Int?
 
     @OptionGroup var linterOptions: LinterOptions
