@@ -5,8 +5,7 @@ import TensorlintIR
 public enum ModelLoader {
     /// Reads a file the user named, on up to `threads` threads: a file no format recognises is an error.
     public static func load(path: String, formats: [any ModelFormat.Type] = Registry.formats, threads: Int = 1) throws(ReadError) -> Model {
-        let file = try ModelFile(path: path)
-        file.threads = threads
+        let file = try ModelFile(path: path, threads: threads)
         return try format(ofNamed: file, formats: formats).read(file)
     }
 
@@ -52,8 +51,7 @@ public enum ModelLoader {
     static func load(_ item: FileCollector.Item, threads: Int) throws(ReadError) -> Loaded {
         guard item.foundInFolder else { return .model(try load(path: item.path, threads: threads)) }
         let file: ModelFile
-        do { file = try ModelFile(path: item.path) } catch { return .skipped("unreadable") }
-        file.threads = threads
+        do { file = try ModelFile(path: item.path, threads: threads) } catch { return .skipped("unreadable") }
         if let format = recognizedFormat(file) { return .model(try format.read(file)) }
         if let pointer = GitLFSPointer(file.prefix) {
             let suffix = URL(fileURLWithPath: item.path).pathExtension.lowercased()

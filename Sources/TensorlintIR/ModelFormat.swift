@@ -60,12 +60,13 @@ public final class ModelFile {
     public let path: String
     public let prefix: [UInt8]
     /// Threads its reader may use (one, unless the caller has cores to spare for one large file).
-    public var threads = 1
+    public let threads: Int
     /// View type → what opening the file as it gave (the view, or the error).
     private var views: [ObjectIdentifier: Any] = [:]
 
-    public init(path: String) throws(ReadError) {
+    public init(path: String, threads: Int = 1) throws(ReadError) {
         self.path = path
+        self.threads = threads
         prefix = try FilePrefix.read(path)
     }
 

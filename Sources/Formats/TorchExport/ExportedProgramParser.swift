@@ -8,22 +8,15 @@ import TensorlintJSON
 /// default value.
 struct ExportedProgramParser {
     let entryName: String
-    /// Threads the program may be read on: with two or more, the later nodes and the values are read ahead on a
-    /// second thread (`ReadAhead`), when the program is large.
-    let threads: Int
-    /// How much of the document must follow the first node for a second thread to be worth it.
-    let smallestReadAheadPart: Int
-    /// Whether the reading waits at the first node for the second thread to read its runs of nodes (for tests).
-    let waitsForReadAhead: Bool
+    /// Whether, and when, the later nodes and the values are read ahead on a second thread (`nil`: one thread).
+    let readAhead: ReadAhead.Policy?
     private var extraGraphs: [Graph] = []
     /// Op names, module stacks and stack traces repeat from node to node: each is decoded once and shared.
     private var strings = SharedStrings()
 
-    init(entryName: String, threads: Int = 1, smallestReadAheadPart: Int = ReadAhead.smallestDocumentPart, waitsForReadAhead: Bool = false) {
+    init(entryName: String, readAhead: ReadAhead.Policy? = nil) {
         self.entryName = entryName
-        self.threads = threads
-        self.smallestReadAheadPart = smallestReadAheadPart
-        self.waitsForReadAhead = waitsForReadAhead
+        self.readAhead = readAhead
     }
 
     struct Program {
@@ -31,12 +24,7 @@ struct ExportedProgramParser {
         var dialect: String?
         var torchVersion: String?
         var schemaVersion: String?
-        /// How many runs of the main graph's nodes were read on a second thread, how many of them and of their nodes
-        /// were taken, and whether its values were.
-        var nodeRunsRead = 0
-        var nodeRunsReadAhead = 0
-        var nodesReadAhead = 0
-        var valuesReadAhead = false
+        var readAhead = ReadAhead.Report()
     }
 
     /// The program `data` holds, read once from front to back, giving back `pages` as it passes them.
@@ -44,30 +32,27 @@ struct ExportedProgramParser {
         let program: ExportedProgramSchema.Program
         // The main graph's nodes become IR nodes as they are read.
         var nodes: [Node] = []
-        var readAhead: ReadAhead?, askedAhead = threads < 2
-        var nodeRunsReadAhead = 0, nodesReadAhead = 0
+        var readAhead: ReadAhead?, askedAhead = self.readAhead == nil
         // The main graph's values as the IR has them, when they were read ahead.
-        var valueTable: [String: Value]?, valuesReadAhead = false
-        // Its thread reads the document's bytes, which are only valid in here.
-        defer { readAhead?.stop() }
+        var valueTable: [String: Value]?
         do {
             program = try JSONReader.read(data) { (reader: inout JSONReader) throws(JSONError) in
-                try ExportedProgramSchema.Program(&reader, passed: { pages.passed($0) }, readElsewhere: { node in
-                    if !askedAhead {
+                // Its thread reads the document's bytes, which are only valid in here.
+                defer { readAhead?.stop() }
+                return try ExportedProgramSchema.Program(&reader, passed: { pages.passed($0) }, readElsewhere: { node in
+                    if !askedAhead, let policy = self.readAhead {
                         askedAhead = true
-                        readAhead = ReadAhead.start(ahead: node, entryName: entryName, pages: pages, smallestPart: smallestReadAheadPart)
-                        if waitsForReadAhead { readAhead?.waitForRuns() }
+                        readAhead = ReadAhead.start(ahead: node, entryName: entryName, pages: pages, policy: policy)
                     }
                     guard let (read, resumeAt) = readAhead?.nodes(at: node) else { return nil }
                     nodes += read
-                    nodeRunsReadAhead += 1
-                    nodesReadAhead += read.count
                     return (resumeAt, read.count)
                 }, valuesReadElsewhere: { reader in
-                    guard let (values, table, end) = readAhead?.values(at: reader) else { return nil }
+                    // A later `tensor_values` key (one written with escapes) is the parser's.
+                    valueTable = nil
+                    guard let (list, table, end) = readAhead?.values(at: reader) else { return nil }
                     valueTable = table
-                    valuesReadAhead = true
-                    return (values, end)
+                    return (list, end)
                 }) { nodes.append(mainGraphNode($0)) }
             }
         } catch {
@@ -78,7 +63,7 @@ struct ExportedProgramParser {
         return Program(graphs: [main] + extraGraphs, dialect: program.verifiers?.first ?? program.dialect,
                        torchVersion: program.torch_version,
                        schemaVersion: program.schema_version.map { "\($0.major).\($0.minor ?? 0)" },
-                       nodeRunsRead: readAhead?.runCount ?? 0, nodeRunsReadAhead: nodeRunsReadAhead, nodesReadAhead: nodesReadAhead, valuesReadAhead: valuesReadAhead)
+                       readAhead: readAhead?.report ?? ReadAhead.Report())
     }
 
     // MARK: graphs

@@ -1,128 +1,146 @@
 import Dispatch
 import Foundation
-import Synchronization
 import TensorlintIR
 import TensorlintJSON
 
 /// The main graph's `tensor_values` and runs of its later nodes, read on a second thread while the parser reads
 /// the earlier nodes: a program's JSON is most of a large model's reading, and these two most of its JSON.
 ///
-/// Where the second thread reads is a guess: the object of the last `"tensor_values"` key in the document; a
+/// Where the second thread reads is a guess: the object of the last `"tensor_values":` key in the document; a
 /// `{` after `},` well into the node array, from which a node reads. What it read is taken only when the parser,
 /// reading on, arrives at that very offset, at a node or at the main graph's `tensor_values`: then the guess
 /// was that node or those values, not bytes inside a string or another array, and reading from there gives what
-/// the parser would have read. A run of nodes stops before a node it cannot read, or one that holds a graph
-/// (nested graphs are numbered in document order): the parser reads on from there itself, so an error, its path
-/// and the graphs' numbering are those of a reading on one thread. Values are read all or nothing.
+/// the parser would have read. A run of nodes ends before a node it cannot read or that holds a graph (nested
+/// graphs are numbered in document order), and never just after a comma: the parser reads on from there
+/// itself, so an error, its path and the graphs' numbering are those of a reading on one thread. Values are
+/// read all or nothing.
 ///
-/// The values are read first, and then runs of nodes, each ending where the one before starts, each a third of
-/// what lies between the parser and the run before: so both threads finish the array about together, whichever
-/// is faster.
+/// The values are read first, then runs of nodes, each ending where the one before starts, each a third of what
+/// lies between the parser and the run before: so both threads finish the array about together, whichever is
+/// the faster.
 final class ReadAhead: @unchecked Sendable {
-    /// Not enough of the document past the first node to be worth a thread.
-    static let smallestDocumentPart = 1 << 20
+    /// When a program is read ahead, and whether the parser waits for the runs (so that tests do not depend on
+    /// which thread is the faster).
+    struct Policy {
+        /// Not enough of the document past the first node to be worth a thread.
+        var smallestPart = 1 << 20
+        var parserWaitsForRuns = false
+    }
+
+    /// What was read ahead, and taken.
+    struct Report {
+        var runsBegun = 0
+        var runsTaken = 0
+        var nodesTaken = 0
+        var valuesTaken = false
+    }
 
     /// Nodes from `start` to `resumeAt` (a node's start, or the array's `]`), where the parser goes on.
-    final class Run: @unchecked Sendable {
+    private final class Run: @unchecked Sendable {
         let start: Int
-        // Written by the thread before it signals `read`.
-        fileprivate var nodes: [Node] = []
-        fileprivate var resumeAt = 0
-        fileprivate let read = DispatchSemaphore(value: 0)
+        // Written by the thread before it signals `done`.
+        var nodes: [Node] = []
+        var resumeAt = 0
+        let done = DispatchSemaphore(value: 0)
 
         init(start: Int) {
             self.start = start
         }
     }
 
-    private static let unknown = -1, nowhere = -2
-    /// Runs are not shorter than this many bytes (less for tests).
+    /// Runs are not shorter than this many bytes.
     private let smallestRun: Int
+    private let lock = NSLock()
+    // Guarded by `lock`.
     /// The runs begun, in the order begun: each starts before the one before it.
-    private let runs = Mutex<[Run]>([])
-    private let runsBegun = Atomic<Int>(0)
-    /// The offset of the `tensor_values` object the thread read, once it has: `nowhere` when it did not.
-    private let valuesStart = Atomic<Int>(unknown)
+    private var runs: [Run] = []
+    /// Where the parser is in the node array: it says at every node.
+    private var parserAt = 0
     /// Set when the parser has passed a run by, or the node array: no more runs.
-    private let nodesCancelled = Atomic<Bool>(false)
+    private var nodesCancelled = false
     /// Set when the parser is done: nothing more is read.
-    private let stopped = Atomic<Bool>(false)
-    /// Where the parser is in the node array: it is told at every node.
-    private let parserAt = Atomic<Int>(0)
-    private let valuesRead = DispatchSemaphore(value: 0), runsRead = DispatchSemaphore(value: 0), finished = DispatchSemaphore(value: 0)
-    // Written by the thread before it signals `valuesRead`.
-    private var values: [(name: String, meta: ExportedProgramSchema.TensorMeta)] = []
-    private var valueTable: [String: Value] = [:]
-    private var valuesEnd = 0
-    // The parser's: the runs it has been told of, and those it has yet to reach, lowest start first.
+    private var stopped = false
+
+    private let valuesDone = DispatchSemaphore(value: 0), runsDone = DispatchSemaphore(value: 0), finished = DispatchSemaphore(value: 0)
+    // Written by the thread before it signals `valuesDone`.
+    private var values: (start: Int, list: [(name: String, meta: ExportedProgramSchema.TensorMeta)], table: [String: Value], end: Int)?
+
+    // The parser's.
     private var runsKnown = 0
+    /// The runs it has yet to reach, lowest start first.
     private var runsAhead: [Run] = []
     private var valuesSettled = false
+    private(set) var report = Report()
 
     private init(smallestRun: Int) {
         self.smallestRun = smallestRun
     }
 
-    /// Starts reading ahead of `reader`, which is at the main graph's first node, if at least `smallestPart`
-    /// bytes of the document follow; `pages` is how the parser gives back the pages it has passed.
-    static func start(ahead reader: JSONReader, entryName: String, pages: PassedPages,
-                      smallestPart: Int = smallestDocumentPart) -> ReadAhead? {
-        guard reader.document.count - reader.offset >= smallestPart else { return nil }
-        let readAhead = ReadAhead(smallestRun: smallestPart / 4)
-        let work = Work { readAhead.read(ahead: reader, entryName: entryName, pages: pages) }
+    /// Starts reading ahead of `reader`, which is at the main graph's first node, if enough of the document
+    /// follows; `pages` is how the parser gives back the pages it has passed.
+    static func start(ahead reader: JSONReader, entryName: String, pages: PassedPages, policy: Policy) -> ReadAhead? {
+        guard reader.document.count - reader.offset >= policy.smallestPart else { return nil }
+        let readAhead = ReadAhead(smallestRun: policy.smallestPart / 4)
         // A thread that cannot be made (a process at its limit) is no thread: the parser reads everything itself.
-        return work.started() ? readAhead : nil
+        guard startThread({ readAhead.read(ahead: reader, entryName: entryName, pages: pages) }) else { return nil }
+        if policy.parserWaitsForRuns { readAhead.runsDone.wait() }
+        return readAhead
+    }
+
+    private func locked<Result>(_ body: () -> Result) -> Result {
+        lock.lock()
+        defer { lock.unlock() }
+        return body()
     }
 
     /// At the parser's next node (`reader` at it): the nodes read ahead from there and where to go on, if a run
     /// starts there.
     func nodes(at reader: JSONReader) -> (nodes: [Node], resumeAt: Int)? {
         let offset = reader.offset
-        parserAt.store(offset, ordering: .relaxed)
-        if runsBegun.load(ordering: .acquiring) > runsKnown {
-            let new = runs.withLock { Array($0[runsKnown...]) }
+        let new = locked {
+            parserAt = offset
+            return runs.count > runsKnown ? Array(runs[runsKnown...]) : []
+        }
+        if !new.isEmpty {
             runsKnown += new.count
             runsAhead = (runsAhead + new).sorted { $0.start < $1.start }
         }
         if let first = runsAhead.first, first.start < offset {
-            // Passed by: not a node of this array after all, so neither is what the thread would read next.
-            nodesCancelled.store(true, ordering: .relaxed)
+            // Passed by: a run begins only ahead of the parser, so this one was not of this array after all.
+            locked { nodesCancelled = true }
             runsAhead.removeAll { $0.start < offset }
         }
         guard let run = runsAhead.first, run.start == offset else { return nil }
         runsAhead.removeFirst()
-        run.read.wait()
+        run.done.wait()
         defer { run.nodes = [] }
+        report.runsTaken += 1
+        report.nodesTaken += run.nodes.count
         return (run.nodes, run.resumeAt)
     }
 
     /// At the main graph's `tensor_values` (`reader` at its value): the values read ahead, as the IR has them too
     /// (`ExportedProgramParser.valueTable`), and where they end, if they were read from there.
-    func values(at reader: JSONReader) -> (values: [(name: String, meta: ExportedProgramSchema.TensorMeta)], table: [String: Value], end: Int)? {
+    func values(at reader: JSONReader) -> (list: [(name: String, meta: ExportedProgramSchema.TensorMeta)], table: [String: Value], end: Int)? {
         guard !valuesSettled else { return nil }
         valuesSettled = true
         // Past the node array: no run is of use any more.
-        nodesCancelled.store(true, ordering: .relaxed)
-        valuesRead.wait()
+        locked { nodesCancelled = true }
+        valuesDone.wait()
+        defer { values = nil }
         var reader = reader
-        guard valuesStart.load(ordering: .acquiring) == reader.valueStart() else { return nil }
-        defer { (values, valueTable) = ([], [:]) }
-        return (values, valueTable, valuesEnd)
+        guard let values, values.start == reader.valueStart() else { return nil }
+        report.valuesTaken = true
+        return (values.list, values.table, values.end)
     }
 
-    /// How many runs of nodes the thread has begun to read.
-    var runCount: Int { runsBegun.load(ordering: .acquiring) }
-
-    /// Waits until the thread has read all its runs of nodes: so that tests do not depend on which thread is faster.
-    func waitForRuns() {
-        runsRead.wait()
-    }
-
-    /// Stops the thread and waits for it: the document's bytes must outlive it.
+    /// Stops the thread and waits for it: the document's bytes must outlive it. What it read and the parser did
+    /// not take goes.
     func stop() {
-        stopped.store(true, ordering: .relaxed)
-        nodesCancelled.store(true, ordering: .relaxed)
+        locked { (stopped, nodesCancelled) = (true, true) }
         finished.wait()
+        report.runsBegun = runs.count
+        (runs, runsAhead, values) = ([], [], nil)
     }
 
     // MARK: the second thread
@@ -130,35 +148,34 @@ final class ReadAhead: @unchecked Sendable {
     private func read(ahead first: JSONReader, entryName: String, pages: PassedPages) {
         defer { finished.signal() }
         let document = first.document
-        let values = Self.lastValues(in: document, after: first.offset)
-        if let values {
-            readValues(ahead: first, at: values, pages: pages)
-        } else {
-            valuesStart.store(Self.nowhere, ordering: .releasing)
-        }
-        valuesRead.signal()
-        readRuns(ahead: first, nodesEnd: values ?? document.count, entryName: entryName, pages: pages)
-        runsRead.signal()
+        let valuesOffset = Self.lastValues(in: document, after: first.offset)
+        if let valuesOffset { values = readValues(ahead: first, at: valuesOffset, pages: pages) }
+        valuesDone.signal()
+        readRuns(ahead: first, nodesEnd: valuesOffset ?? document.count, entryName: entryName, pages: pages)
+        runsDone.signal()
     }
 
     /// Reads runs of nodes, each ending where the one before starts, while one is worth reading.
     private func readRuns(ahead first: JSONReader, nodesEnd: Int, entryName: String, pages: PassedPages) {
         var parser = ExportedProgramParser(entryName: entryName)
         var runBefore: Int?
-        while !nodesCancelled.load(ordering: .relaxed) {
-            let at = max(first.offset, parserAt.load(ordering: .relaxed))
+        while true {
+            let parserAt = max(first.offset, locked { nodesCancelled ? Int.max : self.parserAt })
             // A third of what lies between the parser and the run before: if this thread is the faster, more runs
             // follow and fill the rest; if it is the slower, the parser waits at most for this one.
-            let length = ((runBefore ?? nodesEnd) - at) / 3
-            guard length >= max(1, smallestRun),
-                  let (start, node, reader) = firstNode(ahead: first, from: (runBefore ?? nodesEnd) - length) else { return }
-            guard runBefore.map({ start < $0 }) ?? true else { return }
+            let end = runBefore ?? nodesEnd, length = (end - parserAt) / 3
+            guard length >= max(1, smallestRun), let (start, node, reader) = firstNode(ahead: first, from: end - length),
+                  runBefore.map({ start < $0 }) ?? true else { return }
             let run = Run(start: start)
-            runs.withLock { $0.append(run) }
-            runsBegun.add(1, ordering: .releasing)
+            // Begun only ahead of the parser, so that a run the parser passes by is never of this array.
+            guard locked({ () -> Bool in
+                guard start > self.parserAt, !nodesCancelled else { return false }
+                runs.append(run)
+                return true
+            }) else { return }
             var pages = pages.resumed(at: start)
             read(run, first: node, reader: reader, endingAt: runBefore, parser: &parser, pages: &pages)
-            run.read.signal()
+            run.done.signal()
             runBefore = start
         }
     }
@@ -166,7 +183,8 @@ final class ReadAhead: @unchecked Sendable {
     /// The first node at or after `offset`, where a node reads from (and does not hold a graph).
     private func firstNode(ahead first: JSONReader, from offset: Int) -> (Int, ExportedProgramSchema.Node, JSONReader)? {
         var candidate = offset
-        // Each try that fails fails on its first bytes: `{` inside a string is followed by an escaped quote.
+        // Most guesses that are not nodes fail at once (a `{` inside a string is followed by an escaped quote);
+        // a node-shaped object elsewhere makes a run the parser never arrives at.
         for _ in 0..<64 {
             guard let start = Self.elementStart(in: first.document, from: candidate) else { return nil }
             candidate = start + 1
@@ -177,81 +195,51 @@ final class ReadAhead: @unchecked Sendable {
     }
 
     /// Reads on from the run's first node to the array's end, to `runAfter` (the start of the run read before),
-    /// or to the start of a node this thread leaves to the parser.
+    /// or to a node this thread leaves to the parser.
     private func read(_ run: Run, first: ExportedProgramSchema.Node, reader: JSONReader, endingAt runAfter: Int?,
                       parser: inout ExportedProgramParser, pages: inout PassedPages) {
-        var (elementStart, node, reader) = (run.start, first, reader)
+        var (nodeStart, node, reader) = (run.start, first, reader)
         while true {
             run.nodes.append(parser.mainGraphNode(node))
             pages.passed(reader.offset)
-            guard let more = try? reader.nextElement() else {
-                // What follows the node is not `,` or `]`: the parser reads it again and says so.
-                run.nodes.removeLast()
-                run.resumeAt = elementStart
-                return
-            }
-            guard more else {
-                run.resumeAt = reader.offset
-                return
-            }
-            elementStart = reader.valueStart()
             var next = reader
-            guard elementStart != runAfter, !nodesCancelled.load(ordering: .relaxed),
-                  let read = try? ExportedProgramSchema.Node(&next), !read.holdsGraph else {
-                run.resumeAt = elementStart
+            guard let more = try? next.nextElement() else { return leaveLastNode(of: run, startingAt: nodeStart) }
+            guard more else {
+                run.resumeAt = next.offset
                 return
             }
-            (node, reader) = (read, next)
+            let nextStart = next.valueStart()
+            if nextStart == runAfter {
+                run.resumeAt = nextStart
+                return
+            }
+            guard !locked({ nodesCancelled }), let nextNode = try? ExportedProgramSchema.Node(&next), !nextNode.holdsGraph else {
+                return leaveLastNode(of: run, startingAt: nodeStart)
+            }
+            (nodeStart, node, reader) = (nextStart, nextNode, next)
         }
     }
 
-    /// Reads the object at `start` as the graph's values, all of it or nothing.
-    private func readValues(ahead first: JSONReader, at start: Int, pages: PassedPages) {
-        guard !stopped.load(ordering: .relaxed) else { return valuesStart.store(Self.nowhere, ordering: .releasing) }
+    /// Ends the run before its last node: the parser reads that node again and then what follows it, which this
+    /// thread did not read (a comma and something that is not a node, or `]`, must be the parser's to judge).
+    private func leaveLastNode(of run: Run, startingAt start: Int) {
+        run.nodes.removeLast()
+        run.resumeAt = start
+    }
+
+    /// The object at `start` read as the graph's values, all of it or nothing.
+    private func readValues(ahead first: JSONReader, at start: Int,
+                            pages: PassedPages) -> (start: Int, list: [(name: String, meta: ExportedProgramSchema.TensorMeta)], table: [String: Value], end: Int)? {
+        // Read one level deeper than the parser reads them (the node array's reader): a limit reached here only
+        // makes this thread give them up.
         var reader = first.reader(at: start)
         var pages = pages.resumed(at: start)
-        do {
-            values = try ExportedProgramSchema.Graph.values(&reader) { (offset: Int) throws(JSONError) in
-                pages.passed(offset)
-                // The parser is done (an error before the values): no use reading on.
-                if stopped.load(ordering: .relaxed) { throw JSONError(schema: "stopped") }
-            }
-            valuesEnd = reader.offset
-            valueTable = ExportedProgramParser.valueTable(values)
-            valuesStart.store(start, ordering: .releasing)
-        } catch {
-            values = []
-            valuesStart.store(Self.nowhere, ordering: .releasing)
+        let list = try? ExportedProgramSchema.Graph.values(&reader) { (offset: Int) throws(JSONError) in
+            pages.passed(offset)
+            // The parser is done (an error before the values): no use reading on.
+            if locked({ stopped }) { throw JSONError(schema: "stopped") }
         }
-    }
-
-    /// What the second thread runs, handed to it through `pthread_create`.
-    private final class Work {
-        let body: () -> Void
-
-        init(_ body: @escaping () -> Void) {
-            self.body = body
-        }
-
-        /// Whether a thread now runs `body`: with a stack as large as a main thread's, since a document may
-        /// nest 512 containers.
-        func started() -> Bool {
-            var attributes = pthread_attr_t()
-            pthread_attr_init(&attributes)
-            defer { pthread_attr_destroy(&attributes) }
-            pthread_attr_setstacksize(&attributes, 16 << 20)
-            let context = Unmanaged.passRetained(self)
-            var thread = pthread_t()
-            guard pthread_create(&thread, &attributes, { context in
-                Unmanaged<Work>.fromOpaque(context!).takeRetainedValue().body()
-                return nil
-            }, context.toOpaque()) == 0 else {
-                context.release()
-                return false
-            }
-            pthread_detach(thread)
-            return true
-        }
+        return list.map { (start, $0, ExportedProgramParser.valueTable($0), reader.offset) }
     }
 
     // MARK: guesses
@@ -300,9 +288,42 @@ final class ReadAhead: @unchecked Sendable {
     }
 }
 
+/// Runs `body` on a new thread, if one can be made: with a 16 MB stack, twice a main thread's usual, since a
+/// document may nest 512 containers.
+private func startThread(_ body: @escaping () -> Void) -> Bool {
+    final class Work {
+        let body: () -> Void
+        init(_ body: @escaping () -> Void) { self.body = body }
+    }
+    var attributes = pthread_attr_t()
+    pthread_attr_init(&attributes)
+    defer { pthread_attr_destroy(&attributes) }
+    pthread_attr_setstacksize(&attributes, 16 << 20)
+    pthread_attr_setdetachstate(&attributes, Int32(PTHREAD_CREATE_DETACHED))
+    let context = Unmanaged.passRetained(Work(body)).toOpaque()
+    #if canImport(Darwin)
+    var thread: pthread_t?
+    let created = pthread_create(&thread, &attributes, { Unmanaged<Work>.fromOpaque($0).takeRetainedValue().body(); return nil }, context)
+    #else
+    var thread = pthread_t()
+    let created = pthread_create(&thread, &attributes, { Unmanaged<Work>.fromOpaque($0!).takeRetainedValue().body(); return nil }, context)
+    #endif
+    guard created == 0 else {
+        Unmanaged<Work>.fromOpaque(context).release()
+        return false
+    }
+    return true
+}
+
 extension ExportedProgramSchema.Node {
     /// Whether an argument of the node is a graph (`torch.cond`'s branches).
     var holdsGraph: Bool {
-        (inputs.map(\.arg) + outputs).contains { if case .graph = $0 { true } else { false } }
+        inputs.contains { $0.arg.isGraph } || outputs.contains(where: \.isGraph)
+    }
+}
+
+extension ExportedProgramSchema.Argument {
+    var isGraph: Bool {
+        if case .graph = self { true } else { false }
     }
 }

@@ -54,7 +54,7 @@ public enum TorchExportFormat: ModelFormat {
         case .legacyFlatZip: layoutName = "legacy flat zip"
         case .pt2Archive: layoutName = "pt2 archive"
         }
-        var parser = ExportedProgramParser(entryName: programEntry, threads: file.threads)
+        var parser = ExportedProgramParser(entryName: programEntry, readAhead: file.threads > 1 ? ReadAhead.Policy() : nil)
         let program = try entries.withData(programEntry) { bytes, pages throws(ReadError) in try parser.parse(bytes, passing: &pages) }
         let schema = program.schemaVersion.map { ", schema \($0)" } ?? ""
         var model = Model(path: file.path, format: .torchExport, layout: layoutName + schema,

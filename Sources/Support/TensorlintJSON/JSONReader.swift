@@ -112,7 +112,7 @@ public struct JSONReader {
     /// Calls `element` with the index of each element of the array that comes next; `element` must read
     /// (or skip) it.
     public mutating func readArray(_ element: (inout JSONReader, Int) throws(JSONError) -> Void) throws(JSONError) {
-        try elements(element) { _ in nil }
+        try readArray(element) { _ in nil }
     }
 
     /// `readArray`, where a run of the array's elements may have been read elsewhere (on another thread, by a
@@ -120,11 +120,6 @@ public struct JSONReader {
     /// `nil` to have it read here, or where to go on, an element's start or the array's `]`, and how many
     /// elements that passes.
     public mutating func readArray(_ element: (inout JSONReader, Int) throws(JSONError) -> Void,
-                                   readElsewhere: (JSONReader) -> (resumeAt: Int, elements: Int)?) throws(JSONError) {
-        try elements(element, readElsewhere: readElsewhere)
-    }
-
-    private mutating func elements(_ element: (inout JSONReader, Int) throws(JSONError) -> Void,
                                    readElsewhere: (JSONReader) -> (resumeAt: Int, elements: Int)?) throws(JSONError) {
         try open(UInt8(ascii: "["), as: .array)
         skipWhitespace()
@@ -155,9 +150,9 @@ public struct JSONReader {
         return false
     }
 
-    /// A reader of the same document at `position`, as deeply nested as this one: to read ahead, elsewhere,
-    /// what this one reaches later. What it reads there is only the document's if this reader, arriving,
-    /// is at that very position (a position inside a string reads as something else).
+    /// A reader of the same document at `position`, counting its nesting from this one's: to read ahead,
+    /// elsewhere, what this one reaches later. What it reads there is only the document's if this reader,
+    /// arriving, is at that very position, as deeply nested (a position inside a string reads as something else).
     public func reader(at position: Int) -> JSONReader {
         var reader = self
         reader.position = position
