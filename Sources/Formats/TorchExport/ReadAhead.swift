@@ -114,7 +114,7 @@ final class ReadAhead: @unchecked Sendable {
         runsAhead.removeFirst()
         run.done.wait()
         defer { run.nodes = [] }
-        report.runsTaken += 1
+        if !run.nodes.isEmpty { report.runsTaken += 1 }
         report.nodesTaken += run.nodes.count
         return (run.nodes, run.resumeAt)
     }
@@ -186,7 +186,8 @@ final class ReadAhead: @unchecked Sendable {
         // Most guesses that are not nodes fail at once (a `{` inside a string is followed by an escaped quote);
         // a node-shaped object elsewhere makes a run the parser never arrives at.
         for _ in 0..<64 {
-            guard let start = Self.elementStart(in: first.document, from: candidate) else { return nil }
+            // Each try may read an object as long as the document: the parser may be done meanwhile.
+            guard !locked({ nodesCancelled }), let start = Self.elementStart(in: first.document, from: candidate) else { return nil }
             candidate = start + 1
             var reader = first.reader(at: start)
             if let node = try? ExportedProgramSchema.Node(&reader), !node.holdsGraph { return (start, node, reader) }
