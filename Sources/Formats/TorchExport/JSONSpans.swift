@@ -1,4 +1,5 @@
 import Foundation
+import TensorlintJSON
 
 /// Where each value of a JSON text lies, so that a few values can be replaced and every other byte kept
 /// (float literals, key order, spacing), and where an object's members end, so that members can be added.
@@ -48,7 +49,7 @@ indirect enum JSONSpan {
         static let maximumDepth = 512
 
         mutating func skipSpace() {
-            while position < bytes.count, [0x20, 0x0A, 0x0D, 0x09].contains(bytes[position]) { position += 1 }
+            while position < bytes.count, JSONReader.isWhitespace(bytes[position]) { position += 1 }
         }
 
         mutating func expect(_ byte: UInt8) throws(SyntaxError) {
@@ -84,7 +85,8 @@ indirect enum JSONSpan {
             case UInt8(ascii: "\""):
                 return .scalar(try string())
             default:
-                while position < bytes.count, ![UInt8(ascii: ","), UInt8(ascii: "}"), UInt8(ascii: "]"), 0x20, 0x0A, 0x0D, 0x09].contains(bytes[position]) {
+                while position < bytes.count, ![UInt8(ascii: ","), UInt8(ascii: "}"), UInt8(ascii: "]")].contains(bytes[position]),
+                      !JSONReader.isWhitespace(bytes[position]) {
                     position += 1
                 }
                 guard position > start else { throw SyntaxError(offset: start) }

@@ -253,10 +253,10 @@ final class ReadAhead: @unchecked Sendable {
             guard let comma = document[index...].firstIndex(of: UInt8(ascii: ",")) else { return nil }
             index = comma + 1
             var before = comma - 1
-            while before > 0, isWhitespace(document[before]) { before -= 1 }
+            while before > 0, JSONReader.isWhitespace(document[before]) { before -= 1 }
             guard document[before] == UInt8(ascii: "}") else { continue }
             var after = comma + 1
-            while after < document.count, isWhitespace(document[after]) { after += 1 }
+            while after < document.count, JSONReader.isWhitespace(document[after]) { after += 1 }
             if after < document.count, document[after] == UInt8(ascii: "{") { return after }
         }
         return nil
@@ -275,17 +275,13 @@ final class ReadAhead: @unchecked Sendable {
             defer { index -= shift[Int(document[index])] }
             guard (0..<key.count).allSatisfy({ document[index + $0] == key[$0] }) else { continue }
             var after = index + key.count
-            while after < document.count, isWhitespace(document[after]) { after += 1 }
+            while after < document.count, JSONReader.isWhitespace(document[after]) { after += 1 }
             guard after < document.count, document[after] == UInt8(ascii: ":") else { continue }
             after += 1
-            while after < document.count, isWhitespace(document[after]) { after += 1 }
+            while after < document.count, JSONReader.isWhitespace(document[after]) { after += 1 }
             if after < document.count, document[after] == UInt8(ascii: "{") { return after }
         }
         return nil
-    }
-
-    private static func isWhitespace(_ byte: UInt8) -> Bool {
-        byte == 0x20 || byte == 0x0A || byte == 0x0D || byte == 0x09
     }
 }
 

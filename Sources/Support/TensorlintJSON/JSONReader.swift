@@ -279,13 +279,13 @@ public struct JSONReader {
 
     // MARK: bytes
 
+    /// JSON's whitespace: space, line feed, carriage return, tab.
+    @inlinable public static func isWhitespace(_ byte: UInt8) -> Bool {
+        byte == 0x20 || byte == 0x0A || byte == 0x0D || byte == 0x09
+    }
+
     private mutating func skipWhitespace() {
-        while position < bytes.count {
-            switch bytes[position] {
-            case 0x20, 0x0A, 0x0D, 0x09: position += 1
-            default: return
-            }
-        }
+        while position < bytes.count, Self.isWhitespace(bytes[position]) { position += 1 }
     }
 
     private mutating func consume(_ byte: UInt8) -> Bool {
