@@ -39,7 +39,7 @@ public indirect enum Condition: Sendable {
 }
 
 /// What a condition is evaluated against.
-public struct MatchContext {
+public struct MatchContext: Sendable {
     public let model: Model
     /// The element types of the model's values, in every graph (found once per lint).
     public let valueTypes: Set<DType>

@@ -62,9 +62,8 @@ public struct Linter: Sendable {
         // One run of nodes is not worth a second thread beside the model-wide rules.
         var findings = Array(runs.parallelMap(jobs: runs.count > 2 ? jobs : 1) { run in
             guard case .nodes(let graphIndex, let nodes) = run else {
-                let modelContext = context(graph: 0, node: nil)
                 return modelRuleList.compactMap { rule in
-                    rule.match.evaluate(modelContext).map { finding(rule, graph: nil, node: nil, bindings: $0, context: modelContext) }
+                    rule.match.evaluate(settingsContext).map { finding(rule, graph: nil, node: nil, bindings: $0, context: settingsContext) }
                 }
             }
             var found: [Finding] = []

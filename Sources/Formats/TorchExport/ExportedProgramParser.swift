@@ -32,7 +32,8 @@ struct ExportedProgramParser {
         let program: ExportedProgramSchema.Program
         // The main graph's nodes become IR nodes as they are read.
         var nodes: [Node] = []
-        var readAhead: ReadAhead?, askedAhead = self.readAhead == nil
+        // The policy until the thread is asked for, at the first node.
+        var readAhead: ReadAhead?, unaskedPolicy = self.readAhead
         // The main graph's values as the IR has them, when they were read ahead.
         var valueTable: [String: Value]?
         do {
@@ -40,8 +41,8 @@ struct ExportedProgramParser {
                 // Its thread reads the document's bytes, which are only valid in here.
                 defer { readAhead?.stop() }
                 return try ExportedProgramSchema.Program(&reader, passed: { pages.passed($0) }, readElsewhere: { node in
-                    if !askedAhead, let policy = self.readAhead {
-                        askedAhead = true
+                    if let policy = unaskedPolicy {
+                        unaskedPolicy = nil
                         readAhead = ReadAhead.start(ahead: node, entryName: entryName, pages: pages, policy: policy)
                     }
                     guard let (read, resumeAt) = readAhead?.nodes(at: node) else { return nil }
