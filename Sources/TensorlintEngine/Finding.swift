@@ -48,7 +48,20 @@ public enum Fingerprint {
     public static func of(_ finding: Finding, model: String) -> String { of([finding.ruleId, model, finding.nodePath ?? ""]) }
 
     public static func hash(_ bytes: some Sequence<UInt8>) -> UInt64 {
-        bytes.reduce(0xcbf2_9ce4_8422_2325) { hash, byte in (hash ^ UInt64(byte)) &* 0x100_0000_01b3 }
+        var hasher = Hasher()
+        hasher.combine(bytes)
+        return hasher.value
+    }
+
+    /// FNV-1a, fed in parts: the hash of the parts' bytes one after another.
+    public struct Hasher: Sendable {
+        public private(set) var value: UInt64 = 0xcbf2_9ce4_8422_2325
+
+        public init() {}
+
+        public mutating func combine(_ bytes: some Sequence<UInt8>) {
+            value = bytes.reduce(value) { hash, byte in (hash ^ UInt64(byte)) &* 0x100_0000_01b3 }
+        }
     }
 
     /// How reports and baselines write a fingerprint.
@@ -83,13 +96,114 @@ enum MessageTemplate {
 
     /// The same, with each placeholder's text from `lookup`.
     static func render(_ template: String, _ lookup: (String) -> String?) -> String {
-        // Built as bytes and made a string once: a finding renders several templates per node.
-        var result: [UInt8] = []
-        result.reserveCapacity(template.utf8.count * 2)
-        walk(template) { result.append(contentsOf: $0) } placeholder: { key, unfilled in
-            if var value = lookup(key) { value.withUTF8 { result.append(contentsOf: $0) } } else { result.append(contentsOf: unfilled) }
+        Compiled(template).rendered { lookup($0.key) }
+    }
+
+    /// A template split once into its parts, so that a lint fills it for each finding without reading it again.
+    struct Compiled: Sendable {
+        struct Placeholder: Sendable {
+            let key: String
+            /// `{key}` as written: what stays when nothing fills it.
+            let written: [UInt8]
+            /// What the key names of a finding's node, when it is one of the node's own keys.
+            let nodeKey: NodeKey?
+            /// What a cause holds in its place: the key says where (the node, its module or source line), or it
+            /// names the model's values (`bias` = tensor `·`).
+            let masking: Masking
+            /// Where the literal text before it ends in `literals`.
+            fileprivate let literalEnd: Int
         }
-        return String(decoding: result, as: UTF8.self)
+
+        enum NodeKey: String, Sendable {
+            case op, node, module, moduleType = "module_type", source
+        }
+
+        enum Masking: Sendable {
+            case whole, quotedNames, none
+        }
+
+        /// The template's literal text, its runs one after another.
+        private let literals: [UInt8]
+        let placeholders: [Placeholder]
+
+        /// `nameKeys`: the keys whose values name the model's values (the rule's pack's).
+        init(_ template: String, nameKeys: Set<String> = []) {
+            var literals: [UInt8] = [], placeholders: [Placeholder] = []
+            walk(template) { literal in
+                literals.append(contentsOf: literal)
+            } placeholder: { key, written in
+                let masking: Masking = maskedNodeKeys.contains(key) ? .whole : nameKeys.contains(key) ? .quotedNames : .none
+                placeholders.append(Placeholder(key: key, written: Array(written), nodeKey: NodeKey(rawValue: key), masking: masking,
+                                                literalEnd: literals.count))
+            }
+            (self.literals, self.placeholders) = (literals, placeholders)
+        }
+
+        /// The text, each placeholder filled by `lookup` or left as written.
+        func rendered(_ lookup: (Placeholder) -> String?) -> String {
+            var noCause: Fingerprint.Hasher?
+            return rendered(lookup, cause: &noCause)
+        }
+
+        /// The same, and, when `cause` is given, the cause hashed in the same pass: the text with what names the
+        /// node masked (see `Masking`). Rule words (MIL ops, converters) are never masked, whatever a value
+        /// happens to be called.
+        func rendered(_ lookup: (Placeholder) -> String?, cause: inout Fingerprint.Hasher?) -> String {
+            // Filled first and written once at its length: a lint renders a kilobyte of text for each finding,
+            // in runs too short for appending to an array to cost less than the copy.
+            let values = placeholders.map(lookup)
+            let length = zip(placeholders, values).reduce(literals.count) { $0 + ($1.1?.utf8.count ?? $1.0.written.count) }
+            return literals.withUnsafeBufferPointer { literals in
+                String(unsafeUninitializedCapacity: length) { text in
+                    var end = 0
+                    func write(_ bytes: UnsafeBufferPointer<UInt8>, hashed: Bool = true) {
+                        guard let start = bytes.baseAddress, !bytes.isEmpty else { return }
+                        (text.baseAddress! + end).initialize(from: start, count: bytes.count)
+                        end += bytes.count
+                        if hashed { cause?.combine(bytes) }
+                    }
+                    var literalStart = 0
+                    for (placeholder, value) in zip(placeholders, values) {
+                        write(UnsafeBufferPointer(rebasing: literals[literalStart..<placeholder.literalEnd]))
+                        literalStart = placeholder.literalEnd
+                        // What the cause holds instead of the text, when it is not the text.
+                        var masked: String? = switch (cause == nil ? .none : placeholder.masking, value) {
+                        case (.whole, _): "·"
+                        case (.quotedNames, let value?): maskingQuotedNames(value)
+                        default: nil
+                        }
+                        if var value { value.withUTF8 { write($0, hashed: masked == nil) } } else { placeholder.written.withUnsafeBufferPointer { write($0, hashed: masked == nil) } }
+                        masked?.withUTF8 { cause?.combine($0) }
+                    }
+                    write(UnsafeBufferPointer(rebasing: literals[literalStart...]))
+                    return end
+                }
+            }
+        }
+    }
+
+    /// The node keys a finding's cause leaves out: which node, not what failed.
+    static let maskedNodeKeys: Set<String> = ["node", "module", "module_type", "source"]
+
+    /// `·` for a bare name; each `quoted` part of a longer text.
+    static func maskingQuotedNames(_ text: String) -> String {
+        var text = text
+        return text.withUTF8 { units in
+            guard units.contains(UInt8(ascii: "`")) else { return "·" }
+            var masked: [UInt8] = []
+            masked.reserveCapacity(units.count)
+            var quoted = false
+            for unit in units {
+                if unit == UInt8(ascii: "`") {
+                    quoted.toggle()
+                    masked.append(unit)
+                    if quoted { masked.append(contentsOf: "·".utf8) }
+                } else if !quoted {
+                    masked.append(unit)
+                }
+            }
+            return String(decoding: masked, as: UTF8.self)
+        }
     }
 
     /// A template's parts in order: `literal` is given each run of text, `placeholder` each `{key}`'s key and

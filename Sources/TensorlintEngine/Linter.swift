@@ -39,16 +39,17 @@ public struct Linter: Sendable {
         @Sendable func context(graph: Int, node: Int?) -> MatchContext {
             MatchContext(model: model, valueTypes: valueTypes, graph: graph, node: node, settings: settings, packState: packState)
         }
-        @Sendable func finding(_ rule: Rule, graph: Graph?, node: Node?, bindings: Bindings, context: MatchContext) -> Finding {
-            self.finding(rule, model: model, graph: graph, node: node, bindings: bindings, generic: generic, fix: automaticFix(rule, context))
+        @Sendable func finding(_ checked: CheckedRule, graph: Graph?, node: Node?, bindings: Bindings, context: MatchContext) -> Finding {
+            self.finding(checked, model: model, graph: graph, node: node, bindings: bindings, generic: generic, fix: automaticFix(checked.rule, context))
         }
         let settingsContext = context(graph: 0, node: nil)
-        var modelRules: [Rule] = [], nodeRules: [Rule] = []
+        var modelRules: [CheckedRule] = [], nodeRules: [CheckedRule] = []
         for rule in rules.map({ $0.variant(for: model.format) }) where rule.applies(to: model, settings: settings) {
             if let when = rule.when, when.evaluate(settingsContext) == nil { continue }
+            let checked = CheckedRule(rule, nameKeys: knowledge.vocabulary.pack(rule.targets.first ?? "")?.nameKeys)
             switch rule.scope {
-            case .model: modelRules.append(rule)
-            case .node: nodeRules.append(rule)
+            case .model: modelRules.append(checked)
+            case .node: nodeRules.append(checked)
             }
         }
         // The model-wide rules are a run of their own, checked beside the nodes' (a large model's dtype conditions
@@ -62,21 +63,21 @@ public struct Linter: Sendable {
         // One run of nodes is not worth a second thread beside the model-wide rules.
         var findings = Array(runs.parallelMap(jobs: runs.count > 2 ? jobs : 1) { run in
             guard case .nodes(let graphIndex, let nodes) = run else {
-                return modelRuleList.compactMap { rule in
-                    rule.match.evaluate(settingsContext).map { finding(rule, graph: nil, node: nil, bindings: $0, context: settingsContext) }
+                return modelRuleList.compactMap { checked in
+                    checked.rule.match.evaluate(settingsContext).map { finding(checked, graph: nil, node: nil, bindings: $0, context: settingsContext) }
                 }
             }
             var found: [Finding] = []
             // A rule's fix text is most often the same on every node: kept once, not a copy a node.
-            var lastFixText: [String: String] = [:]
+            var lastFixText = [String?](repeating: nil, count: nodeRuleList.count)
             let graph = model.graphs[graphIndex]
             for nodeIndex in nodes {
                 // One context a node, for every rule: a node's context is most of what a rule's check costs.
                 let nodeContext = context(graph: graphIndex, node: nodeIndex)
-                for rule in nodeRuleList {
-                    guard let bindings = rule.match.evaluate(nodeContext) else { continue }
-                    var new = finding(rule, graph: graph, node: graph.nodes[nodeIndex], bindings: bindings, context: nodeContext)
-                    if let last = lastFixText[rule.id], last == new.fix { new.fix = last } else { lastFixText[rule.id] = new.fix }
+                for (ruleIndex, checked) in nodeRuleList.enumerated() {
+                    guard let bindings = checked.rule.match.evaluate(nodeContext) else { continue }
+                    var new = finding(checked, graph: graph, node: graph.nodes[nodeIndex], bindings: bindings, context: nodeContext)
+                    if let last = lastFixText[ruleIndex], last == new.fix { new.fix = last } else { lastFixText[ruleIndex] = new.fix }
                     found.append(new)
                 }
             }
@@ -85,6 +86,25 @@ public struct Linter: Sendable {
         // A stable sort: a rule's findings stay in the order of their nodes.
         findings.sort { ($0.severity, $1.ruleId) > ($1.severity, $0.ruleId) }
         return findings
+    }
+
+    /// A rule as a lint checks it: held by reference, so that checking it on a node does not copy it, and with
+    /// its texts compiled once, so that a finding does not read them again.
+    private final class CheckedRule: Sendable {
+        let rule: Rule
+        let message, suggestion: MessageTemplate.Compiled
+        let headline: MessageTemplate.Compiled?
+        /// Whether its findings on nodes have a cause: its pack says which keys name the model's values.
+        let hasCause: Bool
+
+        /// `nameKeys`: the keys of the rule's pack whose values name the model's values; `nil` without a pack.
+        init(_ rule: Rule, nameKeys: Set<String>?) {
+            self.rule = rule
+            message = MessageTemplate.Compiled(rule.message, nameKeys: nameKeys ?? [])
+            suggestion = MessageTemplate.Compiled(rule.fix.suggestion, nameKeys: nameKeys ?? [])
+            headline = rule.headline.map { MessageTemplate.Compiled($0, nameKeys: nameKeys ?? []) }
+            hasCause = nameKeys != nil
+        }
     }
 
     /// The rule's automatic fixes that have something to do here, and their edits.
@@ -101,20 +121,21 @@ public struct Linter: Sendable {
     }
 
     /// `bindings`, the rule's match, before `generic`, the settings' and model's; a node's own keys before both.
-    private func finding(_ rule: Rule, model: Model, graph: Graph?, node: Node?, bindings: Bindings, generic: Bindings,
+    private func finding(_ checked: CheckedRule, model: Model, graph: Graph?, node: Node?, bindings: Bindings, generic: Bindings,
                          fix: (names: [String], edits: [ModelEdit])) -> Finding {
+        let rule = checked.rule
         // Looked up as the templates name them, rather than merged into one dictionary a finding.
-        let lookup = { (key: String) -> String? in
-            if let node {
-                switch key {
-                case "op": return node.op.description
-                case "node": return node.name
-                case "module": return node.source.modulePath ?? "root"
-                case "module_type": return node.source.moduleType ?? "unknown"
-                case "source": return node.source.userFrame.map { ", \($0.file):\($0.line)" } ?? ""
-                default: break
+        let lookup = { (placeholder: MessageTemplate.Compiled.Placeholder) -> String? in
+            if let node, let nodeKey = placeholder.nodeKey {
+                switch nodeKey {
+                case .op: return node.op.description
+                case .node: return node.name
+                case .module: return node.source.modulePath ?? "root"
+                case .moduleType: return node.source.moduleType ?? "unknown"
+                case .source: return node.source.userFrame.map { ", \($0.file):\($0.line)" } ?? ""
                 }
             }
+            let key = placeholder.key
             return bindings[key] ?? generic[key] ?? (key == "dialect" ? model.dialect ?? "unknown" : nil)
         }
         // A rule's automatic fix that has nothing to do here (lstm has no rewrite) leaves only advice.
@@ -122,73 +143,23 @@ public struct Linter: Sendable {
         // As in Ruff, the edit decides for this occurrence: a fix that rounds the model's values is unsafe.
         var applicability = fixed ? rule.fix.applicability : .displayOnly
         if applicability == .safe, fix.edits.contains(where: { $0.rounds(in: model) }) { applicability = .unsafe }
-        let nameKeys = node == nil ? nil : knowledge.vocabulary.pack(rule.targets.first ?? "")?.nameKeys
-        let (texts, cause) = Self.rendered([rule.message, rule.fix.suggestion], lookup, causeMasking: nameKeys)
-        let message = texts[0]
-        var finding = Finding(ruleId: rule.id, severity: rule.severity, headline: rule.headline.map { MessageTemplate.render($0, lookup) } ?? message,
+        // The cause (what baselines fingerprint), of a finding on a node: the message and fix with what names the
+        // node masked, a 0 byte between them, hashed as the texts are rendered: the cause is never made a text.
+        var cause: Fingerprint.Hasher? = node != nil && checked.hasCause ? Fingerprint.Hasher() : nil
+        let message = checked.message.rendered(lookup, cause: &cause)
+        cause?.combine([0])
+        let fixText = checked.suggestion.rendered(lookup, cause: &cause)
+        var finding = Finding(ruleId: rule.id, severity: rule.severity, headline: checked.headline?.rendered(lookup) ?? message,
                               message: message,
-                              fix: texts[1],
+                              fix: fixText,
                               fixApplicability: applicability,
                               automaticFix: fixed ? fix.names.joined(separator: ", ") : nil, edits: fix.edits, file: model.path, graph: graph?.name, node: node?.name,
                               op: node?.op.description, source: node?.source)
         if var cause {
-            // Rendered as bytes and hashed: the text, a kilobyte a node, is never made a string nor kept.
-            cause += "\u{0}\(applicability.rawValue)\u{0}\(finding.automaticFix ?? "")".utf8
-            finding.cause = Fingerprint.hash(cause)
+            cause.combine("\u{0}\(applicability.rawValue)\u{0}\(finding.automaticFix ?? "")".utf8)
+            finding.cause = cause.value
         }
         return finding
-    }
-
-    /// Each template rendered with what `lookup` fills and, given the pack's name keys, the cause: the same texts,
-    /// a 0 byte between them, with what names the node masked: the node, its module and source line, and the
-    /// model's value names in the bindings that hold them (`bias` = tensor `·`). Rule words (MIL ops,
-    /// converters) are never masked, whatever a value happens to be called. One pass over each template makes both.
-    static func rendered(_ templates: [String], _ lookup: (String) -> String?, causeMasking nameKeys: Set<String>?) -> (texts: [String], cause: [UInt8]?) {
-        var cause: [UInt8] = []
-        let texts = templates.enumerated().map { index, template in
-            var text: [UInt8] = []
-            if index > 0 { cause.append(0) }
-            MessageTemplate.walk(template) { literal in
-                text.append(contentsOf: literal)
-                if nameKeys != nil { cause.append(contentsOf: literal) }
-            } placeholder: { key, unfilled in
-                let value = lookup(key)
-                if var value { value.withUTF8 { text.append(contentsOf: $0) } } else { text.append(contentsOf: unfilled) }
-                guard let nameKeys else { return }
-                // Compared, not hashed: this runs for every placeholder of every finding.
-                if maskedNodeKeys.contains(key) {
-                    cause.append(contentsOf: "·".utf8)
-                } else if let value {
-                    var masked = nameKeys.contains(key) ? maskingQuotedNames(value) : value
-                    masked.withUTF8 { cause.append(contentsOf: $0) }
-                } else {
-                    cause.append(contentsOf: unfilled)
-                }
-            }
-            return String(decoding: text, as: UTF8.self)
-        }
-        return (texts, nameKeys == nil ? nil : cause)
-    }
-
-    /// `·` for a bare name; each `quoted` part of a longer text.
-    static func maskingQuotedNames(_ text: String) -> String {
-        var text = text
-        return text.withUTF8 { units in
-            guard units.contains(UInt8(ascii: "`")) else { return "·" }
-            var masked: [UInt8] = []
-            masked.reserveCapacity(units.count)
-            var quoted = false
-            for unit in units {
-                if unit == UInt8(ascii: "`") {
-                    quoted.toggle()
-                    masked.append(unit)
-                    if quoted { masked.append(contentsOf: "·".utf8) }
-                } else if !quoted {
-                    masked.append(unit)
-                }
-            }
-            return String(decoding: masked, as: UTF8.self)
-        }
     }
 }
 
@@ -196,8 +167,6 @@ extension Linter {
     /// Bindings every finding has, whatever its rule matched, with what they hold.
     static let modelKeys = ["converter_version": "the converter version whose knowledge was used",
                             "dialect": "the program's IR dialect"]
-    /// The node bindings a finding's cause leaves out: which node, not what failed.
-    static let maskedNodeKeys = ["node", "module", "module_type", "source"]
     /// Bindings every finding on a node has.
     static let nodeKeys = ["op": "the node's op", "node": "the node's name", "module": "the module it belongs to",
                            "module_type": "that module's class", "source": "`, file:line` of the Python source, when known"]
