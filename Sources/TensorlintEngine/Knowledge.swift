@@ -11,20 +11,7 @@ public struct Knowledge: Sendable {
     public let vocabulary: RuleVocabulary
 
     /// One version's knowledge, loaded once, whichever thread asks first.
-    private final class Entry: @unchecked Sendable {
-        private let lock = NSLock()
-        private let load: @Sendable () throws -> any Sendable
-        private var loaded: Result<any Sendable, any Error>?
-
-        init(load: @escaping @Sendable () throws -> any Sendable) { self.load = load }
-
-        func value() throws -> any Sendable {
-            try lock.withLock {
-                if loaded == nil { loaded = Result { try load() } }
-                return try loaded!.get()
-            }
-        }
-    }
+    private typealias Entry = Once<Result<any Sendable, any Error>>
 
     /// The versions known for a target, oldest first.
     public func versions(of target: String) -> [Version] { (entries[target]?.keys).map { $0.sorted() } ?? [] }
@@ -46,12 +33,12 @@ public struct Knowledge: Sendable {
     /// The knowledge a lint asking for `version` uses, and the version it is of; loaded now if it was not.
     public func resolve(target: String, version: Version) throws -> (version: Version, knowledge: any Sendable)? {
         guard let used = resolvedVersion(target: target, version: version), let entry = entries[target]?[used] else { return nil }
-        return (used, try entry.value())
+        return (used, try entry.value.get())
     }
 
     /// One pack's knowledge of one version, as the type the pack loads.
     public func knowledge<Loaded>(_ type: Loaded.Type, target: String, version: Version) throws -> Loaded? {
-        try entries[target]?[version]?.value() as? Loaded
+        try entries[target]?[version]?.value.get() as? Loaded
     }
 
     /// Finds the knowledge folders (`knowledge/<target>-<version>/<file>`) among the given files (path →
@@ -69,7 +56,7 @@ public struct Knowledge: Sendable {
             for name in folders.keys {
                 guard name.hasPrefix(pack.target + "-"), let version = Version(String(name.dropFirst(pack.target.count + 1))) else { continue }
                 let allFolders = folders
-                entries[pack.target, default: [:]][version] = Entry { try pack.loadKnowledge(version: version, folder: name, folders: allFolders) }
+                entries[pack.target, default: [:]][version] = Entry { Result { try pack.loadKnowledge(version: version, folder: name, folders: allFolders) } }
             }
         }
         return Knowledge(entries: entries, vocabulary: vocabulary)

@@ -5,9 +5,18 @@ public struct Linter: Sendable {
     public let rules: [Rule]
     public let knowledge: Knowledge
 
+    /// Each rule's texts, compiled for every model the linter checks, the first time one has a finding: the
+    /// rule's, then its variants'.
+    private let texts: [[Once<RuleTexts>]]
+
     public init(rules: [Rule], knowledge: Knowledge) {
         self.rules = rules
         self.knowledge = knowledge
+        texts = rules.map { rule in
+            rule.allVariants.map { variant in
+                Once { RuleTexts(variant, nameKeys: knowledge.vocabulary.pack(variant.targets.first ?? "")?.nameKeys) }
+            }
+        }
     }
 
     /// The converter version whose knowledge a lint for these settings uses (the newest known at or below
@@ -44,9 +53,11 @@ public struct Linter: Sendable {
         }
         let settingsContext = context(graph: 0, node: nil)
         var modelRules: [CheckedRule] = [], nodeRules: [CheckedRule] = []
-        for rule in rules.map({ $0.variant(for: model.format) }) where rule.applies(to: model, settings: settings) {
+        for (declared, texts) in zip(rules, texts) {
+            let rule = declared.variant(for: model.format)
+            guard rule.applies(to: model, settings: settings) else { continue }
             if let when = rule.when, when.evaluate(settingsContext) == nil { continue }
-            let checked = CheckedRule(rule, nameKeys: knowledge.vocabulary.pack(rule.targets.first ?? "")?.nameKeys)
+            let checked = CheckedRule(rule, texts: texts[declared.variantIndex(for: model.format).map { $0 + 1 } ?? 0])
             switch rule.scope {
             case .model: modelRules.append(checked)
             case .node: nodeRules.append(checked)
@@ -88,10 +99,19 @@ public struct Linter: Sendable {
         return findings
     }
 
-    /// A rule as a lint checks it: held by reference, so that checking it on a node does not copy it, and with
-    /// its texts compiled once, so that a finding does not read them again.
+    /// A rule as a lint checks it: held by reference, so that checking it on a node does not copy it.
     private final class CheckedRule: Sendable {
         let rule: Rule
+        let texts: Once<RuleTexts>
+
+        init(_ rule: Rule, texts: Once<RuleTexts>) {
+            self.rule = rule
+            self.texts = texts
+        }
+    }
+
+    /// A rule's message, fix and headline compiled, so that a finding does not read them again.
+    private struct RuleTexts: Sendable {
         let message, suggestion: MessageTemplate.Compiled
         let headline: MessageTemplate.Compiled?
         /// Whether its findings on nodes have a cause: its pack says which keys name the model's values.
@@ -99,7 +119,6 @@ public struct Linter: Sendable {
 
         /// `nameKeys`: the keys of the rule's pack whose values name the model's values; `nil` without a pack.
         init(_ rule: Rule, nameKeys: Set<String>?) {
-            self.rule = rule
             message = MessageTemplate.Compiled(rule.message, nameKeys: nameKeys ?? [])
             suggestion = MessageTemplate.Compiled(rule.fix.suggestion, nameKeys: nameKeys ?? [])
             headline = rule.headline.map { MessageTemplate.Compiled($0, nameKeys: nameKeys ?? []) }
@@ -145,11 +164,12 @@ public struct Linter: Sendable {
         if applicability == .safe, fix.edits.contains(where: { $0.rounds(in: model) }) { applicability = .unsafe }
         // The cause (what baselines fingerprint), of a finding on a node: the message and fix with what names the
         // node masked, a 0 byte between them, hashed as the texts are rendered: the cause is never made a text.
-        var cause: Fingerprint.Hasher? = node != nil && checked.hasCause ? Fingerprint.Hasher() : nil
-        let message = checked.message.rendered(lookup, cause: &cause)
+        let texts = checked.texts.value
+        var cause: Fingerprint.Hasher? = node != nil && texts.hasCause ? Fingerprint.Hasher() : nil
+        let message = texts.message.rendered(lookup, cause: &cause)
         cause?.combine([0])
-        let fixText = checked.suggestion.rendered(lookup, cause: &cause)
-        var finding = Finding(ruleId: rule.id, severity: rule.severity, headline: checked.headline?.rendered(lookup) ?? message,
+        let fixText = texts.suggestion.rendered(lookup, cause: &cause)
+        var finding = Finding(ruleId: rule.id, severity: rule.severity, headline: texts.headline?.rendered(lookup) ?? message,
                               message: message,
                               fix: fixText,
                               fixApplicability: applicability,

@@ -100,10 +100,16 @@ public struct Rule: Sendable {
     /// The form of the rule for this format: a variant's, or its own; what the configuration sets on the rule
     /// (severity) holds for its variants.
     public func variant(for format: Model.Format) -> Rule {
-        guard var variant = variants.first(where: { $0.formats.contains(format) }) else { return self }
+        guard let index = variantIndex(for: format) else { return self }
+        var variant = variants[index]
         variant.severity = severity
         variant.enabledByDefault = enabledByDefault
         return variant
+    }
+
+    /// Which of `variants` is the rule's form for this format; `nil` for the rule itself.
+    public func variantIndex(for format: Model.Format) -> Int? {
+        variants.firstIndex { $0.formats.contains(format) }
     }
 
     /// The rule and its variants, each with its own examples.

@@ -1,0 +1,24 @@
+import Foundation
+import Testing
+import TensorlintEngine
+
+@Suite struct OnceTests {
+    /// Many threads ask at once: the value is made by one of them, once, and all get it.
+    @Test func madeOnceWhicheverThreadAsksFirst() {
+        let counter = Counter()
+        let once = Once { counter.increment() }
+        let values = Array(0..<64).parallelMap(jobs: 8) { _ in once.value }
+        #expect(counter.count == 1)
+        #expect(values == Array(repeating: 1, count: 64))
+    }
+}
+
+/// How many times a value was made.
+private final class Counter: @unchecked Sendable {
+    private let lock = NSLock()
+    private var made = 0
+
+    var count: Int { lock.withLock { made } }
+
+    func increment() -> Int { lock.withLock { made += 1; return made } }
+}
