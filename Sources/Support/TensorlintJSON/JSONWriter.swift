@@ -19,9 +19,7 @@ public enum JSONWriter {
 
     /// Consecutive values at `depth`, each on a line of its own.
     private static func written(_ values: [JSONValue], depth: Int) -> [UInt8] {
-        var keys: Set<String> = []
-        for value in values { collectKeys(value, into: &keys) }
-        var writer = Writer(keys: keys)
+        var writer = Writer()
         for (index, value) in values.enumerated() {
             if index > 0 { writer.separate(depth: depth) }
             writer.write(value, depth: depth)
@@ -32,7 +30,7 @@ public enum JSONWriter {
     /// One JSON string literal, escaped as the reports' strings are: for writers that put JSON text together
     /// themselves (a program node spliced into an archive, the build tool's embedded tables).
     public static func quoted(_ text: String) -> String {
-        var writer = Writer(keys: [])
+        var writer = Writer()
         writer.string(text)
         return String(decoding: writer.bytes, as: UTF8.self)
     }
@@ -42,7 +40,11 @@ public enum JSONWriter {
     /// value, a prefix first. `nil` where that does not decide (another character; keys equal but for case
     /// or leading zeros), for Foundation's compare to decide.
     static func plainKeyOrder(_ a: String, _ b: String) -> Bool? {
-        let x = Array(a.utf8), y = Array(b.utf8)
+        var (a, b) = (a, b)
+        return a.withUTF8 { x in b.withUTF8 { y in plainKeyOrder(x, y) } }
+    }
+
+    private static func plainKeyOrder(_ x: UnsafeBufferPointer<UInt8>, _ y: UnsafeBufferPointer<UInt8>) -> Bool? {
         func isDigit(_ byte: UInt8) -> Bool { (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(byte) }
         func rank(_ byte: UInt8) -> Int? {
             switch byte {
@@ -75,39 +77,22 @@ public enum JSONWriter {
         return i == x.count
     }
 
-    private static func collectKeys(_ value: JSONValue, into keys: inout Set<String>) {
-        switch value {
-        case .object(let object):
-            for (key, member) in object {
-                keys.insert(key)
-                collectKeys(member, into: &keys)
-            }
-        case .array(let array):
-            for element in array { collectKeys(element, into: &keys) }
-        case .string, .int, .bool, .null, .rendered: break
-        }
+    /// Foundation's key order (numeric, case-insensitive, forced, in the system locale), without its
+    /// collator for the keys `plainKeyOrder` decides. It is an order of two keys alone, so that parts written
+    /// apart agree.
+    static func keyOrder(_ a: String, _ b: String) -> Bool {
+        plainKeyOrder(a, b) ?? (a.compare(b, options: [.numeric, .caseInsensitive, .forcedOrdering], range: a.startIndex..<a.endIndex,
+                                          locale: NSLocale.system) == .orderedAscending)
     }
 
     private struct Writer {
-        let ranks: [String: Int]
         var bytes: [UInt8] = []
-
-        /// Foundation's key order (numeric, case-insensitive, forced, in the system locale), decided once per
-        /// distinct key rather than at every object. It is an order of two keys alone, so that parts written
-        /// apart agree.
-        init(keys: Set<String>) {
-            let order = keys.sorted { a, b in
-                plainKeyOrder(a, b) ?? (a.compare(b, options: [.numeric, .caseInsensitive, .forcedOrdering], range: a.startIndex..<a.endIndex,
-                                                  locale: NSLocale.system) == .orderedAscending)
-            }
-            ranks = Dictionary(uniqueKeysWithValues: order.enumerated().map { ($1, $0) })
-        }
 
         mutating func write(_ value: JSONValue, depth: Int) {
             switch value {
             case .string(let text): string(text)
             case .object(let object):
-                let members = object.map { (rank: ranks[$0.key]!, key: $0.key, value: $0.value) }.sorted { $0.rank < $1.rank }
+                let members = object.sorted { keyOrder($0.key, $1.key) }
                 container("{", "}", count: members.count, depth: depth) { writer, index in
                     writer.string(members[index].key)
                     writer.bytes.append(contentsOf: " : ".utf8)
