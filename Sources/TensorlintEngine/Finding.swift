@@ -244,7 +244,7 @@ enum MessageTemplate {
 extension Rule {
     /// A message or fix template as documentation shows it: each placeholder replaced by what it holds.
     public func documented(_ template: String, markdown: Bool) -> String {
-        MessageTemplate.render(template, bindingKeys.mapValues { markdown ? "_\($0)_" : "<\($0)>" })
+        MessageTemplate.render(template) { key in bindingKeys[key].map { markdown ? "_\($0)_" : "<\($0)>" } }
     }
 }
 
