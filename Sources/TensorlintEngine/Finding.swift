@@ -21,7 +21,7 @@ public struct Finding: Sendable {
     public var op: String?
     public var source: SourceInfo?
     /// What failed, with nothing of the node it failed on: the fingerprint of the message and fix with the
-    /// node, its module, its source line and the graph's value names masked (`Linter.rendered`), with the fix's
+    /// node, its module, its source line and the graph's value names masked (`MessageTemplate.Compiled`), with the fix's
     /// applicability and automatic fixes. Findings of one rule with one cause are one problem, fixed once
     /// (`nil` for findings on the model as a whole). Two causes whose 64-bit fingerprints collide would be
     /// grouped as one (every node is still listed), as baselines have always matched them.
@@ -114,12 +114,12 @@ enum MessageTemplate {
             fileprivate let literalEnd: Int
         }
 
-        enum NodeKey: String, Sendable {
+        enum NodeKey: String, Sendable, CaseIterable {
             case op, node, module, moduleType = "module_type", source
         }
 
         enum Masking: Sendable {
-            case whole, quotedNames, none
+            case whole, quotedNames, unmasked
         }
 
         /// The template's literal text, its runs one after another.
@@ -132,7 +132,7 @@ enum MessageTemplate {
             walk(template) { literal in
                 literals.append(contentsOf: literal)
             } placeholder: { key, written in
-                let masking: Masking = maskedNodeKeys.contains(key) ? .whole : nameKeys.contains(key) ? .quotedNames : .none
+                let masking: Masking = maskedNodeKeys.contains(key) ? .whole : nameKeys.contains(key) ? .quotedNames : .unmasked
                 placeholders.append(Placeholder(key: key, written: Array(written), nodeKey: NodeKey(rawValue: key), masking: masking,
                                                 literalEnd: literals.count))
             }
@@ -167,7 +167,7 @@ enum MessageTemplate {
                         write(UnsafeBufferPointer(rebasing: literals[literalStart..<placeholder.literalEnd]))
                         literalStart = placeholder.literalEnd
                         // What the cause holds instead of the text, when it is not the text.
-                        var masked: String? = switch (cause == nil ? .none : placeholder.masking, value) {
+                        var masked: String? = switch (cause == nil ? .unmasked : placeholder.masking, value) {
                         case (.whole, _): "·"
                         case (.quotedNames, let value?): maskingQuotedNames(value)
                         default: nil

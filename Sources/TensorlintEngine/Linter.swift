@@ -53,11 +53,11 @@ public struct Linter: Sendable {
         }
         let settingsContext = context(graph: 0, node: nil)
         var modelRules: [CheckedRule] = [], nodeRules: [CheckedRule] = []
-        for (declared, texts) in zip(rules, texts) {
+        for (declared, variantTexts) in zip(rules, texts) {
             let rule = declared.variant(for: model.format)
             guard rule.applies(to: model, settings: settings) else { continue }
             if let when = rule.when, when.evaluate(settingsContext) == nil { continue }
-            let checked = CheckedRule(rule, texts: texts[declared.variantIndex(for: model.format).map { $0 + 1 } ?? 0])
+            let checked = CheckedRule(rule, texts: variantTexts[declared.variantIndex(for: model.format).map { $0 + 1 } ?? 0])
             switch rule.scope {
             case .model: modelRules.append(checked)
             case .node: nodeRules.append(checked)

@@ -1,14 +1,14 @@
 import Foundation
 
 /// A value made the first time it is asked for, by whichever thread asks first, and kept.
-public final class Once<Value: Sendable>: @unchecked Sendable {
+final class Once<Value: Sendable>: @unchecked Sendable {
     private let lock = NSLock()
     private var make: (@Sendable () -> Value)?
     private var made: Value?
 
-    public init(_ make: @escaping @Sendable () -> Value) { self.make = make }
+    init(_ make: @escaping @Sendable () -> Value) { self.make = make }
 
-    public var value: Value {
+    var value: Value {
         lock.withLock {
             if let made { return made }
             let value = make!()

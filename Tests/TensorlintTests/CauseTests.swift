@@ -19,4 +19,30 @@ import Testing
         #expect(texts == ["aten.add.Tensor in block.0 at add_1, model.py:3: `x` and `y` reach add {unknown}", "add"])
         #expect(texts == templates.map { MessageTemplate.render($0, bindings) })
     }
+
+    /// Each template alone: its text, and the cause it hashes (what the linter hashes between the 0 bytes).
+    @Test(arguments: [
+        ("a {op", "a {op", "a {op"),  // an unclosed brace is text
+        ("run_decompositions({})", "run_decompositions({})", "run_decompositions({})"),  // so is `{}`
+        ("at {node}", "at {node}", "at ·"),  // a node key is masked, filled or not
+        ("{input} reaches", "{input} reaches", "{input} reaches"),  // a name key left unfilled stays as written
+        ("{bias} and {weight}", "`b` and w", "`·` and ·"),
+        ("{plain} é", "ü`n` é", "ü`n` é"),  // a value of no name key is kept, whatever it holds
+        ("", "", ""),
+    ])
+    func templateEdges(template: String, text: String, cause: String) {
+        let bindings = ["bias": "`b`", "weight": "w", "plain": "ü`n`"]
+        let compiled = MessageTemplate.Compiled(template, nameKeys: ["input", "bias", "weight"])
+        var hashed: Fingerprint.Hasher? = Fingerprint.Hasher()
+        #expect(compiled.rendered({ bindings[$0.key] }, cause: &hashed) == text)
+        #expect(hashed?.value == Fingerprint.hash(cause.utf8))
+        #expect(compiled.rendered { bindings[$0.key] } == text)
+    }
+
+    /// The node keys a template may name are the ones findings document, and those a cause masks are among them.
+    @Test func nodeKeysAreTheDocumentedOnes() {
+        let keys = Set(MessageTemplate.Compiled.NodeKey.allCases.map(\.rawValue))
+        #expect(keys == Set(Linter.nodeKeys.keys))
+        #expect(MessageTemplate.maskedNodeKeys.isSubset(of: keys))
+    }
 }

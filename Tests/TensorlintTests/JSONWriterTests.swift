@@ -23,10 +23,13 @@ import TensorlintJSON
         }
     }
 
+    /// Keys of every kind the order treats apart: plain ones, digits by value, case, and those Foundation decides.
+    static let keys = [" ", "_x", "-", "$s", "a", "a_B", "A_b", "a9", "a10", "a010", "a1b", "a_1", "a1_", "b", "B", "é", "rule_id", "rule-id",
+                       "ruleId", "ruleIndex", "rules", "x01y", "x1y", "x1", "Z", "_", "__", "9", "09", "z_", "zz", "uri", "uriBaseId",
+                       "problem.severity", "precision", "tensorlintFinding/v1", "primaryLocationLineHash"]
+
     @Test func writesWhatJSONSerializationWrites() throws {
-        let keys = [" ", "_x", "-", "$s", "a", "a_B", "A_b", "a9", "a10", "a010", "a1b", "a_1", "a1_", "b", "B", "é", "rule_id", "rule-id", "ruleId",
-                    "ruleIndex", "rules", "x01y", "x1y", "x1", "Z", "_", "__", "9", "09", "z_", "zz", "uri", "uriBaseId", "problem.severity"]
-        var object: [String: JSONValue] = Dictionary(uniqueKeysWithValues: keys.enumerated().map { ($1, .int($0)) })
+        var object: [String: JSONValue] = Dictionary(uniqueKeysWithValues: Self.keys.enumerated().map { ($1, .int($0)) })
         object["text"] = "q\"\\/\n\r\t\u{08}\u{0C}\u{0B}\u{00}\u{1F}\u{7F}é😀\u{2028}"
         object["flags"] = [true, false]
         object["null"] = nil as JSONValue
@@ -36,6 +39,17 @@ import TensorlintJSON
         object["optional"] = [JSONValue(nil as String?), JSONValue("x"), JSONValue(nil as Int?), JSONValue(7)]
         #expect(JSONWriter.pretty(.object(object)) == (try Self.foundation(.object(object))))
         #expect(JSONWriter.pretty([]) == (try Self.foundation([])))
+    }
+
+    /// Each object's members are sorted alone, by comparing keys two at a time: every pair must be in
+    /// JSONSerialization's order, so that the order is the same whatever else a document holds.
+    @Test func everyPairOfKeysIsInJSONSerializationsOrder() throws {
+        for (index, first) in Self.keys.enumerated() {
+            for second in Self.keys[(index + 1)...] {
+                let pair: JSONValue = [first: 1, second: 2]
+                #expect(JSONWriter.pretty(pair) == (try Self.foundation(pair)), "\(first) and \(second)")
+            }
+        }
     }
 
     /// A report's elements written on threads of their own come out as the whole written at once: indented for
