@@ -22,8 +22,10 @@ public struct SARIFReporter: Reporter {
         // Fingerprints are issued in the files' order: a model named twice numbers its second findings.
         var fingerprints = FingerprintIssuer()
         var findings: [ModelFinding] = []
-        for file in report.files {
-            let model = ModelLocation(path: report.repositoryRelative(file.path))
+        let jobs = max(1, report.jobs)
+        // A folder's paths are made URIs on the run's threads.
+        let models = report.files.parallelMap(jobs: jobs) { ModelLocation(path: report.repositoryRelative($0.path)) }
+        for (file, model) in zip(report.files, models) {
             if let error = file.error {
                 notifications.append([
                     "level": "error",
@@ -37,7 +39,6 @@ public struct SARIFReporter: Reporter {
         }
         // The results are most of a large report: written on the run's threads, a run of findings each, in order
         // (a folder's files or one large model's nodes alike). Python source files are looked up once a run.
-        let jobs = max(1, report.jobs)
         let runLength = jobs == 1 ? max(1, findings.count) : max(1, findings.count / (4 * jobs))
         let runs = stride(from: 0, to: findings.count, by: runLength).map { findings[$0..<min($0 + runLength, findings.count)] }
         let results = runs.parallelMap(jobs: jobs) { run in
@@ -191,7 +192,7 @@ public struct SARIFReporter: Reporter {
 
     /// A model file, by its path relative to the source root. Code scanning needs a region to show and track a
     /// result; a model is binary, so the region is its first line: the file as a whole.
-    private struct ModelLocation {
+    private struct ModelLocation: Sendable {
         let path: String
         /// Made once a model: every result, and every node of one, names it (its URI is percent-encoded).
         let artifact: JSONValue

@@ -33,6 +33,6 @@ extension JSONValue: ExpressibleByStringInterpolation, ExpressibleByIntegerLiter
 
 /// A value's pretty text, indented for the depth it goes in at.
 public struct RenderedJSON: Sendable, Equatable {
-    let bytes: [UInt8]
+    let text: String
     let depth: Int
 }

@@ -10,21 +10,21 @@ public enum JSONWriter {
     /// threads of their own. No part for no elements.
     public static func rendered(_ elements: [JSONValue], depth: Int) -> [JSONValue] {
         guard !elements.isEmpty else { return [] }
-        return [.rendered(RenderedJSON(bytes: written(elements, depth: depth), depth: depth))]
+        return [.rendered(RenderedJSON(text: written(elements, depth: depth), depth: depth))]
     }
 
     public static func pretty(_ value: JSONValue) -> String {
-        String(decoding: written([value], depth: 0), as: UTF8.self)
+        written([value], depth: 0)
     }
 
     /// Consecutive values at `depth`, each on a line of its own.
-    private static func written(_ values: [JSONValue], depth: Int) -> [UInt8] {
+    private static func written(_ values: [JSONValue], depth: Int) -> String {
         var writer = Writer()
         for (index, value) in values.enumerated() {
             if index > 0 { writer.separate(depth: depth) }
             writer.write(value, depth: depth)
         }
-        return writer.bytes
+        return writer.finished()
     }
 
     /// One JSON string literal, escaped as the reports' strings are: for writers that put JSON text together
@@ -32,7 +32,7 @@ public enum JSONWriter {
     public static func quoted(_ text: String) -> String {
         var writer = Writer()
         writer.string(text)
-        return String(decoding: writer.bytes, as: UTF8.self)
+        return writer.finished()
     }
 
     /// Foundation's order for two keys of ASCII letters, digits and `_` (nearly every key a report has),
@@ -86,7 +86,22 @@ public enum JSONWriter {
     }
 
     private struct Writer {
+        /// What is written, but for `bytes`.
+        private var text = ""
+        /// What is written since the last part rendered apart.
         var bytes: [UInt8] = []
+
+        /// The whole text. The parts rendered apart were made strings on their own threads: only what lies
+        /// between them is checked as UTF-8 here, not the whole of a large report again.
+        mutating func finished() -> String {
+            flush()
+            return text
+        }
+
+        private mutating func flush() {
+            text += String(decoding: bytes, as: UTF8.self)
+            bytes.removeAll(keepingCapacity: true)
+        }
 
         mutating func write(_ value: JSONValue, depth: Int) {
             switch value {
@@ -105,10 +120,11 @@ public enum JSONWriter {
             case .int(let number): bytes.append(contentsOf: String(number).utf8)
             case .bool(let flag): bytes.append(contentsOf: (flag ? "true" : "false").utf8)
             case .null: bytes.append(contentsOf: "null".utf8)
-            case .rendered(let text):
+            case .rendered(let part):
                 // Its indentation is fixed: in at another depth, the document's layout would be wrong.
-                precondition(text.depth == depth, "a value rendered for depth \(text.depth) written at \(depth)")
-                bytes.append(contentsOf: text.bytes)
+                precondition(part.depth == depth, "a value rendered for depth \(part.depth) written at \(depth)")
+                flush()
+                text += part.text
             }
         }
 
