@@ -41,18 +41,25 @@ public struct SARIFReporter: Reporter {
         // (a folder's files or one large model's nodes alike). Python source files are looked up once a run.
         let runLength = jobs == 1 ? max(1, findings.count) : max(1, findings.count / (4 * jobs))
         let runs = stride(from: 0, to: findings.count, by: runLength).map { findings[$0..<min($0 + runLength, findings.count)] }
-        let results = runs.parallelMap(jobs: jobs) { run in
-            var locations = FindingLocations(report: report)
-            return JSONWriter.rendered(run.map { item in
-                result(item.finding, in: item.model, locations: &locations, fingerprint: item.fingerprint, ruleIndex: ruleIndex[item.finding.ruleId])
-            }, depth: Self.resultDepth)
-        }.flatMap { $0 }
+        // The rules' descriptors are written beside them.
+        let parts = ([Part.descriptors] + runs.map(Part.results)).parallelMap(jobs: jobs) { part in
+            switch part {
+            case .descriptors:
+                return JSONWriter.rendered(report.rules.map { descriptor($0, toolVersion: report.toolVersion) }, depth: Self.descriptorDepth)
+            case .results(let run):
+                var locations = FindingLocations(report: report)
+                return JSONWriter.rendered(run.map { item in
+                    result(item.finding, in: item.model, locations: &locations, fingerprint: item.fingerprint, ruleIndex: ruleIndex[item.finding.ruleId])
+                }, depth: Self.resultDepth)
+            }
+        }
+        let (descriptors, results) = (parts[0], Array(parts.dropFirst().joined()))
         let run: JSONValue = [
             "tool": ["driver": [
                 "name": "tensorlint",
                 "semanticVersion": .string(report.toolVersion),
                 "informationUri": .string(Self.informationUri),
-                "rules": .array(report.rules.map { descriptor($0, toolVersion: report.toolVersion) }),
+                "rules": .array(descriptors),
             ]],
             "invocations": [[
                 // Unreadable files were not checked: the run did not do all it was asked.
@@ -125,14 +132,23 @@ public struct SARIFReporter: Reporter {
     }
 
     /// A finding, the model it is in, and the fingerprint issued to it.
-    private struct ModelFinding {
+    private struct ModelFinding: Sendable {
         let model: ModelLocation
         let finding: Finding
         let fingerprint: String
     }
 
+    /// What the run's threads write of the document.
+    private enum Part: Sendable {
+        case descriptors
+        case results(ArraySlice<ModelFinding>)
+    }
+
     /// Where a result is in the document: in the run's `results`, in the run, in `runs`, in the top object.
     private static let resultDepth = 4
+    /// Where a rule's descriptor is: in the driver's `rules`, in the driver, in the tool, in the run, in `runs`, in
+    /// the top object.
+    private static let descriptorDepth = 6
 
     /// GitHub reads at most this many locations of a result.
     static let locationLimit = 1000
