@@ -253,6 +253,13 @@ extension Rule {
     }
 }
 
+/// What findings grouped as one share: the rule, why they are set aside (if they are), and the cause.
+private struct CauseGroup: Hashable {
+    let rule: String
+    let justification: String
+    let cause: UInt64
+}
+
 extension Array where Element == Finding {
     /// Findings of one rule with one cause as one finding, the first of them, holding the others: one
     /// problem, one fix, however many nodes have it. Order is the first occurrences' order.
@@ -263,7 +270,7 @@ extension Array where Element == Finding {
         groupOf.reserveCapacity(count)
         var heads: [Int] = []
         var sizes: [Int] = []
-        var groupIndex: [BytewiseKey: Int] = [:]
+        var groupIndex: [CauseGroup: Int] = [:]
         for (index, finding) in enumerated() {
             guard let cause = finding.cause else {
                 groupOf.append(heads.count)
@@ -271,7 +278,7 @@ extension Array where Element == Finding {
                 sizes.append(1)
                 continue
             }
-            let key = BytewiseKey("\(finding.ruleId)\u{0}\(finding.suppression?.justification ?? "")\u{0}\(cause)")
+            let key = CauseGroup(rule: finding.ruleId, justification: finding.suppression?.justification ?? "", cause: cause)
             if let group = groupIndex[key] {
                 groupOf.append(group)
                 sizes[group] += 1

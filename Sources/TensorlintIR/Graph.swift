@@ -205,6 +205,12 @@ public struct OpName: Sendable, Hashable, CustomStringConvertible {
             : [namespace, name, overload].compactMap { $0 }.filter { !$0.isEmpty }.joined(separator: ".")
         qualifiedName = namespace.isEmpty ? name : "\(namespace).\(name)"
     }
+
+    /// Its written form alone, which holds every part but the spelling (equality still compares them all): an op
+    /// is a dictionary key for every node, and hashing all six fields cost several times as much.
+    public func hash(into hasher: inout Hasher) {
+        hasher.combine(description)
+    }
 }
 
 public struct Node: Sendable {

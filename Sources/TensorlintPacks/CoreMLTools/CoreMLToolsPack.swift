@@ -37,7 +37,10 @@ public enum CoreMLToolsPack: ConverterPack {
         let narrowValue = model.graphs.contains { $0.values.values.contains { $0.dtype.map(narrowFloats.contains) == true } }
         var kinds: [OpName: String] = [:]
         for graph in model.graphs {
-            for node in graph.nodes where kinds[node.op] == nil { kinds[node.op] = CoreMLKnowledge.sanitizedKind(node.op) }
+            // By index: each node is read where it is, not copied.
+            for index in graph.nodes.indices where kinds[graph.nodes[index].op] == nil {
+                kinds[graph.nodes[index].op] = CoreMLKnowledge.sanitizedKind(graph.nodes[index].op)
+            }
         }
         return CoreMLAnalysis(knowledge: knowledge, torchScript: torchScript, computesNarrowFloats: narrowCast || narrowValue,
                               kinds: kinds)
