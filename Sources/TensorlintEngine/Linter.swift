@@ -25,8 +25,12 @@ public struct Linter: Sendable {
         knowledge.resolvedVersion(target: settings.target, version: settings.converterVersion)
     }
 
-    /// Nodes a thread checks at a time: enough that a run's overhead is nothing beside its checks.
-    static let nodesPerRun = 2048
+    /// The fewest nodes a thread checks at a time: enough that a run's overhead is nothing beside its checks.
+    static let smallestRun = 256
+    /// Runs a graph is cut into for each thread, at most: a thread that finishes first takes another, so that
+    /// none waits long for the last (with runs of 2,048 nodes, one of two threads idled for a tenth of the
+    /// checks of 8,002 nodes).
+    static let runsPerJob = 8
 
     /// What a thread checks at a time: the model-wide rules, or a run of a graph's nodes.
     private enum Run: Sendable {
@@ -66,9 +70,9 @@ public struct Linter: Sendable {
         // The model-wide rules are a run of their own, checked beside the nodes' (a large model's dtype conditions
         // go over all its values); their findings come first.
         let runs = [Run.model] + model.graphs.indices.flatMap { graph in
-            stride(from: 0, to: model.graphs[graph].nodes.count, by: Self.nodesPerRun).map { start in
-                Run.nodes(graph: graph, start..<min(start + Self.nodesPerRun, model.graphs[graph].nodes.count))
-            }
+            let count = model.graphs[graph].nodes.count
+            let length = max(Self.smallestRun, count / (Self.runsPerJob * max(1, jobs)))
+            return stride(from: 0, to: count, by: length).map { start in Run.nodes(graph: graph, start..<min(start + length, count)) }
         }
         let (modelRuleList, nodeRuleList) = (modelRules, nodeRules)
         // One run of nodes is not worth a second thread beside the model-wide rules.

@@ -225,7 +225,7 @@ import Yams
     @Test func nodesCheckedOnSeveralThreadsGiveTheSameFindingsInOrder() throws {
         var model = try ModelLoader.load(path: Repo.example("add_leaky_relu_two_inputs.fp16.aten.pt2"))
         let nodes = model.graphs[0].nodes
-        let copies = 2 * Linter.nodesPerRun / nodes.count + 3
+        let copies = 2 * Linter.smallestRun / nodes.count + 3
         model.graphs[0].nodes = (0..<copies).flatMap { copy in
             nodes.map { node in
                 var node = node
