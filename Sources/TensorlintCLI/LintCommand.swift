@@ -283,9 +283,7 @@ struct LintCommand: ParsableCommand {
                                                settings: checker.settings, knowledgeVersion: checker.knowledgeVersion)
             result.suppressed = suppressed
             outcome.result = result
-            // Freeing a model of 100,000 nodes takes a tenth of a second, which the report need not wait for.
-            let done = consume model
-            DispatchQueue.global(qos: .utility).async { withExtendedLifetime(done) {} }
+            freeInTheBackground(consume model)
         } catch {
             outcome.readError = "\(item.path): \(error)"
             outcome.result = .init(path: item.path, format: nil, layout: nil, findings: [], error: error.description)
