@@ -253,10 +253,11 @@ extension Rule {
     }
 }
 
-/// What findings grouped as one share: the rule, why they are set aside (if they are), and the cause.
+/// What findings grouped as one share: the rule, why they are set aside (if they are, compared byte for byte:
+/// a person's text), and the cause.
 private struct CauseGroup: Hashable {
     let rule: String
-    let justification: String
+    let justification: BytewiseKey
     let cause: UInt64
 }
 
@@ -278,7 +279,7 @@ extension Array where Element == Finding {
                 sizes.append(1)
                 continue
             }
-            let key = CauseGroup(rule: finding.ruleId, justification: finding.suppression?.justification ?? "", cause: cause)
+            let key = CauseGroup(rule: finding.ruleId, justification: BytewiseKey(finding.suppression?.justification ?? ""), cause: cause)
             if let group = groupIndex[key] {
                 groupOf.append(group)
                 sizes[group] += 1

@@ -71,7 +71,7 @@ public struct Linter: Sendable {
         // go over all its values); their findings come first.
         let runs = [Run.model] + model.graphs.indices.flatMap { graph in
             let count = model.graphs[graph].nodes.count
-            let length = max(Self.smallestRun, count / (Self.runsPerJob * max(1, jobs)))
+            let length = max(Self.smallestRun, count / Self.runsPerJob / max(1, jobs))
             return stride(from: 0, to: count, by: length).map { start in Run.nodes(graph: graph, start..<min(start + length, count)) }
         }
         let (modelRuleList, nodeRuleList) = (modelRules, nodeRules)

@@ -206,8 +206,9 @@ public struct OpName: Sendable, Hashable, CustomStringConvertible {
         qualifiedName = namespace.isEmpty ? name : "\(namespace).\(name)"
     }
 
-    /// Its written form alone, which holds every part but the spelling (equality still compares them all): an op
-    /// is a dictionary key for every node, and hashing all six fields cost several times as much.
+    /// Its written form alone (equality still compares every part; ops that differ only where the form does not
+    /// show it merely share a bucket): an op is a dictionary key for every node, and hashing all six fields cost
+    /// several times as much.
     public func hash(into hasher: inout Hasher) {
         hasher.combine(description)
     }

@@ -39,7 +39,7 @@ public struct SARIFReporter: Reporter {
         }
         // The results are most of a large report: written on the run's threads, a run of findings each, in order
         // (a folder's files or one large model's nodes alike). Python source files are looked up once a run.
-        let runLength = jobs == 1 ? max(1, findings.count) : max(1, findings.count / (4 * jobs))
+        let runLength = jobs == 1 ? max(1, findings.count) : max(1, findings.count / 4 / jobs)
         let runs = stride(from: 0, to: findings.count, by: runLength).map { findings[$0..<min($0 + runLength, findings.count)] }
         // The rules' descriptors are written beside them.
         let parts = ([Part.descriptors] + runs.map(Part.results)).parallelMap(jobs: jobs) { part in

@@ -221,11 +221,12 @@ import Yams
     }
 
     /// A large graph's nodes are checked on several threads, a run of nodes each: the findings are the ones
-    /// one thread finds, in the same order, and a run's edge does not lose or repeat a node.
+    /// one thread finds, in the same order, and a run's edge does not lose or repeat a node. Big enough that at
+    /// two jobs runs are longer than the smallest (and the last is shorter), and at three they are the smallest.
     @Test func nodesCheckedOnSeveralThreadsGiveTheSameFindingsInOrder() throws {
         var model = try ModelLoader.load(path: Repo.example("add_leaky_relu_two_inputs.fp16.aten.pt2"))
         let nodes = model.graphs[0].nodes
-        let copies = 2 * Linter.smallestRun / nodes.count + 3
+        let copies = 3 * Linter.runsPerJob * Linter.smallestRun / nodes.count + 3
         model.graphs[0].nodes = (0..<copies).flatMap { copy in
             nodes.map { node in
                 var node = node
