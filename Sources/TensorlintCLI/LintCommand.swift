@@ -283,7 +283,7 @@ struct LintCommand: ParsableCommand {
                                                settings: checker.settings, knowledgeVersion: checker.knowledgeVersion)
             result.suppressed = suppressed
             outcome.result = result
-            if options.nodeJobs > 1 { freeInTheBackground(consume model) }
+            letGo(consume model, threads: options.nodeJobs)
         } catch {
             outcome.readError = "\(item.path): \(error)"
             outcome.result = .init(path: item.path, format: nil, layout: nil, findings: [], error: error.description)

@@ -56,7 +56,7 @@ public enum TorchExportFormat: ModelFormat {
         }
         var parser = ExportedProgramParser(entryName: programEntry, readAhead: file.threads > 1 ? ReadAhead.Policy() : nil)
         let program = try entries.withData(programEntry) { bytes, pages throws(ReadError) in try parser.parse(bytes, passing: &pages) }
-        if file.threads > 1 { freeInTheBackground(consume parser) }
+        letGo(consume parser, threads: file.threads)
         let schema = program.schemaVersion.map { ", schema \($0)" } ?? ""
         var model = Model(path: file.path, format: .torchExport, layout: layoutName + schema,
                           producerVersion: program.torchVersion, dialect: program.dialect,
