@@ -121,6 +121,9 @@ enum MessageTemplate {
 
         enum NodeKey: String, Sendable, CaseIterable {
             case op, node, module, moduleType = "module_type", source
+
+            /// Whether it says which node, not what failed: a finding's cause leaves it out.
+            var saysWhere: Bool { self != .op }
         }
 
         enum Masking: Sendable {
@@ -137,9 +140,9 @@ enum MessageTemplate {
             walk(template) { literal in
                 literals.append(contentsOf: literal)
             } placeholder: { key, written in
-                let masking: Masking = maskedNodeKeys.contains(key) ? .whole : nameKeys.contains(key) ? .quotedNames : .unmasked
-                placeholders.append(Placeholder(key: key, written: Array(written), nodeKey: NodeKey(rawValue: key), masking: masking,
-                                                literalEnd: literals.count))
+                let nodeKey = NodeKey(rawValue: key)
+                let masking: Masking = nodeKey?.saysWhere == true ? .whole : nameKeys.contains(key) ? .quotedNames : .unmasked
+                placeholders.append(Placeholder(key: key, written: Array(written), nodeKey: nodeKey, masking: masking, literalEnd: literals.count))
             }
             (self.literals, self.placeholders) = (literals, placeholders)
         }
@@ -187,9 +190,6 @@ enum MessageTemplate {
         }
     }
 
-    /// The node keys a finding's cause leaves out: which node, not what failed.
-    static let maskedNodeKeys: Set<String> = ["node", "module", "module_type", "source"]
-
     /// `·` for a bare name; each `quoted` part of a longer text.
     static func maskingQuotedNames(_ text: String) -> String {
         var text = text
@@ -235,12 +235,8 @@ enum MessageTemplate {
     /// The keys a template names (`{}` is literal text, as in `run_decompositions({})`).
     static func placeholders(_ template: String) -> [String] {
         var keys: [String] = []
-        let units = Array(template.utf8)
-        var rest = 0
-        while let open = units[rest...].firstIndex(of: UInt8(ascii: "{")), let close = units[open...].firstIndex(of: UInt8(ascii: "}")) {
-            let key = String(decoding: units[(open + 1)..<close], as: UTF8.self)
+        walk(template) { _ in } placeholder: { key, _ in
             if !key.isEmpty, key.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "_" }) { keys.append(key) }
-            rest = close + 1
         }
         return keys
     }

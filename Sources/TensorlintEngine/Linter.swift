@@ -168,12 +168,12 @@ public struct Linter: Sendable {
         if applicability == .safe, fix.edits.contains(where: { $0.rounds(in: model) }) { applicability = .unsafe }
         // The cause (what baselines fingerprint), of a finding on a node: the message and fix with what names the
         // node masked, a 0 byte between them, hashed as the texts are rendered: the cause is never made a text.
-        let texts = checked.texts.value
-        var cause: Fingerprint.Hasher? = node != nil && texts.hasCause ? Fingerprint.Hasher() : nil
-        let message = texts.message.rendered(lookup, cause: &cause)
+        let ruleTexts = checked.texts.value
+        var cause: Fingerprint.Hasher? = node != nil && ruleTexts.hasCause ? Fingerprint.Hasher() : nil
+        let message = ruleTexts.message.rendered(lookup, cause: &cause)
         cause?.combine([0])
-        let fixText = texts.suggestion.rendered(lookup, cause: &cause)
-        var finding = Finding(ruleId: rule.id, severity: rule.severity, headline: texts.headline?.rendered(lookup) ?? message,
+        let fixText = ruleTexts.suggestion.rendered(lookup, cause: &cause)
+        var finding = Finding(ruleId: rule.id, severity: rule.severity, headline: ruleTexts.headline?.rendered(lookup) ?? message,
                               message: message,
                               fix: fixText,
                               fixApplicability: applicability,

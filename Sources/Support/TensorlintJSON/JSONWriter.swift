@@ -1,7 +1,7 @@
 import Foundation
 
 /// Writes a `JSONValue` as the same bytes as `JSONSerialization` with `.prettyPrinted`, `.sortedKeys` and `.withoutEscapingSlashes` — the reports'
-/// layout, which golden files pin — as bytes, made a string once. Foundation's writer costs more than the
+/// layout, which golden files pin — as bytes, and parts written apart as strings. Foundation's writer costs more than the
 /// rest of a lint together on a large report: it compares keys with a locale-aware compare at every
 /// object and escapes character by character.
 public enum JSONWriter {
