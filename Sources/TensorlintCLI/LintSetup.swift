@@ -47,7 +47,7 @@ final class LintSetup: @unchecked Sendable {
     /// The configuration for a model file: `--config`, else the nearest `.tensorlint.yml` above it.
     func configuration(forFile path: String) throws -> Configuration {
         if let explicit { return explicit }
-        let folder = standardizedPath(path + "/..")
+        let folder = parentFolder(of: path)
         return try configuration(inFolder: folder)
     }
 

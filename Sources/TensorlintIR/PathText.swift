@@ -5,6 +5,8 @@ import Foundation
 /// without building URLs, which cost thousands of instructions each in a folder walk that does this for
 /// every file. Links are not resolved.
 public func standardizedPath(_ path: String, relativeTo base: String? = nil) -> String {
+    // Most paths a run meets are standard already (those a folder walk makes): they are returned as they are.
+    if isStandardized(path) { return path }
     var result: [UInt8] = []
     // Where each component of `result` starts (at its slash), for `..` to remove the last.
     var starts: [Int] = []
@@ -38,6 +40,35 @@ public func standardizedPath(_ path: String, relativeTo base: String? = nil) -> 
     return result.isEmpty ? "/" : String(decoding: result, as: UTF8.self)
 }
 
+/// Whether `path` is what `standardizedPath` makes of it: absolute, with no empty, `.` or `..` component and
+/// no trailing slash.
+private func isStandardized(_ path: String) -> Bool {
+    var path = path
+    return path.withUTF8 { bytes in
+        guard bytes.first == UInt8(ascii: "/") else { return false }
+        if bytes.count == 1 { return true }
+        // Each component is checked at its slash: the one before it must not end an empty, `.` or `..` component.
+        var componentStart = 1
+        for index in 1...bytes.count where index == bytes.count || bytes[index] == UInt8(ascii: "/") {
+            switch index - componentStart {
+            case 0: return false
+            case 1 where bytes[componentStart] == UInt8(ascii: "."): return false
+            case 2 where bytes[componentStart] == UInt8(ascii: ".") && bytes[componentStart + 1] == UInt8(ascii: "."): return false
+            default: componentStart = index + 1
+            }
+        }
+        return true
+    }
+}
+
+/// The folder that holds `path` (made absolute against the working directory): `standardizedPath(path + "/..")`,
+/// without building that path when `path` is standard already.
+public func parentFolder(of path: String) -> String {
+    guard isStandardized(path) else { return standardizedPath(path + "/..") }
+    guard let slash = path.utf8.lastIndex(of: UInt8(ascii: "/")), slash != path.utf8.startIndex else { return "/" }
+    return String(path[..<slash])
+}
+
 /// An absolute, standardized `path` with its symbolic links resolved: `realpath`'s answer, or the path as it is
 /// when it does not exist (what `URL.resolvingSymlinksInPath()` gives on Linux; on macOS that also drops
 /// `/private`). A report resolves every model's path, where building and resolving URLs cost 60 k
@@ -46,4 +77,17 @@ public func resolvingLinks(_ path: String) -> String {
     guard let resolved = realpath(path, nil) else { return path }
     defer { free(resolved) }
     return String(cString: resolved)
+}
+
+/// `resolvingLinks(path)` for a standardized `path` whose folder's `resolvingLinks` is `resolvedFolder`: a file
+/// that is not itself a link is there under its own name. One `lstat`, instead of `realpath`'s `readlink` of
+/// every folder above it, for each of a folder's files.
+public func resolvingLinks(_ path: String, inResolvedFolder resolvedFolder: String) -> String {
+    var status = stat()
+    guard lstat(path, &status) == 0, status.st_mode & S_IFMT != S_IFLNK,
+          let slash = path.utf8.lastIndex(of: UInt8(ascii: "/")), path.utf8.index(after: slash) != path.utf8.endIndex else {
+        return resolvingLinks(path)
+    }
+    let name = path[path.utf8.index(after: slash)...]
+    return resolvedFolder.hasSuffix("/") ? resolvedFolder + name : resolvedFolder + "/" + name
 }

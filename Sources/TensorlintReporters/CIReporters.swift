@@ -13,8 +13,7 @@ public struct GitHubReporter: Reporter {
     public func render(_ report: LintReport) -> String {
         var locations = FindingLocations(report: report)
         var lines = report.warnings.map { Self.command("warning", ["title": "tensorlint"], $0) }
-        for file in report.files {
-            let model = report.repositoryRelative(file.path)
+        for (file, model) in zip(report.files, report.repositoryRelativePaths()) {
             if let error = file.error {
                 lines.append(Self.command("error", ["file": model, "title": "tensorlint (read-error)"], "\(model): \(error)"))
             }
@@ -71,8 +70,7 @@ public struct GitLabReporter: Reporter {
         var locations = FindingLocations(report: report)
         var fingerprints = FingerprintIssuer()
         var issues: [JSONValue] = []
-        for file in report.files {
-            let model = report.repositoryRelative(file.path)
+        for (file, model) in zip(report.files, report.repositoryRelativePaths()) {
             if let error = file.error {
                 issues.append(issue("read-error", "\(model): \(error)", severity: "blocker",
                                     fingerprint: Fingerprint.of(["read-error", model]), path: model, line: 1))

@@ -101,10 +101,19 @@ public struct LintReport: Sendable {
     /// `path` relative to the working directory when it lies below it.
     func relative(_ path: String) -> String { Self.relativePath(path, to: workingDirectory) }
 
-    /// `path` relative to the source root when it lies below it (else absolute), links resolved on both sides:
-    /// a model reached through a symbolic link into the repository is still the repository's file.
-    func repositoryRelative(_ path: String) -> String {
-        Self.relativePath(resolvingLinks(standardizedPath(path, relativeTo: workingDirectory)), toStandardized: sourceRoot)
+    /// Each file's path relative to the source root when it lies below it (else absolute), links resolved on
+    /// both sides: a model reached through a symbolic link into the repository is still the repository's file.
+    /// Each folder's links are resolved once, and the files on the run's threads.
+    func repositoryRelativePaths() -> [String] {
+        let paths = files.map { standardizedPath($0.path, relativeTo: workingDirectory) }
+        var folders: [String: String] = [:]
+        for folder in paths.map(parentFolder) where folders[folder] == nil {
+            folders[folder] = resolvingLinks(folder)
+        }
+        let resolvedFolders = folders
+        return paths.parallelMap(jobs: max(1, jobs)) { path in
+            Self.relativePath(resolvingLinks(path, inResolvedFolder: resolvedFolders[parentFolder(of: path)]!), toStandardized: sourceRoot)
+        }
     }
 
     /// `path` (absolute, or relative to `base`) relative to the folder `base` when it lies below it, else absolute.

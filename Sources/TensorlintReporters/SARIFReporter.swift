@@ -24,7 +24,7 @@ public struct SARIFReporter: Reporter {
         var findings: [ModelFinding] = []
         let jobs = max(1, report.jobs)
         // A folder's paths are made URIs on the run's threads.
-        let models = report.files.parallelMap(jobs: jobs) { ModelLocation(path: report.repositoryRelative($0.path)) }
+        let models = report.repositoryRelativePaths().parallelMap(jobs: jobs) { ModelLocation(path: $0) }
         for (file, model) in zip(report.files, models) {
             if let error = file.error {
                 notifications.append([

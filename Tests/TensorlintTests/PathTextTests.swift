@@ -11,8 +11,11 @@ import TensorlintIR
         try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: folder + "/..") }
         let paths = ["a.pt2", "./a.pt2", "models/../a.pt2", "/x/y/../../z", "/", "/..", "/../..", "x//y///z/", "x/./y/.",
-                     "../up/file.onnx", "../../../../../../../../x", "/abs/./path/", "naïve/dir/f.pt2", "a/b/c/../../../..", "."]
+                     "../up/file.onnx", "../../../../../../../../x", "/abs/./path/", "naïve/dir/f.pt2", "a/b/c/../../../..", ".",
+                     // Standard already, and names that only look like `.` or `..`.
+                     "/abs/path/f.pt2", "/a/.hidden", "/a/..b/c", "/a/b.", "/a/...", "/a/.b./..c.", "/x"]
         for path in paths {
+            #expect(parentFolder(of: path) == standardizedPath(path + "/.."), "\(path)")
             #expect(standardizedPath(path) == URL(fileURLWithPath: path).standardizedFileURL.path, "\(path)")
             for base in [folder, folder + "/", "/", ".", ".."] {
                 let expected = URL(fileURLWithPath: path, relativeTo: URL(fileURLWithPath: base)).standardizedFileURL.path
@@ -38,6 +41,10 @@ import TensorlintIR
             #expect(resolvingLinks(path) == URL(fileURLWithPath: path).resolvingSymlinksInPath().path, "\(path)")
         }
         #endif
+        // A folder's files resolve alike when the folder is resolved once for all of them.
+        for path in paths.map({ standardizedPath(root + $0) }) + ["/", "/nonexistent-root-folder/x"] {
+            #expect(resolvingLinks(path, inResolvedFolder: resolvingLinks(parentFolder(of: path))) == resolvingLinks(path), "\(path)")
+        }
         // On every platform: a link and what it names resolve alike; a path that does not exist stays as it is.
         #expect(resolvingLinks(root + "/folder-link/file-link.pt2") == resolvingLinks(root + "/real/model.pt2"))
         #expect(resolvingLinks(root + "/relative-link") == resolvingLinks(root + "/real/deeper"))
