@@ -166,35 +166,50 @@ public enum CoreMLToolsPack: ConverterPack {
     /// type domain with an input of another dtype at this deployment target: MIL's type check raises.
     static func scalarConstantClash(_ context: MatchContext, _ analysis: CoreMLAnalysis) -> Bindings? {
         let knowledge = analysis.knowledge
+        let target = context.settings.deploymentTarget
         guard let node = context.node, let lowering = knowledge.lowering(for: node.op),
-              var bindings = clash(node, lowering, knowledge, context.graph, at: context.settings.deploymentTarget) else { return nil }
-        let later = knowledge.opsets.filter { $0 > context.settings.deploymentTarget }
-        if let cure = later.first(where: { clash(node, lowering, knowledge, context.graph, at: $0) == nil }) {
-            bindings["target_advice"] = "If the model must stay fp16, raising `minimum_deployment_target` to \(cure.opsetName) alone also fixes this: from that opset `\(bindings["mil_input"]!)` has a type domain of its own."
+              let clash = firstClash(node, lowering, knowledge, context.graph, at: target) else { return nil }
+        var bindings: Bindings = [
+            "mil_op": clash.milOp, "mil_input": clash.constant.input, "constant_dtype": clash.constant.operand.dtype.shortName,
+            "constant_origin": clash.constant.operand.origin, "partner": clash.partner.input,
+            "partner_dtype": clash.partner.operand.dtype.shortName, "partner_origin": clash.partner.operand.origin,
+            "converter": lowering.converter, "opset": target.opsetName,
+        ]
+        let later = knowledge.opsets.filter { $0 > target }
+        if let cure = later.first(where: { firstClash(node, lowering, knowledge, context.graph, at: $0) == nil }) {
+            bindings["target_advice"] = "If the model must stay fp16, raising `minimum_deployment_target` to \(cure.opsetName) alone also fixes this: from that opset `\(clash.constant.input)` has a type domain of its own."
         } else {
-            bindings["target_advice"] = "No deployment target up to \(later.last?.opsetName ?? context.settings.deploymentTarget.opsetName) avoids it while the model is fp16."
+            bindings["target_advice"] = "No deployment target up to \(later.last?.opsetName ?? target.opsetName) avoids it while the model is fp16."
         }
         return bindings
     }
 
-    static func clash(_ node: Node, _ lowering: CoreMLKnowledge.Lowering, _ knowledge: CoreMLKnowledge, _ graph: Graph,
-                      at target: DeploymentTarget) -> Bindings? {
+    /// A constant of the converter's and an input of another dtype in one type domain of a MIL op.
+    struct Clash {
+        let milOp: String
+        let constant: (input: String, operand: Operand)
+        let partner: (input: String, operand: Operand)
+    }
+
+    /// The first clash at `target`: the MIL ops in the order the lowering emits them, each op's type domains
+    /// in the order of their names, and in a domain the first constant and the first input of another dtype.
+    static func firstClash(_ node: Node, _ lowering: CoreMLKnowledge.Lowering, _ knowledge: CoreMLKnowledge, _ graph: Graph,
+                           at target: DeploymentTarget) -> Clash? {
         for emitted in lowering.emits where !skipped(emitted, node: node) {
             guard let domains = knowledge.typeDomains(of: emitted.milOp, at: target) else { continue }
-            var members: [String: [(input: String, operand: Operand)]] = [:]
-            for (input, binding) in emitted.bindings {
-                guard let domain = domains[input], let operand = resolve(binding, node: node, graph: graph) else { continue }
-                members[domain, default: []].append((input, operand))
+            let members = emitted.bindings.compactMap { input, binding -> (domain: String, input: String, operand: Operand)? in
+                guard let domain = domains[input], let operand = resolve(binding, node: node, graph: graph) else { return nil }
+                return (domain, input, operand)
             }
-            for domain in members.keys.sorted() {
-                let group = members[domain]!
+            // Most ops have no constant in a domain, or nothing else beside it: no domain to look at.
+            guard members.contains(where: { $0.operand.isConstant }), members.contains(where: { !$0.operand.isConstant }) else { continue }
+            let domainNames = members.map(\.domain).sorted()
+            for (index, domain) in domainNames.enumerated() where index == 0 || domainNames[index - 1] != domain {
+                let group = members.filter { $0.domain == domain }
                 guard let constant = group.first(where: { $0.operand.isConstant }),
                       let partner = group.first(where: { !$0.operand.isConstant && $0.operand.dtype != constant.operand.dtype })
                 else { continue }
-                return ["mil_op": emitted.milOp, "mil_input": constant.input, "constant_dtype": constant.operand.dtype.shortName,
-                        "constant_origin": constant.operand.origin, "partner": partner.input,
-                        "partner_dtype": partner.operand.dtype.shortName, "partner_origin": partner.operand.origin,
-                        "converter": lowering.converter, "opset": target.opsetName]
+                return Clash(milOp: emitted.milOp, constant: (constant.input, constant.operand), partner: (partner.input, partner.operand))
             }
         }
         return nil

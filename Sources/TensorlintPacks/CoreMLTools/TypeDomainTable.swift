@@ -21,6 +21,13 @@ final class TypeDomainTable: @unchecked Sendable {
     private let spans: [String: [String: Range<Int>]]
     private let lock = NSLock()
     private var read: [String: [String: Entry?]] = [:]
+    /// What `entry(of:at:)` answered: it is asked for every node a lowering emits that op for.
+    private var found: [Lookup: Entry?] = [:]
+
+    private struct Lookup: Hashable {
+        let op: String
+        let target: DeploymentTarget
+    }
 
     init(_ text: String, file: String) throws(KnowledgeError) {
         let bytes = Array(text.utf8)
@@ -51,10 +58,15 @@ final class TypeDomainTable: @unchecked Sendable {
 
     /// The op's entry at the newest opset at or below the deployment target that has one.
     func entry(of milOp: String, at target: DeploymentTarget) -> Entry? {
+        let lookup = Lookup(op: milOp, target: target)
+        if let known = lock.withLock({ found[lookup] }) { return known }
+        var entry: Entry?
         for opset in opsets.reversed() where opset <= target {
-            if let entry = try? entry(opset: opset.name, op: milOp) { return entry }
+            entry = try? self.entry(opset: opset.name, op: milOp)
+            if entry != nil { break }
         }
-        return nil
+        lock.withLock { found[lookup] = .some(entry) }
+        return entry
     }
 
     /// The op's entry in one opset: `nil` when it has none (or no type domain); an entry that does not read
