@@ -371,7 +371,9 @@ public struct SourceInfo: Sendable {
     /// The frame that names the user's line: the innermost one outside installed packages and torch.
     public var userFrame: Frame? {
         frames.last { frame in
-            !["/site-packages/", "/dist-packages/", "/torch/"].contains { frame.file.utf8.firstRange(ofBytes: $0.utf8) != nil }
+            !Self.libraryFolders.contains { frame.file.utf8.firstRange(ofBytes: $0.utf8) != nil }
         }
     }
+
+    private static let libraryFolders = ["/site-packages/", "/dist-packages/", "/torch/"]
 }

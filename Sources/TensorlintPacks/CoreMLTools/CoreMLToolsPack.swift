@@ -2,7 +2,9 @@ import TensorlintEngine
 import TensorlintIR
 
 /// What the coremltools predicates read about one model.
-public struct CoreMLAnalysis: Sendable {
+/// A class: every predicate of every node casts the model's state to it, and a struct this size was copied out
+/// of its box, every field retained, at each cast.
+public final class CoreMLAnalysis: Sendable {
     public let knowledge: CoreMLKnowledge
     /// For TorchScript models: the frontend's dtypes and failures.
     let torchScript: TorchScriptConversion?
@@ -10,6 +12,13 @@ public struct CoreMLAnalysis: Sendable {
     let computesNarrowFloats: Bool
     /// Each op of the model as the torch frontend's registry names it, found once per op, not per node.
     let kinds: [OpName: String]
+
+    init(knowledge: CoreMLKnowledge, torchScript: TorchScriptConversion?, computesNarrowFloats: Bool, kinds: [OpName: String]) {
+        self.knowledge = knowledge
+        self.torchScript = torchScript
+        self.computesNarrowFloats = computesNarrowFloats
+        self.kinds = kinds
+    }
 }
 
 /// coremltools: its torch frontend's registry and lowerings, MIL's type domains per deployment target, and
