@@ -79,15 +79,21 @@ public func resolvingLinks(_ path: String) -> String {
     return String(cString: resolved)
 }
 
-/// `resolvingLinks(path)` for a standardized `path` whose folder's `resolvingLinks` is `resolvedFolder`: a file
-/// that is not itself a link is there under its own name. One `lstat`, instead of `realpath`'s `readlink` of
-/// every folder above it, for each of a folder's files.
+/// `resolvingLinks(path)` for a standardized `path` whose folder's `resolvingLinks` is `resolvedFolder`: on Linux
+/// a file that is not itself a link is there under the name it was given. One `lstat`, instead of `realpath`'s
+/// `readlink` of every folder above it, for each of a folder's files. macOS's `realpath` gives a name as the
+/// volume stores it (its case, its Unicode form): it is asked there.
 public func resolvingLinks(_ path: String, inResolvedFolder resolvedFolder: String) -> String {
+    #if os(Linux)
     var status = stat()
     guard lstat(path, &status) == 0, status.st_mode & S_IFMT != S_IFLNK,
-          let slash = path.utf8.lastIndex(of: UInt8(ascii: "/")), path.utf8.index(after: slash) != path.utf8.endIndex else {
-        return resolvingLinks(path)
-    }
+          let slash = path.utf8.lastIndex(of: UInt8(ascii: "/")) else { return resolvingLinks(path) }
     let name = path[path.utf8.index(after: slash)...]
-    return resolvedFolder.hasSuffix("/") ? resolvedFolder + name : resolvedFolder + "/" + name
+    guard !name.isEmpty, name != ".", name != ".." else { return resolvingLinks(path) }
+    let resolved = resolvedFolder.hasSuffix("/") ? resolvedFolder + name : resolvedFolder + "/" + name
+    // `realpath` gives up on a path as long as PATH_MAX, and the path stays as it is.
+    return resolved.utf8.count < Int(PATH_MAX) ? resolved : resolvingLinks(path)
+    #else
+    return resolvingLinks(path)
+    #endif
 }

@@ -65,7 +65,7 @@ public struct LintReport: Sendable {
         self.knowledgeVersion = knowledgeVersion
         self.toolVersion = toolVersion
         self.workingDirectory = workingDirectory
-        // Resolved as each model's path is (`repositoryRelative`), so that the two compare.
+        // Resolved as each model's path is (`repositoryRelativePaths`), so that the two compare.
         self.sourceRoot = resolvingLinks(standardizedPath(sourceRoot ?? workingDirectory))
         self.category = category
     }
@@ -106,13 +106,17 @@ public struct LintReport: Sendable {
     /// Each folder's links are resolved once, and the files on the run's threads.
     func repositoryRelativePaths() -> [String] {
         let paths = files.map { standardizedPath($0.path, relativeTo: workingDirectory) }
-        var folders: [String: String] = [:]
-        for folder in paths.map(parentFolder) where folders[folder] == nil {
-            folders[folder] = resolvingLinks(folder)
+        // Keyed by bytes: two folders named alike but for their Unicode form are two folders to Linux.
+        var resolvedByFolder: [BytewiseKey: String] = [:]
+        let resolvedFolders = paths.map { path in
+            let folder = BytewiseKey(parentFolder(of: path))
+            if let known = resolvedByFolder[folder] { return known }
+            let resolved = resolvingLinks(folder.text)
+            resolvedByFolder[folder] = resolved
+            return resolved
         }
-        let resolvedFolders = folders
-        return paths.parallelMap(jobs: max(1, jobs)) { path in
-            Self.relativePath(resolvingLinks(path, inResolvedFolder: resolvedFolders[parentFolder(of: path)]!), toStandardized: sourceRoot)
+        return Array(zip(paths, resolvedFolders)).parallelMap(jobs: max(1, jobs)) { path, folder in
+            Self.relativePath(resolvingLinks(path, inResolvedFolder: folder), toStandardized: sourceRoot)
         }
     }
 

@@ -2,8 +2,8 @@ import TensorlintEngine
 import TensorlintIR
 
 /// What the coremltools predicates read about one model.
-/// A class: every predicate of every node casts the model's state to it, and a struct this size was copied out
-/// of its box, every field retained, at each cast.
+/// A class: every predicate of every node casts the model's state to it, which for a struct this size copies it
+/// and retains every field.
 public final class CoreMLAnalysis: Sendable {
     public let knowledge: CoreMLKnowledge
     /// For TorchScript models: the frontend's dtypes and failures.
@@ -210,7 +210,7 @@ public enum CoreMLToolsPack: ConverterPack {
                 guard let domain = domains[input], let operand = resolve(binding, node: node, graph: graph) else { return nil }
                 return (domain, input, operand)
             }
-            // Most ops have no constant in a domain, or nothing else beside it: no domain to look at.
+            // Most ops have no constant among their inputs, or nothing but constants: no domain to look at.
             guard members.contains(where: { $0.operand.isConstant }), members.contains(where: { !$0.operand.isConstant }) else { continue }
             let domainNames = members.map(\.domain).sorted()
             for (index, domain) in domainNames.enumerated() where index == 0 || domainNames[index - 1] != domain {

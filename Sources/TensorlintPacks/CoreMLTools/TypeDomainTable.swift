@@ -60,13 +60,9 @@ final class TypeDomainTable: @unchecked Sendable {
     func entry(of milOp: String, at target: DeploymentTarget) -> Entry? {
         let lookup = Lookup(op: milOp, target: target)
         if let known = lock.withLock({ found[lookup] }) { return known }
-        var entry: Entry?
-        for opset in opsets.reversed() where opset <= target {
-            entry = try? self.entry(opset: opset.name, op: milOp)
-            if entry != nil { break }
-        }
-        lock.withLock { found[lookup] = .some(entry) }
-        return entry
+        let newest = opsets.reversed().lazy.filter { $0 <= target }.compactMap { try? self.entry(opset: $0.name, op: milOp) }.first
+        lock.withLock { found[lookup] = .some(newest) }
+        return newest
     }
 
     /// The op's entry in one opset: `nil` when it has none (or no type domain); an entry that does not read
