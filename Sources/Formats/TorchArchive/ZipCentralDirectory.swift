@@ -188,19 +188,38 @@ public struct ZipCentralDirectory {
             spans.append((record.localHeaderOffset, range.upperBound, record.name))
         }
         spans.sort { $0.start < $1.start }
-        for (index, span) in spans.enumerated() {
-            let next = index + 1 < spans.count ? (spans[index + 1].start, "entry " + spans[index + 1].name) : (directoryOffset, "the central directory")
-            if span.end > next.0 { throw .malformed("zip archive: entry \(span.name)'s bytes overlap \(next.1)") }
+        for (index, span) in spans.enumerated() where span.end > (index + 1 < spans.count ? spans[index + 1].start : directoryOffset) {
+            let next = index + 1 < spans.count ? "entry " + spans[index + 1].name : "the central directory"
+            throw .malformed("zip archive: entry \(span.name)'s bytes overlap \(next)")
+        }
+    }
+
+    /// The fields of an entry's local header that `dataRange` checks.
+    private struct LocalHeader {
+        let signature: UInt32
+        let flags: UInt16
+        let compressedSize: UInt32
+        let uncompressedSize: UInt32
+        let nameLength: UInt16
+        let extraLength: UInt16
+
+        init(_ bytes: UnsafeRawBufferPointer) {
+            func field<Field: FixedWidthInteger>(_ offset: Int) -> Field { Field(littleEndian: bytes.loadUnaligned(fromByteOffset: offset, as: Field.self)) }
+            signature = field(0)
+            flags = field(6)
+            compressedSize = field(18)
+            uncompressedSize = field(22)
+            nameLength = field(26)
+            extraLength = field(28)
         }
     }
 
     /// Where the record's bytes lie, from its local header, which must name the same entry.
     public func dataRange(of record: ZipRecord) throws(ReadError) -> Range<UInt64> {
-        // Read in place (every entry of a large archive passes here).
-        let header = try source.withBytes(record.localHeaderOffset, 30) { bytes throws(ReadError) in [UInt8](bytes) }
-        func uint(_ at: Int, _ width: Int) -> Int { Int(ZipDirectoryCheck.littleEndian(header, at: at, width: width)) }
-        guard uint(0, 4) == 0x0403_4B50 else { throw .malformed("zip archive: entry \(record.name) has no local header where the directory points") }
-        let nameLength = uint(26, 2), extraLength = uint(28, 2)
+        // Read in place, its fields only (every entry of a large archive passes here).
+        let header = try source.withBytes(record.localHeaderOffset, 30) { bytes throws(ReadError) in LocalHeader(bytes) }
+        guard header.signature == 0x0403_4B50 else { throw .malformed("zip archive: entry \(record.name) has no local header where the directory points") }
+        let nameLength = Int(header.nameLength), extraLength = Int(header.extraLength)
         var name = record.name
         let localName = try source.withBytes(record.localHeaderOffset + 30, nameLength) { bytes throws(ReadError) in
             name.withUTF8 { $0.elementsEqual(bytes) } ? nil : [UInt8](bytes)
@@ -210,11 +229,14 @@ public struct ZipCentralDirectory {
         }
         // Sizes in the local header must be the directory's (zero with a data descriptor, all ones with ZIP64):
         // a reader that trusts the local ones allocates what they say (4 GB, found by fuzzing).
-        let usesDescriptor = uint(6, 2) & 0x8 != 0
-        for (local, central) in [(uint(18, 4), record.compressedSize), (uint(22, 4), record.uncompressedSize)]
-        where !(usesDescriptor && local == 0) && local != 0xFFFF_FFFF && UInt64(local) != central {
-            throw .malformed("zip archive: entry \(record.name)'s local header says \(local) bytes where the directory says \(central)")
+        let usesDescriptor = header.flags & 0x8 != 0
+        func check(_ local: UInt32, against central: UInt64) throws(ReadError) {
+            guard (usesDescriptor && local == 0) || local == 0xFFFF_FFFF || UInt64(local) == central else {
+                throw .malformed("zip archive: entry \(record.name)'s local header says \(local) bytes where the directory says \(central)")
+            }
         }
+        try check(header.compressedSize, against: record.compressedSize)
+        try check(header.uncompressedSize, against: record.uncompressedSize)
         let start = record.localHeaderOffset + 30 + UInt64(nameLength + extraLength)
         let (end, overflow) = start.addingReportingOverflow(record.compressedSize)
         guard !overflow, end <= source.size else { throw .malformed("zip archive: entry \(record.name)'s \(record.compressedSize) bytes run past the archive") }
