@@ -188,9 +188,10 @@ public struct ZipCentralDirectory {
             spans.append((record.localHeaderOffset, range.upperBound, record.name))
         }
         spans.sort { $0.start < $1.start }
-        for (index, span) in spans.enumerated() where span.end > (index + 1 < spans.count ? spans[index + 1].start : directoryOffset) {
-            let next = index + 1 < spans.count ? "entry " + spans[index + 1].name : "the central directory"
-            throw .malformed("zip archive: entry \(span.name)'s bytes overlap \(next)")
+        for (index, span) in spans.enumerated() {
+            let next = spans.indices.contains(index + 1) ? spans[index + 1] : nil
+            guard span.end > next?.start ?? directoryOffset else { continue }
+            throw .malformed("zip archive: entry \(span.name)'s bytes overlap \(next.map { "entry " + $0.name } ?? "the central directory")")
         }
     }
 
@@ -204,7 +205,9 @@ public struct ZipCentralDirectory {
         let extraLength: UInt16
 
         init(_ bytes: UnsafeRawBufferPointer) {
-            func field<Field: FixedWidthInteger>(_ offset: Int) -> Field { Field(littleEndian: bytes.loadUnaligned(fromByteOffset: offset, as: Field.self)) }
+            func field<Field: FixedWidthInteger>(_ at: Int) -> Field {
+                Field(truncatingIfNeeded: ZipDirectoryCheck.littleEndian(bytes, at: at, width: Field.bitWidth / 8))
+            }
             signature = field(0)
             flags = field(6)
             compressedSize = field(18)

@@ -62,7 +62,7 @@ public enum ZipDirectoryCheck {
     }
 
     /// The unsigned little-endian number of `width` bytes at `at`, as zip records store every field.
-    static func littleEndian(_ bytes: [UInt8], at: Int, width: Int) -> UInt64 {
+    static func littleEndian<Bytes: RandomAccessCollection<UInt8>>(_ bytes: Bytes, at: Int, width: Int) -> UInt64 where Bytes.Index == Int {
         (0..<width).reduce(UInt64(0)) { value, index in value | UInt64(bytes[at + index]) << (8 * UInt64(index)) }
     }
 }
